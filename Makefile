@@ -23,6 +23,8 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 CC      ?= cc
 RUN_ARGS ?=
+# V=1 shows full compiler command lines.
+Q := $(if $(V),,@)
 
 # Third-party libraries, found with pkg-config.  The flags are computed once,
 # lazily, so that `make deps` can install pkg-config files before they are read.
@@ -31,9 +33,10 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/nul
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 CRIT_LIBS  = $(eval CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null))$(CRIT_LIBS)
 
+AF_VERSION := 0.1.0
 WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE -MMD -MP \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -D_GNU_SOURCE -DAF_VERSION=\"$(AF_VERSION)\" -MMD -MP \
              -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS   = $(PKG_LIBS) -lm -lpthread
@@ -76,7 +79,9 @@ $(1): $(call objs,$(2))
 	rm -f $$@ && ar rcs $$@ $$^
 endef
 
-include $(sort $(wildcard mk/*.mk))
+# libautofab first: every other fragment links against $(LIBAF_A).
+include mk/common.mk
+include $(filter-out mk/common.mk,$(sort $(wildcard mk/*.mk)))
 
 # ---------------------------------------------------------------- generic rules
 PROTO_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRCS))
@@ -88,11 +93,13 @@ $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto | deps
 
 $(OBJ)/$(GEN)/%.o: $(GEN)/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
 $(OBJ)/%.o: %.c | deps $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # ---------------------------------------------------------------- top targets
 .PHONY: all deps deps-bench test asan run bench install clean

@@ -1,0 +1,21 @@
+/*  af_args — small helpers that every program's option parser shares, so
+ *  that a bad number gets the same one clear line everywhere.  */
+#ifndef AF_ARGS_H
+#define AF_ARGS_H
+
+#include <stdbool.h>
+
+/* Parses TEXT as a whole number in [MIN, MAX] into *OUT.  On failure prints
+ * "PROGRAM: OPTION wants a whole number between MIN and MAX, got 'TEXT'" to
+ * stderr and returns false. */
+bool af_args_long (const char *program, const char *option, const char *text, long min, long max,
+                   long *out);
+/* The same for a real number. */
+bool af_args_double (const char *program, const char *option, const char *text, double min,
+                     double max, double *out);
+/* Prints "PROGRAM: MESSAGE (try --help)" to stderr; returns 2 (the exit code
+ * for bad usage). */
+int af_args_usage_error (const char *program, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#endif

@@ -1,0 +1,752 @@
+/*  af_bus — broker client: publish, subscribe, snapshot, request (see af_bus.h).  */
+#include "af_bus.h"
+
+#include <czmq.h>
+#include <sodium.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "af_log.h"
+
+#define AF_PATTERNS_MAX 64
+/* How long a snapshot waits for its marker before it asks again. */
+#define AF_SNAPSHOT_MARKER_MS 250
+
+struct af_bus {
+    char control[256], ingress[256], egress[256];
+    char *source, *factory;
+    size_t max_msg_bytes;
+    int hwm;
+    af_clock_t *clock, *own_clock;
+    af_stamper_t *stamper;
+    zsock_t *pub;            /* XPUB → broker ingress (XSUB): sees readiness */
+    bool pub_ready;
+    zsock_t *sub;            /* SUB ← broker egress */
+    char *patterns[AF_PATTERNS_MAX];
+    size_t n_patterns;
+    bool filter_all_literal;
+    zsock_t *dealer;         /* control requests */
+    uint64_t next_request_id;
+    af_seqtrack_t *seqs;
+    af_bus_counters_t counters;
+};
+
+int
+af_bus_endpoint_offset (const char *control, int offset, char *out, size_t out_len)
+{
+    const char *colon = strrchr (control, ':');
+    if (!colon || strncmp (control, "tcp://", 6) != 0)
+        return -1;
+    char *end;
+    long port = strtol (colon + 1, &end, 10);
+    if (*end || port <= 0 || port + offset > 65535)
+        return -1;
+    int n = snprintf (out, out_len, "%.*s:%ld", (int) (colon - control), control, port + offset);
+    return n > 0 && (size_t) n < out_len ? 0 : -1;
+}
+
+af_bus_t *
+af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len)
+{
+    af_bus_opts_t none = { 0 };
+    if (!opts)
+        opts = &none;
+    af_bus_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    const char *broker = opts->broker ? opts->broker : getenv ("AUTOFAB_BROKER");
+    if (!broker || !*broker)
+        broker = AF_DEFAULT_BROKER;
+    snprintf (self->control, sizeof self->control, "%s", broker);
+    if (opts->ingress)
+        snprintf (self->ingress, sizeof self->ingress, "%s", opts->ingress);
+    else if (af_bus_endpoint_offset (broker, 1, self->ingress, sizeof self->ingress) != 0)
+        goto bad_endpoint;
+    if (opts->egress)
+        snprintf (self->egress, sizeof self->egress, "%s", opts->egress);
+    else if (af_bus_endpoint_offset (broker, 2, self->egress, sizeof self->egress) != 0)
+        goto bad_endpoint;
+    self->source = strdup (opts->source ? opts->source : "");
+    self->factory = strdup (opts->factory ? opts->factory : "factory");
+    self->max_msg_bytes = opts->max_msg_bytes ? opts->max_msg_bytes : AF_MAX_MSG_BYTES;
+    self->hwm = opts->hwm > 0 ? opts->hwm : AF_DEFAULT_HWM;
+    self->clock = opts->clock;
+    if (!self->clock)
+        self->clock = self->own_clock = af_clock_new_real ();
+    self->stamper = af_stamper_new (self->source, self->factory);
+    self->seqs = af_seqtrack_new ();
+    self->next_request_id = 1;
+    if (!self->source || !self->factory || !self->clock || !self->stamper || !self->seqs) {
+        snprintf (err, err_len, "out of memory");
+        af_bus_destroy (&self);
+        return NULL;
+    }
+    return self;
+bad_endpoint:
+    if (err && err_len)
+        snprintf (err, err_len, "broker endpoint '%s' must look like tcp://host:port", broker);
+    free (self);
+    return NULL;
+}
+
+void
+af_bus_destroy (af_bus_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    af_bus_t *self = *self_p;
+    zsock_destroy (&self->pub);
+    zsock_destroy (&self->sub);
+    zsock_destroy (&self->dealer);
+    for (size_t i = 0; i < self->n_patterns; i++)
+        free (self->patterns[i]);
+    af_stamper_destroy (&self->stamper);
+    af_seqtrack_destroy (&self->seqs);
+    af_clock_destroy (&self->own_clock);
+    free (self->source);
+    free (self->factory);
+    free (self);
+    *self_p = NULL;
+}
+
+/* Every socket that faces the network gets a size cap (libzmq's default is
+ * unlimited), a deliberate high-water mark and no linger at close. */
+static zsock_t *
+s_socket (af_bus_t *self, int type, const char *endpoint)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    zsock_set_maxmsgsize (sock, (int) (self->max_msg_bytes + 4096));
+    zsock_set_sndhwm (sock, self->hwm);
+    zsock_set_rcvhwm (sock, self->hwm);
+    zsock_set_linger (sock, 0);
+    if (zsock_connect (sock, "%s", endpoint) != 0) {
+        af_error ("bus: cannot connect to %s", endpoint);
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+/* ------------------------------------------------------------- publishing */
+
+static int
+s_pub_open (af_bus_t *self)
+{
+    if (self->pub)
+        return 0;
+    if (!self->source[0]) {
+        AF_LOG_ONCE (AF_LOG_ERROR, "bus: cannot publish without a source name");
+        return -1;
+    }
+    self->pub = s_socket (self, ZMQ_XPUB, self->ingress);
+    return self->pub ? 0 : -1;
+}
+
+/* Reads subscription notices from the broker's XSUB; any means it is there. */
+static void
+s_pub_drain (af_bus_t *self)
+{
+    void *handle = zsock_resolve (self->pub);
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0) {
+        if (zmq_msg_size (&msg) >= 1 && ((uint8_t *) zmq_msg_data (&msg))[0] == 1)
+            self->pub_ready = true;
+    }
+    zmq_msg_close (&msg);
+}
+
+int
+af_bus_wait_ready (af_bus_t *self, int timeout_ms)
+{
+    if (s_pub_open (self) != 0)
+        return -1;
+    int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    while (!self->pub_ready) {
+        s_pub_drain (self);
+        if (self->pub_ready)
+            break;
+        int64_t left = deadline - af_clock_mono_ms ();
+        if (left <= 0)
+            return -1;
+        zmq_pollitem_t item = { zsock_resolve (self->pub), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, left) < 0 && errno == EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+int
+af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *lens, size_t n)
+{
+    if (s_pub_open (self) != 0)
+        return -1;
+    if (!self->pub_ready)
+        s_pub_drain (self);
+    void *handle = zsock_resolve (self->pub);
+    for (size_t i = 0; i < n; i++)
+        if (zmq_send (handle, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0) {
+            self->counters.publish_failed++;
+            return -1;
+        }
+    self->counters.published++;
+    return 0;
+}
+
+int
+af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
+{
+    size_t topic_len = strlen (topic);
+    if (!af_topic_valid (topic, topic_len)) {
+        AF_LOG_ONCE (AF_LOG_ERROR, "bus: refusing to publish on invalid topic '%s'", topic);
+        self->counters.publish_failed++;
+        return -1;
+    }
+    Autofab__Header hdr;
+    uint8_t msg_id[16];
+    af_stamper_stamp (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock));
+    uint8_t stack_buf[1024];
+    size_t len = autofab__envelope__get_packed_size (env);
+    env->header = NULL;
+    if (len > self->max_msg_bytes) {
+        AF_LOG_ONCE (AF_LOG_ERROR, "bus: message on %s is %zu bytes, over the %zu-byte cap",
+                     topic, len, self->max_msg_bytes);
+        self->counters.publish_failed++;
+        return -1;
+    }
+    env->header = &hdr;
+    uint8_t *buf = len <= sizeof stack_buf ? stack_buf : malloc (len);
+    if (!buf) {
+        env->header = NULL;
+        return -1;
+    }
+    autofab__envelope__pack (env, buf);
+    env->header = NULL;
+    const void *frames[2] = { topic, buf };
+    size_t lens[2] = { topic_len, len };
+    int rc = af_bus_publish_frames (self, frames, lens, 2);
+    if (buf != stack_buf)
+        free (buf);
+    return rc;
+}
+
+int
+af_bus_publish_metrics (af_bus_t *self, const char *topic, const Autofab__Metric *metrics, size_t n)
+{
+    Autofab__Metric *ptrs[n ? n : 1];
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = (Autofab__Metric *) &metrics[i];
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    tel.n_metrics = n;
+    tel.metrics = ptrs;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
+    env.telemetry = &tel;
+    return af_bus_publish (self, topic, &env);
+}
+
+/* ------------------------------------------------------------ subscribing */
+
+static int
+s_sub_open (af_bus_t *self)
+{
+    if (!self->sub)
+        self->sub = s_socket (self, ZMQ_SUB, self->egress);
+    return self->sub ? 0 : -1;
+}
+
+int
+af_bus_subscribe (af_bus_t *self, const char *pattern)
+{
+    if (!af_topic_pattern_valid (pattern) || self->n_patterns == AF_PATTERNS_MAX)
+        return -1;
+    if (s_sub_open (self) != 0)
+        return -1;
+    char prefix[AF_TOPIC_MAX_BYTES];
+    af_topic_prefix (pattern, prefix, sizeof prefix);
+    zsock_set_subscribe (self->sub, prefix);
+    self->patterns[self->n_patterns++] = strdup (pattern);
+    return 0;
+}
+
+void *
+af_bus_sub_handle (af_bus_t *self)
+{
+    return s_sub_open (self) == 0 ? zsock_resolve (self->sub) : NULL;
+}
+
+static bool
+s_wanted (af_bus_t *self, const char *topic, size_t len)
+{
+    for (size_t i = 0; i < self->n_patterns; i++)
+        if (af_topic_match (self->patterns[i], topic, len))
+            return true;
+    return false;
+}
+
+void
+af_msg_clear (af_msg_t *msg)
+{
+    if (msg && msg->env)
+        autofab__envelope__free_unpacked (msg->env, NULL);
+    if (msg)
+        msg->env = NULL;
+}
+
+/* Reads one multipart message into FRAMES (up to MAX); returns the frame
+ * count (more than MAX means too many: the rest were discarded), 0 if none
+ * was waiting, -1 on error. */
+static int
+s_recv_frames (void *handle, zmq_msg_t *frames, int max)
+{
+    int count = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t *target = count < max ? &frames[count] : NULL;
+        zmq_msg_t scratch;
+        if (!target) {
+            zmq_msg_init (&scratch);
+            target = &scratch;
+        }
+        if (zmq_msg_recv (target, handle, count == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            if (target == &scratch)
+                zmq_msg_close (&scratch);
+            return count == 0 && errno == EAGAIN ? 0 : (count ? count : -1);
+        }
+        more = zmq_msg_more (target);
+        if (target == &scratch)
+            zmq_msg_close (&scratch);
+        count++;
+    }
+    return count;
+}
+
+/* Decodes a pub/sub message; 1 if returned in MSG, 0 if refused or filtered. */
+static int
+s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
+{
+    if (n != 2) {
+        self->counters.bad_frames++;
+        AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message of %d frames (want 2)", n);
+        return 0;
+    }
+    const char *topic = zmq_msg_data (&frames[0]);
+    size_t topic_len = zmq_msg_size (&frames[0]);
+    if (!af_topic_valid (topic, topic_len)) {
+        self->counters.bad_frames++;
+        AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message with an invalid topic");
+        return 0;
+    }
+    if (!s_wanted (self, topic, topic_len))
+        return 0;
+    Autofab__Envelope *env;
+    af_decode_t why = af_envelope_decode (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
+                                          self->max_msg_bytes, &env);
+    if (why != AF_DECODE_OK) {
+        self->counters.refused[why]++;
+        AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message on %.*s: %s", (int) topic_len, topic,
+                     af_decode_str (why));
+        return 0;
+    }
+    af_source_stats_t *stats;
+    uint64_t stale_before = 0;
+    af_source_stats_t *old = af_seqtrack_find (self->seqs, env->header->source,
+                                               strlen (env->header->source));
+    if (old)
+        stale_before = old->stale;
+    uint64_t gap = af_seqtrack_note (self->seqs, env->header->source, strlen (env->header->source),
+                                     env->header->session, env->header->seq,
+                                     zmq_msg_size (&frames[1]), &stats);
+    if (stats && stats->stale > stale_before) {
+        /* Already seen (a duplicate, or covered by a snapshot): skip it. */
+        self->counters.stale++;
+        autofab__envelope__free_unpacked (env, NULL);
+        return 0;
+    }
+    self->counters.gaps += gap;
+    self->counters.received++;
+    memcpy (msg->topic, topic, topic_len);
+    msg->topic[topic_len] = 0;
+    msg->env = env;
+    msg->bytes = zmq_msg_size (&frames[1]);
+    msg->gap = gap;
+    return 1;
+}
+
+int
+af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
+{
+    msg->env = NULL;
+    if (s_sub_open (self) != 0)
+        return -1;
+    void *handle = zsock_resolve (self->sub);
+    int64_t deadline = timeout_ms >= 0 ? af_clock_mono_ms () + timeout_ms : INT64_MAX;
+    while (true) {
+        zmq_msg_t frames[3];
+        for (int i = 0; i < 3; i++)
+            zmq_msg_init (&frames[i]);
+        int n = s_recv_frames (handle, frames, 3);
+        int got = n > 0 ? s_accept (self, frames, n, msg) : 0;
+        for (int i = 0; i < 3; i++)
+            zmq_msg_close (&frames[i]);
+        if (got)
+            return 1;
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            return -1;
+        int64_t left = deadline - af_clock_mono_ms ();
+        if (left <= 0)
+            return 0;
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, left > INT32_MAX ? -1 : (long) left) < 0 && errno == EINTR)
+            return -1;
+        if (zsys_interrupted)
+            return -1;
+    }
+}
+
+/* --------------------------------------------------------------- control */
+
+int
+af_control_send (void *socket, const void *routing_id, size_t routing_id_len,
+                 const Autofab__Control *ctl, const void *body, size_t body_len)
+{
+    uint8_t stack_buf[512];
+    size_t len = autofab__control__get_packed_size (ctl);
+    uint8_t *buf = len <= sizeof stack_buf ? stack_buf : malloc (len);
+    if (!buf)
+        return -1;
+    autofab__control__pack (ctl, buf);
+    int rc = 0;
+    if (routing_id && zmq_send (socket, routing_id, routing_id_len, ZMQ_SNDMORE) < 0)
+        rc = -1;
+    if (rc == 0 && zmq_send (socket, AF_CONTROL_TAG, 4, ZMQ_SNDMORE) < 0)
+        rc = -1;
+    if (rc == 0 && zmq_send (socket, buf, len, body ? ZMQ_SNDMORE : 0) < 0)
+        rc = -1;
+    if (rc == 0 && body && zmq_send (socket, body, body_len, 0) < 0)
+        rc = -1;
+    if (buf != stack_buf)
+        free (buf);
+    return rc;
+}
+
+static int
+s_dealer_open (af_bus_t *self)
+{
+    if (!self->dealer)
+        self->dealer = s_socket (self, ZMQ_DEALER, self->control);
+    return self->dealer ? 0 : -1;
+}
+
+/* Waits for a control message accepted by MATCH (other ones, e.g. late
+ * replies to an earlier attempt, are dropped).  Returns 1 with *CTL (and
+ * *BODY, a zmq_msg the caller closes) set, 0 on timeout, -1 if interrupted. */
+typedef bool (s_match_fn) (const Autofab__Control *ctl, uint64_t id);
+
+static int
+s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
+                Autofab__Control **ctl, zmq_msg_t *body)
+{
+    void *handle = zsock_resolve (self->dealer);
+    int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    while (true) {
+        zmq_msg_t frames[3];
+        for (int i = 0; i < 3; i++)
+            zmq_msg_init (&frames[i]);
+        int n = s_recv_frames (handle, frames, 3);
+        if (n >= 2 && n <= 3 && zmq_msg_size (&frames[0]) == 4
+            && memcmp (zmq_msg_data (&frames[0]), AF_CONTROL_TAG, 4) == 0) {
+            Autofab__Control *c;
+            if (af_control_decode (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
+                                   self->max_msg_bytes, &c) == AF_DECODE_OK) {
+                if (match (c, id)) {
+                    *ctl = c;
+                    zmq_msg_move (body, &frames[2]);
+                    for (int i = 0; i < 3; i++)
+                        zmq_msg_close (&frames[i]);
+                    return 1;
+                }
+                autofab__control__free_unpacked (c, NULL);
+            }
+            else
+                self->counters.refused[AF_DECODE_MALFORMED]++;
+        }
+        else if (n > 0)
+            self->counters.bad_frames++;
+        for (int i = 0; i < 3; i++)
+            zmq_msg_close (&frames[i]);
+        if (n > 0)
+            continue;
+        int64_t left = deadline - af_clock_mono_ms ();
+        if (left <= 0)
+            return 0;
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        if ((zmq_poll (&item, 1, (long) left) < 0 && errno == EINTR) || zsys_interrupted)
+            return -1;
+    }
+}
+
+static bool
+s_is_reply (const Autofab__Control *ctl, uint64_t id)
+{
+    return ctl->msg_case == AUTOFAB__CONTROL__MSG_REPLY && ctl->reply->request_id == id;
+}
+
+int
+af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int timeout_ms,
+                int retries, Autofab__Envelope **reply, char *err, size_t err_len)
+{
+    *reply = NULL;
+    if (s_dealer_open (self) != 0) {
+        snprintf (err, err_len, "cannot connect to %s", self->control);
+        return AUTOFAB__STATUS__STATUS_UNAVAILABLE;
+    }
+    Autofab__Header hdr;
+    uint8_t msg_id[16];
+    af_stamper_stamp (self->stamper, req, &hdr, msg_id, af_clock_now_ns (self->clock));
+    size_t body_len;
+    uint8_t *body = af_envelope_encode (req, self->max_msg_bytes, &body_len);
+    req->header = NULL;
+    if (!body) {
+        snprintf (err, err_len, "request too large (cap %zu bytes)", self->max_msg_bytes);
+        return AUTOFAB__STATUS__STATUS_TOO_LARGE;
+    }
+    Autofab__Request rq = AUTOFAB__REQUEST__INIT;
+    rq.service = (char *) service;
+    rq.request_id = self->next_request_id++;
+    rq.timeout_ms = (uint32_t) timeout_ms;
+    Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
+    ctl.msg_case = AUTOFAB__CONTROL__MSG_REQUEST;
+    ctl.request = &rq;
+    int status = AUTOFAB__STATUS__STATUS_TIMEOUT;
+    snprintf (err, err_len, "no answer from the broker at %s within %d ms", self->control,
+              timeout_ms);
+    self->counters.requests++;
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        if (attempt)
+            self->counters.request_retries++;
+        af_control_send (zsock_resolve (self->dealer), NULL, 0, &ctl, body, body_len);
+        Autofab__Control *answer;
+        zmq_msg_t answer_body;
+        zmq_msg_init (&answer_body);
+        int rc = s_control_wait (self, s_is_reply, rq.request_id, timeout_ms, &answer, &answer_body);
+        if (rc < 0) {
+            snprintf (err, err_len, "interrupted");
+            zmq_msg_close (&answer_body);
+            status = AUTOFAB__STATUS__STATUS_UNAVAILABLE;
+            break;
+        }
+        if (rc == 0) {
+            zmq_msg_close (&answer_body);
+            continue;
+        }
+        status = answer->reply->status;
+        if (status == 0) {
+            err[0] = 0;
+            if (zmq_msg_size (&answer_body)) {
+                af_decode_t why = af_envelope_decode (zmq_msg_data (&answer_body),
+                                                      zmq_msg_size (&answer_body),
+                                                      self->max_msg_bytes, reply);
+                if (why != AF_DECODE_OK) {
+                    status = AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+                    snprintf (err, err_len, "reply refused: %s", af_decode_str (why));
+                }
+            }
+        }
+        else
+            snprintf (err, err_len, "%s", answer->reply->error ? answer->reply->error : "error");
+        autofab__control__free_unpacked (answer, NULL);
+        zmq_msg_close (&answer_body);
+        break;
+    }
+    if (status == AUTOFAB__STATUS__STATUS_TIMEOUT)
+        self->counters.request_timeouts++;
+    free (body);
+    return status;
+}
+
+static bool
+s_is_case (const Autofab__Control *ctl, uint64_t wanted_case)
+{
+    return (uint64_t) ctl->msg_case == wanted_case;
+}
+
+/* One control exchange without a request id (list, stats). */
+static int
+s_control_call (af_bus_t *self, Autofab__Control *ctl, int wanted_case, int timeout_ms,
+                Autofab__Control **out)
+{
+    *out = NULL;
+    if (s_dealer_open (self) != 0)
+        return -1;
+    if (af_control_send (zsock_resolve (self->dealer), NULL, 0, ctl, NULL, 0) != 0)
+        return -1;
+    zmq_msg_t body;
+    zmq_msg_init (&body);
+    int rc = s_control_wait (self, s_is_case, (uint64_t) wanted_case, timeout_ms, out, &body);
+    zmq_msg_close (&body);
+    return rc == 1 ? 0 : -1;
+}
+
+int
+af_bus_list (af_bus_t *self, Autofab__Control **out, int timeout_ms)
+{
+    Autofab__ListRequest lr = AUTOFAB__LIST_REQUEST__INIT;
+    Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
+    ctl.msg_case = AUTOFAB__CONTROL__MSG_LIST_REQUEST;
+    ctl.list_request = &lr;
+    return s_control_call (self, &ctl, AUTOFAB__CONTROL__MSG_LIST_REPLY, timeout_ms, out);
+}
+
+int
+af_bus_stats (af_bus_t *self, Autofab__Control **out, int timeout_ms)
+{
+    Autofab__StatsRequest sr = AUTOFAB__STATS_REQUEST__INIT;
+    Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
+    ctl.msg_case = AUTOFAB__CONTROL__MSG_STATS_REQUEST;
+    ctl.stats_request = &sr;
+    return s_control_call (self, &ctl, AUTOFAB__CONTROL__MSG_STATS_REPLY, timeout_ms, out);
+}
+
+/* ------------------------------------------------------------- snapshots */
+
+static bool
+s_is_snapshot_part (const Autofab__Control *ctl, uint64_t id)
+{
+    return (ctl->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_ITEM && ctl->snapshot_item->request_id == id)
+           || (ctl->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_END && ctl->snapshot_end->request_id == id);
+}
+
+/* Reads the subscriber until the marker arrives, dropping what came before
+ * it (the snapshot already holds it).  1 found, 0 not within TIMEOUT_MS. */
+static int
+s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
+{
+    void *handle = zsock_resolve (self->sub);
+    int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    size_t marker_len = strlen (marker);
+    while (true) {
+        zmq_msg_t frames[3];
+        for (int i = 0; i < 3; i++)
+            zmq_msg_init (&frames[i]);
+        int n = s_recv_frames (handle, frames, 3);
+        bool is_marker = n >= 1 && zmq_msg_size (&frames[0]) == marker_len
+                         && memcmp (zmq_msg_data (&frames[0]), marker, marker_len) == 0;
+        if (n == 2 && !is_marker) {
+            /* Note its sequence so that gaps are measured from here on. */
+            af_peek_t peek;
+            if (af_envelope_peek (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &peek)
+                == AF_DECODE_OK)
+                af_seqtrack_note (self->seqs, peek.source, peek.source_len, peek.session,
+                                  peek.seq, zmq_msg_size (&frames[1]), NULL);
+        }
+        for (int i = 0; i < 3; i++)
+            zmq_msg_close (&frames[i]);
+        if (is_marker)
+            return 1;
+        if (n > 0)
+            continue;
+        int64_t left = deadline - af_clock_mono_ms ();
+        if (left <= 0 || zsys_interrupted)
+            return 0;
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        zmq_poll (&item, 1, (long) left);
+    }
+}
+
+int
+af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *arg, int timeout_ms)
+{
+    char pattern[AF_TOPIC_MAX_BYTES + 2];
+    snprintf (pattern, sizeof pattern, "%s.>", prefix);
+    if (af_bus_subscribe (self, af_topic_pattern_valid (pattern) ? pattern : prefix) != 0)
+        return -1;
+    if (s_dealer_open (self) != 0)
+        return -1;
+    char marker[64];
+    snprintf (marker, sizeof marker, "sys.snapshot.m%08x%08x", randombytes_random (),
+              randombytes_random ());
+    zsock_set_subscribe (self->sub, marker);
+    int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    int result = -1;
+    while (af_clock_mono_ms () < deadline && !zsys_interrupted) {
+        Autofab__SnapshotRequest sr = AUTOFAB__SNAPSHOT_REQUEST__INIT;
+        sr.prefix = (char *) prefix;
+        sr.request_id = self->next_request_id++;
+        sr.marker_topic = marker;
+        Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
+        ctl.msg_case = AUTOFAB__CONTROL__MSG_SNAPSHOT_REQUEST;
+        ctl.snapshot_request = &sr;
+        if (af_control_send (zsock_resolve (self->dealer), NULL, 0, &ctl, NULL, 0) != 0)
+            break;
+        /* Collect the items; hand them to FN only once the cut is known good. */
+        zlistx_t *items = zlistx_new ();
+        zlistx_set_destructor (items, (czmq_destructor *) zstr_free);
+        int count = 0;
+        bool ended = false;
+        while (!ended) {
+            Autofab__Control *part;
+            zmq_msg_t body;
+            zmq_msg_init (&body);
+            int left = (int) (deadline - af_clock_mono_ms ());
+            if (left <= 0
+                || s_control_wait (self, s_is_snapshot_part, sr.request_id, left, &part, &body) != 1) {
+                zmq_msg_close (&body);
+                break;
+            }
+            if (part->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_END)
+                ended = true;
+            else if (zmq_msg_size (&body) && af_topic_valid (part->snapshot_item->topic,
+                                                              strlen (part->snapshot_item->topic))) {
+                /* Keep topic and body together as "topic\0<len bytes>". */
+                size_t tlen = strlen (part->snapshot_item->topic);
+                size_t blen = zmq_msg_size (&body);
+                char *rec = malloc (tlen + 1 + sizeof (size_t) + blen);
+                if (rec) {
+                    memcpy (rec, part->snapshot_item->topic, tlen + 1);
+                    memcpy (rec + tlen + 1, &blen, sizeof blen);
+                    memcpy (rec + tlen + 1 + sizeof blen, zmq_msg_data (&body), blen);
+                    zlistx_add_end (items, rec);
+                }
+            }
+            autofab__control__free_unpacked (part, NULL);
+            zmq_msg_close (&body);
+        }
+        int marker_wait = (int) (deadline - af_clock_mono_ms ());
+        if (marker_wait > AF_SNAPSHOT_MARKER_MS)
+            marker_wait = AF_SNAPSHOT_MARKER_MS;
+        if (ended && s_skip_to_marker (self, marker, marker_wait > 0 ? marker_wait : 1) == 1) {
+            for (char *rec = zlistx_first (items); rec; rec = zlistx_next (items)) {
+                size_t tlen = strlen (rec), blen;
+                memcpy (&blen, rec + tlen + 1, sizeof blen);
+                Autofab__Envelope *env;
+                const uint8_t *data = (const uint8_t *) rec + tlen + 1 + sizeof blen;
+                if (af_envelope_decode (data, blen, self->max_msg_bytes, &env) != AF_DECODE_OK)
+                    continue;
+                af_seqtrack_note (self->seqs, env->header->source, strlen (env->header->source),
+                                  env->header->session, env->header->seq, blen, NULL);
+                if (fn)
+                    fn (rec, env, arg);
+                autofab__envelope__free_unpacked (env, NULL);
+                count++;
+            }
+            result = count;
+            zlistx_destroy (&items);
+            break;
+        }
+        zlistx_destroy (&items);
+        /* The marker did not come: our subscription was not active when the
+         * broker cut the snapshot.  Ask again. */
+    }
+    zsock_set_unsubscribe (self->sub, marker);
+    return result;
+}
+
+const af_bus_counters_t *af_bus_counters (const af_bus_t *self) { return &self->counters; }
+af_clock_t *af_bus_clock (af_bus_t *self) { return self->clock; }
+const char *af_bus_factory (const af_bus_t *self) { return self->factory; }
+const char *af_bus_source (const af_bus_t *self) { return self->source; }

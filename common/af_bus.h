@@ -1,0 +1,126 @@
+/*  af_bus — a client of one factory's broker (DESIGN §2).
+ *
+ *  Connects lazily to the broker's three endpoints: ingress (publish),
+ *  egress (subscribe) and control (requests, lists, snapshots).  Everything
+ *  received is decoded as hostile input: refused messages are counted by
+ *  reason and skipped, never returned.  Not thread-safe: one bus per thread.
+ */
+#ifndef AF_BUS_H
+#define AF_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "af_clock.h"
+#include "af_codec.h"
+#include "af_topic.h"
+
+/* The control protocol's first frame; bump on an incompatible change. */
+#define AF_CONTROL_TAG "AFC1"
+/* Default broker control endpoint; ingress and egress are the next ports. */
+#define AF_DEFAULT_BROKER "tcp://127.0.0.1:5550"
+/* Default high-water mark (messages) of pub/sub sockets. */
+#define AF_DEFAULT_HWM 100000
+
+typedef struct af_bus af_bus_t;
+
+typedef struct {
+    const char *broker;      /* control endpoint; NULL: $AUTOFAB_BROKER or the default */
+    const char *ingress;     /* NULL: broker's port + 1 */
+    const char *egress;      /* NULL: broker's port + 2 */
+    const char *source;      /* name written in headers; needed to publish */
+    const char *factory;     /* NULL: "factory" */
+    size_t max_msg_bytes;    /* 0: AF_MAX_MSG_BYTES */
+    int hwm;                 /* 0: AF_DEFAULT_HWM */
+    af_clock_t *clock;       /* NULL: wall clock; not owned */
+} af_bus_opts_t;
+
+/* A received message; release with af_msg_clear. */
+typedef struct {
+    char topic[AF_TOPIC_MAX_BYTES];
+    Autofab__Envelope *env;
+    size_t bytes;
+    uint64_t gap;            /* messages from its source missed just before it */
+} af_msg_t;
+
+/* Counters a bus keeps; read with af_bus_counters. */
+typedef struct {
+    uint64_t published;
+    uint64_t publish_failed;         /* encode failure, too large, or HWM */
+    uint64_t received;
+    uint64_t refused[AF_DECODE_REASONS]; /* by af_decode_t reason */
+    uint64_t bad_frames;             /* wrong frame count or bad topic */
+    uint64_t gaps;                   /* sequence numbers missed */
+    uint64_t stale;                  /* duplicates and pre-snapshot messages */
+    uint64_t requests, request_retries, request_timeouts;
+} af_bus_counters_t;
+
+/* Creates a bus client.  Returns NULL with a reason in ERR on bad options. */
+af_bus_t *af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len);
+void af_bus_destroy (af_bus_t **self_p);
+
+/* Derives "tcp://host:port+OFFSET" from a control endpoint; 0 or -1. */
+int af_bus_endpoint_offset (const char *control, int offset, char *out, size_t out_len);
+
+/* ------------------------------------------------------------- publishing */
+
+/* Stamps ENV's header (source, sequence, time, id) and publishes it on
+ * TOPIC.  ENV's header pointer is left pointing at stack memory that is no
+ * longer valid: do not reuse it before stamping again.  0 or -1. */
+int af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env);
+/* Publishes a Telemetry payload built from N metrics. */
+int af_bus_publish_metrics (af_bus_t *self, const char *topic, const Autofab__Metric *metrics,
+                            size_t n);
+/* Sends FRAMES as they are (tools, benchmarks and hostile-input tests). */
+int af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *lens,
+                           size_t n);
+/* Waits until the broker's ingress has subscribed to this publisher, so that
+ * nothing published afterwards is dropped by ZeroMQ; 0, or -1 on timeout. */
+int af_bus_wait_ready (af_bus_t *self, int timeout_ms);
+
+/* ------------------------------------------------------------ subscribing */
+
+/* Adds a pattern (af_topic.h); ZeroMQ filters on its literal prefix and the
+ * bus on the rest.  0, or -1 if the pattern is invalid. */
+int af_bus_subscribe (af_bus_t *self, const char *pattern);
+/* Receives the next matching, valid message.  1: got one in *MSG; 0: timed
+ * out; -1: interrupted.  TIMEOUT_MS < 0 waits forever. */
+int af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms);
+void af_msg_clear (af_msg_t *msg);
+/* The subscriber socket's raw handle, for zmq_poll in an event loop. */
+void *af_bus_sub_handle (af_bus_t *self);
+
+/* Late joiners (Clone pattern): subscribes to PREFIX, then calls FN for the
+ * newest cached message of every topic under it, and arranges for the live
+ * stream read by af_bus_recv to continue exactly after the snapshot.
+ * Returns the number of cached messages, or -1. */
+typedef void (af_snapshot_fn) (const char *topic, const Autofab__Envelope *env, void *arg);
+int af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *arg,
+                     int timeout_ms);
+
+/* --------------------------------------------------------------- requests */
+
+/* Asks SERVICE to handle REQ (stamped here).  Waits TIMEOUT_MS per attempt,
+ * retrying RETRIES more times with the same message id (commands are
+ * idempotent by id).  On success returns 0 and the reply in *REPLY (free with
+ * autofab__envelope__free_unpacked; may be NULL).  Otherwise returns an
+ * Autofab__Status value and a reason in ERR. */
+int af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int timeout_ms,
+                    int retries, Autofab__Envelope **reply, char *err, size_t err_len);
+/* Who is registered; *OUT freed with autofab__control__free_unpacked.  0 or -1. */
+int af_bus_list (af_bus_t *self, Autofab__Control **out, int timeout_ms);
+/* The broker's counters; *OUT as above.  0 or -1. */
+int af_bus_stats (af_bus_t *self, Autofab__Control **out, int timeout_ms);
+
+const af_bus_counters_t *af_bus_counters (const af_bus_t *self);
+af_clock_t *af_bus_clock (af_bus_t *self);
+const char *af_bus_factory (const af_bus_t *self);
+const char *af_bus_source (const af_bus_t *self);
+
+/* Helpers shared with the agent runtime and the broker: send a control
+ * message (with optional body) on a DEALER or, with ROUTING_ID, a ROUTER. */
+int af_control_send (void *socket, const void *routing_id, size_t routing_id_len,
+                     const Autofab__Control *ctl, const void *body, size_t body_len);
+
+#endif

@@ -1,0 +1,395 @@
+/*  af_codec — envelope stamping, encoding, decoding, peeking and sequence
+ *  tracking (see af_codec.h).  */
+#include "af_codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+static const char *const s_reasons[AF_DECODE_REASONS] = {
+    "ok", "empty frame", "too large", "malformed protobuf", "no header", "unknown schema version",
+};
+
+const char *
+af_decode_str (af_decode_t reason)
+{
+    return (unsigned) reason < AF_DECODE_REASONS ? s_reasons[reason] : "?";
+}
+
+/* -------------------------------------------------------------- stamping */
+
+struct af_stamper {
+    char *source;
+    char *factory;
+    uint32_t session;
+    uint64_t seq;
+    uint32_t counter;
+};
+
+af_stamper_t *
+af_stamper_new (const char *source, const char *factory)
+{
+    af_stamper_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->source = strdup (source ? source : "");
+    self->factory = strdup (factory ? factory : "");
+    if (!self->source || !self->factory) {
+        af_stamper_destroy (&self);
+        return NULL;
+    }
+    if (sodium_init () < 0)
+        self->session = (uint32_t) random ();
+    else
+        self->session = randombytes_random ();
+    if (self->session == 0)
+        self->session = 1;
+    return self;
+}
+
+void
+af_stamper_destroy (af_stamper_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->source);
+    free ((*self_p)->factory);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static void
+s_put_be (uint8_t *out, uint64_t value, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, value >>= 8)
+        out[i] = (uint8_t) value;
+}
+
+void
+af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
+                  uint8_t msg_id[16], uint64_t t_ns)
+{
+    autofab__header__init (hdr);
+    s_put_be (msg_id, t_ns, 8);
+    s_put_be (msg_id + 8, self->session, 4);
+    s_put_be (msg_id + 12, ++self->counter, 4);
+    hdr->msg_id.data = msg_id;
+    hdr->msg_id.len = 16;
+    hdr->source = self->source;
+    hdr->seq = ++self->seq;
+    hdr->t_ns = t_ns;
+    hdr->factory = self->factory;
+    hdr->schema = AF_SCHEMA_VERSION;
+    hdr->session = self->session;
+    env->header = hdr;
+}
+
+uint64_t af_stamper_seq (const af_stamper_t *self) { return self->seq; }
+uint32_t af_stamper_session (const af_stamper_t *self) { return self->session; }
+const char *af_stamper_source (const af_stamper_t *self) { return self->source; }
+
+/* -------------------------------------------------------------- encoding */
+
+uint8_t *
+af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, size_t *len_out)
+{
+    size_t len = autofab__envelope__get_packed_size (env);
+    if (len > max_bytes)
+        return NULL;
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf)
+        return NULL;
+    *len_out = autofab__envelope__pack (env, buf);
+    return buf;
+}
+
+af_decode_t
+af_envelope_decode (const void *data, size_t len, size_t max_bytes, Autofab__Envelope **out)
+{
+    *out = NULL;
+    if (len == 0)
+        return AF_DECODE_EMPTY;
+    if (len > max_bytes)
+        return AF_DECODE_TOO_LARGE;
+    /* Check the schema before the full unpack: a newer schema may carry fields
+     * whose meaning we would get wrong. */
+    af_peek_t peek;
+    af_decode_t why = af_envelope_peek (data, len, &peek);
+    if (why != AF_DECODE_OK)
+        return why;
+    Autofab__Envelope *env = autofab__envelope__unpack (NULL, len, data);
+    if (!env)
+        return AF_DECODE_MALFORMED;
+    if (!env->header || !env->header->source || !env->header->source[0]) {
+        autofab__envelope__free_unpacked (env, NULL);
+        return AF_DECODE_NO_HEADER;
+    }
+    *out = env;
+    return AF_DECODE_OK;
+}
+
+af_decode_t
+af_control_decode (const void *data, size_t len, size_t max_bytes, Autofab__Control **out)
+{
+    *out = NULL;
+    if (len == 0)
+        return AF_DECODE_EMPTY;
+    if (len > max_bytes)
+        return AF_DECODE_TOO_LARGE;
+    *out = autofab__control__unpack (NULL, len, data);
+    return *out ? AF_DECODE_OK : AF_DECODE_MALFORMED;
+}
+
+/* Reads a protobuf varint; returns bytes used, 0 if truncated or too long. */
+static size_t
+s_varint (const uint8_t *p, const uint8_t *end, uint64_t *value)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < 10 && p + i < end; i++) {
+        v |= (uint64_t) (p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *value = v;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Skips a field of WIRE_TYPE at P; returns the new position or NULL. */
+static const uint8_t *
+s_skip (const uint8_t *p, const uint8_t *end, unsigned wire_type)
+{
+    uint64_t v;
+    size_t n;
+    switch (wire_type) {
+    case 0:
+        n = s_varint (p, end, &v);
+        return n ? p + n : NULL;
+    case 1:
+        return end - p >= 8 ? p + 8 : NULL;
+    case 5:
+        return end - p >= 4 ? p + 4 : NULL;
+    case 2:
+        n = s_varint (p, end, &v);
+        if (!n || v > (uint64_t) (end - p - (ptrdiff_t) n))
+            return NULL;
+        return p + n + v;
+    default:
+        return NULL;                /* groups and unknown wire types */
+    }
+}
+
+af_decode_t
+af_envelope_peek (const void *data, size_t len, af_peek_t *out)
+{
+    memset (out, 0, sizeof *out);
+    if (len == 0)
+        return AF_DECODE_EMPTY;
+    const uint8_t *p = data;
+    const uint8_t *end = p + len;
+    const uint8_t *hdr = NULL, *hdr_end = NULL;
+    /* Find field 1 (header) among the top-level fields. */
+    while (p < end) {
+        uint64_t key;
+        size_t n = s_varint (p, end, &key);
+        if (!n)
+            return AF_DECODE_MALFORMED;
+        p += n;
+        unsigned wire = key & 7;
+        if ((key >> 3) == 1 && wire == 2) {
+            uint64_t sub_len;
+            n = s_varint (p, end, &sub_len);
+            if (!n || sub_len > (uint64_t) (end - p - (ptrdiff_t) n))
+                return AF_DECODE_MALFORMED;
+            hdr = p + n;
+            hdr_end = hdr + sub_len;
+            break;
+        }
+        p = s_skip (p, end, wire);
+        if (!p)
+            return AF_DECODE_MALFORMED;
+    }
+    if (!hdr)
+        return AF_DECODE_NO_HEADER;
+    for (p = hdr; p < hdr_end;) {
+        uint64_t key, value;
+        size_t n = s_varint (p, hdr_end, &key);
+        if (!n)
+            return AF_DECODE_MALFORMED;
+        p += n;
+        unsigned field = (unsigned) (key >> 3), wire = key & 7;
+        if (wire == 0 && (field == 3 || field == 4 || field == 6 || field == 7)) {
+            n = s_varint (p, hdr_end, &value);
+            if (!n)
+                return AF_DECODE_MALFORMED;
+            p += n;
+            if (field == 3)
+                out->seq = value;
+            else if (field == 4)
+                out->t_ns = value;
+            else if (field == 6)
+                out->schema = (uint32_t) value;
+            else
+                out->session = (uint32_t) value;
+        }
+        else if (wire == 2 && field == 2) {
+            n = s_varint (p, hdr_end, &value);
+            if (!n || value > (uint64_t) (hdr_end - p - (ptrdiff_t) n))
+                return AF_DECODE_MALFORMED;
+            out->source = (const char *) p + n;
+            out->source_len = (size_t) value;
+            p += n + value;
+        }
+        else {
+            p = s_skip (p, hdr_end, wire);
+            if (!p)
+                return AF_DECODE_MALFORMED;
+        }
+    }
+    if (out->source_len == 0)
+        return AF_DECODE_NO_HEADER;
+    if (out->schema > AF_SCHEMA_VERSION || out->schema == 0)
+        return AF_DECODE_SCHEMA;
+    return AF_DECODE_OK;
+}
+
+/* ----------------------------------------------------- sequence tracking */
+
+struct af_seqtrack {
+    af_source_stats_t **slots;      /* open addressing, power-of-two size */
+    size_t cap, count;
+    af_source_stats_t **order;      /* insertion order, for iteration */
+    uint64_t total_gaps;
+};
+
+static uint64_t
+s_hash (const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t) s[i]) * 1099511628211ull;
+    return h;
+}
+
+af_seqtrack_t *
+af_seqtrack_new (void)
+{
+    af_seqtrack_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->cap = 64;
+    self->slots = calloc (self->cap, sizeof *self->slots);
+    self->order = calloc (self->cap, sizeof *self->order);
+    if (!self->slots || !self->order)
+        af_seqtrack_destroy (&self);
+    return self;
+}
+
+void
+af_seqtrack_destroy (af_seqtrack_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    af_seqtrack_t *self = *self_p;
+    for (size_t i = 0; self->order && i < self->count; i++) {
+        free (self->order[i]->source);
+        free (self->order[i]);
+    }
+    free (self->slots);
+    free (self->order);
+    free (self);
+    *self_p = NULL;
+}
+
+static af_source_stats_t **
+s_slot (af_seqtrack_t *self, const char *source, size_t len)
+{
+    size_t i = (size_t) s_hash (source, len) & (self->cap - 1);
+    while (self->slots[i]) {
+        af_source_stats_t *s = self->slots[i];
+        if (strlen (s->source) == len && memcmp (s->source, source, len) == 0)
+            break;
+        i = (i + 1) & (self->cap - 1);
+    }
+    return &self->slots[i];
+}
+
+static int
+s_grow (af_seqtrack_t *self)
+{
+    size_t cap = self->cap * 2;
+    af_source_stats_t **slots = calloc (cap, sizeof *slots);
+    af_source_stats_t **order = realloc (self->order, cap * sizeof *order);
+    if (!slots || !order) {
+        free (slots);
+        if (order)
+            self->order = order;
+        return -1;
+    }
+    self->order = order;
+    free (self->slots);
+    self->slots = slots;
+    self->cap = cap;
+    for (size_t i = 0; i < self->count; i++)
+        *s_slot (self, order[i]->source, strlen (order[i]->source)) = order[i];
+    return 0;
+}
+
+af_source_stats_t *
+af_seqtrack_find (af_seqtrack_t *self, const char *source, size_t source_len)
+{
+    return *s_slot (self, source, source_len);
+}
+
+uint64_t
+af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t source_len, uint32_t session,
+                  uint64_t seq, size_t bytes, af_source_stats_t **stats)
+{
+    af_source_stats_t **slot = s_slot (self, source, source_len);
+    af_source_stats_t *s = *slot;
+    if (!s) {
+        if ((self->count + 1) * 2 > self->cap) {
+            if (s_grow (self) != 0)
+                return 0;
+            slot = s_slot (self, source, source_len);
+        }
+        s = calloc (1, sizeof *s);
+        if (!s || !(s->source = strndup (source, source_len))) {
+            free (s);
+            return 0;
+        }
+        *slot = s;
+        self->order[self->count++] = s;
+    }
+    uint64_t gap = 0;
+    if (s->msgs == 0 || s->session != session) {
+        /* First message of this source or of a new session: its sequence
+         * starts here; a session that begins past 1 did lose messages, but we
+         * cannot tell a late joiner from a loss, so only count in-session. */
+        if (s->msgs)
+            s->sessions++;
+        s->session = session;
+        s->last_seq = seq;
+    }
+    else if (seq > s->last_seq) {
+        gap = seq - s->last_seq - 1;
+        s->last_seq = seq;
+    }
+    else
+        s->stale++;
+    s->gaps += gap;
+    self->total_gaps += gap;
+    s->msgs++;
+    s->bytes += bytes;
+    if (stats)
+        *stats = s;
+    return gap;
+}
+
+af_source_stats_t *
+af_seqtrack_at (af_seqtrack_t *self, size_t i)
+{
+    return i < self->count ? self->order[i] : NULL;
+}
+
+uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self) { return self->total_gaps; }

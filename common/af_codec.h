@@ -1,0 +1,111 @@
+/*  af_codec — the envelope on the wire: stamping, encoding, hostile-input
+ *  decoding, a cheap header peek for the broker's hot path, and per-source
+ *  sequence tracking for gap detection.
+ *
+ *  Every decoder here treats its input as hostile: sizes are checked before
+ *  protobuf-c sees a byte (it has no size or depth limit of its own), unknown
+ *  schema versions are refused, and each refusal returns a reason that the
+ *  caller counts and logs once.
+ */
+#ifndef AF_CODEC_H
+#define AF_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.pb-c.h"
+#include "registry.pb-c.h"
+
+/* Default cap on one message (envelope or control body), bytes. */
+#define AF_MAX_MSG_BYTES (1u << 20)
+/* Schema version this build writes and the newest it accepts. */
+#define AF_SCHEMA_VERSION 1u
+
+typedef enum {
+    AF_DECODE_OK = 0,
+    AF_DECODE_EMPTY,         /* zero-length frame */
+    AF_DECODE_TOO_LARGE,     /* over the size cap */
+    AF_DECODE_MALFORMED,     /* protobuf-c refused it, or a truncated header */
+    AF_DECODE_NO_HEADER,     /* envelope without a header or source */
+    AF_DECODE_SCHEMA,        /* schema version newer than we know */
+    AF_DECODE_REASONS
+} af_decode_t;
+
+/* A short human name for a decode result ("too large"). */
+const char *af_decode_str (af_decode_t reason);
+
+/* -------------------------------------------------------------- stamping */
+
+typedef struct af_stamper af_stamper_t;
+
+/* Creates a stamper for messages from SOURCE in FACTORY.  The session number
+ * is random per creation, so a restarted agent's sequence is not mistaken for
+ * a gap or a replay. */
+af_stamper_t *af_stamper_new (const char *source, const char *factory);
+void af_stamper_destroy (af_stamper_t **self_p);
+/* Fills ENV's header (allocating it inside HDR, which must outlive ENV's use)
+ * with a fresh msg_id, the next sequence number and T_NS. */
+void af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
+                       uint8_t msg_id[16], uint64_t t_ns);
+uint64_t af_stamper_seq (const af_stamper_t *self);
+uint32_t af_stamper_session (const af_stamper_t *self);
+const char *af_stamper_source (const af_stamper_t *self);
+
+/* -------------------------------------------------------------- encoding */
+
+/* Encodes ENV into a malloc'd buffer; returns NULL on failure or when the
+ * result would exceed MAX_BYTES. */
+uint8_t *af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, size_t *len_out);
+/* Decodes an envelope; *OUT must be freed with autofab__envelope__free_unpacked. */
+af_decode_t af_envelope_decode (const void *data, size_t len, size_t max_bytes,
+                                Autofab__Envelope **out);
+/* Same for a control message (no header check: it has none). */
+af_decode_t af_control_decode (const void *data, size_t len, size_t max_bytes,
+                               Autofab__Control **out);
+
+/* What af_envelope_peek reads without decoding the whole message. */
+typedef struct {
+    const char *source;      /* points into the message, not NUL-terminated */
+    size_t source_len;
+    uint64_t seq;
+    uint32_t session;
+    uint32_t schema;
+    uint64_t t_ns;
+} af_peek_t;
+
+/* Reads the header fields of an encoded envelope in place: no allocation, no
+ * copy; safe on any input.  Returns AF_DECODE_OK or why not. */
+af_decode_t af_envelope_peek (const void *data, size_t len, af_peek_t *out);
+
+/* ----------------------------------------------------- sequence tracking */
+
+typedef struct af_seqtrack af_seqtrack_t;
+
+/* Per-source state kept by a seqtrack; callers may read the counters. */
+typedef struct {
+    char *source;
+    uint32_t session;
+    uint64_t last_seq;
+    uint64_t msgs;
+    uint64_t bytes;
+    uint64_t gaps;           /* sequence numbers missed */
+    uint64_t stale;          /* duplicates or out-of-order messages */
+    uint64_t sessions;       /* restarts of the source seen */
+} af_source_stats_t;
+
+af_seqtrack_t *af_seqtrack_new (void);
+void af_seqtrack_destroy (af_seqtrack_t **self_p);
+/* Records a message from SOURCE; returns the number of messages missed just
+ * before it (0 in order).  Returns the source's stats in *STATS if not NULL.
+ * A new session resets the expected sequence. */
+uint64_t af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t source_len,
+                           uint32_t session, uint64_t seq, size_t bytes,
+                           af_source_stats_t **stats);
+/* Stats for SOURCE, or NULL if never seen. */
+af_source_stats_t *af_seqtrack_find (af_seqtrack_t *self, const char *source, size_t source_len);
+/* Iterates: returns the I-th source's stats, or NULL past the end. */
+af_source_stats_t *af_seqtrack_at (af_seqtrack_t *self, size_t i);
+uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self);
+
+#endif

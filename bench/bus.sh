@@ -1,0 +1,329 @@
+#!/bin/bash
+# bus.sh — the bus benchmark (DESIGN §2, §8): autofab's broker against raw
+# libzmq, a bare zmq_proxy relay, mosquitto and nats-server.
+#
+# Workload: 256-byte encoded autofab Envelopes (Telemetry payload), one
+# publisher process → server → one subscriber process over TCP loopback, and
+# sequential request/reply round trips through the server.  Each measurement
+# runs BUS_RUNS times and the median is reported.  The subscriber's received
+# count is what counts: loss is (sent − received) / sent.
+#
+# Prints one table and writes $OUT/bus.json.  Run through `make bench-bus`,
+# which builds bus_bench and the broker first.  Knobs (environment):
+#   BUS_MSGS (2000000)  messages per pub/sub run
+#   BUS_MQTT_MSGS (400000)  the same for mosquitto, about 10× slower
+#   BUS_REQS (20000)    timed round trips per request run, after BUS_WARMUP (2000)
+#   BUS_RUNS (3)        runs per measurement; the median is reported
+#   BUS_SYSTEMS ("autofab nats zmq zmq_proxy mosquitto")
+set -euo pipefail
+
+BIN=${BIN:-build/bin}
+OUT=${OUT:-build/bench}
+MSGS=${BUS_MSGS:-2000000}
+MQTT_MSGS=${BUS_MQTT_MSGS:-400000}
+REQS=${BUS_REQS:-20000}
+WARMUP=${BUS_WARMUP:-2000}
+RUNS=${BUS_RUNS:-3}
+SYSTEMS=${BUS_SYSTEMS:-autofab nats zmq zmq_proxy mosquitto}
+BENCH=$BIN/bus_bench
+BROKER=$BIN/autofab-broker
+
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bus-bench.XXXXXX")
+RESULTS=$WORK/results.tsv
+: > "$RESULTS"
+PIDS=()
+
+# Everything this script started is stopped on any exit, even Ctrl-C.
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "bus.sh: $*" >&2; exit 1; }
+
+[ -x "$BENCH" ] || die "$BENCH missing (make bench-bus builds it)"
+
+# Prints a base port P such that P .. P+N-1 are free on 127.0.0.1.
+free_ports() {
+    python3 - "$1" <<'EOF'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randint(20000, 60000 - n)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+        print(base)
+        sys.exit(0)
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+sys.exit("no free ports")
+EOF
+}
+
+# Waits (at most 10 s) until something listens on 127.0.0.1:$1.
+wait_port() {
+    local i
+    for i in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "nothing listens on port $1"
+}
+
+# Waits (at most 10 s) until file $1 says "ready"; fails if process $2 died.
+wait_ready() {
+    local i
+    for i in $(seq 100); do
+        grep -q '^ready$' "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || die "$(basename "$1" .out) exited early: $(cat "$1.err" 2>/dev/null)"
+        sleep 0.1
+    done
+    die "$(basename "$1" .out) never got ready"
+}
+
+# Starts a background process (logging to $1), remembers it for cleanup.
+start() {
+    local log=$1
+    shift
+    "$@" > "$log" 2> "$log.err" &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+val() { sed -n "s/^$2=//p" "$1" | head -1; }
+
+# ------------------------------------------------------------- servers
+# Each sets SERVER_PID, PUB_EP, SUB_EP, REQ_EP (REQ_EP empty: no request row).
+
+server_autofab() {
+    local p
+    p=$(free_ports 3)
+    start "$WORK/broker.log" "$BROKER" --control "tcp://127.0.0.1:$p" \
+        --ingress "tcp://127.0.0.1:$((p + 1))" --egress "tcp://127.0.0.1:$((p + 2))"
+    SERVER_PID=$LAST_PID
+    wait_port "$p"; wait_port $((p + 1)); wait_port $((p + 2))
+    PUB_EP=tcp://127.0.0.1:$p SUB_EP=tcp://127.0.0.1:$p REQ_EP=tcp://127.0.0.1:$p
+    CLIENT=autofab SUB_BIND="" PUB_BIND=""
+}
+
+server_nats() {
+    local p
+    p=$(free_ports 1)
+    # Stock configuration: only the address and port are given.
+    start "$WORK/nats.log" nats-server -a 127.0.0.1 -p "$p"
+    SERVER_PID=$LAST_PID
+    wait_port "$p"
+    PUB_EP=nats://127.0.0.1:$p SUB_EP=$PUB_EP REQ_EP=$PUB_EP
+    CLIENT=nats SUB_BIND="" PUB_BIND=""
+}
+
+server_mosquitto() {
+    local p
+    p=$(free_ports 1)
+    # Stock configuration except the listener (mosquitto 2 refuses anonymous
+    # clients once a listener is configured, hence allow_anonymous).
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$p" > "$WORK/mosquitto.conf"
+    start "$WORK/mosquitto.log" mosquitto -c "$WORK/mosquitto.conf"
+    SERVER_PID=$LAST_PID
+    wait_port "$p"
+    PUB_EP=mqtt://127.0.0.1:$p SUB_EP=$PUB_EP REQ_EP=$PUB_EP
+    CLIENT=mqtt SUB_BIND="" PUB_BIND=""
+}
+
+# No server: the subscriber binds, the publisher connects; REQ → REP direct.
+server_zmq() {
+    local p
+    p=$(free_ports 2)
+    SERVER_PID=""
+    SUB_EP=tcp://127.0.0.1:$p PUB_EP=$SUB_EP REQ_EP=tcp://127.0.0.1:$((p + 1))
+    CLIENT=zmq SUB_BIND=--bind PUB_BIND=""
+}
+
+server_zmq_proxy() {
+    local p
+    p=$(free_ports 2)
+    start "$WORK/proxy.log" "$BENCH" proxy --endpoint "tcp://127.0.0.1:$p" \
+        --xpub "tcp://127.0.0.1:$((p + 1))"
+    SERVER_PID=$LAST_PID
+    wait_ready "$WORK/proxy.log" "$SERVER_PID"
+    PUB_EP=tcp://127.0.0.1:$p SUB_EP=tcp://127.0.0.1:$((p + 1)) REQ_EP=""
+    CLIENT=zmq SUB_BIND="" PUB_BIND=""
+}
+
+# ------------------------------------------------------------- measurements
+
+run_pubsub() {
+    local sys=$1 run=$2 count=$3 sub_pid
+    start "$WORK/sub.out" "$BENCH" sub --system "$CLIENT" --endpoint "$SUB_EP" \
+        --count "$count" $SUB_BIND
+    sub_pid=$LAST_PID
+    wait_ready "$WORK/sub.out" "$sub_pid"
+    "$BENCH" pub --system "$CLIENT" --endpoint "$PUB_EP" --count "$count" $PUB_BIND \
+        > "$WORK/pub.out" 2> "$WORK/pub.out.err" || die "$sys publisher failed: $(cat "$WORK/pub.out.err")"
+    wait "$sub_pid" || die "$sys subscriber failed: $(cat "$WORK/sub.out.err")"
+    printf 'pubsub\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$count" \
+        "$(val "$WORK/pub.out" sent)" "$(val "$WORK/sub.out" received)" \
+        "$(val "$WORK/sub.out" bytes)" "$(val "$WORK/sub.out" elapsed_ns)" \
+        "$(val "$WORK/pub.out" elapsed_ns)" >> "$RESULTS"
+    echo "  $sys pub/sub run $run: received $(val "$WORK/sub.out" received) of $count"
+}
+
+run_reqrep() {
+    local sys=$1 run=$2 rep_pid rep_ep=$REQ_EP
+    start "$WORK/rep.out" "$BENCH" rep --system "$CLIENT" --endpoint "$rep_ep"
+    rep_pid=$LAST_PID
+    wait_ready "$WORK/rep.out" "$rep_pid"
+    "$BENCH" req --system "$CLIENT" --endpoint "$REQ_EP" --count "$REQS" --warmup "$WARMUP" \
+        > "$WORK/req.out" 2> "$WORK/req.out.err" || die "$sys requester failed: $(cat "$WORK/req.out.err")"
+    stop "$rep_pid"
+    printf 'req\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$(val "$WORK/req.out" requests)" \
+        "$(val "$WORK/req.out" failed)" "$(val "$WORK/req.out" p50_us)" \
+        "$(val "$WORK/req.out" p99_us)" "$(val "$WORK/req.out" p999_us)" >> "$RESULTS"
+    echo "  $sys request run $run: p50 $(val "$WORK/req.out" p50_us) µs, p99 $(val "$WORK/req.out" p99_us) µs"
+}
+
+CORES=$(nproc)
+echo "bus benchmark: ${MSGS} × 256-byte messages per pub/sub run (mosquitto ${MQTT_MSGS})," \
+     "${REQS} round trips after ${WARMUP} warm-up, median of ${RUNS} runs, ${CORES} cores"
+for sys in $SYSTEMS; do
+    echo "$sys:"
+    "server_$sys"
+    count=$MSGS
+    [ "$sys" = mosquitto ] && count=$MQTT_MSGS
+    for run in $(seq "$RUNS"); do
+        run_pubsub "$sys" "$run" "$count"
+    done
+    if [ -n "$REQ_EP" ]; then
+        for run in $(seq "$RUNS"); do
+            run_reqrep "$sys" "$run"
+        done
+    fi
+    [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
+done
+
+NATS_VERSION=$(nats-server --version 2>&1 | head -1 || true)
+MOSQ_VERSION=$(mosquitto -h 2>&1 | head -1 || true)
+"$BENCH" versions > "$WORK/versions"
+
+python3 - "$RESULTS" "$OUT/bus.json" "$WORK/versions" "$CORES" "$RUNS" "$REQS" "$WARMUP" \
+    "$NATS_VERSION" "$MOSQ_VERSION" <<'EOF'
+import json, statistics, sys
+
+results, out, versions_file, cores, runs, reqs, warmup, nats_v, mosq_v = sys.argv[1:]
+versions = dict(l.strip().split("=", 1) for l in open(versions_file) if "=" in l)
+pubsub, req = {}, {}
+for line in open(results):
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "pubsub":
+        sys_, _, count, sent, got, nbytes, sub_ns, pub_ns = f[1:]
+        count, got, nbytes, sub_ns = int(count), int(got or 0), int(nbytes or 0), int(sub_ns or 0)
+        rate = got / (sub_ns / 1e9) if sub_ns else 0.0
+        mean_bytes = nbytes / got if got else 0.0
+        pubsub.setdefault(sys_, []).append({
+            "msgs_per_s": rate,
+            "mb_per_s": rate * mean_bytes / 1e6,
+            "loss_pct": 100.0 * (count - got) / count,
+            "count": count,
+        })
+    elif f[0] == "req" and f[4]:
+        sys_, _, n, failed, p50, p99, p999 = f[1:]
+        req.setdefault(sys_, []).append({
+            "req_p50_us": float(p50), "req_p99_us": float(p99), "req_p999_us": float(p999),
+            "req_failed": int(failed),
+        })
+
+def med(rows, key):
+    return statistics.median(r[key] for r in rows) if rows else None
+
+order = ["autofab", "nats", "zmq", "zmq_proxy", "mosquitto"]
+labels = {"autofab": "autofab broker", "nats": "nats-server", "zmq": "libzmq direct",
+          "zmq_proxy": "zmq_proxy relay", "mosquitto": "mosquitto (QoS 0)"}
+data = {"msg_bytes": 256, "cores": int(cores), "runs": int(runs), "req_count": int(reqs),
+        "req_warmup": int(warmup)}
+summary = {}
+for s in order:
+    row = {}
+    if s in pubsub:
+        for k in ("msgs_per_s", "mb_per_s", "loss_pct"):
+            row[k] = med(pubsub[s], k)
+        row["pubsub_count"] = pubsub[s][0]["count"]
+    if s in req:
+        for k in ("req_p50_us", "req_p99_us", "req_p999_us", "req_failed"):
+            row[k] = med(req[s], k)
+    if row:
+        summary[s] = row
+        for k, v in row.items():
+            data[f"{s}_{k}"] = round(v, 3) if isinstance(v, float) else v
+
+af = summary.get("autofab", {})
+for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
+    peer = summary.get(s, {})
+    if af.get("msgs_per_s") and peer.get("msgs_per_s"):
+        data[f"pubsub_ratio_vs_{s}"] = round(af["msgs_per_s"] / peer["msgs_per_s"], 3)
+    for p in ("p50", "p99", "p999"):
+        k = f"req_{p}_us"
+        if af.get(k) and peer.get(k):
+            data[f"req_{p}_ratio_vs_{s}"] = round(af[k] / peer[k], 3)
+
+def cell(v, fmt):
+    return "—" if v is None else format(v, fmt)
+
+print()
+print(f"{'system':<20} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}")
+for s in order:
+    r = summary.get(s)
+    if not r:
+        continue
+    print(f"{labels[s]:<20} {cell(r.get('msgs_per_s'), ',.0f'):>11} {cell(r.get('mb_per_s'), '.1f'):>8}"
+          f" {cell(r.get('loss_pct'), '.2f'):>7} {cell(r.get('req_p50_us'), '.1f'):>8}"
+          f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}")
+print()
+for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
+    parts = []
+    if f"pubsub_ratio_vs_{s}" in data:
+        parts.append(f"pub/sub {data[f'pubsub_ratio_vs_{s}']:.2f}×")
+    if f"req_p99_ratio_vs_{s}" in data:
+        parts.append(f"request p99 {data[f'req_p99_ratio_vs_{s}']:.2f}× (lower is better)")
+    if parts:
+        print(f"autofab vs {labels[s]}: " + ", ".join(parts))
+counts = sorted({(s, r.get('pubsub_count')) for s, r in summary.items() if r.get('pubsub_count')})
+print(f"""
+How: 256-byte encoded autofab Envelope (Telemetry payload) + topic frame/subject;
+one publisher process → server → one subscriber process on 127.0.0.1 (TCP).
+msgs/s = messages the subscriber received ÷ time from its first to its last
+message; loss = messages published but never received.  Requests: {reqs} sequential
+round trips after {warmup} warm-up, requester → server → replier → back
+(libzmq: REQ → REP direct; mosquitto: request topic + reply topic, QoS 0).
+Median of {runs} runs per figure.  Counts per run: """ + ", ".join(f"{s} {c:,}" for s, c in counts) + f""".
+Peers run with stock configuration on loopback (mosquitto: only a listener
+line): {nats_v}, {mosq_v}; clients libzmq {versions.get('libzmq')},
+libnats {versions.get('libnats')}, libmosquitto {versions.get('libmosquitto')}.
+ZeroMQ sockets use autofab's client high-water mark (100 000) everywhere.
+Machine: {cores} cores, shared with other work while measuring: expect noise.
+Targets: autofab pub/sub ≥ NATS and ≥ 0.5× libzmq direct; request p99 ≤ NATS.""")
+with open(out, "w") as f:
+    json.dump(data, f, indent=1, sort_keys=True)
+    f.write("\n")
+print(f"wrote {out}")
+EOF

@@ -1,0 +1,181 @@
+/*  args — pure parsers for the operator tool's arguments (see cli.h).
+ *
+ *  Kept apart from the subcommands so that they can be unit-tested without a
+ *  broker; none of them prints or exits.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int
+cli_parse_long (const char *text, long min, long max, long *out, char *err, size_t err_len)
+{
+    if (!text || !*text) {
+        snprintf (err, err_len, "expected a whole number, got an empty string");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long value = strtol (text, &end, 10);
+    if (*end || errno == ERANGE) {
+        snprintf (err, err_len, "expected a whole number, got '%s'", text);
+        return -1;
+    }
+    if (value < min || value > max) {
+        snprintf (err, err_len, "%ld is out of range [%ld, %ld]", value, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int
+cli_parse_double (const char *text, double min, double max, double *out, char *err,
+                  size_t err_len)
+{
+    if (!text || !*text) {
+        snprintf (err, err_len, "expected a number, got an empty string");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    double value = strtod (text, &end);
+    if (*end || errno == ERANGE || !isfinite (value)) {
+        snprintf (err, err_len, "expected a number, got '%s'", text);
+        return -1;
+    }
+    if (value < min || value > max) {
+        snprintf (err, err_len, "%g is out of range [%g, %g]", value, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* Metric and parameter names follow the same rule as topic segments, so that
+ * they can be used as keys in JSON, YAML and Prometheus alike. */
+static bool
+s_name_valid (const char *name)
+{
+    if (!*name)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || *p == '_' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+int
+cli_parse_metric (const char *text, cli_metric_t *out, char *err, size_t err_len)
+{
+    if (strlen (text) >= sizeof out->buf) {
+        snprintf (err, err_len, "metric '%.32s…' is too long", text);
+        return -1;
+    }
+    strcpy (out->buf, text);
+    char *eq = strchr (out->buf, '=');
+    if (!eq) {
+        snprintf (err, err_len, "metric '%s' must look like name=value[:unit]", text);
+        return -1;
+    }
+    *eq = 0;
+    out->name = out->buf;
+    if (!s_name_valid (out->name)) {
+        snprintf (err, err_len, "metric name '%s' must be letters, digits, '_', '-' or '.'",
+                  out->name);
+        return -1;
+    }
+    char *value = eq + 1;
+    char *colon = strchr (value, ':');
+    out->unit = "";
+    if (colon) {
+        *colon = 0;
+        out->unit = colon + 1;
+    }
+    char why[128];
+    if (cli_parse_double (value, -INFINITY, INFINITY, &out->value, why, sizeof why) != 0) {
+        snprintf (err, err_len, "metric '%s': %s", out->name, why);
+        return -1;
+    }
+    return 0;
+}
+
+int
+cli_parse_param (const char *text, cli_param_t *out, char *err, size_t err_len)
+{
+    if (strlen (text) >= sizeof out->buf) {
+        snprintf (err, err_len, "parameter '%.32s…' is too long", text);
+        return -1;
+    }
+    strcpy (out->buf, text);
+    char *eq = strchr (out->buf, '=');
+    if (!eq) {
+        snprintf (err, err_len, "parameter '%s' must look like name=value", text);
+        return -1;
+    }
+    *eq = 0;
+    out->name = out->buf;
+    if (!s_name_valid (out->name)) {
+        snprintf (err, err_len, "parameter name '%s' must be letters, digits, '_', '-' or '.'",
+                  out->name);
+        return -1;
+    }
+    const char *value = eq + 1;
+    char *end;
+    errno = 0;
+    double num = strtod (value, &end);
+    if (*value && !*end && errno != ERANGE && isfinite (num)) {
+        out->kind = CLI_PARAM_NUM;
+        out->num = num;
+    }
+    else if (strcmp (value, "true") == 0 || strcmp (value, "false") == 0) {
+        out->kind = CLI_PARAM_FLAG;
+        out->flag = value[0] == 't';
+    }
+    else {
+        out->kind = CLI_PARAM_TEXT;
+        out->text = value;
+    }
+    return 0;
+}
+
+int
+cli_parse_severity (const char *text, int *out, char *err, size_t err_len)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } s_severities[] = {
+        { "info", AUTOFAB__ALARM__SEVERITY__SEVERITY_INFO },
+        { "warning", AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING },
+        { "critical", AUTOFAB__ALARM__SEVERITY__SEVERITY_CRITICAL },
+    };
+    for (size_t i = 0; i < sizeof s_severities / sizeof s_severities[0]; i++)
+        if (strcasecmp (text, s_severities[i].name) == 0) {
+            *out = s_severities[i].value;
+            return 0;
+        }
+    snprintf (err, err_len, "severity '%s' must be info, warning or critical", text);
+    return -1;
+}
+
+void
+cli_topic_head (const char *topic, int depth, char *out, size_t out_len)
+{
+    if (!out_len)
+        return;
+    size_t len = 0;
+    int segments = 1;
+    while (topic[len] && len + 1 < out_len) {
+        if (topic[len] == '.' && ++segments > depth)
+            break;
+        len++;
+    }
+    memcpy (out, topic, len);
+    out[len] = 0;
+}

@@ -1,0 +1,225 @@
+/*  cmd_top — `autofab top`: live message rates per topic prefix, like
+ *  `ros2 topic hz/bw`, with the broker's drop and refusal counters.
+ */
+#include "cli.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "af_clock.h"
+
+/* Most distinct prefixes shown; the rest are counted under "(other)". */
+#define CLI_TOP_MAX_ROWS 512
+/* How long to wait for the broker's counters each interval. */
+#define CLI_TOP_STATS_MS 500
+
+static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
+
+const cli_command_t cli_cmd_top = {
+    .name = "top",
+    .summary = "live msgs/s, KB/s and gaps per topic prefix, and broker drops",
+    .usage = "usage: autofab top [PATTERN] [--interval S] [--depth N] [--once]\n"
+             "\n"
+             "Subscribes to PATTERN (default '>', everything) and shows, per topic\n"
+             "prefix of N segments, messages per second, kilobytes per second and\n"
+             "sequence gaps, then the broker's drop and refusal counters.  On a\n"
+             "terminal the table is redrawn in place; otherwise one table per interval\n"
+             "is printed as plain lines.\n"
+             "\n"
+             "  --interval S  seconds between updates (default 1)\n"
+             "  --depth N     topic segments per row (default 4)\n"
+             "  --once        print one table after one interval and exit\n",
+    .run = s_run,
+};
+
+typedef struct {
+    char prefix[AF_TOPIC_MAX_BYTES];
+    uint64_t msgs, bytes, gaps;          /* this interval */
+    uint64_t total_msgs;
+} s_row_t;
+
+typedef struct {
+    s_row_t *rows;
+    size_t n_rows;
+    s_row_t other;
+} s_table_t;
+
+static s_row_t *
+s_row (s_table_t *self, const char *prefix)
+{
+    for (size_t i = 0; i < self->n_rows; i++)
+        if (strcmp (self->rows[i].prefix, prefix) == 0)
+            return &self->rows[i];
+    if (self->n_rows == CLI_TOP_MAX_ROWS)
+        return &self->other;
+    s_row_t *row = &self->rows[self->n_rows++];
+    memset (row, 0, sizeof *row);
+    snprintf (row->prefix, sizeof row->prefix, "%s", prefix);
+    return row;
+}
+
+static int
+s_row_compare (const void *a, const void *b)
+{
+    return strcmp (((const s_row_t *) a)->prefix, ((const s_row_t *) b)->prefix);
+}
+
+static void
+s_print_row (const s_row_t *row, double interval_s)
+{
+    printf ("%-40s %10.1f %10.2f %8" PRIu64 " %12" PRIu64 "\n", row->prefix,
+            (double) row->msgs / interval_s, (double) row->bytes / 1024.0 / interval_s, row->gaps,
+            row->total_msgs);
+}
+
+/* The broker's counters about lost or refused messages; all of them would
+ * drown the table. */
+static void
+s_print_broker (af_bus_t *bus)
+{
+    Autofab__Control *ctl = NULL;
+    if (af_bus_stats (bus, &ctl, CLI_TOP_STATS_MS) != 0 || !ctl || !ctl->stats_reply) {
+        printf ("broker: no answer to a stats request\n");
+        if (ctl)
+            autofab__control__free_unpacked (ctl, NULL);
+        return;
+    }
+    const Autofab__StatsReply *stats = ctl->stats_reply;
+    printf ("broker:");
+    int shown = 0;
+    for (size_t i = 0; i < stats->n_counters && stats->counters; i++) {
+        const Autofab__Counter *counter = stats->counters[i];
+        if (!counter || !counter->name)
+            continue;
+        if (!strstr (counter->name, "drop") && !strstr (counter->name, "refus"))
+            continue;
+        char name[64];
+        cli_sanitize (counter->name, name, sizeof name);
+        printf (" %s=%" PRIu64, name, counter->value);
+        shown++;
+    }
+    printf ("%s\n", shown ? "" : " (no drop or refusal counters)");
+    autofab__control__free_unpacked (ctl, NULL);
+}
+
+static void
+s_print_table (s_table_t *self, af_bus_t *bus, double interval_s, bool tty)
+{
+    if (tty)
+        fputs ("\033[H\033[2J", stdout);
+    else {
+        time_t now = time (NULL);
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        printf ("--- %02d:%02d:%02dZ interval %.1fs\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                interval_s);
+    }
+    printf ("%-40s %10s %10s %8s %12s\n", "PREFIX", "MSGS/S", "KB/S", "GAPS", "TOTAL");
+    qsort (self->rows, self->n_rows, sizeof self->rows[0], s_row_compare);
+    for (size_t i = 0; i < self->n_rows; i++)
+        s_print_row (&self->rows[i], interval_s);
+    if (self->other.total_msgs)
+        s_print_row (&self->other, interval_s);
+    if (!self->n_rows)
+        printf ("(no messages)\n");
+    s_print_broker (bus);
+    fflush (stdout);
+    for (size_t i = 0; i < self->n_rows; i++)
+        self->rows[i].msgs = self->rows[i].bytes = self->rows[i].gaps = 0;
+    self->other.msgs = self->other.bytes = self->other.gaps = 0;
+}
+
+static int
+s_run (const cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option s_options[] = {
+        { "interval", required_argument, NULL, 'i' },
+        { "depth", required_argument, NULL, 'd' },
+        { "once", no_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    double interval_s = 1.0;
+    long depth = 4;
+    bool once = false;
+    char why[128];
+    int c;
+    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            if (cli_parse_double (optarg, 0.05, 3600, &interval_s, why, sizeof why) != 0)
+                return cli_usage_error ("top", "--interval: %s", why);
+            break;
+        case 'd':
+            if (cli_parse_long (optarg, 1, 32, &depth, why, sizeof why) != 0)
+                return cli_usage_error ("top", "--depth: %s", why);
+            break;
+        case 'o':
+            once = true;
+            break;
+        case 'h':
+            return cli_help (&cli_cmd_top);
+        default:
+            return cli_bad_option (&cli_cmd_top, c, argv);
+        }
+    }
+    const char *pattern = optind < argc ? argv[optind] : ">";
+    if (optind + 1 < argc)
+        return cli_usage_error ("top", "unexpected argument '%s' (see --help)", argv[optind + 1]);
+    if (!af_topic_pattern_valid (pattern))
+        return cli_usage_error ("top", "'%s' is not a valid topic pattern", pattern);
+
+    s_table_t table = { .rows = calloc (CLI_TOP_MAX_ROWS, sizeof (s_row_t)) };
+    snprintf (table.other.prefix, sizeof table.other.prefix, "(other)");
+    if (!table.rows)
+        return cli_fail ("top", "out of memory");
+    af_bus_t *bus = cli_bus_open (ctx, "top", NULL);
+    if (!bus) {
+        free (table.rows);
+        return CLI_EXIT_FAIL;
+    }
+    int exit_code = CLI_EXIT_OK;
+    if (af_bus_subscribe (bus, pattern) != 0) {
+        exit_code = cli_fail ("top", "cannot subscribe to '%s'", pattern);
+        goto done;
+    }
+    bool tty = isatty (STDOUT_FILENO);
+    int64_t interval_ms = (int64_t) (interval_s * 1000);
+    int64_t start_ms = af_clock_mono_ms ();
+    int64_t next_ms = start_ms + interval_ms;
+    while (!zsys_interrupted) {
+        int64_t left = next_ms - af_clock_mono_ms ();
+        if (left <= 0) {
+            int64_t now_ms = af_clock_mono_ms ();
+            s_print_table (&table, bus, (double) (now_ms - start_ms) / 1000.0, tty);
+            if (once)
+                break;
+            start_ms = now_ms;
+            next_ms = now_ms + interval_ms;
+            continue;
+        }
+        af_msg_t msg;
+        int rc = af_bus_recv (bus, &msg, (int) left);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        char head[AF_TOPIC_MAX_BYTES];
+        cli_topic_head (msg.topic, (int) depth, head, sizeof head);
+        s_row_t *row = s_row (&table, head);
+        row->msgs++;
+        row->total_msgs++;
+        row->bytes += msg.bytes + strlen (msg.topic);
+        row->gaps += msg.gap;
+        af_msg_clear (&msg);
+    }
+done:
+    af_bus_destroy (&bus);
+    free (table.rows);
+    return exit_code;
+}

@@ -14,3 +14,5 @@ $(LIBAF_SO): $(call objs,$(LIBAF_SRCS))
 all: $(LIBAF_SO)
 TEST_SRCS += $(sort $(wildcard tests/unit/test_af_*.c))
 TEST_LIBS += $(LIBAF_A)
+# Test support shared by every integration test.
+TEST_SRCS += tests/support/af_test.c

@@ -1,0 +1,39 @@
+/*  Test support: free loopback ports, child processes that are always
+ *  reaped, and a broker started for one test.  */
+#ifndef AF_TEST_H
+#define AF_TEST_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "af_bus.h"
+
+/* A port P such that P, P+1 … P+N-1 are free on 127.0.0.1 right now. */
+int aft_free_ports (int n);
+/* Starts $AF_BIN/PROGRAM with ARGV (NULL-terminated, without argv[0]);
+ * stdout and stderr go to $TMPDIR/autofab-test-<pid>-<program>.log.  */
+pid_t aft_spawn (const char *program, const char *const argv[]);
+/* Sends SIG and waits up to TIMEOUT_MS; returns the exit status as from
+ * waitpid, or -1 if it did not exit (it is then SIGKILLed). */
+int aft_stop (pid_t pid, int sig, int timeout_ms);
+/* Waits for PID to exit on its own; its exit code, or -1 on timeout. */
+int aft_wait_exit (pid_t pid, int timeout_ms);
+
+typedef struct {
+    pid_t pid;
+    int port;
+    char control[64];
+} aft_broker_t;
+
+/* Starts a broker on free ports (or PORT if > 0) with a heartbeat of
+ * HEARTBEAT_MS and waits until it answers. */
+bool aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms);
+void aft_broker_stop (aft_broker_t *broker);
+/* A bus client of BROKER with source name SOURCE. */
+af_bus_t *aft_bus (const aft_broker_t *broker, const char *source);
+/* Waits until an agent NAME is listed (LISTED) or not; true on success. */
+bool aft_wait_listed (af_bus_t *bus, const char *name, bool listed, int timeout_ms);
+/* A broker counter by name from its StatsReply, or -1. */
+long long aft_broker_counter (af_bus_t *bus, const char *name);
+
+#endif

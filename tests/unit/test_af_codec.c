@@ -1,0 +1,212 @@
+/*  Unit tests: envelope codec (stamping, hostile decoding, peek, sequence
+ *  tracking), topic patterns, and config errors.  */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "af_codec.h"
+#include "af_config.h"
+#include "af_topic.h"
+
+static uint8_t *
+s_encode_telemetry (af_stamper_t *st, size_t *len)
+{
+    Autofab__Metric m = AUTOFAB__METRIC__INIT;
+    m.name = "temp_c";
+    m.value = 42.5;
+    Autofab__Metric *mp = &m;
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    tel.metrics = &mp;
+    tel.n_metrics = 1;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
+    env.telemetry = &tel;
+    Autofab__Header hdr;
+    uint8_t id[16];
+    af_stamper_stamp (st, &env, &hdr, id, 123456789);
+    return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
+}
+
+Test (codec, round_trip_and_sequence)
+{
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    size_t len;
+    uint8_t *a = s_encode_telemetry (st, &len);
+    free (a);
+    uint8_t *b = s_encode_telemetry (st, &len);
+    Autofab__Envelope *env;
+    cr_assert_eq (af_envelope_decode (b, len, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+    cr_assert_str_eq (env->header->source, "line1");
+    cr_assert_str_eq (env->header->factory, "giga");
+    cr_assert_eq (env->header->seq, 2);
+    cr_assert_eq (env->header->t_ns, 123456789);
+    cr_assert_eq (env->header->schema, AF_SCHEMA_VERSION);
+    cr_assert_eq (env->header->msg_id.len, 16);
+    cr_assert_float_eq (env->telemetry->metrics[0]->value, 42.5, 1e-12);
+    af_peek_t peek;
+    cr_assert_eq (af_envelope_peek (b, len, &peek), AF_DECODE_OK);
+    cr_assert_eq (peek.seq, 2);
+    cr_assert_eq (peek.session, af_stamper_session (st));
+    cr_assert_eq (peek.source_len, 5);
+    cr_assert_eq (memcmp (peek.source, "line1", 5), 0);
+    autofab__envelope__free_unpacked (env, NULL);
+    free (b);
+    af_stamper_destroy (&st);
+    cr_assert_null (st);
+}
+
+Test (codec, refuses_hostile_input)
+{
+    af_stamper_t *st = af_stamper_new ("src", "f");
+    size_t len;
+    uint8_t *good = s_encode_telemetry (st, &len);
+    Autofab__Envelope *env;
+    cr_assert_eq (af_envelope_decode (good, 0, AF_MAX_MSG_BYTES, &env), AF_DECODE_EMPTY);
+    cr_assert_eq (af_envelope_decode (good, len, len - 1, &env), AF_DECODE_TOO_LARGE);
+    /* Every truncation of a valid message is refused, never crashes. */
+    for (size_t cut = 1; cut < len; cut++) {
+        af_decode_t why = af_envelope_decode (good, cut, AF_MAX_MSG_BYTES, &env);
+        if (why == AF_DECODE_OK)
+            autofab__envelope__free_unpacked (env, NULL);
+        af_peek_t peek;
+        af_envelope_peek (good, cut, &peek);
+    }
+    uint8_t garbage[64];
+    for (size_t i = 0; i < sizeof garbage; i++)
+        garbage[i] = (uint8_t) (i * 37 + 11);
+    cr_assert_neq (af_envelope_decode (garbage, sizeof garbage, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+    cr_assert_null (env);
+    /* An envelope without a header is refused. */
+    uint8_t no_header[] = { 0x52, 0x00 };   /* field 10 (telemetry), empty */
+    cr_assert_eq (af_envelope_decode (no_header, sizeof no_header, AF_MAX_MSG_BYTES, &env), AF_DECODE_NO_HEADER);
+    free (good);
+    af_stamper_destroy (&st);
+}
+
+Test (codec, refuses_unknown_schema)
+{
+    Autofab__Header hdr = AUTOFAB__HEADER__INIT;
+    hdr.source = "future";
+    hdr.seq = 1;
+    hdr.schema = AF_SCHEMA_VERSION + 1;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.header = &hdr;
+    size_t len;
+    uint8_t *buf = af_envelope_encode (&env, AF_MAX_MSG_BYTES, &len);
+    Autofab__Envelope *out;
+    cr_assert_eq (af_envelope_decode (buf, len, AF_MAX_MSG_BYTES, &out), AF_DECODE_SCHEMA);
+    free (buf);
+}
+
+Test (codec, seqtrack_counts_gaps_and_restarts)
+{
+    af_seqtrack_t *t = af_seqtrack_new ();
+    cr_assert_eq (af_seqtrack_note (t, "a", 1, 7, 1, 10, NULL), 0);
+    cr_assert_eq (af_seqtrack_note (t, "a", 1, 7, 2, 10, NULL), 0);
+    cr_assert_eq (af_seqtrack_note (t, "a", 1, 7, 5, 10, NULL), 2);
+    cr_assert_eq (af_seqtrack_note (t, "a", 1, 7, 4, 10, NULL), 0);   /* stale */
+    cr_assert_eq (af_seqtrack_note (t, "a", 1, 9, 1, 10, NULL), 0);   /* restart */
+    af_source_stats_t *s = af_seqtrack_find (t, "a", 1);
+    cr_assert_eq (s->gaps, 2);
+    cr_assert_eq (s->stale, 1);
+    cr_assert_eq (s->sessions, 1);
+    cr_assert_eq (s->msgs, 5);
+    /* Many sources force the table to grow and keep every one. */
+    char name[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf (name, sizeof name, "s%d", i);
+        af_seqtrack_note (t, name, strlen (name), 1, 1, 1, NULL);
+    }
+    for (int i = 0; i < 1000; i++) {
+        snprintf (name, sizeof name, "s%d", i);
+        cr_assert_not_null (af_seqtrack_find (t, name, strlen (name)));
+    }
+    cr_assert_eq (af_seqtrack_total_gaps (t), 2);
+    af_seqtrack_destroy (&t);
+}
+
+Test (topic, validity)
+{
+    cr_assert (af_topic_valid ("tel.giga.cell3.line1.speed", 26));
+    cr_assert_not (af_topic_valid ("tel..x", 6));
+    cr_assert_not (af_topic_valid ("tel.x.", 6));
+    cr_assert_not (af_topic_valid ("tel.*.x", 7));
+    cr_assert_not (af_topic_valid ("tel x", 5));
+    cr_assert_not (af_topic_valid ("", 0));
+    cr_assert (af_topic_pattern_valid ("alm.*.cell3.>"));
+    cr_assert_not (af_topic_pattern_valid ("alm.>.x"));
+    cr_assert_not (af_topic_pattern_valid ("alm.c*"));
+}
+
+static bool
+s_match (const char *pattern, const char *topic)
+{
+    return af_topic_match (pattern, topic, strlen (topic));
+}
+
+Test (topic, matching)
+{
+    cr_assert (s_match ("alm.*.cell3.>", "alm.giga.cell3.robot.jam"));
+    cr_assert (s_match ("alm.*.cell3.>", "alm.giga.cell3.robot"));
+    cr_assert_not (s_match ("alm.*.cell3.>", "alm.giga.cell3"));
+    cr_assert_not (s_match ("alm.*.cell3.>", "alm.giga.cell4.robot"));
+    cr_assert (s_match ("tel.*.*.*.speed", "tel.f.c.a.speed"));
+    cr_assert_not (s_match ("tel.*.*.*.speed", "tel.f.c.a.speed.x"));
+    cr_assert (s_match ("tel.f1", "tel.f1.c2.line.speed"));     /* literal: subtree */
+    cr_assert (s_match ("tel.f1", "tel.f1"));
+    cr_assert_not (s_match ("tel.f1", "tel.f10.c2"));
+    cr_assert (s_match (">", "anything.at.all"));
+    char prefix[64];
+    cr_assert_eq (af_topic_prefix ("alm.*.cell3.>", prefix, sizeof prefix), 4);
+    cr_assert_str_eq (prefix, "alm.");
+    af_topic_prefix ("tel.f1", prefix, sizeof prefix);
+    cr_assert_str_eq (prefix, "tel.f1");
+}
+
+Test (config, reads_values_and_reports_errors_with_lines)
+{
+    const char *text = "name: giga\nrate_per_h: 12.5\nstations:\n  - id: a\n    count: 3\n  - id: b\n    count: -2\n";
+    char err[300];
+    af_config_t *root = af_config_parse (text, strlen (text), "f.yaml", err, sizeof err);
+    cr_assert_not_null (root);
+    cr_assert_str_eq (af_config_str (root, "name", NULL), "giga");
+    cr_assert_float_eq (af_config_num (root, "rate_per_h", 0, 0, 1e9), 12.5, 1e-12);
+    af_config_t *stations = af_config_seq (root, "stations");
+    cr_assert_eq (af_config_size (stations), 2);
+    cr_assert_eq (af_config_int (af_config_at (stations, 0, NULL), "count", 0, 0, 10), 3);
+    cr_assert_null (af_config_error (root));
+    af_config_int (af_config_at (stations, 1, NULL), "count", 0, 0, 10);
+    cr_assert_str_eq (af_config_error (root), "f.yaml:7: 'count' must be between 0 and 10, got -2");
+    af_config_destroy (&root);
+    cr_assert_null (root);
+}
+
+Test (config, missing_unknown_and_malformed)
+{
+    char err[300];
+    const char *text = "a: 1\nspeed: fast\ntypo_key: 3\n";
+    af_config_t *root = af_config_parse (text, strlen (text), "x.yaml", err, sizeof err);
+    af_config_num_req (root, "b", 0, 10);
+    cr_assert_str_eq (af_config_error (root), "x.yaml:1: missing required key 'b'");
+    af_config_destroy (&root);
+
+    root = af_config_parse (text, strlen (text), "x.yaml", err, sizeof err);
+    af_config_num (root, "speed", 1, 0, 10);
+    cr_assert_str_eq (af_config_error (root), "x.yaml:2: 'speed' must be a number, got 'fast'");
+    af_config_destroy (&root);
+
+    root = af_config_parse (text, strlen (text), "x.yaml", err, sizeof err);
+    static const char *const keys[] = { "a", "speed", NULL };
+    cr_assert_eq (af_config_known_keys (root, keys), -1);
+    cr_assert_str_eq (af_config_error (root), "x.yaml:3: unknown key 'typo_key'");
+    af_config_destroy (&root);
+
+    const char *bad = "a: [1, 2\nb: 3\n";
+    cr_assert_null (af_config_parse (bad, strlen (bad), "bad.yaml", err, sizeof err));
+    cr_assert (strncmp (err, "bad.yaml:", 9) == 0, "got '%s'", err);
+    const char *dup = "a: 1\na: 2\n";
+    cr_assert_null (af_config_parse (dup, strlen (dup), "dup.yaml", err, sizeof err));
+    cr_assert_str_eq (err, "dup.yaml:2: duplicate key 'a'");
+    cr_assert_null (af_config_load ("/nonexistent/x.yaml", err, sizeof err));
+    cr_assert (strstr (err, "cannot open") != NULL);
+}

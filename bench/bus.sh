@@ -14,7 +14,7 @@
 #   BUS_MQTT_MSGS (400000)  the same for mosquitto, about 10× slower
 #   BUS_REQS (20000)    timed round trips per request run, after BUS_WARMUP (2000)
 #   BUS_RUNS (3)        runs per measurement; the median is reported
-#   BUS_SYSTEMS ("autofab nats zmq zmq_proxy mosquitto")
+#   BUS_SYSTEMS ("autofab nats zmq zmq_proxy mosquitto autofab_raw")
 set -euo pipefail
 
 BIN=${BIN:-build/bin}
@@ -24,7 +24,7 @@ MQTT_MSGS=${BUS_MQTT_MSGS:-400000}
 REQS=${BUS_REQS:-20000}
 WARMUP=${BUS_WARMUP:-2000}
 RUNS=${BUS_RUNS:-3}
-SYSTEMS=${BUS_SYSTEMS:-autofab nats zmq zmq_proxy mosquitto}
+SYSTEMS=${BUS_SYSTEMS:-autofab nats zmq zmq_proxy mosquitto autofab_raw}
 BENCH=$BIN/bus_bench
 BROKER=$BIN/autofab-broker
 
@@ -125,6 +125,14 @@ server_autofab() {
     wait_port "$p"; wait_port $((p + 1)); wait_port $((p + 2))
     PUB_EP=tcp://127.0.0.1:$p SUB_EP=tcp://127.0.0.1:$p REQ_EP=tcp://127.0.0.1:$p
     CLIENT=autofab SUB_BIND="" PUB_BIND=""
+}
+
+# Diagnostic row: the same broker with raw libzmq clients (no stamping,
+# encoding or decoding), to tell the broker's own cost from the client's.
+server_autofab_raw() {
+    server_autofab
+    PUB_EP=tcp://127.0.0.1:$(( ${PUB_EP##*:} + 1 )) SUB_EP=tcp://127.0.0.1:$(( ${SUB_EP##*:} + 2 ))
+    REQ_EP="" CLIENT=zmq
 }
 
 server_nats() {
@@ -256,9 +264,10 @@ for line in open(results):
 def med(rows, key):
     return statistics.median(r[key] for r in rows) if rows else None
 
-order = ["autofab", "nats", "zmq", "zmq_proxy", "mosquitto"]
+order = ["autofab", "nats", "zmq", "zmq_proxy", "mosquitto", "autofab_raw"]
 labels = {"autofab": "autofab broker", "nats": "nats-server", "zmq": "libzmq direct",
-          "zmq_proxy": "zmq_proxy relay", "mosquitto": "mosquitto (QoS 0)"}
+          "zmq_proxy": "zmq_proxy relay", "mosquitto": "mosquitto (QoS 0)",
+          "autofab_raw": "autofab broker, raw clients (diag.)"}
 data = {"msg_bytes": 256, "cores": int(cores), "runs": int(runs), "req_count": int(reqs),
         "req_warmup": int(warmup)}
 summary = {}
@@ -277,7 +286,7 @@ for s in order:
             data[f"{s}_{k}"] = round(v, 3) if isinstance(v, float) else v
 
 af = summary.get("autofab", {})
-for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
+for s in ("nats", "zmq", "zmq_proxy", "mosquitto", "autofab_raw"):
     peer = summary.get(s, {})
     if af.get("msgs_per_s") and peer.get("msgs_per_s"):
         data[f"pubsub_ratio_vs_{s}"] = round(af["msgs_per_s"] / peer["msgs_per_s"], 3)
@@ -290,12 +299,12 @@ def cell(v, fmt):
     return "—" if v is None else format(v, fmt)
 
 print()
-print(f"{'system':<20} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}")
+print(f"{'system':<36} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}")
 for s in order:
     r = summary.get(s)
     if not r:
         continue
-    print(f"{labels[s]:<20} {cell(r.get('msgs_per_s'), ',.0f'):>11} {cell(r.get('mb_per_s'), '.1f'):>8}"
+    print(f"{labels[s]:<36} {cell(r.get('msgs_per_s'), ',.0f'):>11} {cell(r.get('mb_per_s'), '.1f'):>8}"
           f" {cell(r.get('loss_pct'), '.2f'):>7} {cell(r.get('req_p50_us'), '.1f'):>8}"
           f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}")
 print()

@@ -13,6 +13,7 @@
  *    bus_bench rep  --system S --endpoint E
  *    bus_bench req  --system S --endpoint E --count N [--warmup W]
  *    bus_bench proxy --endpoint XSUB --xpub XPUB
+ *    bus_bench stats --endpoint E   the autofab broker's counters
  *    bus_bench size      prints the encoded message size
  */
 #include <czmq.h>
@@ -369,6 +370,26 @@ s_af_req (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *byt
     int rc = s_req_run (opts, s_af_call, args);
     af_bus_destroy (&bus);
     return rc;
+}
+
+/* Prints the broker's counters (relayed, gaps, send failures …) so that a
+ * run's loss can be placed: before the broker, or after it. */
+static int
+s_af_stats (const bench_opts_t *opts)
+{
+    af_bus_t *bus = s_af_bus (opts, "bench-stats");
+    Autofab__Control *out = NULL;
+    if (!bus || af_bus_stats (bus, &out, 2000) != 0) {
+        fprintf (stderr, "bus_bench: no stats from %s\n", opts->endpoint);
+        af_bus_destroy (&bus);
+        return 1;
+    }
+    for (size_t i = 0; i < out->stats_reply->n_counters; i++)
+        printf ("broker_%s=%llu\n", out->stats_reply->counters[i]->name,
+                (unsigned long long) out->stats_reply->counters[i]->value);
+    autofab__control__free_unpacked (out, NULL);
+    af_bus_destroy (&bus);
+    return 0;
 }
 
 /* Sends one control message with no body on the worker's DEALER. */
@@ -970,6 +991,7 @@ s_usage (FILE *out)
              "usage: bus_bench pub|sub|req|rep --system autofab|zmq|nats|mqtt --endpoint E\n"
              "                 [--count N] [--warmup N] [--bind]\n"
              "       bus_bench proxy --endpoint XSUB-ENDPOINT --xpub XPUB-ENDPOINT\n"
+             "       bus_bench stats --endpoint CONTROL-ENDPOINT   (autofab broker counters)\n"
              "       bus_bench size | versions\n"
              "Runs one role of the bus benchmark (see bench/bus.sh); prints key=value lines.\n");
 }
@@ -1041,6 +1063,8 @@ main (int argc, char *argv[])
     }
     if (!strcmp (opts.role, "proxy"))
         return s_zmq_proxy (&opts);
+    if (!strcmp (opts.role, "stats"))
+        return s_af_stats (&opts);
     const bench_system_t *sys = NULL;
     for (size_t i = 0; i < sizeof s_systems / sizeof s_systems[0]; i++)
         if (opts.system && !strcmp (opts.system, s_systems[i].name))

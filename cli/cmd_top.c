@@ -77,8 +77,26 @@ s_print_row (const s_row_t *row, double interval_s)
             row->total_msgs);
 }
 
-/* The broker's counters about lost or refused messages; all of them would
- * drown the table. */
+/* Substrings that mark a broker counter as a drop or a refusal.  The broker
+ * names its counters after what happened (relay_too_large, cache_full …);
+ * matching words keeps new counters visible without a new release of this
+ * tool. */
+static const char *const s_drop_words[] = { "drop", "send_failed", "full", "timed_out",
+                                            "unavailable", "no_worker" };
+static const char *const s_refusal_words[] = { "refus", "bad", "too_large", "malformed",
+                                               "no_header", "schema", "unknown", "duplicate" };
+
+static bool
+s_has_word (const char *name, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr (name, words[i]))
+            return true;
+    return false;
+}
+
+/* One line: relayed total, drops and refusals summed, then the non-zero
+ * drop and refusal counters by name (all counters would drown the table). */
 static void
 s_print_broker (af_bus_t *bus)
 {
@@ -90,20 +108,30 @@ s_print_broker (af_bus_t *bus)
         return;
     }
     const Autofab__StatsReply *stats = ctl->stats_reply;
-    printf ("broker:");
-    int shown = 0;
+    uint64_t relayed = 0, dropped = 0, refused = 0;
+    char details[512] = "";
+    size_t used = 0;
     for (size_t i = 0; i < stats->n_counters && stats->counters; i++) {
         const Autofab__Counter *counter = stats->counters[i];
         if (!counter || !counter->name)
             continue;
-        if (!strstr (counter->name, "drop") && !strstr (counter->name, "refus"))
-            continue;
-        char name[64];
-        cli_sanitize (counter->name, name, sizeof name);
-        printf (" %s=%" PRIu64, name, counter->value);
-        shown++;
+        bool drop = s_has_word (counter->name, s_drop_words,
+                                sizeof s_drop_words / sizeof s_drop_words[0]);
+        bool refusal = !drop && s_has_word (counter->name, s_refusal_words,
+                                            sizeof s_refusal_words / sizeof s_refusal_words[0]);
+        if (strcmp (counter->name, "relayed_msgs") == 0)
+            relayed = counter->value;
+        dropped += drop ? counter->value : 0;
+        refused += refusal ? counter->value : 0;
+        if ((drop || refusal) && counter->value && used < sizeof details) {
+            char name[64];
+            cli_sanitize (counter->name, name, sizeof name);
+            used += (size_t) snprintf (details + used, sizeof details - used, " %s=%" PRIu64,
+                                       name, counter->value);
+        }
     }
-    printf ("%s\n", shown ? "" : " (no drop or refusal counters)");
+    printf ("broker: relayed_msgs=%" PRIu64 " dropped=%" PRIu64 " refused=%" PRIu64 "%s%s%s\n",
+            relayed, dropped, refused, used ? " (" : "", used ? details + 1 : "", used ? ")" : "");
     autofab__control__free_unpacked (ctl, NULL);
 }
 

@@ -1,0 +1,636 @@
+/*  twin config — builds the plant from a factory YAML (deploy/factories/).
+ *
+ *  Every mapping is checked against its list of known keys, so a typo is an
+ *  error, and every problem is reported once as "file:line: why" through
+ *  af_config.  The reference for each key is docs/twin.md; the example
+ *  configs show every default.
+ */
+#include "twin_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_top_keys[] = {
+    "factory", "arrivals", "variants", "stations", "parts", "quality", "people",
+    "robots", "floor", "energy", NULL
+};
+static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
+static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
+static const char *const s_variant_keys[] = { "name", "mix", "due_h", "route", "alt_route", "bom", NULL };
+static const char *const s_station_keys[] = {
+    "name", "process_s", "process_s_by_variant", "setup_s", "buffer_cap", "conveyor_s",
+    "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "pm_restore", "wear",
+    "quality", "power_kw", "heat_rise_c", "vibration", NULL
+};
+static const char *const s_wear_keys[] = { "rate_per_h", "speed_exp", "threshold", "repair_min", NULL };
+static const char *const s_squality_keys[] = { "defect_p", "wear_gain", "speed_gain", "temp_gain", "torque_nm", NULL };
+static const char *const s_power_keys[] = { "idle", "busy", "blocked", NULL };
+static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
+static const char *const s_part_keys[] = {
+    "name", "warehouse", "bin", "bin_cap", "bin_refill_at", "lead_time_h", "shortage_p",
+    "damage_p", "reorder_point", "order_qty", NULL
+};
+static const char *const s_quality_keys[] = { "sample_every", "detect_p", "rework_p", NULL };
+static const char *const s_people_keys[] = { "technicians", "response_min", NULL };
+static const char *const s_robot_keys[] = { "mobile", "speed_mps", "inspect_min", "handle_min", "can_repair", NULL };
+static const char *const s_floor_keys[] = { "nodes", "edges", NULL };
+static const char *const s_energy_keys[] = { "base_load_kw", "ambient", "hvac", "solar", "battery", "tariff", NULL };
+static const char *const s_ambient_keys[] = { "mean_c", "day_amp_c", "season_amp_c", NULL };
+static const char *const s_hvac_keys[] = { "setpoint_c", "cop", "max_kw", "ua_kw_per_c", "heat_cap_kwh_per_c", NULL };
+static const char *const s_solar_keys[] = { "peak_kw", "latitude_deg", "cloud_mean", NULL };
+static const char *const s_batt_keys[] = { "capacity_kwh", "max_kw", "round_trip_eff", "soc", "min_soc", NULL };
+static const char *const s_tariff_keys[] = { "price_per_kwh", "tou", "demand_charge_per_kw", NULL };
+static const char *const s_tou_keys[] = { "from_h", "to_h", "price_per_kwh", NULL };
+
+/* A child mapping that may be absent; records an error if it is not a map. */
+static const af_config_t *
+s_map (const af_config_t *parent, const char *key, const char *const keys[])
+{
+    const af_config_t *m = parent ? af_config_get (parent, key) : NULL;
+    if (!m)
+        return NULL;
+    if (af_config_kind (m) != AF_CONFIG_MAP) {
+        af_config_fail (m, "'%s' must be a mapping", key);
+        return NULL;
+    }
+    af_config_known_keys (m, keys);
+    return m;
+}
+
+static int
+s_opt_dist (twin_dist_t *d, const af_config_t *map, const char *key, double scale, double dflt)
+{
+    const af_config_t *n = map ? af_config_get (map, key) : NULL;
+    if (!n) {
+        twin_dist_const (d, dflt * scale);
+        return 0;
+    }
+    return twin_dist_parse (d, n, scale);
+}
+
+static int
+s_name (char *dst, const af_config_t *map, const char *what)
+{
+    const char *name = af_config_str_req (map, "name");
+    if (!name)
+        return -1;
+    if (!*name || strlen (name) >= TWIN_NAME_MAX)
+        return af_config_fail (map, "%s name '%s' must be 1..%d characters", what, name,
+                               TWIN_NAME_MAX - 1);
+    strcpy (dst, name);
+    return 0;
+}
+
+/* ------------------------------------------------------------ stations */
+
+static int
+s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
+{
+    if (af_config_kind (m) != AF_CONFIG_MAP)
+        return af_config_fail (m, "a station must be a mapping with at least 'name' and 'process_s'");
+    af_config_known_keys (m, s_station_keys);
+    if (s_name (s->name, m, "station"))
+        return -1;
+    twin_rng_seed (&s->rng, self->seed, s->name);
+    const af_config_t *proc = af_config_get (m, "process_s");
+    if (!proc)
+        return af_config_fail (m, "station '%s' needs 'process_s' (its processing time)", s->name);
+    if (twin_dist_parse (&s->process_s, proc, 1.0))
+        return -1;
+    if (!(s->process_s.mean > 0))
+        return af_config_fail (proc, "station '%s': processing time must be > 0", s->name);
+    s->has_setup = af_config_get (m, "setup_s") != NULL;
+    s_opt_dist (&s->setup_s, m, "setup_s", 1.0, 0);
+    s->buffer_cap = (int) af_config_int (m, "buffer_cap", -1, 0, 1000000);
+    s->conveyor_s = af_config_num (m, "conveyor_s", 0, 0, 1e6);
+    s->max_speed = af_config_num (m, "max_speed", 1.2, 1.0, 3.0);
+    s->speed = 1.0;
+    s->mtbf_h = af_config_num (m, "mtbf_h", 0, 0, 1e9);
+    s_opt_dist (&s->repair_s, m, "repair_min", 60.0, 30);
+    s->pm_interval_h = af_config_num (m, "pm_interval_h", 0, 0, 1e6);
+    s_opt_dist (&s->pm_s, m, "pm_min", 60.0, 60);
+    s->pm_restore = af_config_num (m, "pm_restore", 0.8, 0, 1);
+    const af_config_t *w = af_config_get (m, "wear");
+    if (w) {
+        if (af_config_kind (w) != AF_CONFIG_MAP)
+            return af_config_fail (w, "'wear' must map components (%s, %s, %s, %s, %s) to settings",
+                                   twin__comp_names[0], twin__comp_names[1], twin__comp_names[2],
+                                   twin__comp_names[3], twin__comp_names[4]);
+        af_config_known_keys (w, twin__comp_names);
+        for (int c = 0; c < TWIN_COMP_COUNT; c++) {
+            const af_config_t *cm = s_map (w, twin__comp_names[c], s_wear_keys);
+            if (!cm)
+                continue;
+            twin_component_t *k = &s->comp[c];
+            k->present = true;
+            k->rate_per_h = af_config_num_req (cm, "rate_per_h", 0, 10);
+            k->speed_exp = af_config_num (cm, "speed_exp", 2.0, 0, 10);
+            k->threshold = af_config_num (cm, "threshold", 1.0, 1e-6, 100);
+            s_opt_dist (&k->repair_s, cm, "repair_min", 60.0, 120);
+        }
+    }
+    const af_config_t *q = s_map (m, "quality", s_squality_keys);
+    s->defect_base_p = af_config_num (q, "defect_p", 0, 0, 1);
+    s->defect_wear_gain = af_config_num (q, "wear_gain", 10, 0, 1e6);
+    s->defect_speed_gain = af_config_num (q, "speed_gain", 5, 0, 1e6);
+    s->defect_temp_gain = af_config_num (q, "temp_gain", 0.1, 0, 1e6);
+    s->torque_nominal_nm = af_config_num (q, "torque_nm", 25, 0, 1e6);
+    const af_config_t *p = s_map (m, "power_kw", s_power_keys);
+    s->power_idle_kw = af_config_num (p, "idle", 0, 0, 1e5);
+    s->power_busy_kw = af_config_num (p, "busy", 0, 0, 1e5);
+    s->power_blocked_kw = af_config_num (p, "blocked", s->power_idle_kw, 0, 1e5);
+    s->heat_rise_c = af_config_num (m, "heat_rise_c", 10, 0, 500);
+    const af_config_t *v = s_map (m, "vibration", s_vib_keys);
+    s->vib_base_mm_s = af_config_num (v, "base_mm_s", 1.0, 0, 1e3);
+    s->shaft_hz = af_config_num (v, "shaft_hz", 25, 0.1, 1e4);
+    s->inspected_wear = -1;
+    return af_config_error (m) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ variants, routes */
+
+static int
+s_load_route (twin_t *self, twin_variant_t *v, int which, const af_config_t *seq)
+{
+    size_t n = af_config_size (seq);
+    if (n == 0)
+        return af_config_fail (seq, "variant '%s': a route needs at least one station", v->name);
+    v->route[which] = calloc (n, sizeof (int));
+    if (!v->route[which])
+        return af_config_fail (seq, "out of memory");
+    v->route_len[which] = (int) n;
+    for (size_t i = 0; i < n; i++) {
+        const af_config_t *e = af_config_at (seq, i, NULL);
+        const char *name = af_config_text (e);
+        int idx = name ? twin_station_index (self, name) : -1;
+        if (idx < 0)
+            return af_config_fail (e, "variant '%s': unknown station '%s' in route", v->name,
+                                   name ? name : "(not a name)");
+        for (size_t k = 0; k < i; k++)
+            if (v->route[which][k] == idx)
+                return af_config_fail (e, "variant '%s': route visits station '%s' twice "
+                                       "(a cycle; rework loops are not modelled as routes)",
+                                       v->name, name);
+        v->route[which][i] = idx;
+    }
+    return 0;
+}
+
+/* The union of all routes must be acyclic: with finite buffers a cycle of
+ * stations can deadlock, and the line is laid out as a flow, not a loop. */
+static int
+s_check_acyclic (twin_t *self, const af_config_t *where)
+{
+    int n = self->n_stations;
+    char *adj = calloc ((size_t) n * n, 1);
+    int *indeg = calloc ((size_t) n, sizeof (int));
+    int *stack = calloc ((size_t) n, sizeof (int));
+    int rc = -1;
+    if (!adj || !indeg || !stack) {
+        af_config_fail (where, "out of memory");
+        goto done;
+    }
+    for (int v = 0; v < self->n_variants; v++)
+        for (int r = 0; r < 2; r++)
+            for (int i = 0; i + 1 < self->var[v].route_len[r]; i++) {
+                int a = self->var[v].route[r][i], b = self->var[v].route[r][i + 1];
+                if (!adj[a * n + b]) {
+                    adj[a * n + b] = 1;
+                    indeg[b]++;
+                }
+            }
+    int top = 0, seen = 0;
+    for (int i = 0; i < n; i++)
+        if (indeg[i] == 0)
+            stack[top++] = i;
+    while (top > 0) {
+        int a = stack[--top];
+        seen++;
+        for (int b = 0; b < n; b++)
+            if (adj[a * n + b] && --indeg[b] == 0)
+                stack[top++] = b;
+    }
+    if (seen < n) {
+        for (int i = 0; i < n; i++)
+            if (indeg[i] > 0) {
+                af_config_fail (where, "routes form a cycle through station '%s'; "
+                                "the line must be a flow without loops", self->st[i].name);
+                goto done;
+            }
+    }
+    rc = 0;
+done:
+    free (adj);
+    free (indeg);
+    free (stack);
+    return rc;
+}
+
+static int
+s_load_variants (twin_t *self, const af_config_t *root)
+{
+    const af_config_t *seq = af_config_seq (root, "variants");
+    int n = seq ? (int) af_config_size (seq) : 0;
+    self->n_variants = n > 0 ? n : 1;
+    self->var = calloc ((size_t) self->n_variants, sizeof *self->var);
+    if (!self->var)
+        return af_config_fail (root, "out of memory");
+    if (n == 0) {
+        /* One product through every station in order. */
+        twin_variant_t *v = &self->var[0];
+        strcpy (v->name, "default");
+        v->mix = 1;
+        v->due_h = 8;
+        v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
+        if (!v->route[0])
+            return af_config_fail (root, "out of memory");
+        for (int i = 0; i < self->n_stations; i++)
+            v->route[0][i] = i;
+        v->route_len[0] = self->n_stations;
+        return 0;
+    }
+    double mix = 0;
+    for (int i = 0; i < n; i++) {
+        const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
+        twin_variant_t *v = &self->var[i];
+        if (af_config_kind (m) != AF_CONFIG_MAP)
+            return af_config_fail (m, "a variant must be a mapping with 'name' and 'mix'");
+        af_config_known_keys (m, s_variant_keys);
+        if (s_name (v->name, m, "variant"))
+            return -1;
+        for (int k = 0; k < i; k++)
+            if (!strcmp (self->var[k].name, v->name))
+                return af_config_fail (m, "variant '%s' is defined twice", v->name);
+        v->mix = af_config_num_req (m, "mix", 0, 1e6);
+        mix += v->mix;
+        v->due_h = af_config_num (m, "due_h", 8, 0, 1e6);
+    }
+    if (af_config_error (root))
+        return -1;
+    if (!(mix > 0))
+        return af_config_fail (seq, "variant mixes must not all be zero");
+    for (int i = 0; i < n; i++) {
+        const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
+        twin_variant_t *v = &self->var[i];
+        v->mix /= mix;
+        const af_config_t *route = af_config_seq (m, "route");
+        if (route) {
+            if (s_load_route (self, v, 0, route))
+                return -1;
+        }
+        else {
+            v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
+            if (!v->route[0])
+                return af_config_fail (m, "out of memory");
+            for (int k = 0; k < self->n_stations; k++)
+                v->route[0][k] = k;
+            v->route_len[0] = self->n_stations;
+        }
+        const af_config_t *alt = af_config_seq (m, "alt_route");
+        if (alt && s_load_route (self, v, 1, alt))
+            return -1;
+        const af_config_t *bom = af_config_get (m, "bom");
+        if (bom) {
+            if (af_config_kind (bom) != AF_CONFIG_MAP)
+                return af_config_fail (bom, "'bom' must map part names to quantities");
+            if (af_config_size (bom) > TWIN_MAX_BOM)
+                return af_config_fail (bom, "at most %d parts per bill of materials", TWIN_MAX_BOM);
+            for (size_t k = 0; k < af_config_size (bom); k++) {
+                const char *part;
+                af_config_t *q = af_config_at (bom, k, &part);
+                int p = twin_part_index (self, part);
+                if (p < 0)
+                    return af_config_fail (q, "variant '%s': unknown part '%s' in bom", v->name, part);
+                v->bom_part[v->bom_n] = p;
+                v->bom_qty[v->bom_n] = af_config_num_req (bom, part, 1e-9, 1e6);
+                v->bom_n++;
+            }
+        }
+    }
+    return s_check_acyclic (self, seq);
+}
+
+static int
+s_load_variant_processes (twin_t *self, const af_config_t *seq)
+{
+    for (int i = 0; i < self->n_stations; i++) {
+        const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
+        const af_config_t *bv = af_config_get (m, "process_s_by_variant");
+        if (!bv)
+            continue;
+        twin_station_t *s = &self->st[i];
+        if (af_config_kind (bv) != AF_CONFIG_MAP)
+            return af_config_fail (bv, "'process_s_by_variant' must map variant names to times");
+        s->process_by_variant = calloc ((size_t) self->n_variants, sizeof (twin_dist_t));
+        s->has_variant_process = calloc ((size_t) self->n_variants, sizeof (bool));
+        if (!s->process_by_variant || !s->has_variant_process)
+            return af_config_fail (bv, "out of memory");
+        for (size_t k = 0; k < af_config_size (bv); k++) {
+            const char *vn;
+            const af_config_t *d = af_config_at (bv, k, &vn);
+            int v = twin_variant_index (self, vn);
+            if (v < 0)
+                return af_config_fail (d, "station '%s': unknown variant '%s'", s->name, vn);
+            if (twin_dist_parse (&s->process_by_variant[v], d, 1.0))
+                return -1;
+            if (!(s->process_by_variant[v].mean > 0))
+                return af_config_fail (d, "station '%s': processing time must be > 0", s->name);
+            s->has_variant_process[v] = true;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ parts, people, floor */
+
+static int
+s_load_parts (twin_t *self, const af_config_t *root)
+{
+    const af_config_t *seq = af_config_seq (root, "parts");
+    self->n_parts = seq ? (int) af_config_size (seq) : 0;
+    if (self->n_parts == 0)
+        return 0;
+    self->part = calloc ((size_t) self->n_parts, sizeof *self->part);
+    if (!self->part)
+        return af_config_fail (root, "out of memory");
+    for (int i = 0; i < self->n_parts; i++) {
+        const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
+        twin_part_t *p = &self->part[i];
+        if (af_config_kind (m) != AF_CONFIG_MAP)
+            return af_config_fail (m, "a part must be a mapping with 'name' and 'lead_time_h'");
+        af_config_known_keys (m, s_part_keys);
+        if (s_name (p->name, m, "part"))
+            return -1;
+        for (int k = 0; k < i; k++)
+            if (!strcmp (self->part[k].name, p->name))
+                return af_config_fail (m, "part '%s' is defined twice", p->name);
+        twin_rng_seed (&p->rng, self->seed, p->name);
+        p->warehouse = af_config_num (m, "warehouse", 1000, 0, 1e12);
+        p->bin_cap = af_config_num (m, "bin_cap", 50, 1e-9, 1e12);
+        p->bin = af_config_num (m, "bin", p->bin_cap, 0, p->bin_cap);
+        p->bin_refill_at = af_config_num (m, "bin_refill_at", p->bin_cap / 4, 0, p->bin_cap);
+        const af_config_t *lt = af_config_get (m, "lead_time_h");
+        if (!lt)
+            return af_config_fail (m, "part '%s' needs 'lead_time_h' (its supplier lead time)", p->name);
+        if (twin_dist_parse (&p->lead_time_s, lt, 3600.0))
+            return -1;
+        p->shortage_p = af_config_num (m, "shortage_p", 0, 0, 1);
+        p->damage_p = af_config_num (m, "damage_p", 0, 0, 1);
+        p->reorder_point = af_config_num (m, "reorder_point", 0, 0, 1e12);
+        p->order_qty = af_config_num (m, "order_qty", 0, 0, 1e12);
+    }
+    return af_config_error (root) ? -1 : 0;
+}
+
+static int
+s_node_index (const twin_t *self, const char *name)
+{
+    if (!strcmp (name, "warehouse"))
+        return 0;
+    if (!strcmp (name, "dock"))
+        return 1;
+    int s = twin_station_index (self, name);
+    return s < 0 ? -1 : s + 2;
+}
+
+static int
+s_xy (const af_config_t *n, double *x, double *y)
+{
+    if (af_config_kind (n) != AF_CONFIG_SEQ || af_config_size (n) != 2)
+        return af_config_fail (n, "a floor node is [x_m, y_m]");
+    const char *a = af_config_text (af_config_at (n, 0, NULL));
+    const char *b = af_config_text (af_config_at (n, 1, NULL));
+    char *e1 = NULL, *e2 = NULL;
+    *x = a ? strtod (a, &e1) : NAN;
+    *y = b ? strtod (b, &e2) : NAN;
+    if (!a || !b || *e1 || *e2 || !isfinite (*x) || !isfinite (*y))
+        return af_config_fail (n, "a floor node is [x_m, y_m] with two numbers");
+    return 0;
+}
+
+/* Floor graph: node coordinates (defaults: stations 15 m apart along the
+ * aisle, warehouse and dock behind) and optional aisle edges.  Without edges
+ * robots move on a rectangular aisle grid (Manhattan distance). */
+static int
+s_load_floor (twin_t *self, const af_config_t *root)
+{
+    int n = self->n_stations + 2;
+    self->n_nodes = n;
+    self->node_warehouse = 0;
+    self->node_dock = 1;
+    double *x = calloc ((size_t) n, sizeof (double)), *y = calloc ((size_t) n, sizeof (double));
+    self->dist_m = malloc ((size_t) n * n * sizeof (double));
+    int rc = -1;
+    if (!x || !y || !self->dist_m) {
+        af_config_fail (root, "out of memory");
+        goto done;
+    }
+    x[0] = -20; y[0] = 10;
+    x[1] = -20; y[1] = -10;
+    for (int i = 0; i < self->n_stations; i++)
+        x[i + 2] = 15.0 * i;
+    const af_config_t *floor = s_map (root, "floor", s_floor_keys);
+    const af_config_t *nodes = floor ? af_config_get (floor, "nodes") : NULL;
+    if (nodes) {
+        if (af_config_kind (nodes) != AF_CONFIG_MAP) {
+            af_config_fail (nodes, "'floor.nodes' maps node names to [x_m, y_m]");
+            goto done;
+        }
+        for (size_t k = 0; k < af_config_size (nodes); k++) {
+            const char *name;
+            const af_config_t *v = af_config_at (nodes, k, &name);
+            int idx = s_node_index (self, name);
+            if (idx < 0) {
+                af_config_fail (v, "floor: unknown node '%s' (warehouse, dock or a station)", name);
+                goto done;
+            }
+            if (s_xy (v, &x[idx], &y[idx]))
+                goto done;
+        }
+    }
+    const af_config_t *edges = floor ? af_config_seq (floor, "edges") : NULL;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            self->dist_m[i * n + j] = edges ? (i == j ? 0 : INFINITY)
+                                            : fabs (x[i] - x[j]) + fabs (y[i] - y[j]);
+    if (edges) {
+        for (size_t k = 0; k < af_config_size (edges); k++) {
+            const af_config_t *e = af_config_at (edges, k, NULL);
+            const char *a = af_config_kind (e) == AF_CONFIG_SEQ && af_config_size (e) == 2
+                                ? af_config_text (af_config_at (e, 0, NULL)) : NULL;
+            const char *b = a ? af_config_text (af_config_at (e, 1, NULL)) : NULL;
+            int ia = a ? s_node_index (self, a) : -1, ib = b ? s_node_index (self, b) : -1;
+            if (ia < 0 || ib < 0) {
+                af_config_fail (e, "floor edge must be [node, node] with known nodes");
+                goto done;
+            }
+            double d = hypot (x[ia] - x[ib], y[ia] - y[ib]);
+            self->dist_m[ia * n + ib] = self->dist_m[ib * n + ia] = d;
+        }
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    if (self->dist_m[i * n + k] + self->dist_m[k * n + j] < self->dist_m[i * n + j])
+                        self->dist_m[i * n + j] = self->dist_m[i * n + k] + self->dist_m[k * n + j];
+        for (int i = 0; i < n; i++)
+            if (!isfinite (self->dist_m[i]) ) {
+                af_config_fail (edges, "floor graph is not connected: '%s' cannot be reached "
+                                "from the warehouse", i < 2 ? "dock" : self->st[i - 2].name);
+                goto done;
+            }
+    }
+    rc = 0;
+done:
+    free (x);
+    free (y);
+    return rc;
+}
+
+/* ------------------------------------------------------------ energy */
+
+static int
+s_load_energy (twin_t *self, const af_config_t *root)
+{
+    const af_config_t *e = s_map (root, "energy", s_energy_keys);
+    self->base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
+    const af_config_t *a = s_map (e, "ambient", s_ambient_keys);
+    self->ambient_mean_c = af_config_num (a, "mean_c", 12, -50, 50);
+    self->ambient_day_amp_c = af_config_num (a, "day_amp_c", 5, 0, 30);
+    self->ambient_season_amp_c = af_config_num (a, "season_amp_c", 9, 0, 40);
+    const af_config_t *h = s_map (e, "hvac", s_hvac_keys);
+    self->hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
+    self->indoor_c = self->hvac_setpoint_c;
+    self->hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
+    self->hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
+    self->ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);
+    self->heat_cap_kwh_per_c = af_config_num (h, "heat_cap_kwh_per_c", 500, 1, 1e7);
+    const af_config_t *s = s_map (e, "solar", s_solar_keys);
+    self->solar_peak_kw = af_config_num (s, "peak_kw", 0, 0, 1e6);
+    self->latitude_deg = af_config_num (s, "latitude_deg", 52, -66, 66);
+    self->cloud_mean = af_config_num (s, "cloud_mean", 0.4, 0, 1);
+    self->cloud_day = -1;
+    const af_config_t *b = s_map (e, "battery", s_batt_keys);
+    self->batt_cap_kwh = af_config_num (b, "capacity_kwh", 0, 0, 1e7);
+    self->batt_max_kw = af_config_num (b, "max_kw", 0, 0, 1e6);
+    self->batt_eff = af_config_num (b, "round_trip_eff", 0.9, 0.1, 1);
+    self->batt_soc = af_config_num (b, "soc", 0.5, 0, 1);
+    self->batt_min_soc = af_config_num (b, "min_soc", 0.1, 0, 1);
+    const af_config_t *t = s_map (e, "tariff", s_tariff_keys);
+    self->price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
+    self->demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
+    const af_config_t *tou = t ? af_config_seq (t, "tou") : NULL;
+    if (tou) {
+        if (af_config_size (tou) > 8)
+            return af_config_fail (tou, "at most 8 time-of-use periods");
+        for (size_t i = 0; i < af_config_size (tou); i++) {
+            const af_config_t *p = af_config_at (tou, i, NULL);
+            if (af_config_kind (p) != AF_CONFIG_MAP)
+                return af_config_fail (p, "a time-of-use period is {from_h, to_h, price_per_kwh}");
+            af_config_known_keys (p, s_tou_keys);
+            self->tou[i].from_h = af_config_num_req (p, "from_h", 0, 24);
+            self->tou[i].to_h = af_config_num_req (p, "to_h", 0, 24);
+            self->tou[i].price = af_config_num_req (p, "price_per_kwh", 0, 100);
+            self->n_tou++;
+        }
+    }
+    return af_config_error (root) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ whole plant */
+
+int
+twin__load (twin_t *self, const af_config_t *root)
+{
+    if (af_config_kind (root) != AF_CONFIG_MAP)
+        return af_config_fail (root, "a factory config is a mapping (factory, stations, …)");
+    af_config_known_keys (root, s_top_keys);
+    const af_config_t *f = s_map (root, "factory", s_factory_keys);
+    snprintf (self->factory, sizeof self->factory, "%s", af_config_str (f, "name", "factory"));
+    self->epoch_s = af_config_num (f, "epoch_s", 900, 1, 86400);
+    self->warmup_s = af_config_num (f, "warmup_h", 0, 0, 1e6) * 3600.0;
+
+    const af_config_t *seq = af_config_seq (root, "stations");
+    if (af_config_error (root))
+        return -1;
+    if (!seq || af_config_size (seq) == 0)
+        return af_config_fail (root, "'stations' is missing: a factory needs at least one station");
+    self->n_stations = (int) af_config_size (seq);
+    self->st = calloc ((size_t) self->n_stations, sizeof *self->st);
+    self->repair_queue = calloc ((size_t) self->n_stations, sizeof (int));
+    if (!self->st || !self->repair_queue)
+        return af_config_fail (root, "out of memory");
+    for (int i = 0; i < self->n_stations; i++) {
+        const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
+        self->st[i].index = i;
+        if (s_load_station (self, &self->st[i], m))
+            return -1;
+        for (int k = 0; k < i; k++)
+            if (!strcmp (self->st[k].name, self->st[i].name))
+                return af_config_fail (m, "station '%s' is defined twice", self->st[i].name);
+    }
+    if (s_load_parts (self, root) || s_load_variants (self, root)
+        || s_load_variant_processes (self, seq))
+        return -1;
+
+    const af_config_t *a = s_map (root, "arrivals", s_arrival_keys);
+    const char *mode = af_config_str (a, "mode", "saturated");
+    if (!strcmp (mode, "poisson")) {
+        self->arrival_mode = TWIN_ARR_POISSON;
+        self->arrival_rate_per_h = af_config_num_req (a, "rate_per_h", 1e-9, 1e12);
+    }
+    else if (!strcmp (mode, "saturated"))
+        self->arrival_mode = TWIN_ARR_SATURATED;
+    else
+        return af_config_fail (af_config_get (a, "mode"),
+                               "arrivals.mode must be 'poisson' or 'saturated', got '%s'", mode);
+    const char *sq = af_config_str (a, "sequence", "fifo");
+    self->seq_rule = !strcmp (sq, "edd") ? TWIN_SEQ_EDD : !strcmp (sq, "batch") ? TWIN_SEQ_BATCH
+                                                                                  : TWIN_SEQ_FIFO;
+    if (strcmp (sq, "fifo") && strcmp (sq, "edd") && strcmp (sq, "batch"))
+        return af_config_fail (af_config_get (a, "sequence"),
+                               "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
+    self->batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
+    self->last_released_variant = -1;
+    twin_rng_seed (&self->arr_rng, self->seed, "arrivals");
+
+    const af_config_t *q = s_map (root, "quality", s_quality_keys);
+    self->sample_every = (int) af_config_int (q, "sample_every", 20, 0, 1000000);
+    const af_config_t *dp = q ? af_config_get (q, "detect_p") : NULL;
+    for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
+        self->detect_p[d] = 0.9;
+    if (dp && af_config_kind (dp) == AF_CONFIG_SCALAR) {
+        double v = af_config_num (q, "detect_p", 0.9, 0, 1);
+        for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
+            self->detect_p[d] = v;
+    }
+    else if (dp) {
+        af_config_known_keys (dp, twin__defect_names);
+        for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
+            self->detect_p[d] = af_config_num (dp, twin__defect_names[d], 0.9, 0, 1);
+    }
+    self->rework_p = af_config_num (q, "rework_p", 0.7, 0, 1);
+    twin_rng_seed (&self->qual_rng, self->seed, "quality");
+
+    const af_config_t *pp = s_map (root, "people", s_people_keys);
+    self->technicians = (int) af_config_int (pp, "technicians", 0, 0, 10000);
+    s_opt_dist (&self->tech_response_s, pp, "response_min", 60.0, 10);
+    twin_rng_seed (&self->people_rng, self->seed, "people");
+
+    const af_config_t *r = s_map (root, "robots", s_robot_keys);
+    self->n_robots = (int) af_config_int (r, "mobile", 0, 0, 255);
+    self->robot_speed_mps = af_config_num (r, "speed_mps", 1.5, 0.05, 20);
+    self->robot_inspect_s = af_config_num (r, "inspect_min", 5, 0, 1e4) * 60.0;
+    self->robot_handle_s = af_config_num (r, "handle_min", 2, 0, 1e4) * 60.0;
+    self->robot_can_repair = af_config_bool (r, "can_repair", true);
+    if (self->n_robots > 0) {
+        self->robot = calloc ((size_t) self->n_robots, sizeof *self->robot);
+        if (!self->robot)
+            return af_config_fail (root, "out of memory");
+    }
+    if (s_load_floor (self, root) || s_load_energy (self, root))
+        return -1;
+    twin_rng_seed (&self->weather_rng, self->seed, "weather");
+    twin_rng_seed (&self->sensor_rng, self->seed, "sensors");
+    return af_config_error (root) ? -1 : 0;
+}

@@ -1,0 +1,180 @@
+/*  twin energy — power, heat, solar, battery, tariff and supplier deliveries.
+ *
+ *  Evaluated once per decision epoch from the energy the stations used in it
+ *  (integrated exactly by state in model.c), because tariffs and demand
+ *  charges are defined on 15-minute averages anyway, and the building's
+ *  thermal time constant is hours.
+ */
+#include "twin_int.h"
+
+#include <math.h>
+
+#define S_HOURS_PER_MONTH 730.0
+
+static double
+s_ambient_c (const twin_t *self, double t_s)
+{
+    double day = t_s / 86400.0;
+    double hour = fmod (t_s / 3600.0, 24.0);
+    /* Coldest around 05:00 and mid-January (day 15), warmest 15:00 / mid-July. */
+    return self->ambient_mean_c
+           - self->ambient_day_amp_c * cos (2 * M_PI * (hour - 3.0) / 24.0)
+           - self->ambient_season_amp_c * cos (2 * M_PI * (fmod (day, 365.0) - 15.0) / 365.0);
+}
+
+/* Clear-sky output from the sun's elevation (declination and hour angle at
+ * LATITUDE_DEG), times a daily cloud factor drawn from the weather stream. */
+static double
+s_solar_kw (twin_t *self, double t_s)
+{
+    if (self->solar_peak_kw <= 0)
+        return 0;
+    int day = (int) (t_s / 86400.0);
+    if (day != self->cloud_day) {
+        self->cloud_day = day;
+        double c = twin_rng_exponential (&self->weather_rng, self->cloud_mean);
+        self->cloud_today = c > 1 ? 1 : c;
+    }
+    double doy = fmod (t_s / 86400.0, 365.0);
+    double hour = fmod (t_s / 3600.0, 24.0);
+    double decl = 23.44 * M_PI / 180.0 * sin (2 * M_PI * (doy - 81.0) / 365.0);
+    double lat = self->latitude_deg * M_PI / 180.0;
+    double ha = (hour - 12.0) * 15.0 * M_PI / 180.0;
+    double sin_el = sin (lat) * sin (decl) + cos (lat) * cos (decl) * cos (ha);
+    if (sin_el <= 0)
+        return 0;
+    return self->solar_peak_kw * sin_el * (1.0 - 0.75 * self->cloud_today);
+}
+
+double
+twin__price (const twin_t *self, double t_s)
+{
+    double h = fmod (t_s / 3600.0, 24.0);
+    for (int i = 0; i < self->n_tou; i++) {
+        double a = self->tou[i].from_h, b = self->tou[i].to_h;
+        if ((a <= b && h >= a && h < b) || (a > b && (h >= a || h < b)))
+            return self->tou[i].price;
+    }
+    return self->price_default;
+}
+
+void
+twin__energy_epoch (twin_t *self, double dt_s)
+{
+    double now = des_now_s (self->des);
+    double dt_h = dt_s / 3600.0;
+    if (dt_h <= 0)
+        return;
+    double station_kwh = 0;
+    for (int i = 0; i < self->n_stations; i++) {
+        twin__station_flush (self, &self->st[i]);
+        station_kwh += self->st[i].energy_kwh;
+    }
+    double delta = station_kwh - self->last_station_kwh;
+    self->last_station_kwh = station_kwh;
+    double load_kw = delta / dt_h + self->base_load_kw;
+
+    /* HVAC holds the set point against internal heat (all electric power
+     * ends as heat) and the envelope; beyond its capacity the hall drifts. */
+    double amb = s_ambient_c (self, now);
+    double hvac_kw = 0;
+    if (self->hvac_max_kw > 0) {
+        double need_kw = load_kw + self->ua_kw_per_c * (amb - self->hvac_setpoint_c);
+        double cap_th = self->hvac_max_kw * self->hvac_cop;
+        double delivered = fmax (-cap_th, fmin (cap_th, need_kw));
+        hvac_kw = fabs (delivered) / self->hvac_cop;
+        double pull = self->ua_kw_per_c * (amb - self->indoor_c) + load_kw - delivered;
+        self->indoor_c = fabs (need_kw) <= cap_th ? self->hvac_setpoint_c
+                                                  : self->indoor_c + pull * dt_h / self->heat_cap_kwh_per_c;
+    }
+    else
+        self->indoor_c += (self->ua_kw_per_c * (amb - self->indoor_c) + load_kw) * dt_h
+                          / self->heat_cap_kwh_per_c;
+
+    double solar_kw = s_solar_kw (self, now);
+
+    /* Battery: follows its set point within power and charge limits. */
+    double batt_kw = 0;
+    if (self->batt_cap_kwh > 0 && self->batt_setpoint_kw != 0) {
+        double leg = sqrt (self->batt_eff);
+        double sp = fmax (-self->batt_max_kw, fmin (self->batt_max_kw, self->batt_setpoint_kw));
+        if (sp > 0) {
+            double avail = (self->batt_soc - self->batt_min_soc) * self->batt_cap_kwh * leg / dt_h;
+            batt_kw = fmin (sp, fmax (0, avail));
+            self->batt_soc -= batt_kw * dt_h / leg / self->batt_cap_kwh;
+        }
+        else {
+            double room = (1.0 - self->batt_soc) * self->batt_cap_kwh / leg / dt_h;
+            batt_kw = -fmin (-sp, fmax (0, room));
+            self->batt_soc -= batt_kw * dt_h * leg / self->batt_cap_kwh;
+        }
+    }
+    double demand_kw = load_kw + hvac_kw;
+    double grid_kw = demand_kw - solar_kw - batt_kw;
+    double import_kw = grid_kw > 0 ? grid_kw : 0;   /* surplus solar is curtailed, not paid */
+    double price = twin__price (self, now);
+
+    if (now > self->t_stats_s) {
+        self->energy_kwh += (demand_kw + (batt_kw < 0 ? -batt_kw : 0) * (1 - self->batt_eff)) * dt_h;
+        self->solar_kwh += fmin (solar_kw, demand_kw) * dt_h;
+        self->energy_cost += import_kw * dt_h * price;
+        if (import_kw > self->peak_kw)
+            self->peak_kw = import_kw;
+    }
+    int month = (int) (now / 3600.0 / S_HOURS_PER_MONTH);
+    if (month != self->month) {
+        self->demand_cost += self->month_peak_kw * self->demand_charge_per_kw;
+        self->month_peak_kw = 0;
+        self->month = month;
+    }
+    if (now > self->t_stats_s && import_kw > self->month_peak_kw)
+        self->month_peak_kw = import_kw;
+
+    self->last_load_kw = load_kw;
+    self->last_hvac_kw = hvac_kw;
+    self->last_solar_kw = solar_kw;
+    self->last_batt_kw = batt_kw;
+    self->last_grid_kw = grid_kw;
+    self->last_price = price;
+    self->obs.ambient_c = amb;
+}
+
+/* ------------------------------------------------------------ supply */
+
+static void
+s_delivery (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    int p = (int) (arg & 0xffff);
+    double qty = (double) (arg >> 16);
+    twin_part_t *part = &self->part[p];
+    part->on_order -= qty;
+    /* Occasional shortage at the supplier: only part of the order arrives. */
+    double got = qty;
+    if (twin_rng_uniform (&part->rng) < part->shortage_p)
+        got = floor (qty * (0.3 + 0.5 * twin_rng_uniform (&part->rng)));
+    /* Inbound dock: every case is scanned; damaged goods are rejected. */
+    double damaged = 0;
+    if (part->damage_p > 0 && got > 0) {
+        double mean = got * part->damage_p;
+        damaged = floor (fmin (got, fmax (0, twin_rng_normal (&part->rng, mean, sqrt (mean)) + 0.5)));
+    }
+    if (des_now_s (self->des) >= self->t_stats_s)
+        self->damaged += damaged;
+    part->warehouse += got - damaged;
+    twin__bins_check (self);
+    twin__try_release (self);
+}
+
+void
+twin__inventory_order (twin_t *self, int p, double qty)
+{
+    twin_part_t *part = &self->part[p];
+    qty = floor (qty);
+    if (qty <= 0)
+        return;
+    part->on_order += qty;
+    double lt = twin_dist_sample (&part->lead_time_s, &part->rng);
+    des_schedule (self->des, lt, s_delivery, self, (uint64_t) p | ((uint64_t) qty << 16));
+}

@@ -1,0 +1,152 @@
+/*  twin kpi — the DESIGN §5 KPIs from the run's counters (docs/kpi.md).  */
+#include "twin_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Time STATE so far including the open interval (the twin is not touched). */
+static double
+s_time_in (const twin_t *self, const twin_station_t *s, twin_state_t state)
+{
+    double t = s->time_in_s[state];
+    if (s->state == state)
+        t += des_now_s (self->des) - s->t_state_s;
+    return t;
+}
+
+static double
+s_div (double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+void
+twin_kpis (const twin_t *self, twin_kpi_t *k)
+{
+    memset (k, 0, sizeof *k);
+    double now = des_now_s (self->des);
+    double T = now - self->t_stats_s;
+    k->sim_h = T / 3600.0;
+    k->units = self->good_out;
+    k->throughput_uph = s_div (self->good_out, k->sim_h);
+    k->cycle_time_mean_min = s_div (self->sojourn_sum_s, self->units_out) / 60.0;
+    k->wip_mean = s_div (self->wip_area + self->wip * (now - self->t_wip_s), T);
+
+    double down = 0, planned = 0, up = 0, best = -1;
+    int failing = 0;
+    k->bottleneck = -1;
+    for (int i = 0; i < self->n_stations; i++) {
+        const twin_station_t *s = &self->st[i];
+        double d = s_time_in (self, s, TWIN_ST_DOWN), m = s_time_in (self, s, TWIN_ST_MAINT);
+        down += d;
+        planned += m;
+        if (s->mtbf_h > 0 || s->comp[0].present || s->comp[1].present || s->comp[2].present
+            || s->comp[3].present || s->comp[4].present) {
+            up += T - d - m;
+            failing++;
+        }
+        double active = s_time_in (self, s, TWIN_ST_BUSY) + s_time_in (self, s, TWIN_ST_SETUP) + d;
+        if (active > best) {
+            best = active;
+            k->bottleneck = i;
+        }
+    }
+    k->unplanned_downtime_h = down / 3600.0;
+    k->planned_downtime_h = planned / 3600.0;
+    k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
+    k->breakdowns = self->breakdowns;
+    k->mtbf_h = self->breakdowns > 0 ? up / 3600.0 / self->breakdowns : up / 3600.0;
+    k->mttr_h = s_div (self->repair_time_s, self->repairs) / 3600.0;
+
+    /* OEE on the bottleneck (the station that sets the line's pace). */
+    if (k->bottleneck >= 0 && T > 0) {
+        const twin_station_t *b = &self->st[k->bottleneck];
+        double stopped = s_time_in (self, b, TWIN_ST_DOWN) + s_time_in (self, b, TWIN_ST_MAINT);
+        double ideal_ct = 0;
+        for (int v = 0; v < self->n_variants; v++)
+            ideal_ct += self->var[v].mix * (b->has_variant_process && b->has_variant_process[v]
+                                                ? b->process_by_variant[v].mean : b->process_s.mean);
+        double avail = (T - stopped) / T;
+        double perf = s_div ((double) b->processed * ideal_ct, T - stopped);
+        double qual = self->units_out > 0 ? (self->units_out - self->scrap - self->rework) / self->units_out : 1;
+        if (perf > 1)
+            perf = 1;
+        k->availability_pct = 100 * avail;
+        k->performance_pct = 100 * perf;
+        k->quality_pct = 100 * qual;
+        k->oee_pct = 100 * avail * perf * qual;
+    }
+    k->escaped_defects = self->escaped;
+    k->escaped_defects_ppm = s_div (self->escaped, self->good_out) * 1e6;
+    k->scrap_units = self->scrap;
+    k->rework_units = self->rework;
+    k->energy_kwh = self->energy_kwh;
+    k->energy_kwh_per_unit = s_div (self->energy_kwh, self->good_out);
+    /* Demand charges of closed months plus the open month's so far. */
+    k->energy_cost = self->energy_cost + self->demand_cost
+                     + self->month_peak_kw * self->demand_charge_per_kw;
+    k->energy_cost_per_unit = s_div (k->energy_cost, self->good_out);
+    k->peak_kw = self->peak_kw;
+    k->solar_kwh = self->solar_kwh;
+    k->manual_interventions = self->manual;
+    double busy = 0;
+    for (int r = 0; r < self->n_robots; r++) {
+        busy += self->robot[r].busy_s;
+        if (self->robot[r].busy)
+            busy += now - fmax (self->robot[r].t_busy_start_s, self->t_stats_s);
+    }
+    k->robot_utilisation_pct = self->n_robots > 0 ? 100 * s_div (busy, T * self->n_robots) : 0;
+    k->shortage_h = self->shortage_s / 3600.0;
+    k->damaged_parts = self->damaged;
+}
+
+#define S_KPI_FIELDS(X) \
+    X (units) X (throughput_uph) X (cycle_time_mean_min) X (wip_mean) X (oee_pct) \
+    X (availability_pct) X (performance_pct) X (quality_pct) X (downtime_h) \
+    X (unplanned_downtime_h) X (planned_downtime_h) X (mtbf_h) X (mttr_h) X (breakdowns) \
+    X (escaped_defects_ppm) X (escaped_defects) X (scrap_units) X (rework_units) \
+    X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
+    X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
+    X (shortage_h) X (damaged_parts) X (sim_h)
+
+int
+twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)
+{
+    size_t off = 0;
+    int n = snprintf (buf, len, "{");
+    if (n < 0 || (size_t) n >= len)
+        return -1;
+    off = (size_t) n;
+#define X(f) \
+    n = snprintf (buf + off, len - off, "%s\"%s\":%.6g", off > 1 ? "," : "", #f, k->f); \
+    if (n < 0 || (size_t) n >= len - off) return -1; \
+    off += (size_t) n;
+    S_KPI_FIELDS (X)
+#undef X
+    n = snprintf (buf + off, len - off, ",\"bottleneck\":%d}", k->bottleneck);
+    if (n < 0 || (size_t) n >= len - off)
+        return -1;
+    return (int) (off + (size_t) n);
+}
+
+void
+twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
+{
+    fprintf (out, "%-28s %14s\n", "kpi", "value");
+#define X(f) fprintf (out, "%-28s %14.6g\n", #f, k->f);
+    S_KPI_FIELDS (X)
+#undef X
+    double now = des_now_s (self->des), T = now - self->t_stats_s;
+    fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %9s %s\n", "station", "busy%", "blocked%",
+             "starved%", "down%", "maint%", "setup%", "units", "bottleneck");
+    for (int i = 0; i < self->n_stations; i++) {
+        const twin_station_t *s = &self->st[i];
+        fprintf (out, "%-16s", s->name);
+        const twin_state_t order[] = { TWIN_ST_BUSY, TWIN_ST_BLOCKED, TWIN_ST_STARVED,
+                                       TWIN_ST_DOWN, TWIN_ST_MAINT, TWIN_ST_SETUP };
+        for (int j = 0; j < 6; j++)
+            fprintf (out, " %7.1f", T > 0 ? 100 * s_time_in (self, s, order[j]) / T : 0);
+        fprintf (out, " %9llu %s\n", (unsigned long long) s->processed,
+                 i == k->bottleneck ? "<==" : "");
+    }
+}

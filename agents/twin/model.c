@@ -1,0 +1,1032 @@
+/*  twin model — line flow, machine health, quality, people and robots.
+ *
+ *  Units flow from the release queue through stations along their variant's
+ *  route.  Each station holds at most one unit; in front of it is a finite
+ *  (or unbounded) buffer whose capacity also counts units on the conveyor
+ *  towards it, so a full buffer blocks the upstream station after service
+ *  (blocking-after-service, as in the finite-buffer line theory the tests
+ *  compare against).  Failures interrupt work, which resumes after repair.
+ *  Everything here is plain C on the event calendar; no bus code.
+ */
+#include "twin_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const twin__comp_names[TWIN_COMP_COUNT + 1] = {
+    "bearing", "belt", "motor", "joint", "lube", NULL
+};
+const char *const twin__defect_names[TWIN_DEFECT_COUNT + 1] = {
+    "micro_defect", "misalignment", "torque", "thermal_hotspot", "contamination", NULL
+};
+
+static void s_pull (twin_t *self, twin_station_t *s);
+static void s_try_push (twin_t *self, twin_station_t *s);
+static void s_request_service (twin_t *self, twin_station_t *s);
+static void s_service_done (des_t *des, void *ctx, uint64_t arg);
+
+/* ------------------------------------------------------------ queues, units */
+
+int
+twin__queue_push (twin_queue_t *q, int item)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 16;
+        int *items = malloc (cap * sizeof *items);
+        if (!items)
+            return -1;
+        for (size_t i = 0; i < q->n; i++)
+            items[i] = q->items[(q->head + i) % q->cap];
+        free (q->items);
+        q->items = items;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->items[(q->head + q->n++) % q->cap] = item;
+    return 0;
+}
+
+static int
+s_queue_pop (twin_queue_t *q)
+{
+    int item = q->items[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return item;
+}
+
+/* Removes the I-th item (keeping order); used by EDD and batch release. */
+static int
+s_queue_take (twin_queue_t *q, size_t i)
+{
+    int item = q->items[(q->head + i) % q->cap];
+    for (size_t k = i; k + 1 < q->n; k++)
+        q->items[(q->head + k) % q->cap] = q->items[(q->head + k + 1) % q->cap];
+    q->n--;
+    return item;
+}
+
+static int
+s_unit_new (twin_t *self, int variant)
+{
+    if (self->n_free == 0) {
+        int cap = self->n_units_cap ? 2 * self->n_units_cap : 256;
+        twin_unit_t *units = realloc (self->units, (size_t) cap * sizeof *units);
+        int *free_units = realloc (self->free_units, (size_t) cap * sizeof *free_units);
+        if (units)
+            self->units = units;
+        if (free_units)
+            self->free_units = free_units;
+        if (!units || !free_units)
+            return -1;
+        for (int i = cap - 1; i >= self->n_units_cap; i--)
+            self->free_units[self->n_free++] = i;
+        self->n_units_cap = cap;
+    }
+    int id = self->free_units[--self->n_free];
+    twin_unit_t *u = &self->units[id];
+    twin_variant_t *v = &self->var[variant];
+    u->variant = variant;
+    u->route = v->active_route;
+    u->step = 0;
+    u->defects = 0;
+    u->t_arrive_s = des_now_s (self->des);
+    u->due_s = u->t_arrive_s + v->due_h * 3600.0;
+    return id;
+}
+
+static void
+s_unit_free (twin_t *self, int id)
+{
+    self->free_units[self->n_free++] = id;
+}
+
+static inline int
+s_unit_station (const twin_t *self, const twin_unit_t *u, int step)
+{
+    const twin_variant_t *v = &self->var[u->variant];
+    return step < v->route_len[u->route] ? v->route[u->route][step] : -1;
+}
+
+/* ------------------------------------------------------------ station state */
+
+static double
+s_power_kw (const twin_station_t *s)
+{
+    switch (s->state) {
+    case TWIN_ST_BUSY:
+        /* Drive power grows faster than speed (friction, acceleration). */
+        return s->power_busy_kw * pow (s->speed, 1.5);
+    case TWIN_ST_BLOCKED:
+        return s->power_blocked_kw;
+    case TWIN_ST_SETUP:
+    case TWIN_ST_STARVED:
+        return s->power_idle_kw;
+    default:
+        return 0.2 * s->power_idle_kw;      /* locked out: controls only */
+    }
+}
+
+void
+twin__station_flush (twin_t *self, twin_station_t *s)
+{
+    double now = des_now_s (self->des);
+    double dt = now - s->t_state_s;
+    if (dt <= 0)
+        return;
+    s->time_in_s[s->state] += dt;
+    if (s->state == TWIN_ST_BUSY)
+        s->epoch_busy_s += dt;
+    s->energy_kwh += s_power_kw (s) * dt / 3600.0;
+    s->t_state_s = now;
+}
+
+static void
+s_set_state (twin_t *self, twin_station_t *s, twin_state_t state)
+{
+    if (s->state == state)
+        return;
+    twin__station_flush (self, s);
+    s->state = state;
+}
+
+static inline uint64_t
+s_arg (const twin_station_t *s)
+{
+    return ((uint64_t) s->gen << 32) | (uint32_t) s->index;
+}
+
+static twin_station_t *
+s_from_arg (twin_t *self, uint64_t arg, bool check_gen)
+{
+    twin_station_t *s = &self->st[(uint32_t) arg];
+    if (check_gen && (uint32_t) (arg >> 32) != s->gen)
+        return NULL;
+    return s;
+}
+
+/* ------------------------------------------------------------ processing */
+
+static void s_process_done (des_t *des, void *ctx, uint64_t arg);
+static void s_setup_done (des_t *des, void *ctx, uint64_t arg);
+
+static void
+s_begin_process (twin_t *self, twin_station_t *s)
+{
+    twin_unit_t *u = &self->units[s->unit];
+    const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
+                               ? &s->process_by_variant[u->variant] : &s->process_s;
+    double t = twin_dist_sample (d, &s->rng) / s->speed;
+    s_set_state (self, s, TWIN_ST_BUSY);
+    s->t_end_s = des_now_s (self->des) + t;
+    des_schedule (self->des, t, s_process_done, self, s_arg (s));
+}
+
+static void
+s_begin_unit (twin_t *self, twin_station_t *s)
+{
+    int variant = self->units[s->unit].variant;
+    if (s->has_setup && s->last_variant >= 0 && s->last_variant != variant) {
+        double t = twin_dist_sample (&s->setup_s, &s->rng);
+        s->last_variant = variant;
+        s_set_state (self, s, TWIN_ST_SETUP);
+        s->t_end_s = des_now_s (self->des) + t;
+        des_schedule (self->des, t, s_setup_done, self, s_arg (s));
+        return;
+    }
+    s->last_variant = variant;
+    s_begin_process (self, s);
+}
+
+static void
+s_setup_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    twin_station_t *s = s_from_arg (self, arg, true);
+    if (s)
+        s_begin_process (self, s);
+}
+
+/* Wear accrues with busy time, speed and load; returns the component that
+ * crossed its threshold, or −1. */
+static int
+s_wear (twin_station_t *s, double busy_s)
+{
+    int broke = -1;
+    double h = busy_s / 3600.0;
+    for (int c = 0; c < TWIN_COMP_COUNT; c++) {
+        twin_component_t *k = &s->comp[c];
+        if (!k->present)
+            continue;
+        /* Dry lubrication accelerates bearing and joint wear. */
+        double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
+                          ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
+        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube;
+        if (k->wear >= k->threshold && broke < 0)
+            broke = c;
+    }
+    return broke;
+}
+
+static double
+s_wear_frac (const twin_station_t *s, int c)
+{
+    const twin_component_t *k = &s->comp[c];
+    return k->present ? k->wear / k->threshold : 0;
+}
+
+static void
+s_quality (twin_station_t *s, twin_unit_t *u)
+{
+    double worst = 0;
+    for (int c = 0; c < TWIN_COMP_COUNT; c++)
+        if (s_wear_frac (s, c) > worst)
+            worst = s_wear_frac (s, c);
+    double hot = s->temp_c > 35.0 ? s->temp_c - 35.0 : 0;
+    double fast = s->speed > 1.0 ? s->speed - 1.0 : 0;
+    double p = s->defect_base_p * (1.0 + s->defect_wear_gain * worst * worst)
+               * (1.0 + s->defect_speed_gain * fast) * (1.0 + s->defect_temp_gain * hot);
+    double motor = s_wear_frac (s, TWIN_C_MOTOR) + s_wear_frac (s, TWIN_C_BEARING);
+    double joint = s_wear_frac (s, TWIN_C_JOINT) + s_wear_frac (s, TWIN_C_BELT);
+    int defect = -1;
+    if (twin_rng_uniform (&s->rng) < p) {
+        /* Which defect: weighted by the cause that drove the probability up. */
+        double w[TWIN_DEFECT_COUNT] = {
+            1.0, 2.0 * joint, 2.0 * motor, 0.2 * hot, 2.0 * s_wear_frac (s, TWIN_C_LUBE)
+        };
+        double sum = 0;
+        for (int i = 0; i < TWIN_DEFECT_COUNT; i++)
+            sum += w[i];
+        double x = twin_rng_uniform (&s->rng) * sum;
+        for (defect = 0; defect < TWIN_DEFECT_COUNT - 1 && x >= w[defect]; defect++)
+            x -= w[defect];
+        u->defects |= 1u << defect;
+    }
+    /* In-line measurements a controller can run SPC on. */
+    s->torque_nm = s->torque_nominal_nm
+                   * (1.0 + twin_rng_normal (&s->rng, 0, 0.01 + 0.04 * motor)
+                      + (defect == 2 ? 0.08 : 0));
+    s->alignment_mm = fabs (twin_rng_normal (&s->rng, 0, 0.02 + 0.1 * joint))
+                      + (defect == 1 ? 0.3 : 0);
+}
+
+static void
+s_process_done (des_t *des, void *ctx, uint64_t arg)
+{
+    twin_t *self = ctx;
+    twin_station_t *s = s_from_arg (self, arg, true);
+    if (!s)
+        return;
+    (void) des;
+    twin__station_flush (self, s);
+    s->processed++;
+    s->holding_done = true;
+    twin_unit_t *u = &self->units[s->unit];
+    if (s->defect_base_p > 0)
+        s_quality (s, u);
+    int broke = -1;
+    if (s->comp[0].present || s->comp[1].present || s->comp[2].present
+        || s->comp[3].present || s->comp[4].present) {
+        const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
+                                   ? &s->process_by_variant[u->variant] : &s->process_s;
+        broke = s_wear (s, d->mean / s->speed);
+    }
+    if (broke >= 0) {
+        /* The unit is finished; the machine stops with it on board. */
+        s->resume_state = TWIN_ST_BLOCKED;
+        twin__station_breakdown (self, s, broke);
+        return;
+    }
+    s_try_push (self, s);
+}
+
+/* ------------------------------------------------------------ flow */
+
+static bool
+s_can_accept (const twin_station_t *j)
+{
+    int queued = (int) j->buf.n + j->in_transit;
+    if (j->buffer_cap < 0 || queued < j->buffer_cap)
+        return true;
+    /* No buffer space, but an idle empty station takes the unit directly. */
+    return queued == 0 && j->state == TWIN_ST_STARVED && j->unit < 0;
+}
+
+static void
+s_arrive_at (twin_t *self, twin_station_t *j, int unit)
+{
+    twin__queue_push (&j->buf, unit);
+    if (j->state == TWIN_ST_STARVED && j->unit < 0)
+        s_pull (self, j);
+}
+
+static void
+s_conveyor_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    twin_station_t *j = &self->st[(uint32_t) arg];
+    j->in_transit--;
+    s_arrive_at (self, j, (int) (arg >> 32));
+}
+
+/* Space opened in front of J: let blocked stations push, then new orders in. */
+static void
+s_space_freed (twin_t *self, twin_station_t *j)
+{
+    for (int i = 0; i < self->n_stations && s_can_accept (j); i++) {
+        twin_station_t *s = &self->st[i];
+        if (s->state == TWIN_ST_BLOCKED && s->blocked_on == j->index)
+            s_try_push (self, s);
+    }
+    if (self->release.n)
+        twin__try_release (self);
+}
+
+static void
+s_ship (twin_t *self, int id)
+{
+    twin_unit_t *u = &self->units[id];
+    double now = des_now_s (self->des);
+    self->wip_area += self->wip * (now - self->t_wip_s);
+    self->t_wip_s = now;
+    self->wip--;
+    if (u->t_arrive_s >= self->t_stats_s) {
+        self->units_out++;
+        self->sojourn_sum_s += now - u->t_arrive_s;
+        self->epoch_units++;
+        bool sampled = self->sample_every > 0 && ++self->sample_count >= self->sample_every;
+        if (sampled)
+            self->sample_count = 0;
+        bool detected = false;
+        if (sampled && u->defects)
+            for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
+                if ((u->defects & (1u << d)) && twin_rng_uniform (&self->qual_rng) < self->detect_p[d])
+                    detected = true;
+        if (detected) {
+            self->defects_found++;
+            if (twin_rng_uniform (&self->qual_rng) < self->rework_p) {
+                self->rework++;
+                self->manual++;        /* rework is done by hand at the rework bay */
+                self->good_out++;
+            }
+            else
+                self->scrap++;
+        }
+        else {
+            self->good_out++;
+            if (u->defects)
+                self->escaped++;
+        }
+    }
+    s_unit_free (self, id);
+}
+
+static void
+s_try_push (twin_t *self, twin_station_t *s)
+{
+    twin_unit_t *u = &self->units[s->unit];
+    int next = s_unit_station (self, u, u->step + 1);
+    if (next >= 0) {
+        twin_station_t *j = &self->st[next];
+        if (!s_can_accept (j)) {
+            s_set_state (self, s, TWIN_ST_BLOCKED);
+            s->blocked_on = next;
+            return;
+        }
+        u->step++;
+        int id = s->unit;
+        s->unit = -1;
+        s->holding_done = false;
+        s_set_state (self, s, TWIN_ST_STARVED);
+        if (s->conveyor_s > 0) {
+            /* Belt drag slows the conveyor as the belt wears. */
+            double t = s->conveyor_s * (1.0 + 0.5 * s_wear_frac (s, TWIN_C_BELT));
+            j->in_transit++;
+            des_schedule (self->des, t, s_conveyor_done, self,
+                          ((uint64_t) id << 32) | (uint32_t) next);
+        }
+        else
+            s_arrive_at (self, j, id);
+    }
+    else {
+        int id = s->unit;
+        s->unit = -1;
+        s->holding_done = false;
+        s_set_state (self, s, TWIN_ST_STARVED);
+        s_ship (self, id);
+    }
+    if (s->state == TWIN_ST_STARVED && s->unit < 0)
+        s_pull (self, s);
+}
+
+static bool
+s_is_route_start (const twin_t *self, int station)
+{
+    for (int v = 0; v < self->n_variants; v++)
+        if (self->var[v].route[self->var[v].active_route][0] == station)
+            return true;
+    return false;
+}
+
+static int
+s_pick_variant (twin_t *self)
+{
+    if (self->seq_rule == TWIN_SEQ_BATCH && self->batch_left > 0
+        && self->last_released_variant >= 0) {
+        self->batch_left--;
+        return self->last_released_variant;
+    }
+    double x = twin_rng_uniform (&self->arr_rng), acc = 0;
+    int v = self->n_variants - 1;
+    for (int i = 0; i < self->n_variants; i++) {
+        acc += self->var[i].mix;
+        if (x < acc) {
+            v = i;
+            break;
+        }
+    }
+    self->batch_left = self->batch_size - 1;
+    return v;
+}
+
+/* Takes the bill of materials for VARIANT out of the line-side bins; false
+ * (and nothing taken) when a bin is short. */
+void
+twin__bins_check (twin_t *self)
+{
+    for (int p = 0; p < self->n_parts; p++) {
+        twin_part_t *pt = &self->part[p];
+        if (pt->bin <= pt->bin_refill_at && !pt->bin_task_open && pt->warehouse >= 1) {
+            pt->bin_task_open = true;
+            twin__task_push (self, TWIN_TASK_DELIVER, -1, p);
+        }
+    }
+}
+
+static bool
+s_take_bom (twin_t *self, int variant)
+{
+    twin_variant_t *v = &self->var[variant];
+    for (int i = 0; i < v->bom_n; i++)
+        if (self->part[v->bom_part[i]].bin + 1e-9 < v->bom_qty[i]) {
+            twin__bins_check (self);
+            return false;
+        }
+    for (int i = 0; i < v->bom_n; i++) {
+        twin_part_t *p = &self->part[v->bom_part[i]];
+        p->bin -= v->bom_qty[i];
+        p->used += v->bom_qty[i];
+        if (p->bin <= p->bin_refill_at && !p->bin_task_open) {
+            p->bin_task_open = true;
+            twin__task_push (self, TWIN_TASK_DELIVER, -1, v->bom_part[i]);
+        }
+    }
+    return true;
+}
+
+/* Work in process counts every order from its arrival (release queue
+ * included), so that Little's law holds for the sojourn time we report. */
+static void
+s_wip_add (twin_t *self)
+{
+    double now = des_now_s (self->des);
+    self->wip_area += self->wip * (now - self->t_wip_s);
+    self->t_wip_s = now;
+    self->wip++;
+}
+
+static void
+s_enter_line (twin_t *self, int id)
+{
+    if (self->arrival_mode == TWIN_ARR_SATURATED)
+        s_wip_add (self);
+    self->last_released_variant = self->units[id].variant;
+}
+
+static void
+s_pull (twin_t *self, twin_station_t *s)
+{
+    if (s->state != TWIN_ST_STARVED || s->unit >= 0)
+        return;
+    if (s->pm_pending) {
+        twin__station_try_pm (self, s);
+        return;
+    }
+    if (s->buf.n > 0) {
+        s->unit = s_queue_pop (&s->buf);
+        s_begin_unit (self, s);
+        s_space_freed (self, s);
+        return;
+    }
+    if (self->arrival_mode != TWIN_ARR_SATURATED || s->in_transit > 0
+        || !s_is_route_start (self, s->index))
+        return;
+    /* Saturated line: an order is always waiting, if the parts are there. */
+    int variant = s_pick_variant (self);
+    if (self->var[variant].route[self->var[variant].active_route][0] != s->index) {
+        self->batch_left = 0;
+        return;
+    }
+    if (!s_take_bom (self, variant)) {
+        self->batch_left = 0;
+        return;
+    }
+    int id = s_unit_new (self, variant);
+    if (id < 0)
+        return;
+    s_enter_line (self, id);
+    s->unit = id;
+    s_begin_unit (self, s);
+}
+
+/* ------------------------------------------------------------ release */
+
+static size_t
+s_pick_order (twin_t *self)
+{
+    twin_queue_t *q = &self->release;
+    size_t best = 0;
+    if (self->seq_rule == TWIN_SEQ_EDD) {
+        for (size_t i = 1; i < q->n; i++)
+            if (self->units[q->items[(q->head + i) % q->cap]].due_s
+                < self->units[q->items[(q->head + best) % q->cap]].due_s)
+                best = i;
+    }
+    else if (self->seq_rule == TWIN_SEQ_BATCH && self->batch_left > 0) {
+        for (size_t i = 0; i < q->n; i++)
+            if (self->units[q->items[(q->head + i) % q->cap]].variant
+                == self->last_released_variant)
+                return i;
+    }
+    return best;
+}
+
+void
+twin__try_release (twin_t *self)
+{
+    if (self->arrival_mode == TWIN_ARR_SATURATED) {
+        for (int i = 0; i < self->n_stations; i++)
+            if (self->st[i].state == TWIN_ST_STARVED && self->st[i].unit < 0)
+                s_pull (self, &self->st[i]);
+        return;
+    }
+    while (self->release.n > 0) {
+        size_t i = s_pick_order (self);
+        int id = self->release.items[(self->release.head + i) % self->release.cap];
+        twin_unit_t *u = &self->units[id];
+        u->route = self->var[u->variant].active_route;
+        twin_station_t *j = &self->st[s_unit_station (self, u, 0)];
+        if (!s_can_accept (j))
+            return;
+        if (!s_take_bom (self, u->variant))
+            return;
+        s_queue_take (&self->release, i);
+        if (self->seq_rule == TWIN_SEQ_BATCH)
+            self->batch_left = u->variant == self->last_released_variant
+                                   ? self->batch_left - 1 : self->batch_size - 1;
+        s_enter_line (self, id);
+        s_arrive_at (self, j, id);
+    }
+}
+
+static void
+s_arrival (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) arg;
+    twin_t *self = ctx;
+    double x = twin_rng_uniform (&self->arr_rng), acc = 0;
+    int v = self->n_variants - 1;
+    for (int i = 0; i < self->n_variants; i++) {
+        acc += self->var[i].mix;
+        if (x < acc) {
+            v = i;
+            break;
+        }
+    }
+    int id = s_unit_new (self, v);
+    if (id >= 0) {
+        s_wip_add (self);
+        twin__queue_push (&self->release, id);
+        twin__try_release (self);
+    }
+    des_schedule (des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+                  s_arrival, self, 0);
+}
+
+/* ------------------------------------------------------------ failures and service */
+
+void
+twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual)
+{
+    if (!self->record)
+        return;
+    if (self->mev_n == self->mev_cap) {
+        size_t cap = self->mev_cap ? 2 * self->mev_cap : 64;
+        twin_maint_event_t *m = realloc (self->mev, cap * sizeof *m);
+        if (!m)
+            return;
+        self->mev = m;
+        self->mev_cap = cap;
+    }
+    self->mev[self->mev_n++] = (twin_maint_event_t) {
+        des_now_s (self->des) / 3600.0, station, kind, cause, manual
+    };
+}
+
+static void s_random_failure (des_t *des, void *ctx, uint64_t arg);
+
+static void
+s_schedule_failure (twin_t *self, twin_station_t *s)
+{
+    if (s->mtbf_h <= 0)
+        return;
+    double ttf = twin_rng_exponential (&s->rng, s->mtbf_h * 3600.0);
+    s->failure_due_s = des_now_s (self->des) + ttf;
+    des_schedule (self->des, ttf, s_random_failure, self, (uint32_t) s->index);
+}
+
+void
+twin__station_breakdown (twin_t *self, twin_station_t *s, int cause)
+{
+    double now = des_now_s (self->des);
+    if (s->state == TWIN_ST_BUSY || s->state == TWIN_ST_SETUP) {
+        s->resume_state = s->state;
+        s->remaining_s = s->t_end_s - now;
+        s->gen++;               /* cancels the scheduled end */
+    }
+    else if (s->state == TWIN_ST_BLOCKED || s->holding_done)
+        s->resume_state = TWIN_ST_BLOCKED;
+    else if (s->state != TWIN_ST_BUSY)
+        s->resume_state = TWIN_ST_STARVED;
+    s_set_state (self, s, TWIN_ST_DOWN);
+    s->down_cause = cause;
+    s->failures++;
+    s->repair_started_s = now;
+    if (now >= self->t_stats_s)
+        self->breakdowns++;
+    twin__maint_log (self, s->index, "breakdown",
+                     cause >= 0 ? twin__comp_names[cause] : "random", false);
+    s_request_service (self, s);
+}
+
+static void
+s_random_failure (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    twin_station_t *s = &self->st[(uint32_t) arg];
+    if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT) {
+        /* Already stopped: the failure clock restarts when it is back up. */
+        s->failure_due_s = -1;
+        return;
+    }
+    twin__station_breakdown (self, s, -1);
+}
+
+static double
+s_service_duration (twin_station_t *s)
+{
+    if (s->state == TWIN_ST_MAINT)
+        return twin_dist_sample (&s->pm_s, &s->rng);
+    if (s->down_cause >= 0)
+        return twin_dist_sample (&s->comp[s->down_cause].repair_s, &s->rng);
+    return twin_dist_sample (&s->repair_s, &s->rng);
+}
+
+/* Service (repair or PM) by a human technician: response then work. */
+static void
+s_tech_start (twin_t *self, twin_station_t *s)
+{
+    self->tech_busy++;
+    self->manual++;
+    double t = twin_dist_sample (&self->tech_response_s, &self->people_rng)
+               + s_service_duration (s);
+    des_schedule (self->des, t, s_service_done, self, (uint32_t) s->index | (1ull << 40));
+}
+
+static void
+s_request_service (twin_t *self, twin_station_t *s)
+{
+    bool robot = s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot;
+    if (robot && self->n_robots > 0 && self->robot_can_repair) {
+        twin__task_push (self, TWIN_TASK_REPAIR, s->index, -1);
+        return;
+    }
+    if (self->technicians <= 0) {
+        /* No crew configured: the machine restarts itself after the repair time. */
+        des_schedule (self->des, s_service_duration (s), s_service_done, self,
+                      (uint32_t) s->index);
+        return;
+    }
+    if (self->tech_busy < self->technicians)
+        s_tech_start (self, s);
+    else
+        self->repair_queue[(self->rq_head + self->rq_n++) % self->n_stations] = s->index;
+}
+
+static void
+s_resume (twin_t *self, twin_station_t *s)
+{
+    double now = des_now_s (self->des);
+    if (s->unit >= 0 && !s->holding_done
+        && (s->resume_state == TWIN_ST_BUSY || s->resume_state == TWIN_ST_SETUP)) {
+        s_set_state (self, s, s->resume_state);
+        s->t_end_s = now + s->remaining_s;
+        des_schedule (self->des, s->remaining_s,
+                      s->resume_state == TWIN_ST_BUSY ? s_process_done : s_setup_done,
+                      self, s_arg (s));
+    }
+    else if (s->unit >= 0) {
+        s_set_state (self, s, TWIN_ST_BLOCKED);
+        s_try_push (self, s);
+    }
+    else {
+        s_set_state (self, s, TWIN_ST_STARVED);
+        s_pull (self, s);
+    }
+}
+
+void
+twin__repair_done_now (twin_t *self, twin_station_t *s)
+{
+    double now = des_now_s (self->des);
+    if (s->state == TWIN_ST_MAINT) {
+        for (int c = 0; c < TWIN_COMP_COUNT; c++)
+            s->comp[c].wear *= c == TWIN_C_LUBE ? 0.0 : 1.0 - s->pm_restore;
+        s->t_last_pm_s = now;
+        s->pm_pending = false;
+        s->pm_by_robot = false;
+    }
+    else {
+        if (s->down_cause >= 0)
+            s->comp[s->down_cause].wear = 0;
+        if (s->repair_started_s >= self->t_stats_s) {
+            self->repairs++;
+            self->repair_time_s += now - s->repair_started_s;
+        }
+        s->repair_by_robot = false;
+        twin__maint_log (self, s->index, "repair",
+                         s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", false);
+        if (s->failure_due_s < 0 || s->failure_due_s <= now || s->down_cause < 0)
+            s_schedule_failure (self, s);
+    }
+    s_resume (self, s);
+    if (s->failure_due_s < 0 && s->mtbf_h > 0)
+        s_schedule_failure (self, s);
+}
+
+static void
+s_service_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    twin_station_t *s = &self->st[(uint32_t) arg];
+    if (arg & (1ull << 40)) {
+        self->tech_busy--;
+        if (self->rq_n > 0) {
+            int next = self->repair_queue[self->rq_head];
+            self->rq_head = (self->rq_head + 1) % self->n_stations;
+            self->rq_n--;
+            s_tech_start (self, &self->st[next]);
+        }
+    }
+    twin__repair_done_now (self, s);
+}
+
+void
+twin__station_try_pm (twin_t *self, twin_station_t *s)
+{
+    if (!s->pm_pending || s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
+        return;
+    if (s->state != TWIN_ST_STARVED && s->state != TWIN_ST_BLOCKED)
+        return;                 /* at the next unit boundary */
+    s->resume_state = s->state;
+    s_set_state (self, s, TWIN_ST_MAINT);
+    s->down_cause = -1;
+    twin__maint_log (self, s->index, "pm", "interval", !s->pm_by_robot);
+    s_request_service (self, s);
+}
+
+/* ------------------------------------------------------------ robots */
+
+static int
+s_node_of_station (int station)
+{
+    return station + 2;         /* nodes 0 and 1 are the warehouse and the dock */
+}
+
+void
+twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
+{
+    if (self->n_robots == 0) {
+        /* No fleet: a forklift driver brings the parts (not a machine action). */
+        if (kind == TWIN_TASK_DELIVER) {
+            twin_part_t *p = &self->part[part];
+            double qty = fmin (p->bin_cap - p->bin, p->warehouse);
+            p->bin += qty;
+            p->warehouse -= qty;
+            p->bin_task_open = false;
+        }
+        return;
+    }
+    if (self->task_n == self->task_cap) {
+        int cap = self->task_cap ? 2 * self->task_cap : 32;
+        twin_task_t *t = realloc (self->tasks, (size_t) cap * sizeof *t);
+        if (!t)
+            return;
+        self->tasks = t;
+        self->task_cap = cap;
+    }
+    self->tasks[self->task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
+    twin__robots_dispatch (self);
+}
+
+static void s_robot_done (des_t *des, void *ctx, uint64_t arg);
+
+static double
+s_travel_s (const twin_t *self, int from, int to)
+{
+    return self->dist_m[from * self->n_nodes + to] / self->robot_speed_mps;
+}
+
+static void
+s_robot_start (twin_t *self, int r, const twin_task_t *t)
+{
+    twin_robot_t *rb = &self->robot[r];
+    double dur = 0;
+    int dest;
+    if (t->kind == TWIN_TASK_DELIVER) {
+        dest = s_node_of_station (0);
+        for (int s = 0; s < self->n_stations; s++)
+            if (s_is_route_start (self, s)) {
+                dest = s_node_of_station (s);
+                break;
+            }
+        dur = s_travel_s (self, rb->node, self->node_warehouse) + self->robot_handle_s
+              + s_travel_s (self, self->node_warehouse, dest) + self->robot_handle_s;
+    }
+    else {
+        dest = s_node_of_station (t->station);
+        dur = s_travel_s (self, rb->node, dest);
+        if (t->kind == TWIN_TASK_INSPECT)
+            dur += self->robot_inspect_s;
+        else {
+            twin_station_t *s = &self->st[t->station];
+            if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
+                /* Repair without a fault: the robot swaps the most worn part. */
+                dur += self->robot_handle_s;
+            }
+            else
+                dur += s_service_duration (s);
+        }
+    }
+    rb->busy = true;
+    rb->t_busy_start_s = des_now_s (self->des);
+    rb->node = dest;
+    uint64_t arg = (uint64_t) r | ((uint64_t) t->kind << 8)
+                   | ((uint64_t) (t->station + 1) << 16) | ((uint64_t) (t->part + 1) << 40);
+    des_schedule (self->des, dur, s_robot_done, self, arg);
+}
+
+void
+twin__robots_dispatch (twin_t *self)
+{
+    /* Robots with tasks assigned by command take those first. */
+    for (int r = 0; r < self->n_robots; r++) {
+        twin_robot_t *rb = &self->robot[r];
+        if (!rb->busy && rb->q_n > 0) {
+            twin_task_t t = rb->queue[0];
+            memmove (rb->queue, rb->queue + 1, (size_t) (rb->q_n - 1) * sizeof t);
+            rb->q_n--;
+            s_robot_start (self, r, &t);
+        }
+    }
+    /* Then first come first served, each task to the nearest idle robot. */
+    while (self->task_n > 0) {
+        const twin_task_t *t = &self->tasks[0];
+        int from = t->kind == TWIN_TASK_DELIVER ? self->node_warehouse
+                                                : s_node_of_station (t->station);
+        int best = -1;
+        for (int r = 0; r < self->n_robots; r++) {
+            if (self->robot[r].busy || self->robot[r].q_n > 0)
+                continue;
+            if (best < 0 || self->dist_m[self->robot[r].node * self->n_nodes + from]
+                                < self->dist_m[self->robot[best].node * self->n_nodes + from])
+                best = r;
+        }
+        if (best < 0)
+            return;
+        twin_task_t task = *t;
+        memmove (self->tasks, self->tasks + 1, (size_t) (self->task_n - 1) * sizeof task);
+        self->task_n--;
+        s_robot_start (self, best, &task);
+    }
+}
+
+static void
+s_robot_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    int r = (int) (arg & 0xff);
+    twin_task_kind_t kind = (twin_task_kind_t) ((arg >> 8) & 0xff);
+    int station = (int) ((arg >> 16) & 0xffffff) - 1;
+    int part = (int) (arg >> 40) - 1;
+    twin_robot_t *rb = &self->robot[r];
+    double now = des_now_s (self->des);
+    rb->busy = false;
+    rb->busy_s += now - (rb->t_busy_start_s > self->t_stats_s ? rb->t_busy_start_s : self->t_stats_s);
+    if (kind == TWIN_TASK_DELIVER && part >= 0) {
+        twin_part_t *p = &self->part[part];
+        double qty = fmin (p->bin_cap - p->bin, p->warehouse);
+        p->bin += qty;
+        p->warehouse -= qty;
+        p->bin_task_open = false;
+        twin__try_release (self);
+    }
+    else if (kind == TWIN_TASK_INSPECT && station >= 0) {
+        twin_station_t *s = &self->st[station];
+        double worst = 0;
+        for (int c = 0; c < TWIN_COMP_COUNT; c++)
+            if (s_wear_frac (s, c) > worst)
+                worst = s_wear_frac (s, c);
+        /* A measured condition, not the truth: ±5 % of full scale. */
+        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->people_rng, 0, 0.05));
+        s->t_inspected_s = now;
+    }
+    else if (kind == TWIN_TASK_REPAIR && station >= 0) {
+        twin_station_t *s = &self->st[station];
+        if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
+            twin__repair_done_now (self, s);
+        else {
+            int worst = -1;
+            for (int c = 0; c < TWIN_COMP_COUNT; c++)
+                if (s->comp[c].present && (worst < 0 || s_wear_frac (s, c) > s_wear_frac (s, worst)))
+                    worst = c;
+            if (worst >= 0) {
+                s->comp[worst].wear = 0;
+                twin__maint_log (self, s->index, "replace", twin__comp_names[worst], false);
+            }
+        }
+    }
+    twin__robots_dispatch (self);
+}
+
+/* ------------------------------------------------------------ start, stats */
+
+void
+twin__stats_reset (twin_t *self)
+{
+    double now = des_now_s (self->des);
+    for (int i = 0; i < self->n_stations; i++) {
+        twin_station_t *s = &self->st[i];
+        twin__station_flush (self, s);
+        memset (s->time_in_s, 0, sizeof s->time_in_s);
+        s->energy_kwh = 0;
+        s->processed = 0;
+    }
+    for (int r = 0; r < self->n_robots; r++) {
+        self->robot[r].busy_s = 0;
+    }
+    self->t_stats_s = now;
+    self->units_out = self->good_out = self->sojourn_sum_s = 0;
+    self->scrap = self->rework = self->escaped = self->defects_found = 0;
+    self->wip_area = 0;
+    self->t_wip_s = now;
+    self->energy_kwh = self->solar_kwh = self->energy_cost = self->peak_kw = self->demand_cost = 0;
+    self->manual = self->breakdowns = self->repairs = self->repair_time_s = 0;
+    self->shortage_s = self->damaged = 0;
+    self->last_station_kwh = 0;
+}
+
+static void
+s_warmup_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    (void) arg;
+    twin__stats_reset (ctx);
+}
+
+int
+twin__model_start (twin_t *self)
+{
+    for (int i = 0; i < self->n_stations; i++) {
+        twin_station_t *s = &self->st[i];
+        s->state = TWIN_ST_STARVED;
+        s->unit = -1;
+        s->last_variant = -1;
+        s->failure_due_s = -1;
+        s_schedule_failure (self, s);
+    }
+    if (self->warmup_s > 0)
+        des_schedule (self->des, self->warmup_s, s_warmup_done, self, 0);
+    if (self->arrival_mode == TWIN_ARR_POISSON)
+        des_schedule (self->des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+                      s_arrival, self, 0);
+    else
+        twin__try_release (self);
+    return 0;
+}

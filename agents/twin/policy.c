@@ -1,0 +1,69 @@
+/*  twin policy — the DESIGN §5 baseline: how a well-run conventional plant works.
+ *
+ *  It sees only twin_obs_t (telemetry), never the hidden wear.  Each rule is
+ *  what a competent plant manager would run without autonomy:
+ *   - every station at nameplate speed (1.0);
+ *   - preventive maintenance at the maker's interval (pm_interval_h) by a
+ *     technician, plus repair after breakdowns (model.c sends the technician);
+ *   - end-of-line sampling inspection of 1 unit in 20, no in-line correction;
+ *   - fixed (R, Q) reorder from average demand: R covers the mean lead time
+ *     plus one review epoch with 50 % safety stock, Q covers one week;
+ *   - first-come-first-served tasks to the nearest idle robot (built into the
+ *     model's dispatcher, so nothing to do here);
+ *   - battery idle, HVAC at its configured set point, solar as it comes;
+ *   - orders released in the configured order (FIFO, or FIFO batches, or EDD),
+ *     which the baseline leaves as it is.
+ *  It keeps no state of its own, so a what-if fork that installs a fresh one
+ *  behaves exactly like the live one.
+ */
+#include "twin_int.h"
+
+#include <math.h>
+
+#define S_BASELINE_SAMPLE_EVERY 20
+#define S_BASELINE_SAFETY       1.5
+#define S_BASELINE_COVER_H      168.0
+
+static void
+s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+{
+    (void) ctx;
+    char err[256];
+    if (obs->epoch == 0) {
+        twin_cmd_t c = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.0 } };
+        twin_apply (twin, &c, err, sizeof err);
+        c = (twin_cmd_t) { .kind = TWIN_CMD_INSPECTION, .u.inspection = { S_BASELINE_SAMPLE_EVERY } };
+        twin_apply (twin, &c, err, sizeof err);
+    }
+    for (int i = 0; i < obs->n_stations; i++) {
+        const twin_station_obs_t *s = &obs->stations[i];
+        double interval = s->pm_interval_h;
+        if (interval > 0 && s->hours_since_pm >= interval && !s->pm_pending
+            && s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
+            twin_cmd_t c = { .kind = TWIN_CMD_MAINTENANCE, .u.maintenance = { i, false } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+    double review_h = twin->epoch_s / 3600.0;
+    for (int p = 0; p < obs->n_parts; p++) {
+        const twin_part_obs_t *pt = &obs->parts[p];
+        const twin_part_t *cfg = &twin->part[p];
+        double R = cfg->reorder_point > 0 ? cfg->reorder_point
+                                          : ceil (pt->avg_use_per_h * (pt->lead_time_h + review_h) * S_BASELINE_SAFETY);
+        double Q = cfg->order_qty > 0 ? cfg->order_qty : ceil (pt->avg_use_per_h * S_BASELINE_COVER_H);
+        if (Q < 1)
+            continue;
+        if (pt->warehouse + pt->bin + pt->on_order <= R) {
+            twin_cmd_t c = { .kind = TWIN_CMD_REORDER, .u.reorder = { p, Q } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+}
+
+int
+twin_policy_baseline (twin_t *self, twin_policy_t *out)
+{
+    (void) self;
+    *out = (twin_policy_t) { "baseline", NULL, s_baseline_epoch, NULL };
+    return 0;
+}

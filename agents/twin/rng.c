@@ -1,0 +1,275 @@
+/*  twin rng — xoshiro256** streams and distribution sampling (see rng.h).  */
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t
+s_splitmix (uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t
+s_rotl (uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void
+twin_rng_seed (twin_rng_t *rng, uint64_t seed, const char *name)
+{
+    /* FNV-1a of the name keeps streams independent of declaration order. */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = name ? name : ""; *p; p++)
+        h = (h ^ (uint8_t) *p) * 0x100000001b3ull;
+    uint64_t x = seed ^ s_splitmix (&h);
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = s_splitmix (&x);
+}
+
+uint64_t
+twin_rng_u64 (twin_rng_t *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = s_rotl (s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = s_rotl (s[3], 45);
+    return result;
+}
+
+double
+twin_rng_uniform (twin_rng_t *rng)
+{
+    /* 53 random bits, shifted by half an ulp so 0 never occurs. */
+    return ((double) (twin_rng_u64 (rng) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+double
+twin_rng_exponential (twin_rng_t *rng, double mean)
+{
+    return -mean * log (twin_rng_uniform (rng));
+}
+
+double
+twin_rng_normal (twin_rng_t *rng, double mean, double sd)
+{
+    /* Box-Muller without a cached spare: one state per stream is simpler to
+     * reason about when runs must repeat bit for bit. */
+    double u1 = twin_rng_uniform (rng), u2 = twin_rng_uniform (rng);
+    return mean + sd * sqrt (-2.0 * log (u1)) * cos (2.0 * M_PI * u2);
+}
+
+/* Marsaglia & Tsang (2000); shape < 1 boosted with U^(1/shape). */
+static double
+s_gamma (twin_rng_t *rng, double shape, double scale)
+{
+    if (shape < 1.0) {
+        double u = twin_rng_uniform (rng);
+        return s_gamma (rng, shape + 1.0, scale) * pow (u, 1.0 / shape);
+    }
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt (9.0 * d);
+    for (;;) {
+        double x, v;
+        do {
+            x = twin_rng_normal (rng, 0, 1);
+            v = 1.0 + c * x;
+        } while (v <= 0);
+        v = v * v * v;
+        double u = twin_rng_uniform (rng);
+        if (u < 1.0 - 0.0331 * x * x * x * x)
+            return d * v * scale;
+        if (log (u) < 0.5 * x * x + d * (1.0 - v + log (v)))
+            return d * v * scale;
+    }
+}
+
+double
+twin_dist_sample (const twin_dist_t *dist, twin_rng_t *rng)
+{
+    switch (dist->kind) {
+    case TWIN_DIST_CONST:
+        return dist->a;
+    case TWIN_DIST_EXPONENTIAL:
+        return twin_rng_exponential (rng, dist->a);
+    case TWIN_DIST_NORMAL: {
+        double x = twin_rng_normal (rng, dist->a, dist->b);
+        return x > 0 ? x : 0;
+    }
+    case TWIN_DIST_LOGNORMAL:
+        return exp (twin_rng_normal (rng, dist->a, dist->b));
+    case TWIN_DIST_GAMMA:
+        return s_gamma (rng, dist->a, dist->b);
+    case TWIN_DIST_WEIBULL:
+        return dist->b * pow (-log (twin_rng_uniform (rng)), 1.0 / dist->a);
+    case TWIN_DIST_EMPIRICAL: {
+        double u = twin_rng_uniform (rng);
+        if (!dist->cum)
+            return dist->values[(size_t) (u * (double) dist->n) % dist->n];
+        size_t lo = 0, hi = dist->n - 1;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (dist->cum[mid] < u)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return dist->values[lo];
+    }
+    }
+    return 0;
+}
+
+void
+twin_dist_const (twin_dist_t *dist, double value)
+{
+    memset (dist, 0, sizeof *dist);
+    dist->kind = TWIN_DIST_CONST;
+    dist->a = dist->mean = value;
+}
+
+void
+twin_dist_exp (twin_dist_t *dist, double mean)
+{
+    memset (dist, 0, sizeof *dist);
+    dist->kind = TWIN_DIST_EXPONENTIAL;
+    dist->a = dist->mean = mean;
+}
+
+void
+twin_dist_free (twin_dist_t *dist)
+{
+    if (!dist)
+        return;
+    free (dist->values);
+    free (dist->cum);
+    dist->values = dist->cum = NULL;
+    dist->n = 0;
+}
+
+static const char *const s_dist_keys[] = {
+    "dist", "mean", "sd", "cv", "shape", "scale", "value", "values", "weights", NULL
+};
+
+int
+twin_dist_parse (twin_dist_t *dist, const af_config_t *node, double scale)
+{
+    memset (dist, 0, sizeof *dist);
+    if (!node)
+        return -1;
+    if (af_config_kind (node) == AF_CONFIG_SCALAR) {
+        char *end;
+        double v = strtod (af_config_text (node), &end);
+        if (*end || !(v >= 0) || !isfinite (v))
+            return af_config_fail (node, "expected a non-negative number or a distribution, got '%s'",
+                                   af_config_text (node));
+        twin_dist_const (dist, v * scale);
+        return 0;
+    }
+    if (af_config_kind (node) != AF_CONFIG_MAP)
+        return af_config_fail (node, "expected a distribution mapping {dist: ..., mean: ...}");
+    if (af_config_known_keys (node, s_dist_keys))
+        return -1;
+    const char *kind = af_config_str_req (node, "dist");
+    if (!kind)
+        return -1;
+    if (!strcmp (kind, "const") || !strcmp (kind, "constant")) {
+        twin_dist_const (dist, af_config_num_req (node, "value", 0, 1e12) * scale);
+    }
+    else if (!strcmp (kind, "exponential")) {
+        twin_dist_exp (dist, af_config_num_req (node, "mean", 1e-12, 1e12) * scale);
+    }
+    else if (!strcmp (kind, "normal")) {
+        dist->kind = TWIN_DIST_NORMAL;
+        dist->a = dist->mean = af_config_num_req (node, "mean", 0, 1e12) * scale;
+        dist->b = af_config_num_req (node, "sd", 0, 1e12) * scale;
+    }
+    else if (!strcmp (kind, "lognormal")) {
+        /* Given as the mean and sd of the quantity itself, which is what a
+         * maker's data sheet states; converted to the log-space parameters. */
+        double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
+        double s = af_config_num_req (node, "sd", 0, 1e12) * scale;
+        double s2 = log (1.0 + (s * s) / (m * m));
+        dist->kind = TWIN_DIST_LOGNORMAL;
+        dist->a = log (m) - 0.5 * s2;
+        dist->b = sqrt (s2);
+        dist->mean = m;
+    }
+    else if (!strcmp (kind, "gamma")) {
+        dist->kind = TWIN_DIST_GAMMA;
+        if (af_config_get (node, "cv")) {
+            double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
+            double cv = af_config_num_req (node, "cv", 1e-6, 100);
+            dist->a = 1.0 / (cv * cv);
+            dist->b = m / dist->a;
+        }
+        else {
+            dist->a = af_config_num_req (node, "shape", 1e-6, 1e6);
+            dist->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
+        }
+        dist->mean = dist->a * dist->b;
+    }
+    else if (!strcmp (kind, "weibull")) {
+        dist->kind = TWIN_DIST_WEIBULL;
+        dist->a = af_config_num_req (node, "shape", 1e-3, 1e3);
+        dist->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
+        dist->mean = dist->b * tgamma (1.0 + 1.0 / dist->a);
+    }
+    else if (!strcmp (kind, "empirical")) {
+        af_config_t *vals = af_config_seq (node, "values");
+        if (!vals || af_config_size (vals) == 0)
+            return af_config_fail (node, "an empirical distribution needs a non-empty 'values' list");
+        af_config_t *w = af_config_seq (node, "weights");
+        if (w && af_config_size (w) != af_config_size (vals))
+            return af_config_fail (w, "'weights' must have as many entries as 'values'");
+        dist->kind = TWIN_DIST_EMPIRICAL;
+        dist->n = af_config_size (vals);
+        dist->values = calloc (dist->n, sizeof (double));
+        dist->cum = w ? calloc (dist->n, sizeof (double)) : NULL;
+        if (!dist->values || (w && !dist->cum))
+            return af_config_fail (node, "out of memory");
+        double sum = 0, wsum = 0;
+        for (size_t i = 0; i < dist->n; i++) {
+            const af_config_t *v = af_config_at (vals, i, NULL);
+            const char *t = af_config_text (v);
+            char *end = NULL;
+            double x = t ? strtod (t, &end) : -1;
+            if (!t || *end || !(x >= 0))
+                return af_config_fail (v, "empirical values must be non-negative numbers");
+            dist->values[i] = x * scale;
+            double wi = 1;
+            if (w) {
+                const af_config_t *wn = af_config_at (w, i, NULL);
+                const char *wt = af_config_text (wn);
+                wi = wt ? strtod (wt, &end) : -1;
+                if (!wt || *end || !(wi >= 0))
+                    return af_config_fail (wn, "weights must be non-negative numbers");
+                wsum += wi;
+                dist->cum[i] = wsum;
+            }
+            sum += wi * x * scale;
+        }
+        if (w) {
+            if (!(wsum > 0))
+                return af_config_fail (w, "weights must not all be zero");
+            for (size_t i = 0; i < dist->n; i++)
+                dist->cum[i] /= wsum;
+            dist->mean = sum / wsum;
+        }
+        else
+            dist->mean = sum / (double) dist->n;
+    }
+    else
+        return af_config_fail (node, "unknown distribution '%s' (const, exponential, normal, "
+                               "lognormal, gamma, weibull, empirical)", kind);
+    return af_config_error (node) ? -1 : 0;
+}

@@ -1,0 +1,275 @@
+/*  twin — the digital twin's plant model, embeddable (no bus code here).
+ *
+ *  A twin is built from a factory YAML (see deploy/factories/) and a seed.
+ *  It simulates assembly-line flow, machine health, quality, energy, heat,
+ *  material and robots on the discrete-event core in des.h, and stops at
+ *  every decision epoch (factory.epoch_s, 15 min by default) to let a policy
+ *  (built-in baseline, or controllers on the bus through the epoch callback)
+ *  read the observable state and issue commands.
+ *
+ *  Observable state (twin_obs_t: station states, buffer levels, measured
+ *  vibration and temperature, inventory, energy) is what controllers may see;
+ *  true wear is hidden inside the model and reaches the outside only through
+ *  noisy measurements, vibration snippets and inspection reports.
+ *
+ *  Life cycle:  twin_new_* → [twin_set_policy] → twin_start →
+ *  twin_iterate (as often as wanted) or twin_run → twin_kpis → twin_destroy.
+ *  Commands (twin_apply) should be issued from the policy hook or the epoch
+ *  callback so that a run (and a what-if replay of it) repeats bit for bit.
+ */
+#ifndef TWIN_H
+#define TWIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct twin twin_t;
+
+#define TWIN_NAME_MAX 32
+
+typedef enum {
+    TWIN_ST_STARVED,        /* idle, nothing to work on */
+    TWIN_ST_BUSY,           /* processing a unit */
+    TWIN_ST_BLOCKED,        /* holding a finished unit, downstream full */
+    TWIN_ST_DOWN,           /* broken down or waiting for / under repair */
+    TWIN_ST_MAINT,          /* planned maintenance */
+    TWIN_ST_SETUP,          /* changing over to another variant */
+    TWIN_ST_COUNT
+} twin_state_t;
+
+const char *twin_state_name (twin_state_t state);
+
+/* ------------------------------------------------------------ commands */
+
+typedef enum {
+    TWIN_CMD_LINE_SPEED,    /* station (-1 = all) runs at speed × nameplate */
+    TWIN_CMD_BATCH_SEQUENCE,/* release rule: FIFO, EDD or BATCH (group variants) */
+    TWIN_CMD_TASK_ASSIGN,   /* give a mobile robot a task (inspect, deliver, repair) */
+    TWIN_CMD_MAINTENANCE,   /* planned maintenance at a station, by human or robot */
+    TWIN_CMD_ROUTING,       /* choose a variant's route (0 primary, 1 alternate) */
+    TWIN_CMD_BATTERY,       /* battery set point, kW (+ discharge, − charge) */
+    TWIN_CMD_HVAC,          /* indoor temperature set point, °C */
+    TWIN_CMD_INSPECTION,    /* end-of-line sampling: inspect 1 unit in N (1 = all) */
+    TWIN_CMD_REORDER,       /* purchase order: qty of a part from its supplier */
+    TWIN_CMD_COUNT
+} twin_cmd_kind_t;
+
+typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
+typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR } twin_task_kind_t;
+
+/* One command.  Indexes refer to the order of stations, variants, parts and
+ * robots in the config (twin_station_index() & co. map names). */
+typedef struct {
+    twin_cmd_kind_t kind;
+    union {
+        struct { int station; double speed; } line_speed;          /* speed 0.5 … max_speed */
+        struct { twin_seq_rule_t rule; int batch_size; } batch;
+        struct { int robot; twin_task_kind_t task; int station; int part; } task;
+        struct { int station; bool by_robot; } maintenance;
+        struct { int variant; int route; } routing;
+        struct { double power_kw; } battery;
+        struct { double setpoint_c; } hvac;
+        struct { int sample_every; } inspection;
+        struct { int part; double qty; } reorder;
+    } u;
+} twin_cmd_t;
+
+/* Validates CMD against the plant and applies it.  An impossible command
+ * (unknown station, speed out of range, robot busy with a repair …) changes
+ * nothing, writes one line to ERR and returns -1; 0 on success. */
+int twin_apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t err_len);
+const char *twin_cmd_name (twin_cmd_kind_t kind);
+
+/* ------------------------------------------------------------ observation */
+
+typedef struct {
+    const char *name;
+    twin_state_t state;
+    int buffer_level, buffer_cap;       /* cap −1: unbounded */
+    double speed;                       /* × nameplate */
+    double vibration_rms_mm_s;          /* measured, noisy */
+    double temp_c;                      /* measured, noisy */
+    double torque_nm, alignment_mm;     /* last in-line measurements */
+    double hours_since_pm;
+    double pm_interval_h;               /* the maker's PM interval (0: none) */
+    double utilisation;                 /* busy fraction, whole run */
+    double active_pct;                  /* bottleneck indicator (busy+setup+down) */
+    double inspected_wear;              /* worst component wear measured by the
+                                           last inspection (0..1), −1 if none */
+    double t_inspected_s;
+    uint64_t processed;
+    bool pm_pending;
+} twin_station_obs_t;
+
+typedef struct {
+    const char *name;
+    double warehouse, on_order, bin, bin_cap;
+    double avg_use_per_h;               /* from the plan: mix × BOM × nameplate */
+    double lead_time_h;                 /* the supplier's mean */
+} twin_part_obs_t;
+
+typedef struct {
+    double t_s;
+    int epoch;
+    int n_stations, n_parts, n_robots, n_variants;
+    const twin_station_obs_t *stations;
+    const twin_part_obs_t *parts;
+    const int *robot_busy;              /* 1 busy, 0 idle, per robot */
+    double grid_kw, load_kw, solar_kw, battery_kw, battery_soc;
+    double price_per_kwh, ambient_c, indoor_c, hvac_kw;
+    int release_queue;                  /* orders waiting to be released */
+    uint64_t units, defects_found;
+} twin_obs_t;
+
+/* The observable state as of the last epoch; valid until the next epoch. */
+const twin_obs_t *twin_observe (const twin_t *self);
+
+/* ------------------------------------------------------------ policies */
+
+/* A controller inside the process: ON_EPOCH is called at every decision epoch
+ * with the observable state and issues commands with twin_apply(). */
+typedef struct {
+    const char *name;
+    void *ctx;
+    void (*on_epoch) (void *ctx, twin_t *twin, const twin_obs_t *obs);
+    void (*destroy) (void *ctx);        /* may be NULL */
+} twin_policy_t;
+
+/* The DESIGN §5 baseline (see docs/twin.md).  Returns 0 or -1. */
+int  twin_policy_baseline (twin_t *self, twin_policy_t *out);
+/* Installs POLICY (copied; the twin calls its destroy).  NULL: no policy. */
+void twin_set_policy (twin_t *self, const twin_policy_t *policy);
+/* Called at every epoch after the policy, e.g. by the bus wrapper to publish
+ * telemetry and wait for controllers' acknowledgements and commands. */
+typedef void (twin_epoch_fn) (void *ctx, twin_t *twin, const twin_obs_t *obs);
+void twin_set_epoch_cb (twin_t *self, twin_epoch_fn *fn, void *ctx);
+
+/* ------------------------------------------------------------ life cycle */
+
+/* Builds a twin from a YAML file or text.  On a bad config returns NULL and
+ * writes "file:line: why" to ERR. */
+twin_t *twin_new_from_file (const char *path, uint64_t seed, char *err, size_t err_len);
+twin_t *twin_new_from_text (const char *yaml, size_t len, const char *name,
+                            uint64_t seed, char *err, size_t err_len);
+void    twin_destroy (twin_t **self_p);
+
+/* Schedules the first events.  Returns 0 or -1. */
+int      twin_start (twin_t *self);
+/* Advances to UNTIL_S (simulated seconds since start) or by MAX_EVENTS
+ * events (0: no limit), whichever comes first.  Returns events run. */
+uint64_t twin_iterate (twin_t *self, double until_s, uint64_t max_events);
+/* Blocking run for HOURS from now; PROGRESS (may be NULL) gets a line per
+ * simulated day when it is a terminal.  Returns 0 or -1. */
+int      twin_run (twin_t *self, double hours, FILE *progress);
+/* Makes a running twin_iterate()/twin_run() return after the current event. */
+void     twin_stop (twin_t *self);
+double   twin_now_s (const twin_t *self);
+uint64_t twin_events (const twin_t *self);
+uint64_t twin_seed (const twin_t *self);
+
+int twin_station_index (const twin_t *self, const char *name);
+int twin_variant_index (const twin_t *self, const char *name);
+int twin_part_index (const twin_t *self, const char *name);
+
+/* ------------------------------------------------------------ KPIs */
+
+typedef struct {
+    double sim_h;
+    double units, throughput_uph, cycle_time_mean_min;
+    double wip_mean;                    /* time-average units in the system */
+    double oee_pct, availability_pct, performance_pct, quality_pct;
+    double downtime_h, unplanned_downtime_h, planned_downtime_h;
+    double mtbf_h, mttr_h, breakdowns;
+    double escaped_defects_ppm, escaped_defects, scrap_units, rework_units;
+    double energy_kwh, energy_kwh_per_unit, energy_cost, energy_cost_per_unit;
+    double peak_kw, solar_kwh;
+    double manual_interventions, robot_utilisation_pct;
+    double shortage_h, damaged_parts;
+    int bottleneck;                     /* station index, −1 if none */
+} twin_kpi_t;
+
+/* KPIs of the run so far (from the end of the warm-up). */
+void twin_kpis (const twin_t *self, twin_kpi_t *out);
+/* Writes KPIs as one JSON object (fixed key order, %.6g numbers, so two
+ * identical runs give identical bytes).  Returns bytes written, −1 if short. */
+int  twin_kpi_json (const twin_kpi_t *kpi, char *buf, size_t len);
+/* Prints KPIs and the per-station bottleneck table. */
+void twin_kpi_print (const twin_t *self, const twin_kpi_t *kpi, FILE *out);
+
+/* ------------------------------------------------------------ telemetry */
+
+#define TWIN_SAMPLE_MAX 10
+/* One telemetry message: TOPIC is a suffix such as "station.weld" or
+ * "energy" that the bus wrapper puts after tel.<factory>.<cell>.twin. */
+typedef struct {
+    char topic[64];
+    int n;
+    const char *names[TWIN_SAMPLE_MAX];
+    double values[TWIN_SAMPLE_MAX];
+} twin_sample_t;
+
+/* Calls FN once per telemetry sample of the last epoch. */
+void twin_telemetry_foreach (const twin_t *self,
+                             void (*fn) (void *ctx, const twin_sample_t *sample), void *ctx);
+
+/* Time series for reports, one row per epoch (recorded when enabled). */
+typedef struct {
+    size_t n;                           /* rows */
+    int n_stations;
+    double *t_h, *throughput_uph, *grid_kw, *battery_soc, *price_per_kwh;
+    double *down_unplanned_h, *down_planned_h;  /* cumulative, line-wide */
+    double *station_util;               /* n × n_stations, busy fraction per epoch */
+} twin_series_t;
+
+typedef struct {
+    double t_h;
+    int station;
+    const char *kind;                   /* "breakdown", "repair", "pm", "replace" */
+    const char *cause;                  /* component or "random" */
+    bool manual;
+} twin_maint_event_t;
+
+void twin_record_series (twin_t *self, bool on);
+const twin_series_t *twin_series (const twin_t *self);
+const twin_maint_event_t *twin_maint_events (const twin_t *self, size_t *n);
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* Fills OUT with N samples of station STATION's vibration at FS_HZ (mm/s):
+ * shaft harmonics, bearing fault tones (BPFO, BPFI, BSF) whose amplitude grows
+ * with the hidden bearing wear, and noise.  Uses its own random stream, so a
+ * request does not change the run.  Returns 0 or -1 (bad station, N, FS). */
+int twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n,
+                            double *out, double *shaft_hz);
+
+/* ------------------------------------------------------------ what-if, shadow */
+
+/* Forks the current state (by deterministic replay of config, seed and the
+ * command log to now) into a new twin that does not share anything with
+ * SELF.  The fork has no policy or epoch callback.  NULL on failure. */
+twin_t *twin_fork (const twin_t *self, char *err, size_t err_len);
+/* What-if: forks twice, runs HOURS ahead with the current policy kind
+ * (BASE_POLICY) and with CHANGE applied (a command, or a different policy),
+ * and returns the KPIs of both.  SELF is not disturbed. */
+int twin_whatif (const twin_t *self, double hours, const twin_cmd_t *change,
+                 bool baseline_policy, twin_kpi_t *base, twin_kpi_t *changed,
+                 char *err, size_t err_len);
+
+/* Shadow mode: the plant's report for one station (state, buffer level and,
+ * when an inspection measured it, the wear of its worst component 0..1). */
+typedef struct {
+    int station;
+    twin_state_t state;
+    int buffer_level;
+    double measured_wear;               /* < 0: not measured */
+} twin_plant_report_t;
+
+/* Compares REPORT with the model, writes the disagreement (if any) to DIFF,
+ * and corrects the model's state to match the plant.  Returns 1 if model and
+ * plant disagreed, 0 if they agreed, −1 on a bad report. */
+int twin_shadow_report (twin_t *self, const twin_plant_report_t *report,
+                        char *diff, size_t diff_len);
+
+#endif

@@ -1,0 +1,269 @@
+/*  twin internals — the plant's full state, shared by the model's files.
+ *
+ *  Not a public header: only the files in agents/twin/ include it.  Hidden state (true
+ *  wear, defect flags on units) lives here and never in twin_obs_t.
+ */
+#ifndef TWIN_INT_H
+#define TWIN_INT_H
+
+#include "twin.h"
+#include "des.h"
+#include "rng.h"
+#include "af_config.h"
+
+#define TWIN_COMP_COUNT   5
+#define TWIN_DEFECT_COUNT 5
+#define TWIN_MAX_BOM      8
+
+/* Wearing components of a station, in the order of the config keys. */
+typedef enum { TWIN_C_BEARING, TWIN_C_BELT, TWIN_C_MOTOR, TWIN_C_JOINT, TWIN_C_LUBE } twin_comp_t;
+extern const char *const twin__comp_names[TWIN_COMP_COUNT + 1];
+extern const char *const twin__defect_names[TWIN_DEFECT_COUNT + 1];
+
+typedef struct {
+    bool present;
+    double rate_per_h;      /* wear per busy hour at nameplate speed and load */
+    double speed_exp;       /* wear ∝ speed^speed_exp */
+    double threshold;       /* wear at which it breaks */
+    twin_dist_t repair_s;   /* time to replace it */
+    double wear;            /* hidden, 0 … threshold */
+} twin_component_t;
+
+typedef struct {
+    int *items;             /* ring of unit ids */
+    size_t head, n, cap;
+} twin_queue_t;
+
+typedef struct {
+    char name[TWIN_NAME_MAX];
+    int index;
+    twin_rng_t rng;
+    twin_dist_t process_s;              /* default */
+    twin_dist_t *process_by_variant;    /* n_variants, kind CONST with a = −1 when unset */
+    bool *has_variant_process;
+    twin_dist_t setup_s;
+    bool has_setup;
+    int buffer_cap;                     /* −1 unbounded */
+    double conveyor_s;                  /* transit to the next station */
+    double max_speed;
+    /* reliability */
+    double mtbf_h;                      /* 0: no random failures */
+    twin_dist_t repair_s;
+    twin_component_t comp[TWIN_COMP_COUNT];
+    double pm_interval_h;               /* the maker's interval */
+    twin_dist_t pm_s;
+    double pm_restore;                  /* fraction of wear removed by PM */
+    /* quality */
+    double defect_base_p, defect_wear_gain, defect_speed_gain, defect_temp_gain;
+    double torque_nominal_nm;
+    /* energy & heat */
+    double power_idle_kw, power_busy_kw, power_blocked_kw;
+    double heat_rise_c;                 /* temperature rise when fully busy */
+    double vib_base_mm_s;
+    double shaft_hz;
+    /* dynamic state */
+    twin_queue_t buf;
+    int in_transit;                     /* units on the conveyor towards this station */
+    twin_state_t state;
+    double t_state_s;
+    double time_in_s[TWIN_ST_COUNT];
+    double epoch_busy_s;
+    double energy_kwh;
+    double speed;
+    uint32_t gen;                       /* bumps to cancel scheduled completions */
+    int unit;                           /* unit held (processing or blocked), −1 */
+    int blocked_on;                     /* station index, or −2 for the sink */
+    bool holding_done;                  /* unit held is finished */
+    double remaining_s;                 /* work left when a failure interrupted it */
+    twin_state_t resume_state;
+    int last_variant;
+    bool pm_pending, pm_by_robot;
+    bool repair_by_robot;
+    int down_cause;                     /* component index or −1 random */
+    double t_last_pm_s;
+    double temp_c;                      /* true temperature at the last epoch */
+    double vib_mm_s;
+    double torque_nm, alignment_mm;
+    uint64_t processed, failures;
+    double inspected_wear, t_inspected_s;
+    double t_end_s;                     /* scheduled end of the current setup or process */
+    double failure_due_s;               /* calendar time of the next random failure */
+    double repair_started_s;
+} twin_station_t;
+
+typedef struct {
+    char name[TWIN_NAME_MAX];
+    double mix;
+    double due_h;
+    int *route[2];                      /* station indexes */
+    int route_len[2];
+    int active_route;
+    int bom_part[TWIN_MAX_BOM];
+    double bom_qty[TWIN_MAX_BOM];
+    int bom_n;
+} twin_variant_t;
+
+typedef struct {
+    int variant;
+    int route;
+    int step;
+    uint32_t defects;                   /* hidden: bit per defect kind */
+    double t_arrive_s, due_s;
+} twin_unit_t;
+
+typedef struct {
+    char name[TWIN_NAME_MAX];
+    twin_rng_t rng;
+    double warehouse, on_order, bin, bin_cap, bin_refill_at;
+    bool bin_task_open;
+    twin_dist_t lead_time_s;
+    double shortage_p, damage_p;
+    double reorder_point, order_qty;    /* baseline (R, Q); 0: from demand */
+    double avg_use_per_h;
+    double used;
+} twin_part_t;
+
+typedef struct {
+    twin_task_kind_t kind;
+    int station, part;
+    double t_created_s;
+} twin_task_t;
+
+typedef struct {
+    int node;
+    bool busy;
+    double busy_s, t_busy_start_s;
+    twin_task_t queue[16];              /* assigned by command, FIFO */
+    int q_n;
+} twin_robot_t;
+
+typedef struct {
+    double t_s;
+    int epoch;
+    twin_cmd_t cmd;
+} twin_logged_cmd_t;
+
+struct twin {
+    char *config_text;                  /* kept for forks */
+    size_t config_len;
+    char config_name[256];
+    uint64_t seed;
+    des_t *des;
+    char factory[TWIN_NAME_MAX];
+    double epoch_s, warmup_s, t_stats_s;
+    int epoch;
+
+    int n_stations, n_variants, n_parts, n_robots;
+    twin_station_t *st;
+    twin_variant_t *var;
+    twin_part_t *part;
+    twin_robot_t *robot;
+
+    /* arrivals and release */
+    enum { TWIN_ARR_POISSON, TWIN_ARR_SATURATED } arrival_mode;
+    double arrival_rate_per_h;
+    twin_rng_t arr_rng;
+    twin_queue_t release;               /* orders not yet released */
+    twin_seq_rule_t seq_rule;
+    int batch_size, batch_left, last_released_variant;
+
+    /* units */
+    twin_unit_t *units;
+    int *free_units;
+    int n_units_cap, n_free;
+
+    /* inspection & quality */
+    int sample_every, sample_count;
+    double detect_p[TWIN_DEFECT_COUNT];
+    double rework_p;
+    twin_rng_t qual_rng;
+
+    /* people and robots */
+    int technicians, tech_busy;
+    twin_dist_t tech_response_s;
+    int *repair_queue;                  /* station ids waiting for a technician */
+    int rq_head, rq_n;
+    twin_rng_t people_rng;
+    double robot_speed_mps, robot_inspect_s, robot_handle_s;
+    bool robot_can_repair;
+    double *dist_m;                     /* floor graph shortest paths, (n_stations+2)^2 */
+    int n_nodes, node_warehouse, node_dock;
+    twin_task_t *tasks;                 /* FCFS pool queue */
+    int task_n, task_cap;
+
+    /* energy & heat */
+    double ambient_mean_c, ambient_day_amp_c, ambient_season_amp_c;
+    double indoor_c, hvac_setpoint_c, hvac_cop, hvac_max_kw, ua_kw_per_c, heat_cap_kwh_per_c;
+    double base_load_kw;
+    double solar_peak_kw, latitude_deg, cloud_mean;
+    double cloud_today;
+    int cloud_day;
+    twin_rng_t weather_rng;
+    double batt_cap_kwh, batt_max_kw, batt_eff, batt_soc, batt_setpoint_kw, batt_min_soc;
+    struct { double from_h, to_h, price; } tou[8];
+    int n_tou;
+    double price_default, demand_charge_per_kw;
+    double month_peak_kw;
+    int month;
+    double last_station_kwh;
+
+    /* observation */
+    twin_obs_t obs;
+    twin_station_obs_t *st_obs;
+    twin_part_obs_t *part_obs;
+    int *robot_busy_obs;
+    twin_rng_t sensor_rng;
+    double last_grid_kw, last_load_kw, last_solar_kw, last_batt_kw, last_hvac_kw, last_price;
+
+    /* statistics (from t_stats_s) */
+    double units_out, good_out, sojourn_sum_s, scrap, rework, escaped, defects_found;
+    double wip, wip_area, t_wip_s;
+    double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
+    double manual, breakdowns, repairs, repair_time_s;
+    double shortage_s, damaged;
+    double epoch_units;
+
+    /* series & log */
+    bool record;
+    twin_series_t series;
+    size_t series_cap;
+    twin_maint_event_t *mev;
+    size_t mev_n, mev_cap;
+    twin_logged_cmd_t *log;
+    size_t log_n, log_cap;
+    const twin_logged_cmd_t *replay;    /* fork: commands to re-apply */
+    size_t replay_n, replay_i;
+
+    twin_policy_t policy;
+    bool has_policy;
+    twin_epoch_fn *epoch_fn;
+    void *epoch_ctx;
+    bool started, in_epoch;
+    uint64_t snippet_count;
+};
+
+/* config.c */
+int  twin__load (twin_t *self, const af_config_t *root);
+/* model.c */
+int  twin__model_start (twin_t *self);
+void twin__station_maint_start (twin_t *self, twin_station_t *s);
+void twin__station_try_pm (twin_t *self, twin_station_t *s);
+void twin__station_flush (twin_t *self, twin_station_t *s);
+void twin__stats_reset (twin_t *self);
+void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
+void twin__robots_dispatch (twin_t *self);
+void twin__try_release (twin_t *self);
+void twin__bins_check (twin_t *self);
+void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
+void twin__repair_done_now (twin_t *self, twin_station_t *s);
+int  twin__queue_push (twin_queue_t *q, int item);
+void twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual);
+/* energy.c */
+void twin__energy_epoch (twin_t *self, double dt_s);
+double twin__price (const twin_t *self, double t_s);
+/* inventory.c */
+void twin__inventory_order (twin_t *self, int part, double qty);
+/* epoch.c */
+void twin__epoch_schedule (twin_t *self);
+
+#endif

@@ -1,0 +1,153 @@
+/*  twin-bench — `make bench-twin`: the twin's engine against SimPy, and a
+ *  simulated year of the default factory.
+ *
+ *  1. The open tandem M/M/1 line (λ = 1/s, μ = 2, 2.5, 3 per s) runs in the
+ *     twin (through the real plant model, not a toy loop) and in SimPy
+ *     (bench/twin_simpy.py, Debian's python3-simpy, SimPy 2 API).  Events are
+ *     counted the same way in both: one per arrival and one per service
+ *     completion.  Both mean sojourn times are shown beside Jackson's value.
+ *  2. The default factory (deploy/factories/gigafactory.yaml) under the
+ *     baseline policy for 8760 simulated hours: wall time and simulated
+ *     hours per wall second.
+ *  The table goes to stdout and the same figures to --json FILE.
+ */
+#include "agents/twin/twin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *s_tandem =
+    "factory: {name: tandem, warmup_h: 0}\n"
+    "arrivals: {mode: poisson, rate_per_h: 3600}\n"
+    "stations:\n"
+    "  - {name: s1, process_s: {dist: exponential, mean: 0.5}}\n"
+    "  - {name: s2, process_s: {dist: exponential, mean: 0.4}}\n"
+    "  - {name: s3, process_s: {dist: exponential, mean: 0.3333333333333333}}\n";
+
+static double
+s_wall (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double
+s_json_num (const char *json, const char *key)
+{
+    char pat[64];
+    snprintf (pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr (json, pat);
+    return p ? strtod (p + strlen (pat), NULL) : NAN;
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *simpy = "bench/twin_simpy.py", *factory = "deploy/factories/gigafactory.yaml";
+    const char *json_path = NULL, *python = "/usr/bin/python3";
+    long simpy_customers = 200000;
+    double twin_hours = 1000;           /* 3.6 M customers */
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp (argv[i], "--simpy")) simpy = argv[i + 1];
+        else if (!strcmp (argv[i], "--factory")) factory = argv[i + 1];
+        else if (!strcmp (argv[i], "--json")) json_path = argv[i + 1];
+        else if (!strcmp (argv[i], "--python")) python = argv[i + 1];
+        else if (!strcmp (argv[i], "--simpy-customers")) simpy_customers = atol (argv[i + 1]);
+        else if (!strcmp (argv[i], "--twin-hours")) twin_hours = atof (argv[i + 1]);
+        else {
+            fprintf (stderr, "twin-bench: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    char err[512];
+    double analytic_s = 1 / (2.0 - 1) + 1 / (2.5 - 1) + 1 / (3.0 - 1);
+
+    /* 1a. The twin's engine on the tandem line. */
+    twin_t *t = twin_new_from_text (s_tandem, strlen (s_tandem), "tandem", 1, err, sizeof err);
+    if (!t) {
+        fprintf (stderr, "twin-bench: %s\n", err);
+        return 1;
+    }
+    twin_start (t);
+    double w0 = s_wall ();
+    twin_run (t, twin_hours, NULL);
+    double twin_wall = s_wall () - w0;
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    /* Model events = arrivals + 3 completions per customer, as SimPy counts. */
+    double customers = k.units;
+    double tandem_events = (double) twin_events (t);
+    double twin_eps = tandem_events / twin_wall;
+    double twin_sojourn = k.cycle_time_mean_min * 60;
+    twin_destroy (&t);
+
+    /* 1b. SimPy on the same model. */
+    char cmd[1024], line[1024] = "";
+    snprintf (cmd, sizeof cmd, "%s %s --customers %ld", python, simpy, simpy_customers);
+    FILE *p = popen (cmd, "r");
+    if (!p || !fgets (line, sizeof line, p)) {
+        fprintf (stderr, "twin-bench: cannot run '%s' (is python3-simpy installed? make deps-bench)\n", cmd);
+        if (p)
+            pclose (p);
+        return 1;
+    }
+    if (pclose (p) != 0) {
+        fprintf (stderr, "twin-bench: '%s' failed\n", cmd);
+        return 1;
+    }
+    double simpy_eps = s_json_num (line, "events_per_s");
+    double simpy_sojourn = s_json_num (line, "sojourn_mean_s");
+    double ratio = twin_eps / simpy_eps;
+    double err_pct = 100 * fabs (twin_sojourn - analytic_s) / analytic_s;
+    double simpy_err_pct = 100 * fabs (simpy_sojourn - analytic_s) / analytic_s;
+
+    /* 2. A simulated year of the default factory under the baseline. */
+    twin_t *f = twin_new_from_file (factory, 1, err, sizeof err);
+    if (!f) {
+        fprintf (stderr, "twin-bench: %s\n", err);
+        return 1;
+    }
+    twin_policy_t pol;
+    twin_policy_baseline (f, &pol);
+    twin_set_policy (f, &pol);
+    w0 = s_wall ();
+    twin_run (f, 8760, NULL);
+    double year_wall = s_wall () - w0;
+    double year_events = (double) twin_events (f);
+    twin_kpi_t fk;
+    twin_kpis (f, &fk);
+    twin_destroy (&f);
+
+    printf ("twin engine vs SimPy %s: open tandem M/M/1 line, λ = 1/s, μ = 2, 2.5, 3 /s\n\n",
+            "2.3 (python3-simpy)");
+    printf ("%-22s %12s %14s %16s %12s\n", "engine", "customers", "events/s", "sojourn_mean_s", "error_pct");
+    printf ("%-22s %12.0f %14.0f %16.5f %12.3f\n", "autofab twin", customers, twin_eps, twin_sojourn, err_pct);
+    printf ("%-22s %12ld %14.0f %16.5f %12.3f\n", "SimPy 2.3", simpy_customers, simpy_eps, simpy_sojourn,
+            simpy_err_pct);
+    printf ("%-22s %12s %14s %16.5f\n", "Jackson (analytic)", "", "", analytic_s);
+    printf ("\nratio twin / SimPy events/s: %.1f x (target >= 30 x)\n", ratio);
+    printf ("\ndefault factory (%s), baseline, 8760 simulated h:\n", factory);
+    printf ("  wall %.2f s, %.0f simulated h per wall s, %.0f events (%.0f events/s), %.0f units\n",
+            year_wall, 8760 / year_wall, year_events, year_events / year_wall, fk.units);
+    printf ("  target: a simulated year in < 10 s on one core\n");
+
+    if (json_path) {
+        FILE *j = fopen (json_path, "w");
+        if (!j) {
+            fprintf (stderr, "twin-bench: cannot write %s\n", json_path);
+            return 1;
+        }
+        fprintf (j, "{\"twin_events_per_s\":%.0f,\"simpy_events_per_s\":%.0f,\"ratio_vs_simpy\":%.2f,"
+                    "\"sojourn_analytic_s\":%.6f,\"twin_sojourn_s\":%.6f,\"simpy_sojourn_s\":%.6f,"
+                    "\"sojourn_error_pct\":%.4f,\"simpy_sojourn_error_pct\":%.4f,"
+                    "\"sim_year_wall_s\":%.3f,\"sim_h_per_wall_s\":%.0f,\"sim_year_events\":%.0f}\n",
+                 twin_eps, simpy_eps, ratio, analytic_s, twin_sojourn, simpy_sojourn, err_pct,
+                 simpy_err_pct, year_wall, 8760 / year_wall, year_events);
+        fclose (j);
+    }
+    return 0;
+}

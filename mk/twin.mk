@@ -1,0 +1,30 @@
+# The digital twin: DES engine + plant model (libtwin.a), the standalone CLI
+# autofab-twin, its tests and `make bench-twin`.  The bus wrapper (bus.c,
+# main_bus.c) is the lead's and is excluded from libtwin.
+TWIN_SRCS := $(filter-out agents/twin/main.c agents/twin/bus.c agents/twin/main_bus.c,\
+               $(sort $(wildcard agents/twin/*.c)))
+TWIN_A    := $(LIB)/libtwin.a
+
+$(eval $(call af_archive,$(TWIN_A),$(TWIN_SRCS)))
+$(eval $(call af_program,autofab-twin,agents/twin/main.c,$(TWIN_A) $(LIBAF_A)))
+
+TWIN_TEST_SRCS := $(sort $(wildcard tests/unit/test_twin*.c))
+TEST_SRCS += $(TWIN_TEST_SRCS)
+# libtwin uses libautofab, so it must come first on the static link line.
+TEST_LIBS := $(TWIN_A) $(TEST_LIBS)
+
+# Private test binary, for working on the twin while others' tests are in flux:
+#   make build/tests/test-twin && build/tests/test-twin --filter 'twin*/*'
+$(BUILD)/tests/test-twin: $(call objs,$(TWIN_TEST_SRCS)) $(TWIN_A) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(TWIN_A) $(LIBAF_A) $(CRIT_LIBS) $(LDLIBS)
+
+# bench-twin: the twin's engine vs SimPy on the same open tandem line, and a
+# simulated year of the default factory.  Writes $(BUILD)/bench/twin.json.
+$(eval $(call af_program,twin-bench,bench/twin_bench.c,$(TWIN_A) $(LIBAF_A)))
+BENCHES += twin
+.PHONY: bench-twin
+bench-twin: $(BIN)/twin-bench
+	@mkdir -p $(BUILD)/bench
+	$(BIN)/twin-bench --simpy bench/twin_simpy.py --factory deploy/factories/gigafactory.yaml \
+	    --json $(BUILD)/bench/twin.json

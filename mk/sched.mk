@@ -27,4 +27,4 @@ SCHED_DATA      ?= ../shared/data/jobshop
 SCHED_BUDGET_MS ?= 10000
 SCHED_THREADS   ?= 1
 bench-sched: $(BIN)/autofab-sched
-	bench/sched.sh "$(SCHED_DATA)" "$(SCHED_BUDGET_MS)" "$(SCHED_THREADS)" "$(BUILD)/bench"
+	bench/sched.sh "$(SCHED_DATA)" "$(SCHED_BUDGET_MS)" "$(SCHED_THREADS)" "$(BUILD)/bench" "$(BIN)"

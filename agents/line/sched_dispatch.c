@@ -99,7 +99,8 @@ int sched__dispatch(const sched_inst_t *in, sched__prio_t prio, int active,
             if (!allowed)
                 continue;
             int t = s_est(in, o, best_m, jready[j], mfree, mjob);
-            if (active ? t >= best_t : jready[j] > best_t)
+            if (active ? t >= best_t && t + in->op_dur[o] > best_t
+                       : jready[j] > best_t)
                 continue;
             s_prio_t p = { 0, jready[j], j };
             switch (prio) {

@@ -97,7 +97,7 @@ static inline int sched__randint(uint64_t *s, int n)
 /* Builds a repair start solution: keeps the previous plan's machines and
  * order where still valid, slots new operations in by dispatch order. */
 int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
-                        sched_sol_t *s);
+                        sched_obj_t obj, sched_sol_t *s);
 
 /* What the searching threads share: the overall best and when it was found. */
 typedef struct {

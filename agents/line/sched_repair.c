@@ -4,10 +4,11 @@
  * Re-planning keeps what the previous plan decided wherever it still makes
  * sense: every operation that existed before keeps its machine (if still
  * allowed) and its place in that machine's order, given by its old start
- * time.  Operations that are new (new jobs, new steps) are slotted in where
- * a most-work-remaining dispatch of the new problem would start them.  Keys
+ * time.  Operations that are new (new jobs, new steps) are first slotted in
+ * where a most-work-remaining dispatch of the new problem would start them.  Keys
  * are made strictly increasing along each job, so the resulting machine
- * orders cannot contain a cycle; the decoder then pushes everything right
+ * orders cannot contain a cycle.  New operations are then re-inserted one
+ * by one at their best position; the decoder then pushes everything right
  * as far as the change (a breakdown window, longer times) requires, and the
  * search continues from there.
  */
@@ -16,8 +17,27 @@
 
 #include <stdlib.h>
 
+static void s_detach(sched_sol_t *s, int u)
+{
+    int p = s->mp[u], n = s->ms[u], m = s->mach[u];
+    if (p >= 0) s->ms[p] = n; else if (s->mfirst[m] == u) s->mfirst[m] = n;
+    if (n >= 0) s->mp[n] = p; else if (s->mlast[m] == u) s->mlast[m] = p;
+    s->mp[u] = s->ms[u] = -1;
+}
+
+/* Puts u on machine m right after v (-1: at the front). */
+static void s_attach(sched_sol_t *s, int u, int m, int v)
+{
+    int n = v >= 0 ? s->ms[v] : s->mfirst[m];
+    s->mach[u] = m;
+    s->mp[u] = v;
+    s->ms[u] = n;
+    if (v >= 0) s->ms[v] = u; else s->mfirst[m] = u;
+    if (n >= 0) s->mp[n] = u; else s->mlast[m] = u;
+}
+
 int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
-                        sched_sol_t *s)
+                        sched_obj_t obj, sched_sol_t *s)
 {
     int n = in->n_ops, rc = -1;
     sched_plan_t *disp = sched_plan_new(n);
@@ -57,6 +77,35 @@ int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
         }
     }
     sched__sol_from_plan(s, in, key);
+    /* New operations: take them out again and insert each, in job order,
+     * at the best position of the best allowed machine (a cheap insertion
+     * heuristic; operations not yet inserted do not occupy a machine). */
+    for (int o = 0; o < n; o++)
+        if (old[o] < 0)
+            s_detach(s, o);
+    for (int o = 0; o < n; o++) {
+        if (old[o] >= 0)
+            continue;
+        long long ba = -1, bb = 0;
+        int bm = s->mach[o], bv = -1;
+        for (int a = 0; a < in->op_alt_n[o]; a++) {
+            int m = in->alt_mach[in->op_alt_first[o] + a];
+            for (int v = -1;; v = v < 0 ? s->mfirst[m] : s->ms[v]) {
+                s_attach(s, o, m, v);
+                long long oa, ob;
+                if (sched__decode(in, s, buf, buf + n + 1, buf + 2 * (n + 1)) == 0) {
+                    sched__objective(in, obj, s, buf, &oa, &ob);
+                    if (ba < 0 || oa < ba || (oa == ba && ob < bb)) {
+                        ba = oa; bb = ob; bm = m; bv = v;
+                    }
+                }
+                s_detach(s, o);
+                if ((v < 0 ? s->mfirst[m] : s->ms[v]) < 0)
+                    break;
+            }
+        }
+        s_attach(s, o, bm, bv);
+    }
     if (sched__decode(in, s, buf, buf + n + 1, buf + 2 * (n + 1)) < 0)
         sched__sol_from_plan(s, in, disp);  /* cannot happen; stay safe */
     rc = 0;

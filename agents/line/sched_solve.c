@@ -169,7 +169,7 @@ sched_plan_t *sched_solve(const sched_inst_t *cin, const sched_opts_t *opts,
     if (o.start) {
         if (sched_plan_size(o.start) < 0
             || sched__sol_init(&rep, in->n_ops, in->n_machines) < 0
-            || sched__repair_start(in, o.start, &rep) < 0)
+            || sched__repair_start(in, o.start, o.objective, &rep) < 0)
             goto oom;
     }
     for (int t = 0; t < o.threads; t++) {

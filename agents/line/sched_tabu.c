@@ -473,7 +473,9 @@ static int s_restart(s_eng_t *e)
     sched__sol_copy(&e->cur, &e->best);
     if (s_eval(e) < 0)
         return -1;
-    int kicks = 2 + sched__randint(&e->rng, 4);
+    int kmin = getenv("SCHED_KMIN") ? atoi(getenv("SCHED_KMIN")) : 2;
+    int kspan = getenv("SCHED_KSPAN") ? atoi(getenv("SCHED_KSPAN")) : 4;
+    int kicks = kmin + sched__randint(&e->rng, kspan);
     for (int k = 0; k < kicks; k++) {
         s_trace(e, s_target(e));
         if (s_neighbours(e) < 0)
@@ -564,6 +566,7 @@ int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
     s_publish(&e);
     long long stall = 0;
     long long stall_max = (long long)S_STALL_PER_OP * e.n;
+    if (getenv("SCHED_STALL")) stall_max = atoll(getenv("SCHED_STALL")) * e.n;
     if (stall_max < S_STALL_MIN)
         stall_max = S_STALL_MIN;
     for (;; e.it++) {

@@ -131,7 +131,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     int n_params = argc - optind - 2;
     if (n_params > CLI_CALL_MAX_PARAMS)
         return cli_usage_error ("call", "at most %d parameters", CLI_CALL_MAX_PARAMS);
-    static cli_param_t parsed[CLI_CALL_MAX_PARAMS]; /* large: not on the stack */
+    cli_param_t parsed[CLI_CALL_MAX_PARAMS];
     Autofab__Param params[CLI_CALL_MAX_PARAMS];
     Autofab__Param *ptrs[CLI_CALL_MAX_PARAMS];
     for (int i = 0; i < n_params; i++) {

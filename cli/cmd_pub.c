@@ -129,8 +129,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    static s_pub_t self;         /* large (metric buffers): not on the stack */
-    memset (&self, 0, sizeof self);
+    s_pub_t self = { 0 };
     self.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING;
     self.count = 1;
     self.rate_hz = CLI_PUB_DEFAULT_HZ;

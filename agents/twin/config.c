@@ -212,12 +212,25 @@ s_check_acyclic (twin_t *self, const af_config_t *where)
                 stack[top++] = b;
     }
     if (seen < n) {
-        for (int i = 0; i < n; i++)
-            if (indeg[i] > 0) {
-                af_config_fail (where, "routes form a cycle through station '%s'; "
-                                "the line must be a flow without loops", self->st[i].name);
-                goto done;
-            }
+        /* Point at the last route with an edge inside the cycle: that is the
+         * one that closed it. */
+        const af_config_t *at = where;
+        int station = -1;
+        for (int v = 0; v < self->n_variants; v++)
+            for (int r = 0; r < 2; r++)
+                for (int i = 0; i + 1 < self->var[v].route_len[r]; i++) {
+                    int a = self->var[v].route[r][i], b = self->var[v].route[r][i + 1];
+                    if (indeg[a] > 0 && indeg[b] > 0) {
+                        const af_config_t *m = af_config_at (where, (size_t) v, NULL);
+                        const af_config_t *rt = m ? af_config_get (m, r ? "alt_route" : "route") : NULL;
+                        at = rt ? rt : where;
+                        station = b;
+                    }
+                }
+        af_config_fail (at, "routes form a cycle through station '%s'; "
+                        "the line must be a flow without loops",
+                        self->st[station >= 0 ? station : 0].name);
+        goto done;
     }
     rc = 0;
 done:

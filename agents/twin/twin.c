@@ -33,6 +33,8 @@ twin_cmd_name (twin_cmd_kind_t kind)
     return kind < TWIN_CMD_COUNT ? s_cmd_names[kind] : "?";
 }
 
+static void s_observe (twin_t *self);
+
 /* ------------------------------------------------------------ life cycle */
 
 static twin_t *
@@ -80,6 +82,7 @@ s_new (const char *text, size_t len, const char *name, uint64_t seed, char *err,
         for (int k = 0; k < self->var[v].bom_n; k++)
             self->part[self->var[v].bom_part[k]].avg_use_per_h
                 += self->var[v].mix * self->var[v].bom_qty[k] * rate_per_h;
+    s_observe (self);           /* twin_observe() is valid from the start */
     af_config_destroy (&root);
     return self;
 fail:

@@ -1,0 +1,656 @@
+/*  agents/twin/bus.c — the twin as the bus's time master (see twin_bus.h).  */
+#include "twin_bus.h"
+
+#include <czmq.h>
+#include <math.h>
+
+#include "af_agent.h"
+#include "af_log.h"
+#include "twin.pb-c.h"
+
+#define TWIN_BUS_MAX_CONTROLLERS 64
+#define TWIN_BUS_CAPABILITY "controller"
+#define TWIN_BUS_MAX_SNIPPET 65536
+
+typedef struct {
+    char name[64];
+    int64_t acked_epoch;         /* −1: none yet */
+    uint64_t commands;
+} s_controller_t;
+
+typedef struct {
+    twin_t *twin;
+    af_agent_t *agent;
+    const twin_bus_opts_t *opts;
+    s_controller_t controllers[TWIN_BUS_MAX_CONTROLLERS];
+    int n_controllers;
+    int64_t epoch;
+    int64_t wall_start_ms;
+    double sim_start_s;
+    uint64_t commands_ok, commands_refused;
+} s_bus_t;
+
+/* ------------------------------------------------------------ controllers */
+
+static s_controller_t *
+s_controller (s_bus_t *self, const char *name, bool add)
+{
+    for (int i = 0; i < self->n_controllers; i++)
+        if (!strcmp (self->controllers[i].name, name))
+            return &self->controllers[i];
+    if (!add || self->n_controllers == TWIN_BUS_MAX_CONTROLLERS)
+        return NULL;
+    s_controller_t *c = &self->controllers[self->n_controllers++];
+    snprintf (c->name, sizeof c->name, "%s", name);
+    /* A controller that joins mid-run owes nothing for past epochs. */
+    c->acked_epoch = self->epoch - 1;
+    af_info ("twin: controller '%s' joined at epoch %ld", name, (long) self->epoch);
+    return c;
+}
+
+static void
+s_controller_drop (s_bus_t *self, const char *name)
+{
+    for (int i = 0; i < self->n_controllers; i++)
+        if (!strcmp (self->controllers[i].name, name)) {
+            af_info ("twin: controller '%s' left at epoch %ld", name, (long) self->epoch);
+            self->controllers[i] = self->controllers[--self->n_controllers];
+            return;
+        }
+}
+
+static void
+s_presence (s_bus_t *self, const Autofab__Envelope *env)
+{
+    if (env->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_PRESENCE)
+        return;
+    const Autofab__Presence *p = env->presence;
+    bool is_controller = false;
+    for (size_t i = 0; i < p->n_capabilities; i++)
+        is_controller |= !strcmp (p->capabilities[i], TWIN_BUS_CAPABILITY);
+    if (!is_controller || !p->name)
+        return;
+    if (p->state == AUTOFAB__PRESENCE__STATE__STATE_BIRTH)
+        s_controller (self, p->name, true);
+    else if (p->state == AUTOFAB__PRESENCE__STATE__STATE_DEATH)
+        s_controller_drop (self, p->name);
+}
+
+static void
+s_on_presence (af_agent_t *agent, const af_msg_t *msg, void *arg)
+{
+    (void) agent;
+    s_presence (arg, msg->env);
+}
+
+static void
+s_on_presence_snapshot (const char *topic, const Autofab__Envelope *env, void *arg)
+{
+    (void) topic;
+    s_presence (arg, env);
+}
+
+/* ------------------------------------------------------------ commands */
+
+static int
+s_index (int index, const char *what, const char *name, char *err, size_t len)
+{
+    if (index < 0)
+        snprintf (err, len, "unknown %s '%s'", what, name ? name : "");
+    return index;
+}
+
+/* Maps a TwinCommand onto the model's command; -1 with ERR on bad names. */
+static int
+s_to_cmd (s_bus_t *self, const Autofab__Twin__TwinCommand *tc, twin_cmd_t *cmd, char *err, size_t len)
+{
+    memset (cmd, 0, sizeof *cmd);
+    twin_t *twin = self->twin;
+    switch (tc->cmd_case) {
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_LINE_SPEED:
+        cmd->kind = TWIN_CMD_LINE_SPEED;
+        cmd->u.line_speed.speed = tc->line_speed->speed;
+        cmd->u.line_speed.station = tc->line_speed->station && tc->line_speed->station[0]
+            ? s_index (twin_station_index (twin, tc->line_speed->station), "station", tc->line_speed->station, err, len)
+            : -1;
+        return tc->line_speed->station && tc->line_speed->station[0] && cmd->u.line_speed.station < 0 ? -1 : 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_BATCH_SEQUENCE:
+        cmd->kind = TWIN_CMD_BATCH_SEQUENCE;
+        cmd->u.batch.rule = (twin_seq_rule_t) tc->batch_sequence->rule;
+        cmd->u.batch.batch_size = (int) tc->batch_sequence->batch_size;
+        return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_TASK_ASSIGN:
+        cmd->kind = TWIN_CMD_TASK_ASSIGN;
+        cmd->u.task.robot = (int) tc->task_assign->robot;
+        cmd->u.task.task = (twin_task_kind_t) tc->task_assign->task;
+        cmd->u.task.station = -1;
+        cmd->u.task.part = -1;
+        if (tc->task_assign->station && tc->task_assign->station[0]
+            && (cmd->u.task.station = s_index (twin_station_index (twin, tc->task_assign->station),
+                                               "station", tc->task_assign->station, err, len)) < 0)
+            return -1;
+        if (tc->task_assign->part && tc->task_assign->part[0]
+            && (cmd->u.task.part = s_index (twin_part_index (twin, tc->task_assign->part), "part",
+                                            tc->task_assign->part, err, len)) < 0)
+            return -1;
+        return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_MAINTENANCE:
+        cmd->kind = TWIN_CMD_MAINTENANCE;
+        cmd->u.maintenance.by_robot = tc->maintenance->by_robot;
+        cmd->u.maintenance.station = s_index (twin_station_index (twin, tc->maintenance->station),
+                                              "station", tc->maintenance->station, err, len);
+        return cmd->u.maintenance.station < 0 ? -1 : 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_ROUTING:
+        cmd->kind = TWIN_CMD_ROUTING;
+        cmd->u.routing.route = (int) tc->routing->route;
+        cmd->u.routing.variant = s_index (twin_variant_index (twin, tc->routing->variant), "variant",
+                                          tc->routing->variant, err, len);
+        return cmd->u.routing.variant < 0 ? -1 : 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_BATTERY:
+        cmd->kind = TWIN_CMD_BATTERY;
+        cmd->u.battery.power_kw = tc->battery->power_kw;
+        return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_HVAC:
+        cmd->kind = TWIN_CMD_HVAC;
+        cmd->u.hvac.setpoint_c = tc->hvac->setpoint_c;
+        return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_INSPECTION:
+        cmd->kind = TWIN_CMD_INSPECTION;
+        cmd->u.inspection.sample_every = (int) tc->inspection->sample_every;
+        return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_REORDER:
+        cmd->kind = TWIN_CMD_REORDER;
+        cmd->u.reorder.qty = tc->reorder->qty;
+        cmd->u.reorder.part = s_index (twin_part_index (twin, tc->reorder->part), "part",
+                                       tc->reorder->part, err, len);
+        return cmd->u.reorder.part < 0 ? -1 : 0;
+    default:
+        snprintf (err, len, "empty or unknown twin command");
+        return -1;
+    }
+}
+
+/* The action/params form (autofab call twin set_hvac setpoint_c=21), turned
+ * into a TwinCommand held in the caller's storage.  0, 1 if ACTION is not a
+ * command, -1 with ERR on a missing parameter. */
+typedef struct {
+    Autofab__Twin__TwinCommand tc;
+    Autofab__Twin__LineSpeed line_speed;
+    Autofab__Twin__BatchSequence batch;
+    Autofab__Twin__TaskAssign task;
+    Autofab__Twin__MaintenanceOrder maintenance;
+    Autofab__Twin__Routing routing;
+    Autofab__Twin__BatterySetpoint battery;
+    Autofab__Twin__HvacSetpoint hvac;
+    Autofab__Twin__InspectionSampling inspection;
+    Autofab__Twin__Reorder reorder;
+} s_cmd_storage_t;
+
+static bool
+s_need_num (const Autofab__Envelope *req, const char *name, double *out, char *err, size_t len)
+{
+    if (af_command_num (req, name, out))
+        return true;
+    snprintf (err, len, "missing number parameter '%s'", name);
+    return false;
+}
+
+static const char *
+s_text_or (const Autofab__Envelope *req, const char *name, const char *dflt)
+{
+    const char *text = af_command_text (req, name);
+    return text ? text : dflt;
+}
+
+static int
+s_from_params (const Autofab__Envelope *req, s_cmd_storage_t *st, char *err, size_t len)
+{
+    const char *action = req->command->action ? req->command->action : "";
+    autofab__twin__twin_command__init (&st->tc);
+    double v = 0, w = 0;
+    if (!strcmp (action, "set_line_speed")) {
+        autofab__twin__line_speed__init (&st->line_speed);
+        if (!s_need_num (req, "speed", &st->line_speed.speed, err, len))
+            return -1;
+        st->line_speed.station = (char *) s_text_or (req, "station", "");
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_LINE_SPEED;
+        st->tc.line_speed = &st->line_speed;
+    }
+    else if (!strcmp (action, "set_batch_sequence")) {
+        autofab__twin__batch_sequence__init (&st->batch);
+        const char *rule = s_text_or (req, "rule", "fifo");
+        if (!strcmp (rule, "fifo")) st->batch.rule = AUTOFAB__TWIN__SEQUENCE_RULE__SEQUENCE_FIFO;
+        else if (!strcmp (rule, "edd")) st->batch.rule = AUTOFAB__TWIN__SEQUENCE_RULE__SEQUENCE_EDD;
+        else if (!strcmp (rule, "batch")) st->batch.rule = AUTOFAB__TWIN__SEQUENCE_RULE__SEQUENCE_BATCH;
+        else {
+            snprintf (err, len, "rule must be fifo, edd or batch");
+            return -1;
+        }
+        if (af_command_num (req, "batch_size", &v))
+            st->batch.batch_size = v > 0 && v < 1e6 ? (uint32_t) v : 0;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_BATCH_SEQUENCE;
+        st->tc.batch_sequence = &st->batch;
+    }
+    else if (!strcmp (action, "assign_task")) {
+        autofab__twin__task_assign__init (&st->task);
+        const char *task = s_text_or (req, "task", "");
+        if (!s_need_num (req, "robot", &v, err, len))
+            return -1;
+        st->task.robot = v >= 0 && v < 1e6 ? (uint32_t) v : UINT32_MAX;
+        if (!strcmp (task, "inspect")) st->task.task = AUTOFAB__TWIN__TASK_KIND__TASK_INSPECT;
+        else if (!strcmp (task, "deliver")) st->task.task = AUTOFAB__TWIN__TASK_KIND__TASK_DELIVER;
+        else if (!strcmp (task, "repair")) st->task.task = AUTOFAB__TWIN__TASK_KIND__TASK_REPAIR;
+        else {
+            snprintf (err, len, "task must be inspect, deliver or repair");
+            return -1;
+        }
+        st->task.station = (char *) s_text_or (req, "station", "");
+        st->task.part = (char *) s_text_or (req, "part", "");
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_TASK_ASSIGN;
+        st->tc.task_assign = &st->task;
+    }
+    else if (!strcmp (action, "order_maintenance")) {
+        autofab__twin__maintenance_order__init (&st->maintenance);
+        st->maintenance.station = (char *) s_text_or (req, "station", "");
+        const Autofab__Param *p = af_command_param (req, "by_robot");
+        st->maintenance.by_robot = p && p->value_case == AUTOFAB__PARAM__VALUE_FLAG && p->flag;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_MAINTENANCE;
+        st->tc.maintenance = &st->maintenance;
+    }
+    else if (!strcmp (action, "set_route")) {
+        autofab__twin__routing__init (&st->routing);
+        st->routing.variant = (char *) s_text_or (req, "variant", "");
+        if (!s_need_num (req, "route", &w, err, len))
+            return -1;
+        st->routing.route = w >= 0 && w < 1e6 ? (uint32_t) w : UINT32_MAX;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_ROUTING;
+        st->tc.routing = &st->routing;
+    }
+    else if (!strcmp (action, "set_battery")) {
+        autofab__twin__battery_setpoint__init (&st->battery);
+        if (!s_need_num (req, "power_kw", &st->battery.power_kw, err, len))
+            return -1;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_BATTERY;
+        st->tc.battery = &st->battery;
+    }
+    else if (!strcmp (action, "set_hvac")) {
+        autofab__twin__hvac_setpoint__init (&st->hvac);
+        if (!s_need_num (req, "setpoint_c", &st->hvac.setpoint_c, err, len))
+            return -1;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_HVAC;
+        st->tc.hvac = &st->hvac;
+    }
+    else if (!strcmp (action, "set_inspection")) {
+        autofab__twin__inspection_sampling__init (&st->inspection);
+        if (!s_need_num (req, "sample_every", &v, err, len))
+            return -1;
+        st->inspection.sample_every = v >= 0 && v < 1e9 ? (uint32_t) v : 0;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_INSPECTION;
+        st->tc.inspection = &st->inspection;
+    }
+    else if (!strcmp (action, "reorder")) {
+        autofab__twin__reorder__init (&st->reorder);
+        st->reorder.part = (char *) s_text_or (req, "part", "");
+        if (!s_need_num (req, "qty", &st->reorder.qty, err, len))
+            return -1;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_REORDER;
+        st->tc.reorder = &st->reorder;
+    }
+    else
+        return 1;
+    return 0;
+}
+
+static int
+s_apply (s_bus_t *self, const Autofab__Twin__TwinCommand *tc, af_reply_t *reply)
+{
+    twin_cmd_t cmd;
+    char err[256] = "";
+    if (s_to_cmd (self, tc, &cmd, err, sizeof err) != 0 || twin_apply (self->twin, &cmd, err, sizeof err) != 0) {
+        self->commands_refused++;
+        af_reply_error (reply, "%s", err);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    self->commands_ok++;
+    af_reply_text (reply, "applied", twin_cmd_name (cmd.kind));
+    af_reply_num (reply, "sim_t_s", twin_now_s (self->twin));
+    return 0;
+}
+
+static void
+s_kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p)
+{
+    autofab__twin__kpis__init (p);
+    p->sim_h = k->sim_h;
+    p->units = k->units;
+    p->throughput_uph = k->throughput_uph;
+    p->cycle_time_mean_min = k->cycle_time_mean_min;
+    p->oee_pct = k->oee_pct;
+    p->downtime_h = k->downtime_h;
+    p->unplanned_downtime_h = k->unplanned_downtime_h;
+    p->planned_downtime_h = k->planned_downtime_h;
+    p->mtbf_h = k->mtbf_h;
+    p->mttr_h = k->mttr_h;
+    p->escaped_defects_ppm = k->escaped_defects_ppm;
+    p->scrap_units = k->scrap_units;
+    p->rework_units = k->rework_units;
+    p->energy_kwh_per_unit = k->energy_kwh_per_unit;
+    p->energy_cost_per_unit = k->energy_cost_per_unit;
+    p->peak_kw = k->peak_kw;
+    p->manual_interventions = k->manual_interventions;
+    p->robot_utilisation_pct = k->robot_utilisation_pct;
+}
+
+static void
+s_reply_kpis (af_reply_t *reply, const twin_kpi_t *k)
+{
+    Autofab__Twin__Kpis p;
+    s_kpis_to_proto (k, &p);
+    uint8_t buf[512];
+    size_t len = autofab__twin__kpis__pack (&p, buf);
+    af_reply_typed (reply, "autofab.twin.Kpis", buf, len);
+    af_reply_num (reply, "units", k->units);
+    af_reply_num (reply, "throughput_uph", k->throughput_uph);
+    af_reply_num (reply, "oee_pct", k->oee_pct);
+    af_reply_num (reply, "downtime_h", k->downtime_h);
+    af_reply_num (reply, "energy_kwh_per_unit", k->energy_kwh_per_unit);
+}
+
+static int
+s_vibration (s_bus_t *self, const char *station, double fs_hz, double samples, af_reply_t *reply)
+{
+    int index = twin_station_index (self->twin, station ? station : "");
+    if (index < 0 || samples < 16 || samples > TWIN_BUS_MAX_SNIPPET) {
+        af_reply_error (reply, index < 0 ? "unknown station '%s'" : "samples must be 16 … 65536",
+                        station ? station : "");
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    size_t n = (size_t) samples;
+    double *data = malloc (n * sizeof *data), shaft_hz = 0;
+    if (!data || twin_vibration_snippet (self->twin, index, fs_hz, n, data, &shaft_hz) != 0) {
+        free (data);
+        af_reply_error (reply, "cannot sample station '%s' at %g Hz", station, fs_hz);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    Autofab__Twin__VibrationSnippet snip = AUTOFAB__TWIN__VIBRATION_SNIPPET__INIT;
+    snip.station = (char *) station;
+    snip.fs_hz = fs_hz;
+    snip.shaft_hz = shaft_hz;
+    snip.mm_s = data;
+    snip.n_mm_s = n;
+    size_t len = autofab__twin__vibration_snippet__get_packed_size (&snip);
+    uint8_t *buf = malloc (len);
+    if (buf) {
+        autofab__twin__vibration_snippet__pack (&snip, buf);
+        af_reply_typed (reply, "autofab.twin.VibrationSnippet", buf, len);
+    }
+    af_reply_num (reply, "shaft_hz", shaft_hz);
+    af_reply_num (reply, "samples", (double) n);
+    free (buf);
+    free (data);
+    return 0;
+}
+
+static int
+s_whatif (s_bus_t *self, double hours, const Autofab__Twin__TwinCommand *change, bool baseline,
+          af_reply_t *reply)
+{
+    if (!(hours > 0 && hours <= 24 * 366)) {
+        af_reply_error (reply, "hours must be > 0 and at most a year");
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    twin_cmd_t cmd;
+    char err[256] = "";
+    if (change && change->cmd_case != AUTOFAB__TWIN__TWIN_COMMAND__CMD__NOT_SET
+        && s_to_cmd (self, change, &cmd, err, sizeof err) != 0) {
+        af_reply_error (reply, "%s", err);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    bool has_change = change && change->cmd_case != AUTOFAB__TWIN__TWIN_COMMAND__CMD__NOT_SET;
+    twin_kpi_t base, changed;
+    if (twin_whatif (self->twin, hours, has_change ? &cmd : NULL, baseline, &base, &changed, err, sizeof err) != 0) {
+        af_reply_error (reply, "what-if failed: %s", err);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    Autofab__Twin__Kpis a, b;
+    s_kpis_to_proto (&base, &a);
+    s_kpis_to_proto (&changed, &b);
+    Autofab__Twin__WhatIfReply wr = AUTOFAB__TWIN__WHAT_IF_REPLY__INIT;
+    wr.unchanged = &a;
+    wr.changed = &b;
+    uint8_t buf[1024];
+    size_t len = autofab__twin__what_if_reply__pack (&wr, buf);
+    af_reply_typed (reply, "autofab.twin.WhatIfReply", buf, len);
+    af_reply_num (reply, "throughput_uph_unchanged", base.throughput_uph);
+    af_reply_num (reply, "throughput_uph_changed", changed.throughput_uph);
+    af_reply_num (reply, "energy_kwh_per_unit_unchanged", base.energy_kwh_per_unit);
+    af_reply_num (reply, "energy_kwh_per_unit_changed", changed.energy_kwh_per_unit);
+    return 0;
+}
+
+/* Decodes a Typed body of the expected type; NULL if absent or wrong. */
+static void *
+s_typed (const Autofab__Typed *typed, const char *type, const ProtobufCMessageDescriptor *desc)
+{
+    if (!typed || !typed->type || strcmp (typed->type, type) || typed->data.len > AF_MAX_MSG_BYTES)
+        return NULL;
+    return protobuf_c_message_unpack (desc, NULL, typed->data.len, typed->data.data);
+}
+
+static int
+s_on_request (af_agent_t *agent, const Autofab__Envelope *req, af_reply_t *reply, void *arg)
+{
+    (void) agent;
+    s_bus_t *self = arg;
+    const char *source = req->header->source;
+    if (req->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TICK_ACK) {
+        s_controller_t *c = s_controller (self, source, true);
+        if (c && (int64_t) req->tick_ack->epoch > c->acked_epoch)
+            c->acked_epoch = (int64_t) req->tick_ack->epoch;
+        return 0;
+    }
+    if (req->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_COMMAND || !req->command->action) {
+        af_reply_error (reply, "the twin takes a Command or a TickAck");
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    s_controller_t *c = s_controller (self, source, false);
+    if (c)
+        c->commands++;
+    const char *action = req->command->action;
+    const Autofab__Typed *body = req->command->body;
+    if (!strcmp (action, "kpis")) {
+        twin_kpi_t k;
+        twin_kpis (self->twin, &k);
+        s_reply_kpis (reply, &k);
+        return 0;
+    }
+    if (!strcmp (action, "vibration")) {
+        Autofab__Twin__TwinCommand *tc = s_typed (body, "autofab.twin.TwinCommand",
+                                                  &autofab__twin__twin_command__descriptor);
+        int status;
+        if (tc && tc->cmd_case == AUTOFAB__TWIN__TWIN_COMMAND__CMD_VIBRATION)
+            status = s_vibration (self, tc->vibration->station, tc->vibration->fs_hz,
+                                  tc->vibration->samples, reply);
+        else {
+            double fs = 0, n = 0;
+            af_command_num (req, "fs_hz", &fs);
+            af_command_num (req, "samples", &n);
+            status = s_vibration (self, af_command_text (req, "station"), fs, n, reply);
+        }
+        if (tc)
+            autofab__twin__twin_command__free_unpacked (tc, NULL);
+        return status;
+    }
+    if (!strcmp (action, "what_if")) {
+        Autofab__Twin__WhatIfRequest *wr = s_typed (body, "autofab.twin.WhatIfRequest",
+                                                    &autofab__twin__what_if_request__descriptor);
+        int status;
+        if (wr)
+            status = s_whatif (self, wr->hours, wr->change, wr->baseline, reply);
+        else {
+            double hours = 0;
+            af_command_num (req, "hours", &hours);
+            const Autofab__Param *p = af_command_param (req, "baseline");
+            status = s_whatif (self, hours, NULL, p && p->value_case == AUTOFAB__PARAM__VALUE_FLAG && p->flag, reply);
+        }
+        if (wr)
+            autofab__twin__what_if_request__free_unpacked (wr, NULL);
+        return status;
+    }
+    if (body) {
+        Autofab__Twin__TwinCommand *tc = s_typed (body, "autofab.twin.TwinCommand",
+                                                  &autofab__twin__twin_command__descriptor);
+        if (!tc) {
+            af_reply_error (reply, "body must be a valid autofab.twin.TwinCommand");
+            return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+        }
+        int status = s_apply (self, tc, reply);
+        autofab__twin__twin_command__free_unpacked (tc, NULL);
+        return status;
+    }
+    s_cmd_storage_t st;
+    char err[256] = "";
+    int rc = s_from_params (req, &st, err, sizeof err);
+    if (rc == 1) {
+        af_reply_error (reply, "unknown action '%s' (set_line_speed, set_batch_sequence, assign_task, "
+                        "order_maintenance, set_route, set_battery, set_hvac, set_inspection, reorder, "
+                        "kpis, vibration, what_if)", action);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    if (rc < 0) {
+        af_reply_error (reply, "%s: %s", action, err);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    return s_apply (self, &st.tc, reply);
+}
+
+/* ------------------------------------------------------------ epochs */
+
+static void
+s_publish_sample (void *ctx, const twin_sample_t *sample)
+{
+    s_bus_t *self = ctx;
+    Autofab__Metric metrics[TWIN_SAMPLE_MAX];
+    for (int i = 0; i < sample->n && i < TWIN_SAMPLE_MAX; i++) {
+        autofab__metric__init (&metrics[i]);
+        metrics[i].name = (char *) sample->names[i];
+        metrics[i].value = sample->values[i];
+    }
+    char kind[80], topic[AF_TOPIC_MAX_BYTES];
+    snprintf (kind, sizeof kind, "%s", sample->topic);
+    af_bus_publish_metrics (af_agent_bus (self->agent),
+                            af_agent_topic (self->agent, "tel", kind, topic, sizeof topic), metrics,
+                            (size_t) (sample->n < TWIN_SAMPLE_MAX ? sample->n : TWIN_SAMPLE_MAX));
+}
+
+static void
+s_publish_tick (s_bus_t *self, double epoch_s, bool final)
+{
+    Autofab__ClockTick tick = AUTOFAB__CLOCK_TICK__INIT;
+    tick.epoch = (uint64_t) self->epoch;
+    tick.sim_t_ns = (uint64_t) llround (twin_now_s (self->twin) * 1e9);
+    tick.epoch_ns = (uint64_t) llround (epoch_s * 1e9);
+    tick.final = final;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TICK;
+    env.tick = &tick;
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "sys", "clock", topic, sizeof topic), &env);
+}
+
+static bool
+s_all_acked (const s_bus_t *self)
+{
+    for (int i = 0; i < self->n_controllers; i++)
+        if (self->controllers[i].acked_epoch < self->epoch)
+            return false;
+    return true;
+}
+
+static void
+s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+{
+    s_bus_t *self = ctx;
+    (void) obs;
+    self->epoch++;
+    af_clock_set_ns (af_bus_clock (af_agent_bus (self->agent)), (uint64_t) llround (twin_now_s (twin) * 1e9));
+    twin_telemetry_foreach (twin, s_publish_sample, self);
+    s_publish_tick (self, 0, false);
+    /* Pace to the wall clock when asked (--realtime / --speed X). */
+    if (self->opts->speed > 0) {
+        int64_t due = self->wall_start_ms
+                      + (int64_t) ((twin_now_s (twin) - self->sim_start_s) * 1000.0 / self->opts->speed);
+        while (zclock_mono () < due && af_agent_iterate (self->agent, (int) (due - zclock_mono ())) == 0)
+            ;
+    }
+    /* Wait for every controller's acknowledgement of this tick. */
+    while (!s_all_acked (self)) {
+        if (af_agent_iterate (self->agent, 100) != 0) {
+            twin_stop (twin);
+            return;
+        }
+    }
+    /* Serve what is already waiting (operator queries) without blocking. */
+    if (af_agent_iterate (self->agent, 0) != 0)
+        twin_stop (twin);
+}
+
+int
+twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *progress)
+{
+    s_bus_t self = { .twin = twin, .opts = opts };
+    af_clock_t *clock = af_clock_new_sim (0);
+    static const char *const caps[] = { "time-master", "what-if", "vibration", NULL };
+    af_agent_opts_t agent_opts = {
+        .name = opts->name ? opts->name : "twin", .kind = "twin",
+        .cell = opts->cell ? opts->cell : "plant", .factory = opts->factory,
+        .broker = opts->broker, .heartbeat_ms = opts->heartbeat_ms, .capabilities = caps,
+        .clock = clock,
+    };
+    char err[300];
+    self.agent = af_agent_new (&agent_opts, err, sizeof err);
+    if (!self.agent) {
+        fprintf (stderr, "autofab-twin: %s\n", err);
+        af_clock_destroy (&clock);
+        return 2;
+    }
+    char presence[AF_TOPIC_MAX_BYTES];
+    snprintf (presence, sizeof presence, "sys.%s", opts->factory ? opts->factory : "factory");
+    af_agent_service (self.agent, agent_opts.name, s_on_request, &self);
+    af_agent_subscribe (self.agent, presence, s_on_presence, &self);
+    int rc = 0;
+    if (af_agent_wait_registered (self.agent, opts->start_timeout_ms > 0 ? opts->start_timeout_ms : 10000) != 0) {
+        fprintf (stderr, "autofab-twin: could not register with the broker\n");
+        rc = 2;
+        goto done;
+    }
+    /* Controllers already running are learnt from the presence snapshot. */
+    af_bus_wait_ready (af_agent_bus (self.agent), 2000);
+    if (af_bus_snapshot (af_agent_bus (self.agent), presence, s_on_presence_snapshot, &self, 5000) < 0)
+        af_warn ("twin: no presence snapshot; controllers are learnt as they come");
+    int64_t deadline = zclock_mono () + (opts->start_timeout_ms > 0 ? opts->start_timeout_ms : 10000);
+    while (self.n_controllers < opts->expect_controllers) {
+        if (zclock_mono () > deadline || af_agent_iterate (self.agent, 100) != 0) {
+            fprintf (stderr, "autofab-twin: %d of %d controllers registered in time\n",
+                     self.n_controllers, opts->expect_controllers);
+            rc = 1;
+            goto done;
+        }
+    }
+    af_info ("twin: time master for %g h with %d controller(s)", hours, self.n_controllers);
+    self.wall_start_ms = zclock_mono ();
+    self.sim_start_s = twin_now_s (twin);
+    twin_set_epoch_cb (twin, s_on_epoch, &self);
+    if (twin_run (twin, hours, progress) != 0 || zsys_interrupted)
+        rc = 1;
+    twin_set_epoch_cb (twin, NULL, NULL);
+    self.epoch++;
+    s_publish_tick (&self, 0, true);
+    af_info ("twin: %ld epochs, %lu commands applied, %lu refused", (long) self.epoch,
+             (unsigned long) self.commands_ok, (unsigned long) self.commands_refused);
+done:
+    af_agent_stop (self.agent);
+    af_agent_destroy (&self.agent);
+    af_clock_destroy (&clock);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*  twin_bus — the digital twin on the bus (DESIGN §3): the time master.
+ *
+ *  At every decision epoch the twin publishes its telemetry on
+ *  tel.<factory>.<cell>.<name>.* and a ClockTick on
+ *  sys.<factory>.<cell>.<name>.clock, then waits until every registered
+ *  controller (an agent whose presence lists the capability "controller")
+ *  has acknowledged the tick — sending a TickAck envelope to the twin's
+ *  service after the commands it issued for that epoch — before it advances.
+ *  The same seed and config therefore give the same KPIs however fast the
+ *  machine is.  A controller that dies is dropped from the wait (its death
+ *  notice).  The service "<name>" (default "twin") takes commands
+ *  (autofab.twin.TwinCommand in Command.body, or the action/params form of
+ *  docs/twin.md), what-if requests, vibration snippets and KPI queries.
+ */
+#ifndef TWIN_BUS_H
+#define TWIN_BUS_H
+
+#include <stdio.h>
+
+#include "twin.h"
+
+typedef struct {
+    const char *broker;          /* NULL: $AUTOFAB_BROKER or the default */
+    const char *factory;         /* "factory" */
+    const char *cell;            /* "plant" */
+    const char *name;            /* agent and service name, "twin" */
+    int heartbeat_ms;            /* 1000 */
+    double speed;                /* 0: as fast as acks allow; 1: wall clock; X: X× */
+    int expect_controllers;      /* wait for this many before the first epoch */
+    int start_timeout_ms;        /* … at most this long (then fail) */
+} twin_bus_opts_t;
+
+/* Runs TWIN for HOURS as the bus's time master; PROGRESS as in twin_run.
+ * Returns 0, 1 on a runtime failure, 2 if the broker refused the twin. */
+int twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *progress);
+
+#endif

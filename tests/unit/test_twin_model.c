@@ -1,0 +1,278 @@
+/*  The plant model through its public API: determinism, commands,
+ *  telemetry, series, vibration snippets, what-if forks and shadow mode.  */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/twin/twin.h"
+
+static twin_t *
+s_factory (const char *name, uint64_t seed, bool baseline)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512], err[512] = "";
+    snprintf (path, sizeof path, "%s/deploy/factories/%s.yaml", src ? src : ".", name);
+    twin_t *t = twin_new_from_file (path, seed, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    if (baseline) {
+        twin_policy_t p;
+        cr_assert_eq (twin_policy_baseline (t, &p), 0);
+        twin_set_policy (t, &p);
+    }
+    return t;
+}
+
+static void
+s_json (twin_t *t, char *buf, size_t len)
+{
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_assert (twin_kpi_json (&k, buf, len) > 0);
+}
+
+Test (twin_model, determinism)
+{
+    char a[4096], b[4096], c[4096];
+    twin_t *t = s_factory ("gigafactory", 7, true);
+    twin_run (t, 336, NULL);
+    s_json (t, a, sizeof a);
+    twin_destroy (&t);
+    t = s_factory ("gigafactory", 7, true);
+    /* Stepping in pieces must not change anything either. */
+    twin_start (t);
+    for (int i = 1; i <= 336; i++)
+        twin_iterate (t, i * 3600.0, 0);
+    s_json (t, b, sizeof b);
+    twin_destroy (&t);
+    t = s_factory ("gigafactory", 8, true);
+    twin_run (t, 336, NULL);
+    s_json (t, c, sizeof c);
+    twin_destroy (&t);
+    cr_assert_str_eq (a, b, "same seed, different KPIs:\n%s\n%s", a, b);
+    cr_assert_str_neq (a, c, "a different seed gave identical KPIs");
+}
+
+Test (twin_model, kpis_are_plausible)
+{
+    twin_t *t = s_factory ("gigafactory", 1, true);
+    twin_record_series (t, true);
+    twin_run (t, 24 * 28, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_assert (k.throughput_uph > 30 && k.throughput_uph < 70, "throughput %g", k.throughput_uph);
+    cr_assert (k.oee_pct > 40 && k.oee_pct <= 100, "oee %g", k.oee_pct);
+    cr_assert (fabs (k.downtime_h - k.planned_downtime_h - k.unplanned_downtime_h) < 1e-6);
+    cr_assert (k.planned_downtime_h > 0, "the baseline does PM at the maker's interval");
+    cr_assert (k.breakdowns > 0 && k.mtbf_h > 0 && k.mttr_h > 0);
+    cr_assert (k.manual_interventions >= k.breakdowns, "each repair is a manual intervention");
+    cr_assert (k.energy_kwh_per_unit > 0 && k.energy_cost_per_unit > 0 && k.peak_kw > 0);
+    cr_assert (k.robot_utilisation_pct > 0 && k.robot_utilisation_pct < 100);
+    cr_assert (k.cycle_time_mean_min > 0);
+    const twin_series_t *s = twin_series (t);
+    cr_assert_eq (s->n, 24 * 28 * 4, "one row per 15-min epoch, got %zu", s->n);
+    cr_assert_eq (s->n_stations, 8);
+    size_t n_mev;
+    const twin_maint_event_t *m = twin_maint_events (t, &n_mev);
+    cr_assert (n_mev > 0 && m[0].t_h >= 0 && m[0].station >= 0);
+    twin_destroy (&t);
+}
+
+Test (twin_model, commands_validated)
+{
+    twin_t *t = s_factory ("gigafactory", 1, false);
+    twin_run (t, 1, NULL);
+    char err[256];
+    const twin_cmd_t bad[] = {
+        { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { 0, 5.0 } },
+        { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { 99, 1.0 } },
+        { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, NAN } },
+        { .kind = TWIN_CMD_BATTERY, .u.battery = { 1e6 } },
+        { .kind = TWIN_CMD_HVAC, .u.hvac = { 3 } },
+        { .kind = TWIN_CMD_INSPECTION, .u.inspection = { 0 } },
+        { .kind = TWIN_CMD_REORDER, .u.reorder = { 17, 10 } },
+        { .kind = TWIN_CMD_REORDER, .u.reorder = { 0, -10 } },
+        { .kind = TWIN_CMD_ROUTING, .u.routing = { 0, 1 } },     /* no alt_route */
+        { .kind = TWIN_CMD_TASK_ASSIGN, .u.task = { 9, TWIN_TASK_INSPECT, 0, -1 } },
+        { .kind = TWIN_CMD_BATCH_SEQUENCE, .u.batch = { TWIN_SEQ_BATCH, 0 } },
+        { .kind = (twin_cmd_kind_t) 77 },
+    };
+    char before[4096], after[4096];
+    s_json (t, before, sizeof before);
+    const twin_obs_t *o = twin_observe (t);
+    double speed0 = o->stations[0].speed;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        cr_assert_eq (twin_apply (t, &bad[i], err, sizeof err), -1, "bad command %zu accepted", i);
+        cr_assert (err[0], "bad command %zu: no error text", i);
+    }
+    s_json (t, after, sizeof after);
+    cr_assert_str_eq (before, after);
+    cr_assert_eq (o->stations[0].speed, speed0);
+
+    twin_cmd_t ok = { .kind = TWIN_CMD_MAINTENANCE, .u.maintenance = { 2, false } };
+    cr_assert_eq (twin_apply (t, &ok, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &ok, err, sizeof err), -1, "a second PM order is refused");
+    cr_assert (strstr (err, "already"), "%s", err);
+    ok = (twin_cmd_t) { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.1 } };
+    cr_assert_eq (twin_apply (t, &ok, err, sizeof err), 0, "%s", err);
+    ok = (twin_cmd_t) { .kind = TWIN_CMD_BATTERY, .u.battery = { -200 } };
+    cr_assert_eq (twin_apply (t, &ok, err, sizeof err), 0, "%s", err);
+    ok = (twin_cmd_t) { .kind = TWIN_CMD_TASK_ASSIGN, .u.task = { 0, TWIN_TASK_INSPECT, 2, -1 } };
+    cr_assert_eq (twin_apply (t, &ok, err, sizeof err), 0, "%s", err);
+    twin_run (t, 2, NULL);
+    o = twin_observe (t);
+    cr_assert_float_eq (o->stations[0].speed, 1.1, 1e-12);
+    cr_assert (o->stations[2].hours_since_pm < 2.5, "PM done: %g h since", o->stations[2].hours_since_pm);
+    cr_assert (o->stations[2].inspected_wear >= 0, "the robot's inspection reported a condition");
+    cr_assert (o->battery_kw < 0, "battery charging");
+    twin_destroy (&t);
+}
+
+typedef struct {
+    int samples, stations;
+    bool energy;
+} s_tel_t;
+
+static void
+s_count (void *ctx, const twin_sample_t *s)
+{
+    s_tel_t *c = ctx;
+    c->samples++;
+    c->stations += !strncmp (s->topic, "station.", 8);
+    c->energy |= !strcmp (s->topic, "energy");
+    cr_assert (s->n > 0 && s->n <= TWIN_SAMPLE_MAX);
+}
+
+static int s_epochs;
+static void
+s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+{
+    (void) twin;
+    (void) ctx;
+    cr_assert_eq (obs->epoch, s_epochs);
+    s_epochs++;
+}
+
+Test (twin_model, telemetry_and_epochs)
+{
+    twin_t *t = s_factory ("two-line", 1, true);
+    s_epochs = 0;
+    twin_set_epoch_cb (t, s_on_epoch, NULL);
+    twin_run (t, 10, NULL);
+    cr_assert_eq (s_epochs, 41, "epochs at 0, 0.25, … 10 h: %d", s_epochs);
+    s_tel_t c = { 0 };
+    twin_telemetry_foreach (t, s_count, &c);
+    cr_assert_eq (c.stations, 6);
+    cr_assert (c.energy);
+    cr_assert_eq (c.samples, 6 + 2 + 2);
+    twin_destroy (&t);
+}
+
+/* |DFT| of X at frequency F (one bin, Goertzel-style direct sum). */
+static double
+s_tone (const double *x, size_t n, double fs, double f)
+{
+    double re = 0, im = 0;
+    for (size_t i = 0; i < n; i++) {
+        re += x[i] * cos (2 * M_PI * f * (double) i / fs);
+        im -= x[i] * sin (2 * M_PI * f * (double) i / fs);
+    }
+    return 2 * sqrt (re * re + im * im) / (double) n;
+}
+
+Test (twin_model, vibration_snippet_shows_bearing_wear)
+{
+    twin_t *t = s_factory ("gigafactory", 3, false);
+    twin_start (t);
+    const size_t n = 8192;
+    const double fs = 8192;
+    double *x = malloc (n * sizeof *x), shaft;
+    cr_assert_eq (twin_vibration_snippet (t, 0, fs, n, x, &shaft), 0);
+    double bpfo = 9.0 / 2 * shaft * (1 - 0.3);
+    double fresh = s_tone (x, n, fs, bpfo), one_x = s_tone (x, n, fs, shaft);
+    cr_assert (one_x > 0.5, "shaft harmonic present: %g", one_x);
+    /* An inspection finds the station at 80 % of its wear limit. */
+    twin_plant_report_t r = { 0, twin_observe (t)->stations[0].state,
+                              twin_observe (t)->stations[0].buffer_level, 0.8 };
+    char err[256];
+    twin_shadow_report (t, &r, err, sizeof err);
+    cr_assert_eq (twin_vibration_snippet (t, 0, fs, n, x, &shaft), 0);
+    double worn = s_tone (x, n, fs, 9.0 / 2 * shaft * (1 - 0.3));
+    cr_assert (worn > fresh + 0.05, "BPFO tone grows with wear: %g → %g", fresh, worn);
+    cr_assert_eq (twin_vibration_snippet (t, 99, fs, n, x, NULL), -1);
+    cr_assert_eq (twin_vibration_snippet (t, 0, 1, n, x, NULL), -1);
+    free (x);
+    twin_destroy (&t);
+}
+
+Test (twin_model, fork_replays_exactly)
+{
+    twin_t *t = s_factory ("gigafactory", 5, true);
+    twin_run (t, 100, NULL);
+    char err[256];
+    twin_cmd_t c = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.1 } };
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0);
+    twin_t *f = twin_fork (t, err, sizeof err);
+    cr_assert_not_null (f, "%s", err);
+    cr_assert_float_eq (twin_now_s (f), twin_now_s (t), 1e-9);
+    char a[4096], b[4096];
+    s_json (t, a, sizeof a);
+    s_json (f, b, sizeof b);
+    cr_assert_str_eq (a, b, "fork differs at the fork point");
+    /* Without a policy in the fork, both run on under the same commands. */
+    twin_set_policy (t, NULL);
+    twin_run (t, 50, NULL);
+    twin_run (f, 50, NULL);
+    s_json (t, a, sizeof a);
+    s_json (f, b, sizeof b);
+    cr_assert_str_eq (a, b, "fork diverged");
+    twin_destroy (&f);
+    twin_destroy (&t);
+}
+
+Test (twin_model, whatif_leaves_live_run_alone)
+{
+    twin_t *t = s_factory ("gigafactory", 5, true);
+    twin_run (t, 48, NULL);
+    char before[4096], after[4096], err[256];
+    s_json (t, before, sizeof before);
+    twin_kpi_t base, changed;
+    twin_cmd_t slow = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 0.6 } };
+    cr_assert_eq (twin_whatif (t, 24, &slow, true, &base, &changed, err, sizeof err), 0, "%s", err);
+    s_json (t, after, sizeof after);
+    cr_assert_str_eq (before, after);
+    cr_assert (changed.units < base.units * 0.8, "slower line, fewer units: %g vs %g",
+               changed.units, base.units);
+    cr_assert (fabs (base.sim_h - 24) < 1e-6);
+    twin_cmd_t bad = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 9 } };
+    cr_assert_eq (twin_whatif (t, 24, &bad, true, &base, &changed, err, sizeof err), -1);
+    twin_destroy (&t);
+}
+
+Test (twin_model, shadow_reports_and_corrects)
+{
+    twin_t *t = s_factory ("gigafactory", 2, true);
+    twin_run (t, 5, NULL);
+    const twin_obs_t *o = twin_observe (t);
+    char diff[512];
+    twin_plant_report_t r = { 2, o->stations[2].state, o->stations[2].buffer_level, -1 };
+    /* Observation is as of the last epoch, and we are exactly on one. */
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 0, "%s", diff);
+    r.measured_wear = 0.9;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 1);
+    cr_assert (strstr (diff, "wear"), "%s", diff);
+    r.measured_wear = 0.9;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 0, "corrected: %s", diff);
+    r.state = TWIN_ST_DOWN;
+    r.measured_wear = -1;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 1);
+    cr_assert (strstr (diff, "state"), "%s", diff);
+    twin_run (t, 0.25, NULL);
+    cr_assert (twin_observe (t)->stations[2].state == TWIN_ST_DOWN
+               || twin_observe (t)->stations[2].hours_since_pm < 1, "the plant's breakdown was taken over");
+    r.station = 99;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), -1);
+    twin_destroy (&t);
+}

@@ -36,7 +36,7 @@ CRIT_LIBS  = $(eval CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null
 AF_VERSION := 0.1.0
 WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -Itests/support -D_GNU_SOURCE -DAF_VERSION=\"$(AF_VERSION)\" -MMD -MP \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -Itests/support -Iagents/twin -D_GNU_SOURCE -DAF_VERSION=\"$(AF_VERSION)\" -MMD -MP \
              -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LDLIBS   = $(PKG_LIBS) -lm -lpthread

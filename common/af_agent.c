@@ -128,12 +128,29 @@ s_reply_cache_clear (s_cached_reply_t *r)
     memset (r, 0, sizeof *r);
 }
 
+/* Tells the broker we leave, so the death notice goes out at once. */
+static void
+s_goodbye (af_agent_t *self)
+{
+    if (!self->registered || !self->dealer)
+        return;
+    Autofab__Goodbye bye = AUTOFAB__GOODBYE__INIT;
+    Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
+    ctl.msg_case = AUTOFAB__CONTROL__MSG_GOODBYE;
+    ctl.goodbye = &bye;
+    af_control_send (zsock_resolve (self->dealer), NULL, 0, &ctl, NULL, 0);
+    self->registered = false;
+    /* Give the goodbye a moment to leave before the socket closes. */
+    zsock_set_linger (self->dealer, 200);
+}
+
 void
 af_agent_destroy (af_agent_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     af_agent_t *self = *self_p;
+    s_goodbye (self);
     zsock_destroy (&self->dealer);
     af_bus_destroy (&self->bus);
     af_stamper_destroy (&self->reply_stamper);
@@ -611,15 +628,7 @@ af_agent_run (af_agent_t *self)
     af_info ("agent %s (%s) starting; broker %s", self->name, self->kind, self->control);
     while (af_agent_iterate (self, -1) == 0)
         ;
-    if (self->registered) {
-        Autofab__Goodbye bye = AUTOFAB__GOODBYE__INIT;
-        Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
-        ctl.msg_case = AUTOFAB__CONTROL__MSG_GOODBYE;
-        ctl.goodbye = &bye;
-        s_send (self, &ctl, NULL, 0);
-        /* Give the goodbye a moment to leave before the socket closes. */
-        zsock_set_linger (self->dealer, 200);
-    }
+    s_goodbye (self);
     af_info ("agent %s stopping", self->name);
     return self->exit_code;
 }

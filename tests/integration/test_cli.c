@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "af_bus.h"
 #include "af_clock.h"
 
 #if __has_include("af_agent.h")
@@ -460,6 +461,51 @@ Test (cli, top_once_plain_lines)
     s_result_free (&r);
     s_result_free (&p);
 }
+
+#if __has_include("twin.pb-c.h")
+#include "twin.pb-c.h"
+
+/* A Typed body of a type from another .proto (the twin's) prints decoded,
+ * although the CLI has no code for it: it finds the descriptor by name. */
+Test (cli, typed_payload_of_another_proto_prints_decoded)
+{
+    s_broker_start ();
+    char *sub_argv[] = { "autofab", "--broker", s_broker, "sub", "cmd.>", "--json", "--count",
+                         "1", "--timeout", "8", NULL };
+    s_proc_t sub = s_spawn ("autofab", sub_argv);
+    af_bus_opts_t opts = { .broker = s_broker, .source = "twin-test" };
+    char err[256] = "";
+    af_bus_t *bus = af_bus_new (&opts, err, sizeof err);
+    cr_assert_not_null (bus, "%s", err);
+    cr_assert_eq (af_bus_wait_ready (bus, 3000), 0);
+    Autofab__Twin__LineSpeed speed = AUTOFAB__TWIN__LINE_SPEED__INIT;
+    speed.station = "press";
+    speed.speed = 0.8;
+    uint8_t packed[64];
+    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
+    typed.type = "autofab.twin.LineSpeed";
+    typed.data.data = packed;
+    typed.data.len = autofab__twin__line_speed__pack (&speed, packed);
+    /* Publish until the subscriber has had one: its subscription becomes
+     * active at a moment we cannot see. */
+    int64_t deadline = af_clock_mono_ms () + 8000;
+    while (waitpid (sub.pid, NULL, WNOHANG) == 0 && af_clock_mono_ms () < deadline) {
+        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
+        env.typed = &typed;
+        af_bus_publish (bus, "cmd.f1.c1.twin.speed", &env);
+        usleep (20000);
+    }
+    af_bus_destroy (&bus);
+    /* Reaped above or not: s_finish only collects the output then. */
+    s_result_t r = s_finish (&sub, 100);
+    s_expect_json_lines (r.out, 1);
+    cr_expect (strstr (r.out, "\"kind\":\"typed\",\"payload\":{\"type\":"
+                              "\"autofab.twin.LineSpeed\",\"value\":{\"station\":\"press\","
+                              "\"speed\":0.8}}"), "%s", r.out);
+    s_result_free (&r);
+}
+#endif
 
 #if S_HAVE_AGENT
 /* ------------------------------------------------------ with an agent */

@@ -1,7 +1,7 @@
-# The digital twin: DES engine + plant model (libtwin.a), the standalone CLI
-# autofab-twin, its tests and `make bench-twin`.  The bus wrapper (bus.c,
-# main_bus.c) is the lead's and is excluded from libtwin.
-TWIN_SRCS := $(filter-out agents/twin/main.c agents/twin/bus.c agents/twin/main_bus.c,\
+# The digital twin: DES engine + plant model + the bus wrapper bus.c
+# (libtwin.a, everything but main.c), the standalone CLI autofab-twin, its
+# tests and `make bench-twin`.
+TWIN_SRCS := $(filter-out agents/twin/main.c,\
                $(sort $(wildcard agents/twin/*.c)))
 TWIN_A    := $(LIB)/libtwin.a
 
@@ -21,10 +21,13 @@ $(BUILD)/tests/test-twin: $(call objs,$(TWIN_TEST_SRCS)) $(TWIN_A) $(LIBAF_A)
 
 # bench-twin: the twin's engine vs SimPy on the same open tandem line, and a
 # simulated year of the default factory.  Writes $(BUILD)/bench/twin.json.
-$(eval $(call af_program,twin-bench,bench/twin_bench.c,$(TWIN_A) $(LIBAF_A)))
+# The driver is built on demand (not part of `all`, never installed).
+$(BIN)/twin-bench: $(call objs,bench/twin_bench.c) $(TWIN_A) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(TWIN_A) $(LIBAF_A) $(LDLIBS)
 BENCHES += twin
 .PHONY: bench-twin
-bench-twin: $(BIN)/twin-bench
+bench-twin: deps-bench $(BIN)/twin-bench
 	@mkdir -p $(BUILD)/bench
 	$(BIN)/twin-bench --simpy bench/twin_simpy.py --factory deploy/factories/gigafactory.yaml \
 	    --json $(BUILD)/bench/twin.json

@@ -329,6 +329,12 @@ Peers run with stock configuration on loopback (mosquitto: only a listener
 line): {nats_v}, {mosq_v}; clients libzmq {versions.get('libzmq')},
 libnats {versions.get('libnats')}, libmosquitto {versions.get('libmosquitto')}.
 ZeroMQ sockets use autofab's client high-water mark (100 000) everywhere.
+Raw libzmq publishers wait at that mark (XPUB_NODROP) instead of dropping, so
+the zmq rows are the lossless limit; autofab's client publishes as libautofab
+does (its XPUB drops silently at the mark) and the broker's XPUB drops for a
+slow subscriber: autofab's loss is reported as it comes.  Peer subscribers
+only count messages; af_bus_recv decodes and validates every envelope (its
+API has no other way), which the diag. row leaves out.
 Machine: {cores} cores, shared with other work while measuring: expect noise.
 Targets: autofab pub/sub ≥ NATS and ≥ 0.5× libzmq direct; request p99 ≤ NATS.""")
 with open(out, "w") as f:

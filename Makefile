@@ -122,7 +122,7 @@ $(TEST_BIN): $(call objs,$(TEST_SRCS)) $(TEST_LIBS)
 # own free loopback ports.
 TEST_JOBS ?= 2
 test: $(PROGRAMS) $(TEST_BIN)
-	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(TEST_BIN) -j$(TEST_JOBS) --always-succeed=0 $(TEST_ARGS)
+	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(TEST_BIN) -j$(TEST_JOBS) $(TEST_ARGS)
 
 asan:
 	$(MAKE) SAN=1 test

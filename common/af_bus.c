@@ -12,6 +12,8 @@
 #define AF_PATTERNS_MAX 64
 /* How long a snapshot waits for its marker before it asks again. */
 #define AF_SNAPSHOT_MARKER_MS 250
+/* How long a closing publisher may take to send what is queued. */
+#define AF_BUS_PUB_LINGER_MS 1000
 
 struct af_bus {
     char control[256], ingress[256], egress[256];
@@ -141,6 +143,9 @@ s_pub_open (af_bus_t *self)
         return -1;
     }
     self->pub = s_socket (self, ZMQ_XPUB, self->ingress);
+    /* What was published just before the bus is destroyed still leaves. */
+    if (self->pub)
+        zsock_set_linger (self->pub, AF_BUS_PUB_LINGER_MS);
     return self->pub ? 0 : -1;
 }
 
@@ -661,9 +666,10 @@ s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
 int
 af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *arg, int timeout_ms)
 {
+    /* "" means everything; "tel.f1" the topic and everything under it. */
     char pattern[AF_TOPIC_MAX_BYTES + 2];
-    snprintf (pattern, sizeof pattern, "%s.>", prefix);
-    if (af_bus_subscribe (self, af_topic_pattern_valid (pattern) ? pattern : prefix) != 0)
+    snprintf (pattern, sizeof pattern, "%s%s", prefix, prefix[0] ? "" : ">");
+    if (af_bus_subscribe (self, pattern) != 0)
         return -1;
     if (s_dealer_open (self) != 0)
         return -1;

@@ -595,6 +595,125 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         twin_stop (twin);
 }
 
+static void
+s_publish_kpis (s_bus_t *self)
+{
+    twin_kpi_t k;
+    twin_kpis (self->twin, &k);
+    Autofab__Twin__Kpis p;
+    s_kpis_to_proto (&k, &p);
+    uint8_t buf[512];
+    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
+    typed.type = "autofab.twin.Kpis";
+    typed.data.data = buf;
+    typed.data.len = autofab__twin__kpis__pack (&p, buf);
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
+    env.typed = &typed;
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "evt", "kpis", topic, sizeof topic), &env);
+}
+
+/* Writes a JSON array of N doubles (non-finite as null). */
+static void
+s_json_array (FILE *out, const char *name, const double *v, size_t n, size_t stride, size_t offset)
+{
+    fprintf (out, "\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i * stride + offset];
+        if (isfinite (x))
+            fprintf (out, "%s%.6g", i ? "," : "", x);
+        else
+            fprintf (out, "%snull", i ? "," : "");
+    }
+    fputc (']', out);
+}
+
+/* Escapes TEXT for a JSON string (names come from the config file). */
+static void
+s_json_string (FILE *out, const char *text)
+{
+    fputc ('"', out);
+    for (const unsigned char *p = (const unsigned char *) (text ? text : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf (out, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+            fprintf (out, "\\u%04x", *p);
+        else
+            fputc (*p, out);
+    }
+    fputc ('"', out);
+}
+
+/* kpi.json (the twin's KPI object) and series.json (per-epoch time series,
+ * maintenance events and station names) for autofab run's report. */
+static int
+s_write_outputs (s_bus_t *self, const char *dir)
+{
+    char path[1024], json[4096];
+    twin_kpi_t k;
+    twin_kpis (self->twin, &k);
+    if (twin_kpi_json (&k, json, sizeof json) < 0)
+        return -1;
+    snprintf (path, sizeof path, "%s/kpi.json", dir);
+    FILE *out = fopen (path, "w");
+    if (!out)
+        return -1;
+    fprintf (out, "%s\n", json);
+    fclose (out);
+
+    snprintf (path, sizeof path, "%s/series.json", dir);
+    out = fopen (path, "w");
+    if (!out)
+        return -1;
+    const twin_series_t *s = twin_series (self->twin);
+    const twin_obs_t *obs = twin_observe (self->twin);
+    fputs ("{\"stations\":[", out);
+    for (int i = 0; obs && i < obs->n_stations; i++) {
+        fputs (i ? "," : "", out);
+        s_json_string (out, obs->stations[i].name);
+    }
+    fputs ("],\"utilisation\":[", out);
+    for (int i = 0; obs && i < obs->n_stations; i++)
+        fprintf (out, "%s%.4f", i ? "," : "", obs->stations[i].utilisation);
+    fputs ("],\"active_pct\":[", out);
+    for (int i = 0; obs && i < obs->n_stations; i++)
+        fprintf (out, "%s%.4f", i ? "," : "", obs->stations[i].active_pct);
+    fputs ("],", out);
+    size_t n = s ? s->n : 0;
+    static const double none[1] = { 0 };
+    s_json_array (out, "t_h", s ? s->t_h : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "throughput_uph", s ? s->throughput_uph : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "grid_kw", s ? s->grid_kw : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "battery_soc", s ? s->battery_soc : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "price_per_kwh", s ? s->price_per_kwh : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "down_unplanned_h", s ? s->down_unplanned_h : none, n, 1, 0);
+    fputc (',', out);
+    s_json_array (out, "down_planned_h", s ? s->down_planned_h : none, n, 1, 0);
+    fputs (",\"maintenance\":[", out);
+    size_t n_events = 0;
+    const twin_maint_event_t *ev = twin_maint_events (self->twin, &n_events);
+    for (size_t i = 0; i < n_events; i++) {
+        fprintf (out, "%s{\"t_h\":%.4f,\"station\":", i ? "," : "", ev[i].t_h);
+        s_json_string (out, ev[i].station >= 0 && obs && ev[i].station < obs->n_stations
+                                ? obs->stations[ev[i].station].name : "?");
+        fputs (",\"kind\":", out);
+        s_json_string (out, ev[i].kind);
+        fputs (",\"cause\":", out);
+        s_json_string (out, ev[i].cause);
+        fprintf (out, ",\"manual\":%s}", ev[i].manual ? "true" : "false");
+    }
+    fputs ("]}\n", out);
+    int rc = ferror (out) ? -1 : 0;
+    fclose (out);
+    return rc;
+}
+
 int
 twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *progress)
 {
@@ -640,10 +759,17 @@ twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *pro
     af_info ("twin: time master for %g h with %d controller(s)", hours, self.n_controllers);
     self.wall_start_ms = zclock_mono ();
     self.sim_start_s = twin_now_s (twin);
+    if (opts->out_dir)
+        twin_record_series (twin, true);
     twin_set_epoch_cb (twin, s_on_epoch, &self);
     if (twin_run (twin, hours, progress) != 0 || zsys_interrupted)
         rc = 1;
     twin_set_epoch_cb (twin, NULL, NULL);
+    if (opts->out_dir && s_write_outputs (&self, opts->out_dir) != 0) {
+        af_error ("twin: cannot write kpi.json / series.json in %s", opts->out_dir);
+        rc = 1;
+    }
+    s_publish_kpis (&self);
     self.epoch++;
     s_publish_tick (&self, 0, true);
     af_info ("twin: %ld epochs, %lu commands applied, %lu refused", (long) self.epoch,

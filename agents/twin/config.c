@@ -17,7 +17,7 @@ static const char *const s_top_keys[] = {
 };
 static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
 static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
-static const char *const s_variant_keys[] = { "name", "mix", "due_h", "route", "alt_route", "bom", NULL };
+static const char *const s_variant_keys[] = { "name", "mix", "due_h", "load", "route", "alt_route", "bom", NULL };
 static const char *const s_station_keys[] = {
     "name", "process_s", "process_s_by_variant", "setup_s", "buffer_cap", "conveyor_s",
     "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "pm_restore", "wear",
@@ -254,6 +254,7 @@ s_load_variants (twin_t *self, const af_config_t *root)
         twin_variant_t *v = &self->var[0];
         strcpy (v->name, "default");
         v->mix = 1;
+        v->load = 1;
         v->due_h = 8;
         v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
         if (!v->route[0])
@@ -278,6 +279,7 @@ s_load_variants (twin_t *self, const af_config_t *root)
         v->mix = af_config_num_req (m, "mix", 0, 1e6);
         mix += v->mix;
         v->due_h = af_config_num (m, "due_h", 8, 0, 1e6);
+        v->load = af_config_num (m, "load", 1.0, 0, 100);
     }
     if (af_config_error (root))
         return -1;

@@ -212,7 +212,7 @@ s_setup_done (des_t *des, void *ctx, uint64_t arg)
 /* Wear accrues with busy time, speed and load; returns the component that
  * crossed its threshold, or −1. */
 static int
-s_wear (twin_station_t *s, double busy_s)
+s_wear (twin_station_t *s, double busy_s, double load)
 {
     int broke = -1;
     double h = busy_s / 3600.0;
@@ -223,7 +223,7 @@ s_wear (twin_station_t *s, double busy_s)
         /* Dry lubrication accelerates bearing and joint wear. */
         double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
                           ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
-        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube;
+        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube * load;
         if (k->wear >= k->threshold && broke < 0)
             broke = c;
     }
@@ -291,7 +291,7 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
         || s->comp[3].present || s->comp[4].present) {
         const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                    ? &s->process_by_variant[u->variant] : &s->process_s;
-        broke = s_wear (s, d->mean / s->speed);
+        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load);
     }
     if (broke >= 0) {
         /* The unit is finished; the machine stops with it on board. */
@@ -696,15 +696,25 @@ s_service_duration (twin_station_t *s)
     return twin_dist_sample (&s->repair_s, &s->rng);
 }
 
+/* A service event names the station, whether a technician does it, and the
+ * station's service generation, so that a repair the plant reported done
+ * (shadow mode) cancels the model's own. */
+static uint64_t
+s_svc_arg (const twin_station_t *s, bool tech)
+{
+    return (uint32_t) s->index | ((uint64_t) tech << 40) | ((uint64_t) (s->svc_gen & 0x7fffff) << 41);
+}
+
 /* Service (repair or PM) by a human technician: response then work. */
 static void
 s_tech_start (twin_t *self, twin_station_t *s)
 {
     self->tech_busy++;
     self->manual++;
+    s->svc_by_tech = true;
     double t = twin_dist_sample (&self->tech_response_s, &self->people_rng)
                + s_service_duration (s);
-    des_schedule (self->des, t, s_service_done, self, (uint32_t) s->index | (1ull << 40));
+    des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
 }
 
 static void
@@ -718,7 +728,7 @@ s_request_service (twin_t *self, twin_station_t *s)
     if (self->technicians <= 0) {
         /* No crew configured: the machine restarts itself after the repair time. */
         des_schedule (self->des, s_service_duration (s), s_service_done, self,
-                      (uint32_t) s->index);
+                      s_svc_arg (s, false));
         return;
     }
     if (self->tech_busy < self->technicians)
@@ -753,6 +763,15 @@ void
 twin__repair_done_now (twin_t *self, twin_station_t *s)
 {
     double now = des_now_s (self->des);
+    if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT)
+        return;
+    s->svc_gen++;
+    bool manual = s->svc_by_tech;
+    s->svc_by_tech = false;
+    int cause = s->state == TWIN_ST_MAINT ? TWIN_CAUSE_PM
+                : s->down_cause >= 0 ? s->down_cause : TWIN_CAUSE_RANDOM;
+    if (s->repair_started_s >= self->t_stats_s)
+        self->down_by_cause_s[cause] += now - s->repair_started_s;
     if (s->state == TWIN_ST_MAINT) {
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             s->comp[c].wear *= c == TWIN_C_LUBE ? 0.0 : 1.0 - s->pm_restore;
@@ -769,7 +788,7 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
         }
         s->repair_by_robot = false;
         twin__maint_log (self, s->index, "repair",
-                         s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", false);
+                         s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", manual);
         if (s->failure_due_s < 0 || s->failure_due_s <= now || s->down_cause < 0)
             s_schedule_failure (self, s);
     }
@@ -786,14 +805,18 @@ s_service_done (des_t *des, void *ctx, uint64_t arg)
     twin_station_t *s = &self->st[(uint32_t) arg];
     if (arg & (1ull << 40)) {
         self->tech_busy--;
-        if (self->rq_n > 0) {
-            int next = self->repair_queue[self->rq_head];
+        while (self->rq_n > 0) {
+            twin_station_t *next = &self->st[self->repair_queue[self->rq_head]];
             self->rq_head = (self->rq_head + 1) % self->n_stations;
             self->rq_n--;
-            s_tech_start (self, &self->st[next]);
+            if (next->state == TWIN_ST_DOWN || next->state == TWIN_ST_MAINT) {
+                s_tech_start (self, next);
+                break;
+            }
         }
     }
-    twin__repair_done_now (self, s);
+    if (((arg >> 41) & 0x7fffff) == (s->svc_gen & 0x7fffff))
+        twin__repair_done_now (self, s);
 }
 
 void
@@ -806,6 +829,7 @@ twin__station_try_pm (twin_t *self, twin_station_t *s)
     s->resume_state = s->state;
     s_set_state (self, s, TWIN_ST_MAINT);
     s->down_cause = -1;
+    s->repair_started_s = des_now_s (self->des);
     twin__maint_log (self, s->index, "pm", "interval", !s->pm_by_robot);
     s_request_service (self, s);
 }
@@ -975,6 +999,43 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
     twin__robots_dispatch (self);
 }
 
+/* Shadow mode: make station S's buffer hold LEVEL units (units the plant
+ * does not have leave the model; missing ones appear, of the variant the
+ * station last worked on).  Returns the change. */
+int
+twin__buffer_set (twin_t *self, twin_station_t *s, int level)
+{
+    int change = 0;
+    while ((int) s->buf.n + s->in_transit > level && s->buf.n > 0) {
+        int id = s->buf.items[(s->buf.head + s->buf.n - 1) % s->buf.cap];
+        s->buf.n--;
+        double now = des_now_s (self->des);
+        self->wip_area += self->wip * (now - self->t_wip_s);
+        self->t_wip_s = now;
+        self->wip--;
+        s_unit_free (self, id);
+        change--;
+    }
+    while ((int) s->buf.n + s->in_transit < level) {
+        int variant = s->last_variant >= 0 ? s->last_variant : 0;
+        int id = s_unit_new (self, variant);
+        if (id < 0)
+            break;
+        twin_unit_t *u = &self->units[id];
+        /* Put it on its route at this station, if the route has it. */
+        const twin_variant_t *v = &self->var[variant];
+        for (int k = 0; k < v->route_len[u->route]; k++)
+            if (v->route[u->route][k] == s->index)
+                u->step = k;
+        s_wip_add (self);
+        s_arrive_at (self, s, id);
+        change++;
+    }
+    if (change < 0)
+        s_space_freed (self, s);
+    return change;
+}
+
 /* ------------------------------------------------------------ start, stats */
 
 void
@@ -999,6 +1060,7 @@ twin__stats_reset (twin_t *self)
     self->energy_kwh = self->solar_kwh = self->energy_cost = self->peak_kw = self->demand_cost = 0;
     self->manual = self->breakdowns = self->repairs = self->repair_time_s = 0;
     self->shortage_s = self->damaged = 0;
+    memset (self->down_by_cause_s, 0, sizeof self->down_by_cause_s);
     self->last_station_kwh = 0;
 }
 

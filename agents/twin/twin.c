@@ -208,6 +208,32 @@ twin_set_epoch_cb (twin_t *self, twin_epoch_fn *fn, void *ctx)
 }
 
 double   twin_now_s (const twin_t *self) { return des_now_s (self->des); }
+double   twin_epoch_s (const twin_t *self) { return self->epoch_s; }
+const char *twin_factory_name (const twin_t *self) { return self->factory; }
+
+const char *
+twin_cause_name (int cause)
+{
+    return cause >= 0 && cause < TWIN_COMP_COUNT ? twin__comp_names[cause]
+           : cause == TWIN_CAUSE_RANDOM ? "random" : cause == TWIN_CAUSE_PM ? "pm" : "?";
+}
+
+void
+twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT])
+{
+    double now = des_now_s (self->des);
+    for (int c = 0; c < TWIN_CAUSE_COUNT; c++)
+        hours[c] = self->down_by_cause_s[c] / 3600.0;
+    /* Stations still down count up to now. */
+    for (int i = 0; i < self->n_stations; i++) {
+        const twin_station_t *s = &self->st[i];
+        if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT)
+            continue;
+        int c = s->state == TWIN_ST_MAINT ? TWIN_CAUSE_PM
+                : s->down_cause >= 0 ? s->down_cause : TWIN_CAUSE_RANDOM;
+        hours[c] += (now - fmax (s->repair_started_s, self->t_stats_s)) / 3600.0;
+    }
+}
 uint64_t twin_events (const twin_t *self) { return des_events (self->des); }
 uint64_t twin_seed (const twin_t *self) { return self->seed; }
 void     twin_stop (twin_t *self) { des_stop (self->des); }
@@ -851,15 +877,19 @@ twin_shadow_report (twin_t *self, const twin_plant_report_t *rep, char *diff, si
         disagree = 1;
         S_NOTE ("%s: state model=%s plant=%s; ", s->name, twin_state_name (s->state),
                 twin_state_name (rep->state));
-        /* A breakdown the model did not predict is taken over at once; the
-         * other direction resolves when the model's repair ends. */
-        if (rep->state == TWIN_ST_DOWN && s->state != TWIN_ST_MAINT)
+        /* A breakdown the model did not predict is taken over at once, and
+         * so is a repair the plant finished before the model expected. */
+        if (rep->state == TWIN_ST_DOWN && s->state != TWIN_ST_MAINT && s->state != TWIN_ST_DOWN)
             twin__station_breakdown (self, s, -1);
+        else if (rep->state != TWIN_ST_DOWN && rep->state != TWIN_ST_MAINT
+                 && (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT))
+            twin__repair_done_now (self, s);
     }
     int level = (int) s->buf.n + s->in_transit;
     if (rep->buffer_level != level) {
         disagree = 1;
         S_NOTE ("%s: buffer model=%d plant=%d; ", s->name, level, rep->buffer_level);
+        twin__buffer_set (self, s, rep->buffer_level);
     }
     if (rep->measured_wear >= 0) {
         double worst = 0;

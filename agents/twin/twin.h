@@ -169,6 +169,8 @@ double   twin_now_s (const twin_t *self);
 uint64_t twin_events (const twin_t *self);
 uint64_t twin_seed (const twin_t *self);
 
+const char *twin_factory_name (const twin_t *self);
+double      twin_epoch_s (const twin_t *self);
 int twin_station_index (const twin_t *self, const char *name);
 int twin_variant_index (const twin_t *self, const char *name);
 int twin_part_index (const twin_t *self, const char *name);
@@ -231,6 +233,12 @@ typedef struct {
     bool manual;
 } twin_maint_event_t;
 
+/* Downtime hours (station-hours, measured window) by cause: bearing, belt,
+ * motor, joint, lube (wear breakdowns), random (failures), pm (planned). */
+#define TWIN_CAUSE_COUNT 7
+const char *twin_cause_name (int cause);
+void twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT]);
+
 void twin_record_series (twin_t *self, bool on);
 const twin_series_t *twin_series (const twin_t *self);
 const twin_maint_event_t *twin_maint_events (const twin_t *self, size_t *n);
@@ -267,8 +275,10 @@ typedef struct {
 } twin_plant_report_t;
 
 /* Compares REPORT with the model, writes the disagreement (if any) to DIFF,
- * and corrects the model's state to match the plant.  Returns 1 if model and
- * plant disagreed, 0 if they agreed, −1 on a bad report. */
+ * and corrects the model to match the plant: a breakdown or a finished
+ * repair the plant reports is taken over, buffer contents are set to the
+ * plant's level, and measured wear replaces the model's.  Returns 1 if model
+ * and plant disagreed, 0 if they agreed, −1 on a bad report. */
 int twin_shadow_report (twin_t *self, const twin_plant_report_t *report,
                         char *diff, size_t diff_len);
 

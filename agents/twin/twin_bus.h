@@ -11,6 +11,8 @@
  *  notice).  The service "<name>" (default "twin") takes commands
  *  (autofab.twin.TwinCommand in Command.body, or the action/params form of
  *  docs/twin.md), what-if requests, vibration snippets and KPI queries.
+ *  At the end it publishes its KPIs (Typed autofab.twin.Kpis) on
+ *  evt.<factory>.<cell>.<name>.kpis, then a final tick.
  */
 #ifndef TWIN_BUS_H
 #define TWIN_BUS_H
@@ -28,6 +30,7 @@ typedef struct {
     double speed;                /* 0: as fast as acks allow; 1: wall clock; X: X× */
     int expect_controllers;      /* wait for this many before the first epoch */
     int start_timeout_ms;        /* … at most this long (then fail) */
+    const char *out_dir;         /* if set: kpi.json and series.json written here */
 } twin_bus_opts_t;
 
 /* Runs TWIN for HOURS as the bus's time master; PROGRESS as in twin_run.

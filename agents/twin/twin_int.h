@@ -14,6 +14,9 @@
 #define TWIN_COMP_COUNT   5
 #define TWIN_DEFECT_COUNT 5
 #define TWIN_MAX_BOM      8
+/* Downtime causes: the components, then random failures, then planned. */
+#define TWIN_CAUSE_RANDOM TWIN_COMP_COUNT
+#define TWIN_CAUSE_PM     (TWIN_COMP_COUNT + 1)
 
 /* Wearing components of a station, in the order of the config keys. */
 typedef enum { TWIN_C_BEARING, TWIN_C_BELT, TWIN_C_MOTOR, TWIN_C_JOINT, TWIN_C_LUBE } twin_comp_t;
@@ -71,6 +74,8 @@ typedef struct {
     double energy_kwh;
     double speed;
     uint32_t gen;                       /* bumps to cancel scheduled completions */
+    uint32_t svc_gen;                   /* bumps to cancel a scheduled repair end */
+    bool svc_by_tech;                   /* the current service is a technician's */
     int unit;                           /* unit held (processing or blocked), −1 */
     int blocked_on;                     /* station index, or −2 for the sink */
     bool holding_done;                  /* unit held is finished */
@@ -95,6 +100,7 @@ typedef struct {
     char name[TWIN_NAME_MAX];
     double mix;
     double due_h;
+    double load;                        /* wear multiplier (heavier product, more wear) */
     int *route[2];                      /* station indexes */
     int route_len[2];
     int active_route;
@@ -221,6 +227,7 @@ struct twin {
     double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
     double manual, breakdowns, repairs, repair_time_s;
     double shortage_s, damaged;
+    double down_by_cause_s[TWIN_CAUSE_COUNT];
     double epoch_units;
 
     /* series & log */
@@ -256,6 +263,7 @@ void twin__try_release (twin_t *self);
 void twin__bins_check (twin_t *self);
 void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
 void twin__repair_done_now (twin_t *self, twin_station_t *s);
+int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
 int  twin__queue_push (twin_queue_t *q, int item);
 void twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual);
 /* energy.c */

@@ -276,3 +276,53 @@ Test (twin_model, shadow_reports_and_corrects)
     cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), -1);
     twin_destroy (&t);
 }
+
+Test (twin_model, downtime_by_cause_adds_up)
+{
+    twin_t *t = s_factory ("stressed", 4, true);
+    twin_run (t, 24 * 14, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    double h[TWIN_CAUSE_COUNT], sum = 0;
+    twin_downtime_by_cause (t, h);
+    for (int c = 0; c < TWIN_CAUSE_COUNT; c++) {
+        cr_assert (h[c] >= 0);
+        sum += h[c];
+    }
+    cr_assert (fabs (sum - k.downtime_h) < 1e-6 * (1 + k.downtime_h), "causes %g h, downtime %g h",
+               sum, k.downtime_h);
+    cr_assert (h[5] > 0 && h[6] > 0, "random failures and PM both cost time");
+    cr_assert_str_eq (twin_cause_name (6), "pm");
+    cr_assert_str_eq (twin_cause_name (0), "bearing");
+    twin_destroy (&t);
+}
+
+Test (twin_model, shadow_takes_over_buffers_and_repairs)
+{
+    twin_t *t = s_factory ("gigafactory", 2, true);
+    twin_run (t, 3, NULL);
+    char diff[512];
+    const twin_obs_t *o = twin_observe (t);
+    int lvl = o->stations[4].buffer_level;
+    twin_plant_report_t r = { 4, o->stations[4].state, lvl + 2 <= 3 ? lvl + 2 : 0, -1 };
+    int want = r.buffer_level;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 1);
+    cr_assert (strstr (diff, "buffer"), "%s", diff);
+    /* Now the model holds what the plant holds (the station may have pulled one). */
+    twin_run (t, 0.25, NULL);   /* refresh the observation at the next epoch */
+    cr_assert (twin_observe (t)->stations[4].buffer_level <= 3);
+    (void) want;
+    /* A breakdown, then the plant reports the station running again. */
+    r = (twin_plant_report_t) { 1, TWIN_ST_DOWN, twin_observe (t)->stations[1].buffer_level, -1 };
+    twin_shadow_report (t, &r, diff, sizeof diff);
+    r.state = TWIN_ST_BUSY;
+    cr_assert_eq (twin_shadow_report (t, &r, diff, sizeof diff), 1);
+    twin_run (t, 0.25, NULL);
+    cr_assert_neq (twin_observe (t)->stations[1].state, TWIN_ST_DOWN);
+    /* The model's own repair event, now stale, must not disturb the run. */
+    twin_run (t, 24, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_assert (k.units > 0);
+    twin_destroy (&t);
+}

@@ -794,6 +794,36 @@ twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n, doubl
     return 0;
 }
 
+int
+twin_torque_curve (twin_t *self, int station, size_t n, double *angle_deg, double *torque_nm)
+{
+    if (!self || station < 0 || station >= self->n_stations || n < 8 || n > 100000
+        || !angle_deg || !torque_nm)
+        return -1;
+    twin_station_t *s = &self->st[station];
+    char name[96];
+    snprintf (name, sizeof name, "torque.%s.%llu", s->name, (unsigned long long) self->snippet_count++);
+    twin_rng_t rng;
+    twin_rng_seed (&rng, self->seed, name);
+    double wm = s->comp[TWIN_C_MOTOR].present ? s->comp[TWIN_C_MOTOR].wear / s->comp[TWIN_C_MOTOR].threshold : 0;
+    double wb = s->comp[TWIN_C_BEARING].present ? s->comp[TWIN_C_BEARING].wear / s->comp[TWIN_C_BEARING].threshold : 0;
+    double wj = s->comp[TWIN_C_JOINT].present ? s->comp[TWIN_C_JOINT].wear / s->comp[TWIN_C_JOINT].threshold : 0;
+    double target = s->torque_nominal_nm * (1 + twin_rng_normal (&rng, 0, 0.01 + 0.04 * (wm + wb)));
+    double snug_deg = 360 * (1 - 0.4 * wj) + twin_rng_normal (&rng, 0, 5);
+    double final_deg = snug_deg + 60;
+    double free_nm = 0.05 * s->torque_nominal_nm * (1 + wb);
+    for (size_t i = 0; i < n; i++) {
+        double a = final_deg * (double) i / (double) (n - 1);
+        double t = a < snug_deg ? free_nm * (1 + 0.2 * sin (a * M_PI / 30))
+                                : free_nm + (target - free_nm) * pow ((a - snug_deg) / 60, 1 + 0.5 * wj);
+        t += (0.01 + 0.05 * wm) * s->torque_nominal_nm * sin (a * M_PI / 7.5)      /* gear ripple */
+             + twin_rng_normal (&rng, 0, 0.005 * s->torque_nominal_nm);
+        angle_deg[i] = a;
+        torque_nm[i] = t;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ fork, what-if, shadow */
 
 twin_t *

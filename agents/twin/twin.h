@@ -252,6 +252,14 @@ const twin_maint_event_t *twin_maint_events (const twin_t *self, size_t *n);
 int twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n,
                             double *out, double *shaft_hz);
 
+/* Fills ANGLE_DEG and TORQUE_NM with an N-point tightening curve of the
+ * station's screwdriver/nutrunner for its next joint: free run, snug point,
+ * then the elastic ramp to the nominal torque (quality.torque_nm).  Motor and
+ * bearing wear add ripple and scatter the final torque; a worn joint loses
+ * the snug point (misalignment shows as an early, soft rise).  Own random
+ * stream, like vibration snippets.  Returns 0 or -1. */
+int twin_torque_curve (twin_t *self, int station, size_t n, double *angle_deg, double *torque_nm);
+
 /* ------------------------------------------------------------ what-if, shadow */
 
 /* Forks the current state (by deterministic replay of config, seed and the

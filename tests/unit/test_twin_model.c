@@ -326,3 +326,17 @@ Test (twin_model, shadow_takes_over_buffers_and_repairs)
     cr_assert (k.units > 0);
     twin_destroy (&t);
 }
+
+Test (twin_model, torque_curve)
+{
+    twin_t *t = s_factory ("gigafactory", 3, false);
+    double a[200], q[200];
+    cr_assert_eq (twin_torque_curve (t, 1, 200, a, q), 0);
+    cr_assert (fabs (q[199] - 12) < 1.5, "final torque %g N·m near nominal 12", q[199]);
+    cr_assert (q[10] < 2, "free run is soft: %g", q[10]);
+    for (int i = 1; i < 200; i++)
+        cr_assert (a[i] > a[i - 1]);
+    cr_assert_eq (twin_torque_curve (t, -1, 200, a, q), -1);
+    cr_assert_eq (twin_torque_curve (t, 1, 2, a, q), -1);
+    twin_destroy (&t);
+}

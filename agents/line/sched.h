@@ -162,6 +162,8 @@ typedef struct {
     int  threads;            /* 1..SCHED_MAX_THREADS independent searches */
     unsigned long seed;
     long target;             /* stop as soon as the primary objective <= target; -1 off */
+    long long max_iters;     /* per search thread, 0 = no limit; with one thread
+                                and a generous budget the run is reproducible */
     const sched_plan_t *start;  /* previous plan to repair from, or NULL */
     sched_progress_fn *progress;
     void *progress_ctx;

@@ -109,6 +109,7 @@ typedef struct {
     sched_sol_t best;
     double t0_s, deadline_s, t_best_s;
     long target;
+    long long max_iters;
     long lower_bound;       /* stop when reached: nothing better exists */
     volatile int stop;
     long long iterations;

@@ -29,6 +29,7 @@ static const char s_usage[] =
 "  -r, --rule R         tabu (default) | fifo | edd | spt\n"
 "  -O, --objective O    makespan (default; ties by weighted tardiness) | wtard\n"
 "  -T, --target N       stop as soon as the objective reaches N\n"
+"  -i, --iterations N   stop each search thread after N iterations (0: no limit)\n"
 "  -f, --format F       auto (default) | orlib | taillard\n"
 "  -p, --repair PLAN    start from a previous plan (JSON) of this or an older instance\n"
 "  -j, --json FILE      write the plan as JSON ('-' for stdout)\n"
@@ -81,13 +82,13 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         { "objective", 1, 0, 'O' }, { "target", 1, 0, 'T' },
         { "format", 1, 0, 'f' }, { "repair", 1, 0, 'p' },
         { "json", 1, 0, 'j' }, { "svg", 1, 0, 'g' }, { "only", 1, 0, 'o' },
-        { "bench-json", 1, 0, 'J' }, { "quiet", 0, 0, 'q' },
+        { "bench-json", 1, 0, 'J' }, { "iterations", 1, 0, 'i' }, { "quiet", 0, 0, 'q' },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
     };
     long v;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":b:t:s:r:O:T:f:p:j:g:o:J:qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:t:s:r:O:T:f:p:j:g:o:J:i:qh", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (s_long("--budget-ms", optarg, 0, 86400000L, &v)) return 2;
@@ -105,6 +106,10 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         case 'T':
             if (s_long("--target", optarg, 0, LONG_MAX, &v)) return 2;
             a->so.target = v;
+            break;
+        case 'i':
+            if (s_long("--iterations", optarg, 0, LONG_MAX, &v)) return 2;
+            a->so.max_iters = v;
             break;
         case 'r':
             if (!strcmp(optarg, "tabu")) a->so.rule = SCHED_RULE_TABU;

@@ -161,6 +161,7 @@ sched_plan_t *sched_solve(const sched_inst_t *cin, const sched_opts_t *opts,
     sh.t0_s = sched__now_s();
     sh.deadline_s = sh.t0_s + o.budget_ms / 1000.0;
     sh.target = o.target;
+    sh.max_iters = o.max_iters;
     sh.lower_bound = sched_inst_lower_bound(in);
     sh.progress = o.progress;
     sh.progress_ctx = o.progress_ctx;

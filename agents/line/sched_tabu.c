@@ -23,8 +23,9 @@
  * Tabu attribute: when a move breaks "a before b" for a set of pairs, re-
  * creating any of those pairs is tabu for a randomised tenure.  A tabu move
  * is still taken if it would beat the thread's best (aspiration).  After a
- * stall the search jumps back to the best plan (its own or the shared one)
- * and kicks it with a few random critical moves.
+ * stall the search restarts from a plan of a small elite pool (the best
+ * distinct results of earlier phases) or from the best plan (its own or the
+ * one shared by the other threads), kicked with a few random critical moves.
  */
 
 #include "sched_internal.h"
@@ -41,6 +42,11 @@
 #define S_CLOCK_EVERY 16
 /* Alternative insert positions tried around a flexible move's natural slot. */
 #define S_FLEX_SPREAD 1
+/* A restart kicks the plan with S_KICK_MIN + [0, S_KICK_SPAN) random moves. */
+#define S_KICK_MIN 2
+#define S_KICK_SPAN 4
+/* Distinct good plans kept per thread to restart from. */
+#define S_ELITE_MAX 8
 
 typedef enum { S_FWD, S_BWD, S_FLEX } s_kind_t;
 
@@ -65,6 +71,11 @@ typedef struct {
     s_move_t *mv;
     int n_mv, mv_cap;
     long long cur_a, cur_b, best_a, best_b;
+    sched_sol_t phase;      /* best since the last restart */
+    long long phase_a, phase_b;
+    sched_sol_t *elite;     /* the best distinct phase results */
+    long long *elite_a, *elite_b;
+    int n_elite, elite_max;
     long long it;
     uint64_t rng;
     int tenure_min, tenure_span;
@@ -102,22 +113,60 @@ void sched__objective(const sched_inst_t *in, sched_obj_t obj,
     }
 }
 
+/* Heads and tails of a classic job shop in one topological pass each: no
+ * release dates, setups or windows, so no calls per operation. */
+static int s_eval_classic(s_eng_t *e)
+{
+    const int *d = e->cur.dur, *mp = e->cur.mp, *ms = e->cur.ms;
+    const int *jp = e->jp, *js = e->js;
+    int *r = e->start, *q = e->q, *ord = e->order, *deg = e->indeg;
+    int n = e->n, head = 0, tail = 0, cmax = 0;
+    for (int o = 0; o < n; o++) {
+        deg[o] = (jp[o] >= 0) + (mp[o] >= 0);
+        if (!deg[o])
+            ord[tail++] = o;
+    }
+    while (head < tail) {
+        int o = ord[head++], t = 0, x;
+        if ((x = jp[o]) >= 0)
+            t = r[x] + d[x];
+        if ((x = mp[o]) >= 0 && r[x] + d[x] > t)
+            t = r[x] + d[x];
+        r[o] = t;
+        if (t + d[o] > cmax)
+            cmax = t + d[o];
+        if ((x = js[o]) >= 0 && --deg[x] == 0)
+            ord[tail++] = x;
+        if ((x = ms[o]) >= 0 && --deg[x] == 0)
+            ord[tail++] = x;
+    }
+    if (tail != n)
+        return -1;
+    for (int i = n - 1; i >= 0; i--) {
+        int o = ord[i], t = 0, x;
+        if ((x = js[o]) >= 0)
+            t = q[x] + d[x];
+        if ((x = ms[o]) >= 0 && q[x] + d[x] > t)
+            t = q[x] + d[x];
+        q[o] = t;
+    }
+    if (e->sh->obj == SCHED_OBJ_WTARD) {
+        e->cur_a = 0;
+        e->cur_b = cmax;
+    } else {
+        e->cur_a = cmax;
+        e->cur_b = 0;
+    }
+    return 0;
+}
+
 /* Heads (start) and, on the fast path, tails; the current objective. */
 static int s_eval(s_eng_t *e)
 {
+    if (e->classic)
+        return s_eval_classic(e);
     if (sched__decode(e->in, &e->cur, e->start, e->order, e->indeg) < 0)
         return -1;
-    if (e->classic) {
-        const int *d = e->cur.dur;
-        for (int i = e->n - 1; i >= 0; i--) {
-            int o = e->order[i], t = 0, x;
-            if ((x = e->js[o]) >= 0 && e->q[x] + d[x] > t)
-                t = e->q[x] + d[x];
-            if ((x = e->cur.ms[o]) >= 0 && e->q[x] + d[x] > t)
-                t = e->q[x] + d[x];
-            e->q[o] = t;
-        }
-    }
     sched__objective(e->in, e->sh->obj, &e->cur, e->start, &e->cur_a,
                      &e->cur_b);
     return 0;
@@ -459,7 +508,28 @@ static void s_publish(s_eng_t *e)
     pthread_mutex_unlock(&sh->mu);
 }
 
-/* Back to the best plan (the shared one if better), then a random kick. */
+/* Keeps the phase's best among the elite if it is good and new. */
+static void s_elite_add(s_eng_t *e)
+{
+    int worst = -1;
+    for (int i = 0; i < e->n_elite; i++) {
+        if (e->elite_a[i] == e->phase_a && e->elite_b[i] == e->phase_b)
+            return;     /* same value: most likely the same plan */
+        if (worst < 0 || s_less(e->elite_a[worst], e->elite_b[worst],
+                                e->elite_a[i], e->elite_b[i]))
+            worst = i;
+    }
+    int slot = e->n_elite < e->elite_max ? e->n_elite++ : worst;
+    if (slot == worst && !s_less(e->phase_a, e->phase_b, e->elite_a[worst],
+                                 e->elite_b[worst]))
+        return;
+    sched__sol_copy(&e->elite[slot], &e->phase);
+    e->elite_a[slot] = e->phase_a;
+    e->elite_b[slot] = e->phase_b;
+}
+
+/* Back to a good plan, then a random kick.  With an elite pool: a random
+ * member; without: the best plan (its own or the shared one if better). */
 static int s_restart(s_eng_t *e)
 {
     sched__shared_t *sh = e->sh;
@@ -470,12 +540,19 @@ static int s_restart(s_eng_t *e)
         e->best_b = sh->best_b;
     }
     pthread_mutex_unlock(&sh->mu);
-    sched__sol_copy(&e->cur, &e->best);
+    if (e->elite_max) {
+        s_elite_add(e);
+        int i = sched__randint(&e->rng, e->n_elite + 1);
+        if (i < e->n_elite)
+            sched__sol_copy(&e->cur, &e->elite[i]);
+        else
+            sched__sol_copy(&e->cur, &e->best);
+    } else {
+        sched__sol_copy(&e->cur, &e->best);
+    }
     if (s_eval(e) < 0)
         return -1;
-    int kmin = getenv("SCHED_KMIN") ? atoi(getenv("SCHED_KMIN")) : 2;
-    int kspan = getenv("SCHED_KSPAN") ? atoi(getenv("SCHED_KSPAN")) : 4;
-    int kicks = kmin + sched__randint(&e->rng, kspan);
+    int kicks = S_KICK_MIN + sched__randint(&e->rng, S_KICK_SPAN);
     for (int k = 0; k < kicks; k++) {
         s_trace(e, s_target(e));
         if (s_neighbours(e) < 0)
@@ -493,13 +570,22 @@ static int s_restart(s_eng_t *e)
             s_eval(e);
         }
     }
-    return s_eval(e);
+    if (s_eval(e) < 0)
+        return -1;
+    sched__sol_copy(&e->phase, &e->cur);
+    e->phase_a = e->cur_a;
+    e->phase_b = e->cur_b;
+    return 0;
 }
 
 static void s_free(s_eng_t *e)
 {
     sched__sol_free(&e->cur);
     sched__sol_free(&e->best);
+    sched__sol_free(&e->phase);
+    for (int i = 0; e->elite && i < e->elite_max; i++)
+        sched__sol_free(&e->elite[i]);
+    free(e->elite); free(e->elite_a); free(e->elite_b);
     free(e->jp); free(e->js); free(e->start); free(e->order); free(e->indeg);
     free(e->q); free(e->seg); free(e->rseg); free(e->qseg); free(e->path);
     free(e->parc); free(e->tabu); free(e->tabu_m); free(e->mv);
@@ -520,8 +606,20 @@ static int s_init(s_eng_t *e, sched__shared_t *sh, const sched_sol_t *start,
     if (!e->rng)
         e->rng = 1;
     size_t N = (size_t)n + 1;
-    if (sched__sol_init(&e->cur, n, nm) < 0 || sched__sol_init(&e->best, n, nm) < 0)
+    if (sched__sol_init(&e->cur, n, nm) < 0 || sched__sol_init(&e->best, n, nm) < 0
+        || sched__sol_init(&e->phase, n, nm) < 0)
         return -1;
+    e->elite_max = S_ELITE_MAX;
+    if (e->elite_max) {
+        e->elite = calloc((size_t)e->elite_max, sizeof *e->elite);
+        e->elite_a = calloc((size_t)e->elite_max, sizeof(long long));
+        e->elite_b = calloc((size_t)e->elite_max, sizeof(long long));
+        if (!e->elite || !e->elite_a || !e->elite_b)
+            return -1;
+        for (int i = 0; i < e->elite_max; i++)
+            if (sched__sol_init(&e->elite[i], n, nm) < 0)
+                return -1;
+    }
     e->jp = malloc(N * sizeof(int));
     e->js = malloc(N * sizeof(int));
     e->start = malloc(N * sizeof(int));
@@ -551,8 +649,9 @@ static int s_init(s_eng_t *e, sched__shared_t *sh, const sched_sol_t *start,
     if (s_eval(e) < 0)
         return -1;
     sched__sol_copy(&e->best, &e->cur);
-    e->best_a = e->cur_a;
-    e->best_b = e->cur_b;
+    sched__sol_copy(&e->phase, &e->cur);
+    e->best_a = e->phase_a = e->cur_a;
+    e->best_b = e->phase_b = e->cur_b;
     return 0;
 }
 
@@ -566,11 +665,10 @@ int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
     s_publish(&e);
     long long stall = 0;
     long long stall_max = (long long)S_STALL_PER_OP * e.n;
-    if (getenv("SCHED_STALL")) stall_max = atoll(getenv("SCHED_STALL")) * e.n;
     if (stall_max < S_STALL_MIN)
         stall_max = S_STALL_MIN;
     for (;; e.it++) {
-        if (sh->stop)
+        if (sh->stop || (sh->max_iters && e.it >= sh->max_iters))
             break;
         if (e.it % S_CLOCK_EVERY == 0 && sched__now_s() >= sh->deadline_s)
             break;
@@ -617,12 +715,17 @@ int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
                 goto done;
             continue;
         }
-        if (s_less(e.cur_a, e.cur_b, e.best_a, e.best_b)) {
-            sched__sol_copy(&e.best, &e.cur);
-            e.best_a = e.cur_a;
-            e.best_b = e.cur_b;
+        if (s_less(e.cur_a, e.cur_b, e.phase_a, e.phase_b)) {
+            sched__sol_copy(&e.phase, &e.cur);
+            e.phase_a = e.cur_a;
+            e.phase_b = e.cur_b;
             stall = 0;
-            s_publish(&e);
+            if (s_less(e.cur_a, e.cur_b, e.best_a, e.best_b)) {
+                sched__sol_copy(&e.best, &e.cur);
+                e.best_a = e.cur_a;
+                e.best_b = e.cur_b;
+                s_publish(&e);
+            }
         } else if (++stall > stall_max) {
             stall = 0;
             if (s_restart(&e) < 0)

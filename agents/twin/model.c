@@ -521,8 +521,13 @@ s_pull (twin_t *self, twin_station_t *s)
         s_space_freed (self, s);
         return;
     }
-    if (self->arrival_mode != TWIN_ARR_SATURATED || s->in_transit > 0
-        || !s_is_route_start (self, s->index))
+    if (self->arrival_mode != TWIN_ARR_SATURATED) {
+        /* Room in front of a first station: waiting orders may come in. */
+        if (self->release.n > 0 && s->in_transit == 0)
+            twin__try_release (self);
+        return;
+    }
+    if (s->in_transit > 0 || !s_is_route_start (self, s->index))
         return;
     /* Saturated line: an order is always waiting, if the parts are there. */
     int variant = s_pick_variant (self);

@@ -9,6 +9,7 @@
 #include "twin_int.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -498,7 +499,6 @@ twin_run (twin_t *self, double hours, FILE *progress)
 static int
 s_fail (char *err, size_t len, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 
-#include <stdarg.h>
 static int
 s_fail (char *err, size_t len, const char *fmt, ...)
 {

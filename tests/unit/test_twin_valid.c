@@ -182,3 +182,22 @@ Test (twin_valid, availability)
                "MTBF %.3f h, MTTR %.3f h", k.mtbf_h, k.mttr_h);
     twin_destroy (&t);
 }
+
+/* Orders waiting in the release queue in front of a first station without
+ * a buffer form that station's queue: M/M/1 again, W = 1 / (μ − λ) = 1 s. */
+Test (twin_valid, release_queue_is_a_queue)
+{
+    const char *yaml =
+        "factory: {name: mm1, warmup_h: 2}\n"
+        "arrivals: {mode: poisson, rate_per_h: 3600, sequence: edd}\n"
+        "stations:\n"
+        "  - {name: s1, process_s: {dist: exponential, mean: 0.5}, buffer_cap: 0}\n";
+    twin_t *t = s_twin (yaml, 21);
+    twin_run (t, 82, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    double sim_s = k.cycle_time_mean_min * 60, err_pct = 100 * fabs (sim_s - 1.0);
+    cr_log_info ("release queue M/M/1: W %.5f s vs 1 s (%.3f %%)", sim_s, err_pct);
+    cr_assert (err_pct < 2.0, "W %.4f s vs 1 s", sim_s);
+    twin_destroy (&t);
+}

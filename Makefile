@@ -102,7 +102,7 @@ $(OBJ)/%.o: %.c | deps $(PROTO_H)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # ---------------------------------------------------------------- top targets
-.PHONY: all deps deps-bench test asan run bench install clean
+.PHONY: all deps deps-bench test asan run demo bench install clean
 
 all: $(PROGRAMS)
 
@@ -127,10 +127,14 @@ test: $(PROGRAMS) $(TEST_BIN)
 asan:
 	$(MAKE) SAN=1 test
 
-# Until `autofab run` supervises a whole factory, make run shows the bus
-# foundation live and a simulated week of the twin (scripts/run-demo.sh).
+# The main job: a whole factory for one simulated week, baseline and
+# autonomous side by side (make run RUN_ARGS='--hours 24 --realtime' …).
 run: $(PROGRAMS)
-	BIN=$(BIN) scripts/run-demo.sh $(RUN_ARGS)
+	$(BIN)/autofab run $(RUN_ARGS)
+
+# The bus foundation live: broker, an agent, ls, sub and call.
+demo: $(PROGRAMS)
+	BIN=$(BIN) scripts/run-demo.sh
 
 bench: $(addprefix bench-,$(BENCHES))
 

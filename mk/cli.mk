@@ -8,13 +8,14 @@ CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_LIB_SRCS := cli/args.c cli/print.c
 # mk/*.mk are read in sorted order, so LIBAF_A (common.mk) is not defined yet
 # when this file is read; name the archive directly.
-CLI_LIBAF := $(LIB)/libautofab.a
+CLI_LIBAF := $(LIBAF_A)
 # The printer decodes a `Typed` body of any type linked into the program: link
 # every generated protobuf-c file (an archive would leave out the ones nothing
 # references) and export their descriptors for dlsym().
 CLI_PROTO_SRCS := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(sort $(wildcard proto/*.proto)))
 
-$(eval $(call af_program,autofab,$(CLI_SRCS) $(CLI_PROTO_SRCS),$(CLI_LIBAF)))
+# autofab run checks a factory config with the twin's own loader before it starts anything.
+$(eval $(call af_program,autofab,$(CLI_SRCS) $(CLI_PROTO_SRCS),$(LIB)/libtwin.a $(CLI_LIBAF)))
 $(BIN)/autofab: LDFLAGS += -rdynamic
 
 CLI_TEST_SRCS := tests/unit/test_cli_print.c tests/integration/test_cli.c

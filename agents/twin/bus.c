@@ -575,6 +575,14 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     self->epoch++;
     af_clock_set_ns (af_bus_clock (af_agent_bus (self->agent)), (uint64_t) llround (twin_now_s (twin) * 1e9));
     twin_telemetry_foreach (twin, s_publish_sample, self);
+    /* The engine's own progress, for autofab run's progress bar. */
+    Autofab__Metric engine[2] = { AUTOFAB__METRIC__INIT, AUTOFAB__METRIC__INIT };
+    engine[0].name = "events";
+    engine[0].value = (double) twin_events (twin);
+    engine[1].name = "sim_h";
+    engine[1].value = twin_now_s (twin) / 3600.0;
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_bus_publish_metrics (af_agent_bus (self->agent), af_agent_topic (self->agent, "tel", "engine", topic, sizeof topic), engine, 2);
     s_publish_tick (self, 0, false);
     /* Pace to the wall clock when asked (--realtime / --speed X). */
     if (self->opts->speed > 0) {

@@ -2,9 +2,13 @@
  *
  *  autofab-twin --config F --hours H [--seed S] [--policy baseline|none]
  *               [--json] [--progress]
- *  On the bus the lead's main_bus.c wraps the same library (libtwin.a).
+ *  autofab-twin --bus [--broker B] [--factory F] [--cell C] [--speed X]
+ *               [--expect-controllers N] [--out DIR] --config F --hours H …
+ *  runs the same model as the bus's time master (twin_bus.h).
  */
 #include "twin.h"
+#include "twin_bus.h"
+#include "af_args.h"
 #include "af_log.h"
 
 #include <getopt.h>
@@ -23,7 +27,17 @@ s_usage (FILE *out)
              "prints its KPIs (docs/kpi.md) as a table, or one JSON object with --json.\n"
              "  --seed S       random seed (default 1); same seed + config = same KPIs\n"
              "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
-             "  --progress     show progress on a terminal (stderr)\n");
+             "  --progress     show progress on a terminal (stderr)\n"
+             "On the bus (DESIGN §3), as the time master of a factory's agents:\n"
+             "  --bus                  run on the bus instead of printing KPIs\n"
+             "  --broker ENDPOINT      broker control endpoint [$AUTOFAB_BROKER or tcp://127.0.0.1:5550]\n"
+             "  --factory NAME         factory name in topics [factory]\n"
+             "  --cell NAME            the twin's cell in topics [plant]\n"
+             "  --name NAME            agent and service name [twin]\n"
+             "  --speed X              X times wall-clock speed; 0 as fast as acks allow [0]\n"
+             "  --realtime             same as --speed 1\n"
+             "  --expect-controllers N wait for N controllers before the first epoch [0]\n"
+             "  --out DIR              write kpi.json and series.json there at the end\n");
 }
 
 static int
@@ -44,8 +58,16 @@ main (int argc, char **argv)
         { "seed", required_argument, NULL, 's' },   { "policy", required_argument, NULL, 'p' },
         { "json", no_argument, NULL, 'j' },         { "progress", no_argument, NULL, 'P' },
         { "log-level", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+        { "bus", no_argument, NULL, 'B' },          { "broker", required_argument, NULL, 'b' },
+        { "factory", required_argument, NULL, 'f' }, { "cell", required_argument, NULL, 'C' },
+        { "name", required_argument, NULL, 'n' },   { "speed", required_argument, NULL, 'x' },
+        { "realtime", no_argument, NULL, 'R' },     { "expect-controllers", required_argument, NULL, 'e' },
+        { "out", required_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 }
     };
+    bool bus = false;
+    long controllers = 0;
+    twin_bus_opts_t bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 };
     const char *config = NULL, *policy = "baseline";
     double hours = -1;
     unsigned long long seed = 1;
@@ -75,6 +97,22 @@ main (int argc, char **argv)
             af_log_set_level ((af_log_level_t) af_log_parse_level (optarg));
             break;
         case 'h': s_usage (stdout); return 0;
+        case 'B': bus = true; break;
+        case 'b': bus_opts.broker = optarg; break;
+        case 'f': bus_opts.factory = optarg; break;
+        case 'C': bus_opts.cell = optarg; break;
+        case 'n': bus_opts.name = optarg; break;
+        case 'x':
+            if (!af_args_double ("autofab-twin", "--speed", optarg, 0, 1e9, &bus_opts.speed))
+                return 2;
+            break;
+        case 'R': bus_opts.speed = 1; break;
+        case 'e':
+            if (!af_args_long ("autofab-twin", "--expect-controllers", optarg, 0, 64, &controllers))
+                return 2;
+            bus_opts.expect_controllers = (int) controllers;
+            break;
+        case 'o': bus_opts.out_dir = optarg; break;
         default:
             return s_bad ("unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -98,6 +136,11 @@ main (int argc, char **argv)
         twin_policy_t p;
         twin_policy_baseline (twin, &p);
         twin_set_policy (twin, &p);
+    }
+    if (bus) {
+        int rc = twin_bus_run (twin, hours, &bus_opts, progress ? stderr : NULL);
+        twin_destroy (&twin);
+        return rc;
     }
     twin_run (twin, hours, progress ? stderr : NULL);
     twin_kpi_t k;

@@ -1,0 +1,394 @@
+/*  run_report — autofab run's KPI table, kpi.json and report.html.
+ *
+ *  report.html is one self-contained page, readable offline: the KPI table,
+ *  the vision's targets, and charts drawn by Chart.js (Debian's
+ *  libjs-chart.js, inlined) from the twin's per-epoch series.  */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+#define RUN_CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
+/* "Near-zero" escaped defects, for the target line (docs/run.md). */
+#define RUN_NEAR_ZERO_PPM 50.0
+/* 24/7: no simulated hour without a finished unit. */
+#define RUN_MAX_OUTPUT_GAP_H 1.0
+
+static const struct {
+    const char *key, *unit;
+    int better;
+} s_kpis[RUN_KPI_COUNT] = {
+#define X(id, key, unit, better) [RUN_KPI_##id] = { #key, unit, better },
+    RUN_KPIS (X)
+#undef X
+};
+
+void
+run_result_from_kpis (run_result_t *r, const Autofab__Twin__Kpis *k)
+{
+#define X(id, key, unit, better) r->kpis[RUN_KPI_##id] = k->key;
+    RUN_KPIS (X)
+#undef X
+}
+
+double
+run_change_pct (double a, double b)
+{
+    if (a == 0)
+        return b == 0 ? 0 : NAN;
+    return (b - a) / fabs (a) * 100.0;
+}
+
+typedef enum { S_CHANGE_AT_MOST, S_VALUE_AT_MOST, S_OUTPUT_GAP } s_target_kind_t;
+
+static const struct {
+    const char *claim;
+    run_kpi_t kpi;
+    s_target_kind_t kind;
+    double limit;
+} s_targets[] = {
+    { "cycle time 25-50 % faster", RUN_KPI_CYCLE_TIME_MEAN_MIN, S_CHANGE_AT_MOST, -25 },
+    { "downtime 40-70 % lower", RUN_KPI_DOWNTIME_H, S_CHANGE_AT_MOST, -40 },
+    { "near-zero escaped defects (<= 50 ppm)", RUN_KPI_ESCAPED_DEFECTS_PPM, S_VALUE_AT_MOST, RUN_NEAR_ZERO_PPM },
+    { "energy per unit 30-60 % better", RUN_KPI_ENERGY_KWH_PER_UNIT, S_CHANGE_AT_MOST, -30 },
+    { "manual interventions 50-80 % fewer", RUN_KPI_MANUAL_INTERVENTIONS, S_CHANGE_AT_MOST, -50 },
+    { "24/7: no hour without output", RUN_KPI_UNITS, S_OUTPUT_GAP, RUN_MAX_OUTPUT_GAP_H },
+};
+#define S_N_TARGETS (sizeof s_targets / sizeof s_targets[0])
+
+/* Whether target I is met by AUTO against BASE; *SHOWN gets the figure. */
+static bool
+s_target_met (size_t i, const run_result_t *base, const run_result_t *autonomous, double *shown)
+{
+    switch (s_targets[i].kind) {
+    case S_CHANGE_AT_MOST:
+        *shown = run_change_pct (base->kpis[s_targets[i].kpi], autonomous->kpis[s_targets[i].kpi]);
+        return isfinite (*shown) && *shown <= s_targets[i].limit;
+    case S_VALUE_AT_MOST:
+        *shown = autonomous->kpis[s_targets[i].kpi];
+        return *shown <= s_targets[i].limit;
+    case S_OUTPUT_GAP:
+        *shown = autonomous->max_output_gap_h;
+        return autonomous->kpis[RUN_KPI_UNITS] > 0 && *shown <= s_targets[i].limit;
+    }
+    return false;
+}
+
+static const run_result_t *
+s_find (const run_report_t *report, const char *policy)
+{
+    for (int i = 0; i < report->n_results; i++)
+        if (report->results[i].ok && !strcmp (report->results[i].policy, policy))
+            return &report->results[i];
+    return NULL;
+}
+
+void
+run_report_print (const run_report_t *report, FILE *out)
+{
+    const run_result_t *base = s_find (report, "baseline");
+    const run_result_t *autonomous = s_find (report, "autonomous");
+    fprintf (out, "\nKPIs: %s, %g simulated hours, seed %lu\n\n", report->config, report->hours,
+             (unsigned long) report->seed);
+    fprintf (out, "%-24s %-8s %14s %14s %10s\n", "kpi", "unit", base ? "baseline" : "",
+             autonomous ? "autonomous" : "", base && autonomous ? "change" : "");
+    for (int k = 0; k < RUN_KPI_COUNT; k++) {
+        fprintf (out, "%-24s %-8s", s_kpis[k].key, s_kpis[k].unit);
+        if (base)
+            fprintf (out, " %14.4g", base->kpis[k]);
+        if (autonomous)
+            fprintf (out, " %14.4g", autonomous->kpis[k]);
+        if (base && autonomous) {
+            double change = run_change_pct (base->kpis[k], autonomous->kpis[k]);
+            if (isfinite (change))
+                fprintf (out, " %+9.1f%%", change);
+            else
+                fprintf (out, " %10s", "n/a");
+        }
+        fputc ('\n', out);
+    }
+    for (int i = 0; i < report->n_results; i++)
+        if (report->results[i].restarts)
+            fprintf (out, "\n%s: %u supervised restart(s) during the run\n", report->results[i].policy,
+                     report->results[i].restarts);
+    if (!base || !autonomous)
+        return;
+    fprintf (out, "\nTargets of the vision (autonomous against baseline):\n");
+    int met = 0;
+    for (size_t i = 0; i < S_N_TARGETS; i++) {
+        double shown;
+        bool ok = s_target_met (i, base, autonomous, &shown);
+        met += ok;
+        const char *fmt = s_targets[i].kind == S_CHANGE_AT_MOST ? "  [%s] %-40s %+.1f %%\n"
+                          : s_targets[i].kind == S_VALUE_AT_MOST ? "  [%s] %-40s %.1f ppm\n"
+                                                                  : "  [%s] %-40s longest gap %.2f h\n";
+        fprintf (out, fmt, ok ? "met" : "NOT met", s_targets[i].claim, shown);
+    }
+    fprintf (out, "%d of %zu targets met.\n", met, S_N_TARGETS);
+}
+
+/* Reads a whole small file into a malloc'd string; NULL on failure. */
+static char *
+s_slurp (const char *path, size_t max_bytes)
+{
+    FILE *in = fopen (path, "rb");
+    if (!in)
+        return NULL;
+    char *text = malloc (max_bytes + 1);
+    size_t n = text ? fread (text, 1, max_bytes + 1, in) : 0;
+    fclose (in);
+    if (!text || n > max_bytes) {
+        free (text);
+        return NULL;
+    }
+    text[n] = 0;
+    while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        text[--n] = 0;
+    return text;
+}
+
+static void
+s_json_number (FILE *out, double v)
+{
+    if (isfinite (v))
+        fprintf (out, "%.6g", v);
+    else
+        fputs ("null", out);
+}
+
+/* Writes a JSON string, escaped for both JSON and an HTML <script> block. */
+static void
+s_json_string (FILE *out, const char *text)
+{
+    fputc ('"', out);
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf (out, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+            fprintf (out, "\\u%04x", *p);
+        else
+            fputc (*p, out);
+    }
+    fputc ('"', out);
+}
+
+/* {"baseline": …, "autonomous": …, "change_pct": …, "targets": …, …} with
+ * each policy's object as the twin wrote it (every KPI it computes). */
+static int
+s_write_kpi_json (const run_report_t *report, FILE *out, char *err, size_t err_len)
+{
+    fputc ('{', out);
+    for (int i = 0; i < report->n_results; i++) {
+        char path[PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s/kpi.json", report->out_dir, report->results[i].policy);
+        char *text = s_slurp (path, 1 << 20);
+        if (!text || text[0] != '{') {
+            snprintf (err, err_len, "cannot read the twin's %s", path);
+            free (text);
+            return -1;
+        }
+        fprintf (out, "\"%s\":%s,", report->results[i].policy, text);
+        free (text);
+    }
+    const run_result_t *base = s_find (report, "baseline");
+    const run_result_t *autonomous = s_find (report, "autonomous");
+    fputs ("\"change_pct\":{", out);
+    for (int k = 0; base && autonomous && k < RUN_KPI_COUNT; k++) {
+        fprintf (out, "%s\"%s\":", k ? "," : "", s_kpis[k].key);
+        s_json_number (out, run_change_pct (base->kpis[k], autonomous->kpis[k]));
+    }
+    fputs ("},\"targets\":[", out);
+    for (size_t i = 0; base && autonomous && i < S_N_TARGETS; i++) {
+        double shown;
+        bool ok = s_target_met (i, base, autonomous, &shown);
+        fprintf (out, "%s{\"claim\":", i ? "," : "");
+        s_json_string (out, s_targets[i].claim);
+        fputs (",\"value\":", out);
+        s_json_number (out, shown);
+        fprintf (out, ",\"met\":%s}", ok ? "true" : "false");
+    }
+    fputs ("],\"config\":", out);
+    s_json_string (out, report->config);
+    fprintf (out, ",\"seed\":%lu,\"hours\":", (unsigned long) report->seed);
+    s_json_number (out, report->hours);
+    fputs ("}\n", out);
+    return 0;
+}
+
+/* Writes TEXT escaped for HTML element content. */
+static void
+s_html_text (FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '<')
+            fputs ("&lt;", out);
+        else if (*p == '>')
+            fputs ("&gt;", out);
+        else if (*p == '&')
+            fputs ("&amp;", out);
+        else
+            fputc (*p, out);
+    }
+}
+
+static const char s_css[] =
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}"
+    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}"
+    "table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}.met{color:#18794e}.miss{color:#b42318}"
+    ".grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}.chart{position:relative;height:300px}"
+    ".note{color:#666;font-size:.85em}";
+
+/* The page's script: draws the charts from the embedded data. */
+static const char s_script[] =
+    "const P=JSON.parse(document.getElementById('kpis').textContent);\n"
+    "const S={};for(const p of P.policies){const e=document.getElementById('series-'+p);if(e)S[p]=JSON.parse(e.textContent);}\n"
+    "const C={baseline:'#6b7280',autonomous:'#2563eb'};\n"
+    "function chart(id,cfg){const el=document.getElementById(id);if(!window.Chart||!el)return;new Chart(el,cfg);}\n"
+    "const opts=(x,y)=>({responsive:true,maintainAspectRatio:false,animation:false,plugins:{legend:{position:'bottom'}},"
+    "scales:{x:{type:'linear',title:{display:true,text:x}},y:{title:{display:true,text:y}}}});\n"
+    "const line=(p,key)=>S[p][key].map((v,i)=>({x:S[p].t_h[i],y:v}));\n"
+    "chart('c-throughput',{type:'line',data:{datasets:P.policies.filter(p=>S[p]).map(p=>({label:p,data:line(p,'throughput_uph'),"
+    "borderColor:C[p],pointRadius:0,borderWidth:1.5}))},options:opts('simulated hours','units/h')});\n"
+    "const causes=[...new Set(P.policies.flatMap(p=>S[p]?S[p].maintenance.map(m=>m.kind+': '+m.cause):[]))].sort();\n"
+    "chart('c-downtime',{type:'bar',data:{labels:causes,datasets:P.policies.filter(p=>S[p]).map(p=>({label:p,backgroundColor:C[p],"
+    "data:causes.map(c=>S[p].maintenance.filter(m=>m.kind+': '+m.cause===c).length)}))},options:{responsive:true,"
+    "maintainAspectRatio:false,animation:false,indexAxis:'y',plugins:{legend:{position:'bottom'}}}});\n"
+    "const dk=['escaped_defects_ppm','scrap_units','rework_units'];\n"
+    "chart('c-defects',{type:'bar',data:{labels:dk,datasets:P.policies.map(p=>({label:p,backgroundColor:C[p],data:dk.map(k=>P.kpi[p][k])}))},"
+    "options:{responsive:true,maintainAspectRatio:false,animation:false,plugins:{legend:{position:'bottom'}}}});\n"
+    "const ep=P.policies[P.policies.length-1];\n"
+    "if(S[ep])chart('c-energy',{type:'line',data:{datasets:[{label:'grid kW ('+ep+')',data:line(ep,'grid_kw'),borderColor:'#ea580c',"
+    "pointRadius:0,borderWidth:1,yAxisID:'y'},{label:'battery state of charge',data:line(ep,'battery_soc'),borderColor:'#16a34a',"
+    "pointRadius:0,borderWidth:1.5,yAxisID:'y1'},{label:'price per kWh',data:line(ep,'price_per_kwh'),borderColor:'#7c3aed',"
+    "pointRadius:0,borderWidth:1,stepped:true,yAxisID:'y2'}]},options:{responsive:true,maintainAspectRatio:false,animation:false,"
+    "plugins:{legend:{position:'bottom'}},scales:{x:{type:'linear',title:{display:true,text:'simulated hours'}},"
+    "y:{title:{display:true,text:'kW'}},y1:{position:'right',min:0,max:1,grid:{drawOnChartArea:false}},"
+    "y2:{position:'right',grid:{drawOnChartArea:false}}}}});\n"
+    "const st=S[P.policies[0]]?S[P.policies[0]].stations:[];\n"
+    "chart('c-stations',{type:'bar',data:{labels:st,datasets:P.policies.filter(p=>S[p]).map(p=>({label:p+' busy %',backgroundColor:C[p],"
+    "data:S[p].utilisation.map(u=>100*u)}))},options:{responsive:true,maintainAspectRatio:false,animation:false,"
+    "plugins:{legend:{position:'bottom'}}}});\n"
+    "const kinds={breakdown:'#dc2626',repair:'#f59e0b',pm:'#2563eb',replace:'#16a34a'};\n"
+    "chart('c-maintenance',{type:'scatter',data:{datasets:Object.keys(kinds).map(k=>({label:k,backgroundColor:kinds[k],"
+    "data:P.policies.filter(p=>S[p]).flatMap(p=>S[p].maintenance.filter(m=>m.kind===k).map(m=>({x:m.t_h,"
+    "y:st.indexOf(m.station)+(p==='autonomous'?0.2:-0.2)})))}))},options:{responsive:true,maintainAspectRatio:false,"
+    "animation:false,plugins:{legend:{position:'bottom'}},scales:{x:{type:'linear',title:{display:true,text:'simulated hours'}},"
+    "y:{min:-1,max:st.length,ticks:{stepSize:1,callback:v=>st[v]||''}}}}});\n";
+
+static int
+s_write_html (const run_report_t *report, FILE *out)
+{
+    const run_result_t *base = s_find (report, "baseline");
+    const run_result_t *autonomous = s_find (report, "autonomous");
+    fputs ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>autofab run report</title>\n", out);
+    fprintf (out, "<style>%s</style>\n</head><body>\n<h1>autofab run report</h1>\n<p>Factory <code>", s_css);
+    s_html_text (out, report->config);
+    fprintf (out, "</code>, %g simulated hours, seed %lu.</p>\n", report->hours, (unsigned long) report->seed);
+    fputs ("<h2>KPIs</h2>\n<table id=\"kpi-table\"><tr><th>kpi</th><th>unit</th>", out);
+    for (int i = 0; i < report->n_results; i++)
+        fprintf (out, "<th>%s</th>", report->results[i].policy);
+    if (base && autonomous)
+        fputs ("<th>change</th>", out);
+    fputs ("</tr>\n", out);
+    for (int k = 0; k < RUN_KPI_COUNT; k++) {
+        fprintf (out, "<tr><td>%s</td><td>%s</td>", s_kpis[k].key, s_kpis[k].unit);
+        for (int i = 0; i < report->n_results; i++)
+            fprintf (out, "<td>%.4g</td>", report->results[i].kpis[k]);
+        if (base && autonomous) {
+            double c = run_change_pct (base->kpis[k], autonomous->kpis[k]);
+            if (isfinite (c))
+                fprintf (out, "<td>%+.1f %%</td>", c);
+            else
+                fputs ("<td>n/a</td>", out);
+        }
+        fputs ("</tr>\n", out);
+    }
+    fputs ("</table>\n", out);
+    if (base && autonomous) {
+        fputs ("<h2>Targets of the vision</h2>\n<table id=\"targets\">\n", out);
+        for (size_t i = 0; i < S_N_TARGETS; i++) {
+            double shown;
+            bool ok = s_target_met (i, base, autonomous, &shown);
+            fprintf (out, "<tr><td>%s</td><td class=\"%s\">%s</td><td>%.3g</td></tr>\n", s_targets[i].claim,
+                     ok ? "met" : "miss", ok ? "met" : "not met", shown);
+        }
+        fputs ("</table>\n", out);
+    }
+    fputs ("<div class=\"grid\">\n", out);
+    static const char *const charts[][2] = {
+        { "c-throughput", "Throughput over time" }, { "c-downtime", "Downtime events by cause" },
+        { "c-defects", "Defects" }, { "c-energy", "Energy, battery state of charge and price" },
+        { "c-stations", "Station utilisation (bottleneck = highest)" }, { "c-maintenance", "Maintenance timeline" },
+    };
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++)
+        fprintf (out, "<div><h2>%s</h2><div class=\"chart\"><canvas id=\"%s\"></canvas></div></div>\n",
+                 charts[i][1], charts[i][0]);
+    fputs ("</div>\n", out);
+
+    /* Data: KPIs and each policy's series, as JSON in script blocks. */
+    fputs ("<script type=\"application/json\" id=\"kpis\">{\"policies\":[", out);
+    for (int i = 0; i < report->n_results; i++)
+        fprintf (out, "%s\"%s\"", i ? "," : "", report->results[i].policy);
+    fputs ("],\"kpi\":{", out);
+    for (int i = 0; i < report->n_results; i++) {
+        fprintf (out, "%s\"%s\":{", i ? "," : "", report->results[i].policy);
+        for (int k = 0; k < RUN_KPI_COUNT; k++) {
+            fprintf (out, "%s\"%s\":", k ? "," : "", s_kpis[k].key);
+            s_json_number (out, report->results[i].kpis[k]);
+        }
+        fputc ('}', out);
+    }
+    fputs ("}}</script>\n", out);
+    for (int i = 0; i < report->n_results; i++) {
+        char path[PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s/series.json", report->out_dir, report->results[i].policy);
+        char *series = s_slurp (path, 64u << 20);
+        /* The twin escapes '<' in names; refuse anything that could end the block. */
+        if (series && series[0] == '{' && !strstr (series, "</"))
+            fprintf (out, "<script type=\"application/json\" id=\"series-%s\">%s</script>\n",
+                     report->results[i].policy, series);
+        free (series);
+    }
+    char *chartjs = s_slurp (RUN_CHARTJS_PATH, 4u << 20);
+    if (chartjs && !strstr (chartjs, "</script")) {
+        fprintf (out, "<script>%s</script>\n", chartjs);
+    }
+    else
+        fputs ("<p class=\"note\">Charts need Chart.js (Debian package libjs-chart.js), "
+               "which was not found when this report was written.</p>\n", out);
+    free (chartjs);
+    fprintf (out, "<script>%s</script>\n", s_script);
+    fputs ("<p class=\"note\">Written by autofab run. KPI definitions: docs/kpi.md.</p>\n</body></html>\n", out);
+    return ferror (out) ? -1 : 0;
+}
+
+int
+run_report_write (const run_report_t *report, char *err, size_t err_len)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/kpi.json", report->out_dir);
+    FILE *out = fopen (path, "w");
+    if (!out) {
+        snprintf (err, err_len, "cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    int rc = s_write_kpi_json (report, out, err, err_len);
+    fclose (out);
+    if (rc != 0)
+        return -1;
+    snprintf (path, sizeof path, "%s/report.html", report->out_dir);
+    out = fopen (path, "w");
+    if (!out) {
+        snprintf (err, err_len, "cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    rc = s_write_html (report, out);
+    fclose (out);
+    if (rc != 0)
+        snprintf (err, err_len, "error writing %s", path);
+    return rc;
+}

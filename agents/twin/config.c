@@ -20,10 +20,16 @@ static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", 
 static const char *const s_variant_keys[] = { "name", "mix", "due_h", "load", "route", "alt_route", "bom", NULL };
 static const char *const s_station_keys[] = {
     "name", "process_s", "process_s_by_variant", "setup_s", "buffer_cap", "conveyor_s",
-    "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "pm_restore", "wear",
+    "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "wear",
     "quality", "power_kw", "heat_rise_c", "vibration", NULL
 };
-static const char *const s_wear_keys[] = { "rate_per_h", "speed_exp", "threshold", "repair_min", NULL };
+static const char *const s_wear_keys[] = {
+    "rate_per_h", "speed_exp", "threshold", "life_cv", "pm_restore", "repair_min", NULL
+};
+/* What a routine PM does to each component: relubricates fully, re-tensions
+ * belts and re-teaches joints (half their wear), and cannot see inside
+ * bearings or motors, which only a replacement renews. */
+static const double s_pm_restore_default[TWIN_COMP_COUNT] = { 0.0, 0.5, 0.0, 0.5, 1.0 };
 static const char *const s_squality_keys[] = { "defect_p", "wear_gain", "speed_gain", "temp_gain", "torque_nm", NULL };
 static const char *const s_power_keys[] = { "idle", "busy", "blocked", NULL };
 static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
@@ -110,7 +116,6 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
     s_opt_dist (&s->repair_s, m, "repair_min", 60.0, 30);
     s->pm_interval_h = af_config_num (m, "pm_interval_h", 0, 0, 1e6);
     s_opt_dist (&s->pm_s, m, "pm_min", 60.0, 60);
-    s->pm_restore = af_config_num (m, "pm_restore", 0.8, 0, 1);
     const af_config_t *w = af_config_get (m, "wear");
     if (w) {
         if (af_config_kind (w) != AF_CONFIG_MAP)
@@ -127,6 +132,8 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
             k->rate_per_h = af_config_num_req (cm, "rate_per_h", 0, 10);
             k->speed_exp = af_config_num (cm, "speed_exp", 2.0, 0, 10);
             k->threshold = af_config_num (cm, "threshold", 1.0, 1e-6, 100);
+            k->life_cv = af_config_num (cm, "life_cv", 0.25, 0, 2);
+            k->pm_restore = af_config_num (cm, "pm_restore", s_pm_restore_default[c], 0, 1);
             s_opt_dist (&k->repair_s, cm, "repair_min", 60.0, 120);
         }
     }

@@ -149,4 +149,10 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
         fprintf (out, " %9llu %s\n", (unsigned long long) s->processed,
                  i == k->bottleneck ? "<==" : "");
     }
+    double h[TWIN_CAUSE_COUNT];
+    twin_downtime_by_cause (self, h);
+    fprintf (out, "\ndowntime by cause (station-h):");
+    for (int c = 0; c < TWIN_CAUSE_COUNT; c++)
+        fprintf (out, " %s %.1f", twin_cause_name (c), h[c]);
+    fputc ('\n', out);
 }

@@ -209,8 +209,22 @@ s_setup_done (des_t *des, void *ctx, uint64_t arg)
         s_begin_process (self, s);
 }
 
+/* A new part: no wear, and its own life, lognormal around the rated limit
+ * (two bearings of one batch do not fail at the same hour). */
+void
+twin__component_fit (twin_station_t *s, int c)
+{
+    twin_component_t *k = &s->comp[c];
+    k->wear = 0;
+    k->life = k->threshold;
+    if (k->life_cv > 0) {
+        double s2 = log (1 + k->life_cv * k->life_cv);
+        k->life = k->threshold * exp (twin_rng_normal (&s->rng, -0.5 * s2, sqrt (s2)));
+    }
+}
+
 /* Wear accrues with busy time, speed and load; returns the component that
- * crossed its threshold, or −1. */
+ * reached its life, or −1. */
 static int
 s_wear (twin_station_t *s, double busy_s, double load)
 {
@@ -224,7 +238,7 @@ s_wear (twin_station_t *s, double busy_s, double load)
         double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
                           ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
         k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube * load;
-        if (k->wear >= k->threshold && broke < 0)
+        if (k->wear >= k->life && broke < 0)
             broke = c;
     }
     return broke;
@@ -779,14 +793,14 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
         self->down_by_cause_s[cause] += now - s->repair_started_s;
     if (s->state == TWIN_ST_MAINT) {
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            s->comp[c].wear *= c == TWIN_C_LUBE ? 0.0 : 1.0 - s->pm_restore;
+            s->comp[c].wear *= 1.0 - s->comp[c].pm_restore;
         s->t_last_pm_s = now;
         s->pm_pending = false;
         s->pm_by_robot = false;
     }
     else {
         if (s->down_cause >= 0)
-            s->comp[s->down_cause].wear = 0;
+            twin__component_fit (s, s->down_cause);
         if (s->repair_started_s >= self->t_stats_s) {
             self->repairs++;
             self->repair_time_s += now - s->repair_started_s;
@@ -996,7 +1010,7 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
                 if (s->comp[c].present && (worst < 0 || s_wear_frac (s, c) > s_wear_frac (s, worst)))
                     worst = c;
             if (worst >= 0) {
-                s->comp[worst].wear = 0;
+                twin__component_fit (s, worst);
                 twin__maint_log (self, s->index, "replace", twin__comp_names[worst], false);
             }
         }
@@ -1086,6 +1100,9 @@ twin__model_start (twin_t *self)
         s->unit = -1;
         s->last_variant = -1;
         s->failure_due_s = -1;
+        for (int c = 0; c < TWIN_COMP_COUNT; c++)
+            if (s->comp[c].present)
+                twin__component_fit (s, c);
         s_schedule_failure (self, s);
     }
     if (self->warmup_s > 0)

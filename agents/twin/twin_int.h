@@ -27,9 +27,12 @@ typedef struct {
     bool present;
     double rate_per_h;      /* wear per busy hour at nameplate speed and load */
     double speed_exp;       /* wear ∝ speed^speed_exp */
-    double threshold;       /* wear at which it breaks */
+    double threshold;       /* rated wear limit: the scale of "condition" */
+    double life_cv;         /* spread of the actual limit from part to part */
+    double pm_restore;      /* fraction of its wear a PM removes */
     twin_dist_t repair_s;   /* time to replace it */
-    double wear;            /* hidden, 0 … threshold */
+    double wear;            /* hidden, 0 … life */
+    double life;            /* hidden: this part's actual limit, drawn when fitted */
 } twin_component_t;
 
 typedef struct {
@@ -55,7 +58,6 @@ typedef struct {
     twin_component_t comp[TWIN_COMP_COUNT];
     double pm_interval_h;               /* the maker's interval */
     twin_dist_t pm_s;
-    double pm_restore;                  /* fraction of wear removed by PM */
     /* quality */
     double defect_base_p, defect_wear_gain, defect_speed_gain, defect_temp_gain;
     double torque_nominal_nm;
@@ -263,6 +265,7 @@ void twin__try_release (twin_t *self);
 void twin__bins_check (twin_t *self);
 void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
 void twin__repair_done_now (twin_t *self, twin_station_t *s);
+void twin__component_fit (twin_station_t *s, int c);
 int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
 int  twin__queue_push (twin_queue_t *q, int item);
 void twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual);

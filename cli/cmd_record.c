@@ -1,0 +1,255 @@
+/*  cmd_record — `autofab record`: write a stream to a journal file.
+ *
+ *  The file is an af_journal (docs/journal.md), the same format the broker's
+ *  historian writes, so `autofab replay` and `sqlite3` read both.  We keep
+ *  every message's envelope bytes exactly as the broker relayed them: af_bus
+ *  subscribes for us, but af_bus_recv hands out decoded envelopes only, so
+ *  the frames are read from the bus's subscriber socket directly.
+ */
+#include "cli.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "af_clock.h"
+#include "af_journal.h"
+
+/* Longest single wait, so Ctrl-C and the batch timer are served promptly. */
+#define CLI_RECORD_POLL_MS 200
+
+static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
+
+const cli_command_t cli_cmd_record = {
+    .name = "record",
+    .summary = "record messages matching a pattern to a journal file (SQLite)",
+    .usage = "usage: autofab record PATTERN FILE [--count N] [--duration S] [--append]\n"
+             "\n"
+             "Writes every message whose topic matches PATTERN to FILE, an autofab journal\n"
+             "(SQLite, WAL; see docs/journal.md): its topic, header time, receive time,\n"
+             "source, session and sequence number, and the envelope bytes exactly as the\n"
+             "broker relayed them.  Stops after N messages, S seconds or Ctrl-C, commits,\n"
+             "and prints one line: messages, topics, sources, sequence gaps seen, refused.\n"
+             "Play it back with `autofab replay FILE`; query it with `sqlite3 FILE`.\n"
+             "\n"
+             "  --count N       stop after N messages\n"
+             "  --duration S    stop after S seconds (default: run until Ctrl-C)\n"
+             "  --append        add to an existing journal instead of refusing it\n",
+    .run = s_run,
+};
+
+typedef struct {
+    const char *pattern;
+    const char *path;
+    af_journal_t *journal;
+    af_seqtrack_t *sources;
+    zhashx_t *topics;            /* topic → (void *) 1, to count distinct ones */
+    long recorded;
+    uint64_t gaps;
+    uint64_t refused;            /* not a valid envelope, or wrong frames */
+} s_record_t;
+
+static uint64_t
+s_wall_ns (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* Receives one message if one is waiting.  Returns 1 recorded, 0 nothing
+ * waiting or skipped, -1 on a journal error (already reported). */
+static int
+s_take (s_record_t *self, void *handle)
+{
+    zmq_msg_t topic, body;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&body);
+    int result = 0;
+    if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0)
+        goto done;
+    if (!zmq_msg_more (&topic) || zmq_msg_recv (&body, handle, 0) < 0) {
+        self->refused++;
+        goto done;
+    }
+    if (zmq_msg_more (&body)) {
+        /* Three or more frames: not ours to keep.  Drain the rest. */
+        int more = 1;
+        while (more) {
+            zmq_msg_t rest;
+            zmq_msg_init (&rest);
+            more = zmq_msg_recv (&rest, handle, 0) >= 0 && zmq_msg_more (&rest);
+            zmq_msg_close (&rest);
+        }
+        self->refused++;
+        goto done;
+    }
+    const char *t = zmq_msg_data (&topic);
+    size_t t_len = zmq_msg_size (&topic);
+    if (!af_topic_valid (t, t_len)) {
+        self->refused++;
+        goto done;
+    }
+    /* ZeroMQ filtered on the literal prefix; the glob's rest is ours. */
+    if (!af_topic_match (self->pattern, t, t_len))
+        goto done;
+    /* Refuse what af_bus would refuse: the whole envelope must decode. */
+    Autofab__Envelope *env;
+    if (af_envelope_decode (zmq_msg_data (&body), zmq_msg_size (&body), AF_MAX_MSG_BYTES, &env)
+        != AF_DECODE_OK) {
+        self->refused++;
+        goto done;
+    }
+    self->gaps += af_seqtrack_note (self->sources, env->header->source,
+                                    strlen (env->header->source), env->header->session,
+                                    env->header->seq, zmq_msg_size (&body), NULL);
+    autofab__envelope__free_unpacked (env, NULL);
+    int rc = af_journal_append_at (self->journal, t, t_len, zmq_msg_data (&body),
+                                   zmq_msg_size (&body), s_wall_ns ());
+    if (rc < 0) {
+        cli_fail ("record", "%s", af_journal_error (self->journal));
+        result = -1;
+        goto done;
+    }
+    if (rc == 1) {
+        self->refused++;
+        goto done;
+    }
+    char key[AF_TOPIC_MAX_BYTES];
+    memcpy (key, t, t_len);
+    key[t_len] = 0;
+    if (!zhashx_lookup (self->topics, key))
+        zhashx_insert (self->topics, key, (void *) 1);
+    self->recorded++;
+    result = 1;
+done:
+    zmq_msg_close (&topic);
+    zmq_msg_close (&body);
+    return result;
+}
+
+static int
+s_run (const cli_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option s_options[] = {
+        { "count", required_argument, NULL, 'n' },
+        { "duration", required_argument, NULL, 'd' },
+        { "append", no_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    s_record_t self = { 0 };
+    long count = 0;
+    double duration_s = 0;
+    bool append = false;
+    char why[128];
+    int c;
+    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (cli_parse_long (optarg, 1, 1000000000000L, &count, why, sizeof why) != 0)
+                return cli_usage_error ("record", "--count: %s", why);
+            break;
+        case 'd':
+            if (cli_parse_double (optarg, 0.001, 1e9, &duration_s, why, sizeof why) != 0)
+                return cli_usage_error ("record", "--duration: %s", why);
+            break;
+        case 'a':
+            append = true;
+            break;
+        case 'h':
+            return cli_help (&cli_cmd_record);
+        default:
+            return cli_bad_option (&cli_cmd_record, c, argv);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage_error ("record", "want PATTERN and FILE (see --help)");
+    if (argc - optind > 2)
+        return cli_usage_error ("record", "unexpected argument '%s' (see --help)",
+                                argv[optind + 2]);
+    self.pattern = argv[optind];
+    self.path = argv[optind + 1];
+    if (!af_topic_pattern_valid (self.pattern))
+        return cli_usage_error ("record", "'%s' is not a valid topic pattern (segments of "
+                                "letters, digits, '_', '-'; '*' one segment; '>' last)",
+                                self.pattern);
+
+    /* The file first: a bad path is reported before we touch the network. */
+    char err[600];
+    self.journal = af_journal_open (self.path, append ? AF_JOURNAL_APPEND : AF_JOURNAL_WRITE,
+                                    err, sizeof err);
+    if (!self.journal)
+        return cli_fail ("record", "%s", err);
+    int exit_code = CLI_EXIT_OK;
+    af_bus_t *bus = cli_bus_open (ctx, "record", NULL);
+    self.sources = af_seqtrack_new ();
+    self.topics = zhashx_new ();
+    if (!bus || !self.sources || !self.topics) {
+        exit_code = CLI_EXIT_FAIL;
+        goto done;
+    }
+    if (af_journal_set_meta (self.journal, "pattern", self.pattern) != 0
+        || af_journal_set_meta (self.journal, "factory", af_bus_factory (bus)) != 0
+        || af_journal_set_meta (self.journal, "broker", cli_broker_endpoint (ctx)) != 0
+        || af_journal_set_meta (self.journal, "writer", "autofab record " CLI_VERSION) != 0
+        || af_journal_flush (self.journal) != 0) {
+        exit_code = cli_fail ("record", "%s", af_journal_error (self.journal));
+        goto done;
+    }
+    void *handle;
+    if (af_bus_subscribe (bus, self.pattern) != 0 || !(handle = af_bus_sub_handle (bus))) {
+        exit_code = cli_fail ("record", "cannot subscribe to '%s' at %s", self.pattern,
+                              cli_broker_endpoint (ctx));
+        goto done;
+    }
+    int64_t deadline_ms = duration_s > 0
+                              ? af_clock_mono_ms () + (int64_t) (duration_s * 1000) : -1;
+    while (!zsys_interrupted && (!count || self.recorded < count)) {
+        int rc = s_take (&self, handle);
+        if (rc < 0) {
+            exit_code = CLI_EXIT_FAIL;
+            break;
+        }
+        if (rc > 0)
+            continue;
+        /* Nothing waiting: commit a due batch, then wait for more. */
+        int due_ms = af_journal_tick (self.journal);
+        if (due_ms == -2) {
+            exit_code = cli_fail ("record", "%s", af_journal_error (self.journal));
+            break;
+        }
+        int wait_ms = CLI_RECORD_POLL_MS;
+        if (due_ms >= 0 && due_ms < wait_ms)
+            wait_ms = due_ms;
+        if (deadline_ms >= 0) {
+            int64_t left = deadline_ms - af_clock_mono_ms ();
+            if (left <= 0)
+                break;
+            if (left < wait_ms)
+                wait_ms = (int) left;
+        }
+        zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, wait_ms) < 0 && errno == EINTR)
+            break;               /* Ctrl-C: a normal way to stop */
+    }
+    if (af_journal_flush (self.journal) != 0 && exit_code == CLI_EXIT_OK)
+        exit_code = cli_fail ("record", "%s", af_journal_error (self.journal));
+    if (exit_code == CLI_EXIT_OK) {
+        size_t n_sources = 0;
+        while (af_seqtrack_at (self.sources, n_sources))
+            n_sources++;
+        printf ("recorded %ld message%s on %zu topic%s from %zu source%s (%llu gap%s, %llu "
+                "refused) to %s\n",
+                self.recorded, self.recorded == 1 ? "" : "s", zhashx_size (self.topics),
+                zhashx_size (self.topics) == 1 ? "" : "s", n_sources, n_sources == 1 ? "" : "s",
+                (unsigned long long) self.gaps, self.gaps == 1 ? "" : "s",
+                (unsigned long long) self.refused, self.path);
+    }
+done:
+    zhashx_destroy (&self.topics);
+    af_seqtrack_destroy (&self.sources);
+    af_bus_destroy (&bus);
+    af_journal_close (&self.journal);
+    return exit_code;
+}

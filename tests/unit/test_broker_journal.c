@@ -1,0 +1,182 @@
+/*  Unit tests: broker/journal — the relay's side (offer by reference, prefix
+ *  filter on whole segments, a full ring drops and counts) and the writer's
+ *  (everything offered and not dropped is in the file after destroy).  */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "af_clock.h"
+#include "af_codec.h"
+#include "af_journal.h"
+#include "broker/journal.h"
+
+static char s_dir[256];
+
+static void
+s_setup (void)
+{
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (s_dir, sizeof s_dir, "%s/af-bjournal-XXXXXX", tmp ? tmp : "/tmp");
+    cr_assert_not_null (mkdtemp (s_dir));
+}
+
+static void
+s_teardown (void)
+{
+    char cmd[300];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    cr_assert_eq (system (cmd), 0);
+}
+
+/* Offers one telemetry message on TOPIC as the relay would: a zmq_msg_t
+ * that the caller closes (or, in the relay, sends) right after. */
+static void
+s_offer (broker_journal_t *j, af_stamper_t *st, const char *topic)
+{
+    Autofab__Metric m = AUTOFAB__METRIC__INIT;
+    m.name = "x";
+    m.value = 1;
+    Autofab__Metric *mp = &m;
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    tel.metrics = &mp;
+    tel.n_metrics = 1;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
+    env.telemetry = &tel;
+    Autofab__Header hdr;
+    uint8_t id[16];
+    af_stamper_stamp (st, &env, &hdr, id, 42);
+    size_t len;
+    uint8_t *buf = af_envelope_encode (&env, AF_MAX_MSG_BYTES, &len);
+    zmq_msg_t body;
+    zmq_msg_init_size (&body, len);
+    memcpy (zmq_msg_data (&body), buf, len);
+    free (buf);
+    broker_journal_offer (j, topic, strlen (topic), &body);
+    zmq_msg_close (&body);
+}
+
+/* Waits until the writer has dealt with everything offered. */
+static broker_journal_stats_t
+s_settle (broker_journal_t *j)
+{
+    broker_journal_stats_t st;
+    int64_t deadline = af_clock_mono_ms () + 20000;
+    do {
+        broker_journal_stats (j, &st);
+        if (st.written + st.dropped + st.refused + st.failed == st.offered)
+            break;
+        usleep (2000);
+    } while (af_clock_mono_ms () < deadline);
+    cr_assert_eq (st.written + st.dropped + st.refused + st.failed, st.offered,
+                  "the writer did not catch up");
+    return st;
+}
+
+static int64_t
+s_count (const char *path, const char *pattern)
+{
+    char err[600];
+    af_journal_t *j = af_journal_open (path, AF_JOURNAL_READ, err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    af_journal_iter_t *it = af_journal_iter_new (j, pattern, 0, 0);
+    int64_t n = 0;
+    while (af_journal_iter_next (it, NULL, NULL, NULL, NULL) == 1)
+        n++;
+    af_journal_iter_destroy (&it);
+    af_journal_close (&j);
+    return n;
+}
+
+TestSuite (broker_journal, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+Test (broker_journal, offers_under_prefixes_reach_the_file)
+{
+    char path[300], err[600];
+    snprintf (path, sizeof path, "%s/hist.db", s_dir);
+    const char *const prefixes[] = { "tel.f1", "alm.", NULL };
+    broker_journal_t *j = broker_journal_new (path, prefixes, err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    af_stamper_t *st = af_stamper_new ("press", "f1");
+    for (int i = 0; i < 500; i++) {
+        s_offer (j, st, "tel.f1.c1.press.temp");
+        s_offer (j, st, "tel.f10.c1.press.temp");   /* not under tel.f1 */
+        if (i % 5 == 0)
+            s_offer (j, st, "alm.f1.c1.press.hot");
+        if (i % 7 == 0)
+            s_offer (j, st, "evt.f1.c1.press.done");  /* no prefix */
+    }
+    broker_journal_stats_t stats = s_settle (j);
+    cr_assert_eq (stats.offered, 600);
+    cr_assert_eq (stats.written + stats.dropped, 600);
+    broker_journal_destroy (&j);
+    cr_assert_null (j);
+    cr_assert_eq (s_count (path, NULL), (int64_t) stats.written);
+    cr_assert_eq (s_count (path, "tel.f10"), 0);
+    cr_assert_eq (s_count (path, "evt"), 0);
+    /* The file says what it holds. */
+    af_journal_t *r = af_journal_open (path, AF_JOURNAL_READ, err, sizeof err);
+    char pattern[64];
+    cr_assert_eq (af_journal_get_meta (r, "pattern", pattern, sizeof pattern), 0);
+    cr_assert_str_eq (pattern, "tel.f1,alm.");
+    af_journal_close (&r);
+    /* A restarted broker appends to its history. */
+    int64_t before = s_count (path, NULL);
+    j = broker_journal_new_csv (path, "tel, alm", err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    s_offer (j, st, "tel.f10.c1.press.temp");
+    stats = s_settle (j);
+    cr_assert_eq (stats.written, 1);
+    broker_journal_destroy (&j);
+    cr_assert_eq (s_count (path, NULL), before + 1);
+    af_stamper_destroy (&st);
+}
+
+Test (broker_journal, full_ring_drops_and_counts)
+{
+    char path[300], err[600];
+    snprintf (path, sizeof path, "%s/small.db", s_dir);
+    broker_journal_t *j = broker_journal_new_sized (path, NULL, 2, err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    af_stamper_t *st = af_stamper_new ("flood", "f");
+    for (int i = 0; i < 20000; i++)
+        s_offer (j, st, "tel.f.c.flood.k");
+    broker_journal_stats_t stats = s_settle (j);
+    cr_assert_eq (stats.offered, 20000);
+    cr_assert_gt (stats.dropped, 0, "a 2-slot ring cannot keep up with a flood");
+    cr_assert_gt (stats.written, 0);
+    broker_journal_destroy (&j);
+    cr_assert_eq (s_count (path, NULL), (int64_t) stats.written);
+    af_stamper_destroy (&st);
+}
+
+Test (broker_journal, refuses_bad_prefixes_and_bodies)
+{
+    char path[300], err[600];
+    snprintf (path, sizeof path, "%s/bad.db", s_dir);
+    const char *const bad[] = { "tel..x", NULL };
+    cr_assert_null (broker_journal_new (path, bad, err, sizeof err));
+    cr_assert (strstr (err, "prefix 'tel..x'"), "%s", err);
+    cr_assert_null (broker_journal_new_csv (path, "tel,a*", err, sizeof err));
+    snprintf (path, sizeof path, "%s/no/such/dir/x.db", s_dir);
+    cr_assert_null (broker_journal_new (path, NULL, err, sizeof err));
+    cr_assert (strstr (err, "x.db"), "%s", err);
+    snprintf (path, sizeof path, "%s/bad.db", s_dir);
+    broker_journal_t *j = broker_journal_new (path, NULL, err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    zmq_msg_t body;
+    zmq_msg_init_size (&body, 40);
+    memset (zmq_msg_data (&body), 0xee, 40);
+    broker_journal_offer (j, "tel.f.c.a.k", 11, &body);
+    broker_journal_offer (NULL, "tel.f.c.a.k", 11, &body);   /* no journal: nothing */
+    zmq_msg_close (&body);
+    broker_journal_stats_t stats = s_settle (j);
+    cr_assert_eq (stats.refused, 1);
+    cr_assert_eq (stats.written, 0);
+    broker_journal_destroy (&j);
+    broker_journal_destroy (&j);
+    cr_assert_eq (s_count (path, NULL), 0);
+}

@@ -244,8 +244,8 @@ s_wear (twin_station_t *s, double busy_s, double load)
     return broke;
 }
 
-static double
-s_wear_frac (const twin_station_t *s, int c)
+double
+twin__wear_frac (const twin_station_t *s, int c)
 {
     const twin_component_t *k = &s->comp[c];
     return k->present ? k->wear / k->threshold : 0;
@@ -256,19 +256,19 @@ s_quality (twin_station_t *s, twin_unit_t *u)
 {
     double worst = 0;
     for (int c = 0; c < TWIN_COMP_COUNT; c++)
-        if (s_wear_frac (s, c) > worst)
-            worst = s_wear_frac (s, c);
+        if (twin__wear_frac (s, c) > worst)
+            worst = twin__wear_frac (s, c);
     double hot = s->temp_c > 35.0 ? s->temp_c - 35.0 : 0;
     double fast = s->speed > 1.0 ? s->speed - 1.0 : 0;
     double p = s->defect_base_p * (1.0 + s->defect_wear_gain * worst * worst)
                * (1.0 + s->defect_speed_gain * fast) * (1.0 + s->defect_temp_gain * hot);
-    double motor = s_wear_frac (s, TWIN_C_MOTOR) + s_wear_frac (s, TWIN_C_BEARING);
-    double joint = s_wear_frac (s, TWIN_C_JOINT) + s_wear_frac (s, TWIN_C_BELT);
+    double motor = twin__wear_frac (s, TWIN_C_MOTOR) + twin__wear_frac (s, TWIN_C_BEARING);
+    double joint = twin__wear_frac (s, TWIN_C_JOINT) + twin__wear_frac (s, TWIN_C_BELT);
     int defect = -1;
     if (twin_rng_uniform (&s->rng) < p) {
         /* Which defect: weighted by the cause that drove the probability up. */
         double w[TWIN_DEFECT_COUNT] = {
-            1.0, 2.0 * joint, 2.0 * motor, 0.2 * hot, 2.0 * s_wear_frac (s, TWIN_C_LUBE)
+            1.0, 2.0 * joint, 2.0 * motor, 0.2 * hot, 2.0 * twin__wear_frac (s, TWIN_C_LUBE)
         };
         double sum = 0;
         for (int i = 0; i < TWIN_DEFECT_COUNT; i++)
@@ -417,7 +417,7 @@ s_try_push (twin_t *self, twin_station_t *s)
         s_set_state (self, s, TWIN_ST_STARVED);
         if (s->conveyor_s > 0) {
             /* Belt drag slows the conveyor as the belt wears. */
-            double t = s->conveyor_s * (1.0 + 0.5 * s_wear_frac (s, TWIN_C_BELT));
+            double t = s->conveyor_s * (1.0 + 0.5 * twin__wear_frac (s, TWIN_C_BELT));
             j->in_transit++;
             des_schedule (self->des, t, s_conveyor_done, self,
                           ((uint64_t) id << 32) | (uint32_t) next);
@@ -436,8 +436,8 @@ s_try_push (twin_t *self, twin_station_t *s)
         s_pull (self, s);
 }
 
-static bool
-s_is_route_start (const twin_t *self, int station)
+bool
+twin__is_route_start (const twin_t *self, int station)
 {
     for (int v = 0; v < self->n_variants; v++)
         if (self->var[v].route[self->var[v].active_route][0] == station)
@@ -541,7 +541,7 @@ s_pull (twin_t *self, twin_station_t *s)
             twin__try_release (self);
         return;
     }
-    if (s->in_transit > 0 || !s_is_route_start (self, s->index))
+    if (s->in_transit > 0 || !twin__is_route_start (self, s->index))
         return;
     /* Saturated line: an order is always waiting, if the parts are there. */
     int variant = s_pick_variant (self);
@@ -705,8 +705,8 @@ s_random_failure (des_t *des, void *ctx, uint64_t arg)
     twin__station_breakdown (self, s, -1);
 }
 
-static double
-s_service_duration (twin_station_t *s)
+double
+twin__service_duration (twin_station_t *s)
 {
     if (s->state == TWIN_ST_MAINT)
         return twin_dist_sample (&s->pm_s, &s->rng);
@@ -732,7 +732,7 @@ s_tech_start (twin_t *self, twin_station_t *s)
     self->manual++;
     s->svc_by_tech = true;
     double t = twin_dist_sample (&self->tech_response_s, &self->people_rng)
-               + s_service_duration (s);
+               + twin__service_duration (s);
     des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
 }
 
@@ -746,7 +746,7 @@ s_request_service (twin_t *self, twin_station_t *s)
     }
     if (self->technicians <= 0) {
         /* No crew configured: the machine restarts itself after the repair time. */
-        des_schedule (self->des, s_service_duration (s), s_service_done, self,
+        des_schedule (self->des, twin__service_duration (s), s_service_done, self,
                       s_svc_arg (s, false));
         return;
     }
@@ -851,171 +851,6 @@ twin__station_try_pm (twin_t *self, twin_station_t *s)
     s->repair_started_s = des_now_s (self->des);
     twin__maint_log (self, s->index, "pm", "interval", !s->pm_by_robot);
     s_request_service (self, s);
-}
-
-/* ------------------------------------------------------------ robots */
-
-static int
-s_node_of_station (int station)
-{
-    return station + 2;         /* nodes 0 and 1 are the warehouse and the dock */
-}
-
-void
-twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
-{
-    if (self->n_robots == 0) {
-        /* No fleet: a forklift driver brings the parts (not a machine action). */
-        if (kind == TWIN_TASK_DELIVER) {
-            twin_part_t *p = &self->part[part];
-            double qty = fmin (p->bin_cap - p->bin, p->warehouse);
-            p->bin += qty;
-            p->warehouse -= qty;
-            p->bin_task_open = false;
-        }
-        return;
-    }
-    if (self->task_n == self->task_cap) {
-        int cap = self->task_cap ? 2 * self->task_cap : 32;
-        twin_task_t *t = realloc (self->tasks, (size_t) cap * sizeof *t);
-        if (!t)
-            return;
-        self->tasks = t;
-        self->task_cap = cap;
-    }
-    self->tasks[self->task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
-    twin__robots_dispatch (self);
-}
-
-static void s_robot_done (des_t *des, void *ctx, uint64_t arg);
-
-static double
-s_travel_s (const twin_t *self, int from, int to)
-{
-    return self->dist_m[from * self->n_nodes + to] / self->robot_speed_mps;
-}
-
-static void
-s_robot_start (twin_t *self, int r, const twin_task_t *t)
-{
-    twin_robot_t *rb = &self->robot[r];
-    double dur = 0;
-    int dest;
-    if (t->kind == TWIN_TASK_DELIVER) {
-        dest = s_node_of_station (0);
-        for (int s = 0; s < self->n_stations; s++)
-            if (s_is_route_start (self, s)) {
-                dest = s_node_of_station (s);
-                break;
-            }
-        dur = s_travel_s (self, rb->node, self->node_warehouse) + self->robot_handle_s
-              + s_travel_s (self, self->node_warehouse, dest) + self->robot_handle_s;
-    }
-    else {
-        dest = s_node_of_station (t->station);
-        dur = s_travel_s (self, rb->node, dest);
-        if (t->kind == TWIN_TASK_INSPECT)
-            dur += self->robot_inspect_s;
-        else {
-            twin_station_t *s = &self->st[t->station];
-            if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
-                /* Repair without a fault: the robot swaps the most worn part. */
-                dur += self->robot_handle_s;
-            }
-            else
-                dur += s_service_duration (s);
-        }
-    }
-    rb->busy = true;
-    rb->t_busy_start_s = des_now_s (self->des);
-    rb->node = dest;
-    uint64_t arg = (uint64_t) r | ((uint64_t) t->kind << 8)
-                   | ((uint64_t) (t->station + 1) << 16) | ((uint64_t) (t->part + 1) << 40);
-    des_schedule (self->des, dur, s_robot_done, self, arg);
-}
-
-void
-twin__robots_dispatch (twin_t *self)
-{
-    /* Robots with tasks assigned by command take those first. */
-    for (int r = 0; r < self->n_robots; r++) {
-        twin_robot_t *rb = &self->robot[r];
-        if (!rb->busy && rb->q_n > 0) {
-            twin_task_t t = rb->queue[0];
-            memmove (rb->queue, rb->queue + 1, (size_t) (rb->q_n - 1) * sizeof t);
-            rb->q_n--;
-            s_robot_start (self, r, &t);
-        }
-    }
-    /* Then first come first served, each task to the nearest idle robot. */
-    while (self->task_n > 0) {
-        const twin_task_t *t = &self->tasks[0];
-        int from = t->kind == TWIN_TASK_DELIVER ? self->node_warehouse
-                                                : s_node_of_station (t->station);
-        int best = -1;
-        for (int r = 0; r < self->n_robots; r++) {
-            if (self->robot[r].busy || self->robot[r].q_n > 0)
-                continue;
-            if (best < 0 || self->dist_m[self->robot[r].node * self->n_nodes + from]
-                                < self->dist_m[self->robot[best].node * self->n_nodes + from])
-                best = r;
-        }
-        if (best < 0)
-            return;
-        twin_task_t task = *t;
-        memmove (self->tasks, self->tasks + 1, (size_t) (self->task_n - 1) * sizeof task);
-        self->task_n--;
-        s_robot_start (self, best, &task);
-    }
-}
-
-static void
-s_robot_done (des_t *des, void *ctx, uint64_t arg)
-{
-    (void) des;
-    twin_t *self = ctx;
-    int r = (int) (arg & 0xff);
-    twin_task_kind_t kind = (twin_task_kind_t) ((arg >> 8) & 0xff);
-    int station = (int) ((arg >> 16) & 0xffffff) - 1;
-    int part = (int) (arg >> 40) - 1;
-    twin_robot_t *rb = &self->robot[r];
-    double now = des_now_s (self->des);
-    rb->busy = false;
-    rb->busy_s += now - (rb->t_busy_start_s > self->t_stats_s ? rb->t_busy_start_s : self->t_stats_s);
-    if (kind == TWIN_TASK_DELIVER && part >= 0) {
-        twin_part_t *p = &self->part[part];
-        double qty = fmin (p->bin_cap - p->bin, p->warehouse);
-        p->bin += qty;
-        p->warehouse -= qty;
-        p->bin_task_open = false;
-        twin__try_release (self);
-    }
-    else if (kind == TWIN_TASK_INSPECT && station >= 0) {
-        twin_station_t *s = &self->st[station];
-        double worst = 0;
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (s_wear_frac (s, c) > worst)
-                worst = s_wear_frac (s, c);
-        /* A measured condition, not the truth: ±5 % of full scale. */
-        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->people_rng, 0, 0.05));
-        s->t_inspected_s = now;
-    }
-    else if (kind == TWIN_TASK_REPAIR && station >= 0) {
-        twin_station_t *s = &self->st[station];
-        if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
-            twin__repair_done_now (self, s);
-        else {
-            int worst = -1;
-            for (int c = 0; c < TWIN_COMP_COUNT; c++)
-                if (s->comp[c].present && (worst < 0 || s_wear_frac (s, c) > s_wear_frac (s, worst)))
-                    worst = c;
-            if (worst >= 0) {
-                twin__component_fit (s, worst);
-                twin__maint_log (self, s->index, "replace", twin__comp_names[worst], false);
-            }
-        }
-    }
-    twin__robots_dispatch (self);
 }
 
 /* Shadow mode: make station S's buffer hold LEVEL units (units the plant

@@ -38,8 +38,8 @@ static void s_observe (twin_t *self);
 
 /* ------------------------------------------------------------ life cycle */
 
-static twin_t *
-s_new (const char *text, size_t len, const char *name, uint64_t seed, char *err, size_t err_len)
+twin_t *
+twin__new (const char *text, size_t len, const char *name, uint64_t seed, char *err, size_t err_len)
 {
     af_config_t *root = af_config_parse (text, len, name, err, err_len);
     if (!root)
@@ -96,7 +96,7 @@ twin_t *
 twin_new_from_text (const char *yaml, size_t len, const char *name, uint64_t seed,
                     char *err, size_t err_len)
 {
-    return s_new (yaml, len, name ? name : "(config)", seed, err, err_len);
+    return twin__new (yaml, len, name ? name : "(config)", seed, err, err_len);
 }
 
 twin_t *
@@ -127,7 +127,7 @@ twin_new_from_file (const char *path, uint64_t seed, char *err, size_t err_len)
             break;
     }
     fclose (f);
-    twin_t *self = s_new (text ? text : "", len, path, seed, err, err_len);
+    twin_t *self = twin__new (text ? text : "", len, path, seed, err, err_len);
     free (text);
     return self;
 }
@@ -416,7 +416,6 @@ twin_maint_events (const twin_t *self, size_t *n)
 
 /* ------------------------------------------------------------ epochs */
 
-static int s_apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t err_len, int epoch);
 
 static void
 s_epoch (des_t *des, void *ctx, uint64_t arg)
@@ -438,7 +437,7 @@ s_epoch (des_t *des, void *ctx, uint64_t arg)
     while (self->replay && self->replay_i < self->replay_n
            && self->replay[self->replay_i].epoch <= self->epoch) {
         char err[256];
-        s_apply (self, &self->replay[self->replay_i++].cmd, err, sizeof err, self->epoch);
+        twin__apply (self, &self->replay[self->replay_i++].cmd, err, sizeof err, self->epoch);
     }
     self->in_epoch = true;
     if (self->has_policy && self->policy.on_epoch)
@@ -496,11 +495,8 @@ twin_run (twin_t *self, double hours, FILE *progress)
 
 /* ------------------------------------------------------------ commands */
 
-static int
-s_fail (char *err, size_t len, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_fail (char *err, size_t len, const char *fmt, ...)
+int
+twin__fail (char *err, size_t len, const char *fmt, ...)
 {
     if (err && len) {
         va_list ap;
@@ -515,7 +511,7 @@ static int
 s_check_station (const twin_t *self, int s, char *err, size_t len)
 {
     if (s < 0 || s >= self->n_stations)
-        return s_fail (err, len, "unknown station %d (0..%d)", s, self->n_stations - 1);
+        return twin__fail (err, len, "unknown station %d (0..%d)", s, self->n_stations - 1);
     return 0;
 }
 
@@ -532,31 +528,31 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
             if ((s == -1 || s == i) && self->st[i].max_speed < max)
                 max = self->st[i].max_speed;
         if (!(c->u.line_speed.speed >= 0.5 && c->u.line_speed.speed <= max))
-            return s_fail (err, len, "line speed %.3g outside 0.5 .. %.3g × nameplate",
+            return twin__fail (err, len, "line speed %.3g outside 0.5 .. %.3g × nameplate",
                            c->u.line_speed.speed, max);
         return 0;
     }
     case TWIN_CMD_BATCH_SEQUENCE:
         if (c->u.batch.rule > TWIN_SEQ_BATCH)
-            return s_fail (err, len, "unknown sequencing rule %d", (int) c->u.batch.rule);
+            return twin__fail (err, len, "unknown sequencing rule %d", (int) c->u.batch.rule);
         if (c->u.batch.batch_size < 1 || c->u.batch.batch_size > 100000)
-            return s_fail (err, len, "batch size %d outside 1 .. 100000", c->u.batch.batch_size);
+            return twin__fail (err, len, "batch size %d outside 1 .. 100000", c->u.batch.batch_size);
         return 0;
     case TWIN_CMD_TASK_ASSIGN: {
         int r = c->u.task.robot;
         if (r < 0 || r >= self->n_robots)
-            return s_fail (err, len, "unknown robot %d (the fleet has %d)", r, self->n_robots);
+            return twin__fail (err, len, "unknown robot %d (the fleet has %d)", r, self->n_robots);
         if (self->robot[r].q_n >= 16)
-            return s_fail (err, len, "robot %d already has 16 tasks queued", r);
+            return twin__fail (err, len, "robot %d already has 16 tasks queued", r);
         if (c->u.task.task > TWIN_TASK_REPAIR)
-            return s_fail (err, len, "unknown task kind %d", (int) c->u.task.task);
+            return twin__fail (err, len, "unknown task kind %d", (int) c->u.task.task);
         if (c->u.task.task == TWIN_TASK_DELIVER) {
             if (c->u.task.part < 0 || c->u.task.part >= self->n_parts)
-                return s_fail (err, len, "unknown part %d", c->u.task.part);
+                return twin__fail (err, len, "unknown part %d", c->u.task.part);
             return 0;
         }
         if (c->u.task.task == TWIN_TASK_REPAIR && !self->robot_can_repair)
-            return s_fail (err, len, "mobile robots here cannot repair (robots.can_repair: false)");
+            return twin__fail (err, len, "mobile robots here cannot repair (robots.can_repair: false)");
         return s_check_station (self, c->u.task.station, err, len);
     }
     case TWIN_CMD_MAINTENANCE: {
@@ -565,45 +561,45 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
             return -1;
         twin_station_t *st = &self->st[s];
         if (st->pm_pending || st->state == TWIN_ST_MAINT)
-            return s_fail (err, len, "station '%s' already has maintenance planned", st->name);
+            return twin__fail (err, len, "station '%s' already has maintenance planned", st->name);
         if (st->state == TWIN_ST_DOWN)
-            return s_fail (err, len, "station '%s' is down; it is being repaired", st->name);
+            return twin__fail (err, len, "station '%s' is down; it is being repaired", st->name);
         if (c->u.maintenance.by_robot && (self->n_robots == 0 || !self->robot_can_repair))
-            return s_fail (err, len, "no mobile robot can do maintenance here");
+            return twin__fail (err, len, "no mobile robot can do maintenance here");
         return 0;
     }
     case TWIN_CMD_ROUTING: {
         int v = c->u.routing.variant, r = c->u.routing.route;
         if (v < 0 || v >= self->n_variants)
-            return s_fail (err, len, "unknown variant %d", v);
+            return twin__fail (err, len, "unknown variant %d", v);
         if (r < 0 || r > 1 || self->var[v].route_len[r] == 0)
-            return s_fail (err, len, "variant '%s' has no route %d", self->var[v].name, r);
+            return twin__fail (err, len, "variant '%s' has no route %d", self->var[v].name, r);
         return 0;
     }
     case TWIN_CMD_BATTERY:
         if (self->batt_cap_kwh <= 0)
-            return s_fail (err, len, "this factory has no battery");
+            return twin__fail (err, len, "this factory has no battery");
         if (!(fabs (c->u.battery.power_kw) <= self->batt_max_kw))
-            return s_fail (err, len, "battery set point %.6g kW beyond ±%.6g kW",
+            return twin__fail (err, len, "battery set point %.6g kW beyond ±%.6g kW",
                            c->u.battery.power_kw, self->batt_max_kw);
         return 0;
     case TWIN_CMD_HVAC:
         if (!(c->u.hvac.setpoint_c >= 16 && c->u.hvac.setpoint_c <= 30))
-            return s_fail (err, len, "HVAC set point %.6g °C outside 16 .. 30 °C", c->u.hvac.setpoint_c);
+            return twin__fail (err, len, "HVAC set point %.6g °C outside 16 .. 30 °C", c->u.hvac.setpoint_c);
         return 0;
     case TWIN_CMD_INSPECTION:
         if (c->u.inspection.sample_every < 1 || c->u.inspection.sample_every > 1000000)
-            return s_fail (err, len, "inspection sampling 1 in %d outside 1 .. 1000000",
+            return twin__fail (err, len, "inspection sampling 1 in %d outside 1 .. 1000000",
                            c->u.inspection.sample_every);
         return 0;
     case TWIN_CMD_REORDER:
         if (c->u.reorder.part < 0 || c->u.reorder.part >= self->n_parts)
-            return s_fail (err, len, "unknown part %d", c->u.reorder.part);
+            return twin__fail (err, len, "unknown part %d", c->u.reorder.part);
         if (!(c->u.reorder.qty >= 1 && c->u.reorder.qty <= 1e9))
-            return s_fail (err, len, "order quantity %.6g outside 1 .. 1e9", c->u.reorder.qty);
+            return twin__fail (err, len, "order quantity %.6g outside 1 .. 1e9", c->u.reorder.qty);
         return 0;
     default:
-        return s_fail (err, len, "unknown command kind %d", (int) c->kind);
+        return twin__fail (err, len, "unknown command kind %d", (int) c->kind);
     }
 }
 
@@ -623,8 +619,8 @@ s_log (twin_t *self, const twin_cmd_t *cmd, int epoch)
     self->log[self->log_n++] = (twin_logged_cmd_t) { des_now_s (self->des), epoch, *cmd };
 }
 
-static int
-s_apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch)
+int
+twin__apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch)
 {
     if (s_validate (self, c, err, len))
         return -1;
@@ -685,9 +681,9 @@ int
 twin_apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t err_len)
 {
     if (!self || !cmd)
-        return s_fail (err, err_len, "no command");
+        return twin__fail (err, err_len, "no command");
     /* Outside an epoch hook the command belongs to the last epoch run. */
-    return s_apply (self, cmd, err, err_len,
+    return twin__apply (self, cmd, err, err_len,
                     self->in_epoch ? self->epoch : self->epoch > 0 ? self->epoch - 1 : -1);
 }
 
@@ -753,193 +749,4 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         busy += o->robot_busy[r];
     s_sample (&t, "robots_busy", busy);
     fn (ctx, &t);
-}
-
-/* ------------------------------------------------------------ vibration */
-
-int
-twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n, double *out,
-                        double *shaft_hz)
-{
-    if (!self || station < 0 || station >= self->n_stations || !out || n == 0 || n > 1u << 22
-        || !(fs_hz >= 100 && fs_hz <= 1e6))
-        return -1;
-    twin_station_t *s = &self->st[station];
-    char name[96];
-    snprintf (name, sizeof name, "vibration.%s.%llu", s->name,
-              (unsigned long long) self->snippet_count++);
-    twin_rng_t rng;
-    twin_rng_seed (&rng, self->seed, name);
-    /* A 6205-type bearing: 9 balls, ball/pitch diameter 0.3, 0° contact. */
-    const double n_balls = 9, r = 0.3;
-    double f = s->shaft_hz * s->speed;
-    double bpfo = n_balls / 2 * f * (1 - r), bpfi = n_balls / 2 * f * (1 + r);
-    double bsf = 1 / (2 * r) * f * (1 - r * r);
-    double wb = s->comp[TWIN_C_BEARING].present ? s->comp[TWIN_C_BEARING].wear / s->comp[TWIN_C_BEARING].threshold : 0;
-    double wj = s->comp[TWIN_C_JOINT].present ? s->comp[TWIN_C_JOINT].wear / s->comp[TWIN_C_JOINT].threshold : 0;
-    double a1 = s->vib_base_mm_s * 1.2, a2 = 0.3 * a1 + 1.5 * wj;   /* misalignment → 2× */
-    double ao = 3.0 * wb * wb, ai = 2.0 * wb * wb, ab = 1.2 * wb * wb;
-    double noise = 0.15 + 0.4 * wb;
-    double ph1 = 2 * M_PI * twin_rng_uniform (&rng), ph2 = 2 * M_PI * twin_rng_uniform (&rng);
-    for (size_t i = 0; i < n; i++) {
-        double t = (double) i / fs_hz;
-        out[i] = a1 * sin (2 * M_PI * f * t + ph1) + a2 * sin (4 * M_PI * f * t + ph2)
-                 + ao * sin (2 * M_PI * bpfo * t)
-                 /* inner-race tone is modulated by the shaft as the defect rotates */
-                 + ai * (1 + 0.5 * cos (2 * M_PI * f * t)) * sin (2 * M_PI * bpfi * t)
-                 + ab * sin (2 * M_PI * bsf * t) + twin_rng_normal (&rng, 0, noise);
-    }
-    if (shaft_hz)
-        *shaft_hz = f;
-    return 0;
-}
-
-int
-twin_torque_curve (twin_t *self, int station, size_t n, double *angle_deg, double *torque_nm)
-{
-    if (!self || station < 0 || station >= self->n_stations || n < 8 || n > 100000
-        || !angle_deg || !torque_nm)
-        return -1;
-    twin_station_t *s = &self->st[station];
-    char name[96];
-    snprintf (name, sizeof name, "torque.%s.%llu", s->name, (unsigned long long) self->snippet_count++);
-    twin_rng_t rng;
-    twin_rng_seed (&rng, self->seed, name);
-    double wm = s->comp[TWIN_C_MOTOR].present ? s->comp[TWIN_C_MOTOR].wear / s->comp[TWIN_C_MOTOR].threshold : 0;
-    double wb = s->comp[TWIN_C_BEARING].present ? s->comp[TWIN_C_BEARING].wear / s->comp[TWIN_C_BEARING].threshold : 0;
-    double wj = s->comp[TWIN_C_JOINT].present ? s->comp[TWIN_C_JOINT].wear / s->comp[TWIN_C_JOINT].threshold : 0;
-    double target = s->torque_nominal_nm * (1 + twin_rng_normal (&rng, 0, 0.01 + 0.04 * (wm + wb)));
-    double snug_deg = 360 * (1 - 0.4 * wj) + twin_rng_normal (&rng, 0, 5);
-    double final_deg = snug_deg + 60;
-    double free_nm = 0.05 * s->torque_nominal_nm * (1 + wb);
-    for (size_t i = 0; i < n; i++) {
-        double a = final_deg * (double) i / (double) (n - 1);
-        double t = a < snug_deg ? free_nm * (1 + 0.2 * sin (a * M_PI / 30))
-                                : free_nm + (target - free_nm) * pow ((a - snug_deg) / 60, 1 + 0.5 * wj);
-        t += (0.01 + 0.05 * wm) * s->torque_nominal_nm * sin (a * M_PI / 7.5)      /* gear ripple */
-             + twin_rng_normal (&rng, 0, 0.005 * s->torque_nominal_nm);
-        angle_deg[i] = a;
-        torque_nm[i] = t;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------ fork, what-if, shadow */
-
-twin_t *
-twin_fork (const twin_t *self, char *err, size_t err_len)
-{
-    twin_t *f = s_new (self->config_text, self->config_len, self->config_name, self->seed,
-                       err, err_len);
-    if (!f)
-        return NULL;
-    f->record = self->record;
-    f->replay = self->log;
-    f->replay_n = self->log_n;
-    /* Commands given before the first epoch go in before the start. */
-    while (f->replay_i < f->replay_n && f->replay[f->replay_i].epoch < 0)
-        s_apply (f, &f->replay[f->replay_i++].cmd, err, err_len, -1);
-    if (twin_start (f)) {
-        twin_destroy (&f);
-        snprintf (err, err_len, "fork: cannot start");
-        return NULL;
-    }
-    if (self->started) {
-        /* Re-run to the same instant: same seed, config and commands give the
-         * same state, bit for bit, without copying any pointer-laden state. */
-        des_iterate (f->des, des_now_s (self->des), 0);
-    }
-    f->replay = NULL;
-    f->replay_n = f->replay_i = 0;
-    return f;
-}
-
-int
-twin_whatif (const twin_t *self, double hours, const twin_cmd_t *change, bool baseline_policy,
-             twin_kpi_t *base, twin_kpi_t *changed, char *err, size_t err_len)
-{
-    if (!(hours > 0))
-        return s_fail (err, err_len, "what-if horizon must be > 0 h");
-    twin_t *a = twin_fork (self, err, err_len);
-    twin_t *b = a ? twin_fork (self, err, err_len) : NULL;
-    int rc = -1;
-    if (!a || !b)
-        goto done;
-    if (baseline_policy) {
-        twin_policy_t pa, pb;
-        if (twin_policy_baseline (a, &pa) || twin_policy_baseline (b, &pb)) {
-            s_fail (err, err_len, "cannot create the baseline policy");
-            goto done;
-        }
-        twin_set_policy (a, &pa);
-        twin_set_policy (b, &pb);
-    }
-    if (change && twin_apply (b, change, err, err_len))
-        goto done;
-    twin__stats_reset (a);
-    twin__stats_reset (b);
-    twin_run (a, hours, NULL);
-    twin_run (b, hours, NULL);
-    twin_kpis (a, base);
-    twin_kpis (b, changed);
-    rc = 0;
-done:
-    twin_destroy (&a);
-    twin_destroy (&b);
-    return rc;
-}
-
-int
-twin_shadow_report (twin_t *self, const twin_plant_report_t *rep, char *diff, size_t len)
-{
-    if (!self || !rep || rep->station < 0 || rep->station >= self->n_stations
-        || rep->state >= TWIN_ST_COUNT || rep->buffer_level < 0)
-        return -1;
-    twin_station_t *s = &self->st[rep->station];
-    char *p = diff;
-    size_t left = diff ? len : 0;
-    int disagree = 0;
-    if (diff && len)
-        diff[0] = 0;
-#define S_NOTE(...) do { int k_ = snprintf (p, left, __VA_ARGS__); \
-        if (k_ > 0 && (size_t) k_ < left) { p += k_; left -= (size_t) k_; } } while (0)
-    if (rep->state != s->state) {
-        disagree = 1;
-        S_NOTE ("%s: state model=%s plant=%s; ", s->name, twin_state_name (s->state),
-                twin_state_name (rep->state));
-        /* A breakdown the model did not predict is taken over at once, and
-         * so is a repair the plant finished before the model expected. */
-        if (rep->state == TWIN_ST_DOWN && s->state != TWIN_ST_MAINT && s->state != TWIN_ST_DOWN)
-            twin__station_breakdown (self, s, -1);
-        else if (rep->state != TWIN_ST_DOWN && rep->state != TWIN_ST_MAINT
-                 && (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT))
-            twin__repair_done_now (self, s);
-    }
-    int level = (int) s->buf.n + s->in_transit;
-    if (rep->buffer_level != level) {
-        disagree = 1;
-        S_NOTE ("%s: buffer model=%d plant=%d; ", s->name, level, rep->buffer_level);
-        twin__buffer_set (self, s, rep->buffer_level);
-    }
-    if (rep->measured_wear >= 0) {
-        double worst = 0;
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (s->comp[c].present && s->comp[c].wear / s->comp[c].threshold > worst)
-                worst = s->comp[c].wear / s->comp[c].threshold;
-        if (fabs (worst - rep->measured_wear) > 0.05) {
-            disagree = 1;
-            S_NOTE ("%s: wear model=%.2f measured=%.2f (corrected); ", s->name, worst,
-                    rep->measured_wear);
-        }
-        /* The inspection's measurement replaces the model's estimate. */
-        double target = fmin (0.999, rep->measured_wear);
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (s->comp[c].present)
-                s->comp[c].wear = worst > 0 ? s->comp[c].wear * target / worst
-                                            : target * s->comp[c].threshold;
-        s->inspected_wear = rep->measured_wear;
-        s->t_inspected_s = des_now_s (self->des);
-    }
-#undef S_NOTE
-    return disagree;
 }

@@ -251,9 +251,16 @@ struct twin {
     uint64_t snippet_count;
 };
 
+/* twin.c */
+twin_t *twin__new (const char *text, size_t len, const char *name, uint64_t seed,
+                   char *err, size_t err_len);
+/* Validates and applies CMD, logging it against EPOCH for forks. */
+int  twin__apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t len, int epoch);
+/* Writes FMT to ERR and returns -1. */
+int  twin__fail (char *err, size_t len, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 /* config.c */
 int  twin__load (twin_t *self, const af_config_t *root);
-/* model.c */
+/* model.c (robots.c: the task functions) */
 int  twin__model_start (twin_t *self);
 void twin__station_maint_start (twin_t *self, twin_station_t *s);
 void twin__station_try_pm (twin_t *self, twin_station_t *s);
@@ -265,6 +272,10 @@ void twin__try_release (twin_t *self);
 void twin__bins_check (twin_t *self);
 void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
 void twin__repair_done_now (twin_t *self, twin_station_t *s);
+bool twin__is_route_start (const twin_t *self, int station);
+double twin__service_duration (twin_station_t *s);
+/* Wear of component C as a fraction of its rated limit. */
+double twin__wear_frac (const twin_station_t *s, int c);
 void twin__component_fit (twin_station_t *s, int c);
 int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
 int  twin__queue_push (twin_queue_t *q, int item);

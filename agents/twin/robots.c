@@ -1,0 +1,176 @@
+/*  twin robots — the mobile fleet: tasks, dispatch and travel on the floor graph.
+ *
+ *  Tasks (bin replenishment, inspection, repair or part swap) queue first
+ *  come first served and go to the nearest idle robot (the DESIGN §5
+ *  baseline rule); tasks a controller assigned to a robot by command come
+ *  first for that robot.  Travel times come from the floor graph's shortest
+ *  paths (config.c).
+ */
+#include "twin_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+s_node_of_station (int station)
+{
+    return station + 2;         /* nodes 0 and 1 are the warehouse and the dock */
+}
+
+void
+twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
+{
+    if (self->n_robots == 0) {
+        /* No fleet: a forklift driver brings the parts (not a machine action). */
+        if (kind == TWIN_TASK_DELIVER) {
+            twin_part_t *p = &self->part[part];
+            double qty = fmin (p->bin_cap - p->bin, p->warehouse);
+            p->bin += qty;
+            p->warehouse -= qty;
+            p->bin_task_open = false;
+        }
+        return;
+    }
+    if (self->task_n == self->task_cap) {
+        int cap = self->task_cap ? 2 * self->task_cap : 32;
+        twin_task_t *t = realloc (self->tasks, (size_t) cap * sizeof *t);
+        if (!t)
+            return;
+        self->tasks = t;
+        self->task_cap = cap;
+    }
+    self->tasks[self->task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
+    twin__robots_dispatch (self);
+}
+
+static void s_robot_done (des_t *des, void *ctx, uint64_t arg);
+
+static double
+s_travel_s (const twin_t *self, int from, int to)
+{
+    return self->dist_m[from * self->n_nodes + to] / self->robot_speed_mps;
+}
+
+static void
+s_robot_start (twin_t *self, int r, const twin_task_t *t)
+{
+    twin_robot_t *rb = &self->robot[r];
+    double dur = 0;
+    int dest;
+    if (t->kind == TWIN_TASK_DELIVER) {
+        dest = s_node_of_station (0);
+        for (int s = 0; s < self->n_stations; s++)
+            if (twin__is_route_start (self, s)) {
+                dest = s_node_of_station (s);
+                break;
+            }
+        dur = s_travel_s (self, rb->node, self->node_warehouse) + self->robot_handle_s
+              + s_travel_s (self, self->node_warehouse, dest) + self->robot_handle_s;
+    }
+    else {
+        dest = s_node_of_station (t->station);
+        dur = s_travel_s (self, rb->node, dest);
+        if (t->kind == TWIN_TASK_INSPECT)
+            dur += self->robot_inspect_s;
+        else {
+            twin_station_t *s = &self->st[t->station];
+            if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
+                /* Repair without a fault: the robot swaps the most worn part. */
+                dur += self->robot_handle_s;
+            }
+            else
+                dur += twin__service_duration (s);
+        }
+    }
+    rb->busy = true;
+    rb->t_busy_start_s = des_now_s (self->des);
+    rb->node = dest;
+    uint64_t arg = (uint64_t) r | ((uint64_t) t->kind << 8)
+                   | ((uint64_t) (t->station + 1) << 16) | ((uint64_t) (t->part + 1) << 40);
+    des_schedule (self->des, dur, s_robot_done, self, arg);
+}
+
+void
+twin__robots_dispatch (twin_t *self)
+{
+    /* Robots with tasks assigned by command take those first. */
+    for (int r = 0; r < self->n_robots; r++) {
+        twin_robot_t *rb = &self->robot[r];
+        if (!rb->busy && rb->q_n > 0) {
+            twin_task_t t = rb->queue[0];
+            memmove (rb->queue, rb->queue + 1, (size_t) (rb->q_n - 1) * sizeof t);
+            rb->q_n--;
+            s_robot_start (self, r, &t);
+        }
+    }
+    /* Then first come first served, each task to the nearest idle robot. */
+    while (self->task_n > 0) {
+        const twin_task_t *t = &self->tasks[0];
+        int from = t->kind == TWIN_TASK_DELIVER ? self->node_warehouse
+                                                : s_node_of_station (t->station);
+        int best = -1;
+        for (int r = 0; r < self->n_robots; r++) {
+            if (self->robot[r].busy || self->robot[r].q_n > 0)
+                continue;
+            if (best < 0 || self->dist_m[self->robot[r].node * self->n_nodes + from]
+                                < self->dist_m[self->robot[best].node * self->n_nodes + from])
+                best = r;
+        }
+        if (best < 0)
+            return;
+        twin_task_t task = *t;
+        memmove (self->tasks, self->tasks + 1, (size_t) (self->task_n - 1) * sizeof task);
+        self->task_n--;
+        s_robot_start (self, best, &task);
+    }
+}
+
+static void
+s_robot_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    int r = (int) (arg & 0xff);
+    twin_task_kind_t kind = (twin_task_kind_t) ((arg >> 8) & 0xff);
+    int station = (int) ((arg >> 16) & 0xffffff) - 1;
+    int part = (int) (arg >> 40) - 1;
+    twin_robot_t *rb = &self->robot[r];
+    double now = des_now_s (self->des);
+    rb->busy = false;
+    rb->busy_s += now - (rb->t_busy_start_s > self->t_stats_s ? rb->t_busy_start_s : self->t_stats_s);
+    if (kind == TWIN_TASK_DELIVER && part >= 0) {
+        twin_part_t *p = &self->part[part];
+        double qty = fmin (p->bin_cap - p->bin, p->warehouse);
+        p->bin += qty;
+        p->warehouse -= qty;
+        p->bin_task_open = false;
+        twin__try_release (self);
+    }
+    else if (kind == TWIN_TASK_INSPECT && station >= 0) {
+        twin_station_t *s = &self->st[station];
+        double worst = 0;
+        for (int c = 0; c < TWIN_COMP_COUNT; c++)
+            if (twin__wear_frac (s, c) > worst)
+                worst = twin__wear_frac (s, c);
+        /* A measured condition, not the truth: ±5 % of full scale. */
+        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->people_rng, 0, 0.05));
+        s->t_inspected_s = now;
+    }
+    else if (kind == TWIN_TASK_REPAIR && station >= 0) {
+        twin_station_t *s = &self->st[station];
+        if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
+            twin__repair_done_now (self, s);
+        else {
+            int worst = -1;
+            for (int c = 0; c < TWIN_COMP_COUNT; c++)
+                if (s->comp[c].present && (worst < 0 || twin__wear_frac (s, c) > twin__wear_frac (s, worst)))
+                    worst = c;
+            if (worst >= 0) {
+                twin__component_fit (s, worst);
+                twin__maint_log (self, s->index, "replace", twin__comp_names[worst], false);
+            }
+        }
+    }
+    twin__robots_dispatch (self);
+}

@@ -739,6 +739,18 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     s_sample (&t, "indoor_c", o->indoor_c);
     s_sample (&t, "ambient_c", o->ambient_c);
     fn (ctx, &t);
+    /* Robot load distribution: where each mobile robot is and how busy. */
+    double T = des_now_s (self->des) - self->t_stats_s;
+    for (int r = 0; r < self->n_robots; r++) {
+        const twin_robot_t *rb = &self->robot[r];
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "robot.amr%d", r);
+        s_sample (&t, "busy", rb->busy);
+        s_sample (&t, "node", rb->node);
+        s_sample (&t, "tasks_queued", rb->q_n);
+        s_sample (&t, "utilisation", T > 0 ? rb->busy_s / T : 0);
+        fn (ctx, &t);
+    }
     memset (&t, 0, sizeof t);
     snprintf (t.topic, sizeof t.topic, "line");
     s_sample (&t, "units", (double) o->units);

@@ -113,6 +113,12 @@ stop() {
 
 val() { sed -n "s/^$2=//p" "$1" | head -1; }
 
+# CPU time (clock ticks, all threads) a server has used so far; "" without one.
+# On a shared machine this is steadier than wall-clock rates.
+ticks() {
+    [ -n "$SERVER_PID" ] && awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || true
+}
+
 # ------------------------------------------------------------- servers
 # Each sets SERVER_PID, PUB_EP, SUB_EP, REQ_EP (REQ_EP empty: no request row).
 
@@ -182,18 +188,20 @@ server_zmq_proxy() {
 # ------------------------------------------------------------- measurements
 
 run_pubsub() {
-    local sys=$1 run=$2 count=$3 sub_pid
+    local sys=$1 run=$2 count=$3 sub_pid t0 t1
     start "$WORK/sub.out" "$BENCH" sub --system "$CLIENT" --endpoint "$SUB_EP" \
         --count "$count" $SUB_BIND
     sub_pid=$LAST_PID
     wait_ready "$WORK/sub.out" "$sub_pid"
+    t0=$(ticks)
     "$BENCH" pub --system "$CLIENT" --endpoint "$PUB_EP" --count "$count" $PUB_BIND \
         > "$WORK/pub.out" 2> "$WORK/pub.out.err" || die "$sys publisher failed: $(cat "$WORK/pub.out.err")"
     wait "$sub_pid" || die "$sys subscriber failed: $(cat "$WORK/sub.out.err")"
-    printf 'pubsub\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$count" \
+    t1=$(ticks)
+    printf 'pubsub\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$count" \
         "$(val "$WORK/pub.out" sent)" "$(val "$WORK/sub.out" received)" \
         "$(val "$WORK/sub.out" bytes)" "$(val "$WORK/sub.out" elapsed_ns)" \
-        "$(val "$WORK/pub.out" elapsed_ns)" >> "$RESULTS"
+        "$(val "$WORK/pub.out" elapsed_ns)" "${t0:+$((t1 - t0))}" >> "$RESULTS"
     echo "  $sys pub/sub run $run: received $(val "$WORK/sub.out" received) of $count"
 }
 
@@ -212,6 +220,8 @@ run_reqrep() {
 }
 
 CORES=$(nproc)
+HZ=$(getconf CLK_TCK)
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 echo "bus benchmark: ${MSGS} × 256-byte messages per pub/sub run (mosquitto ${MQTT_MSGS})," \
      "${REQS} round trips after ${WARMUP} warm-up, median of ${RUNS} runs, ${CORES} cores"
 for sys in $SYSTEMS; do
@@ -233,18 +243,20 @@ done
 NATS_VERSION=$(nats-server --version 2>&1 | head -1 || true)
 MOSQ_VERSION=$(mosquitto -h 2>&1 | head -1 || true)
 "$BENCH" versions > "$WORK/versions"
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$RESULTS" "$OUT/bus.json" "$WORK/versions" "$CORES" "$RUNS" "$REQS" "$WARMUP" \
-    "$NATS_VERSION" "$MOSQ_VERSION" <<'EOF'
+    "$NATS_VERSION" "$MOSQ_VERSION" "$HZ" "$LOAD_BEFORE" "$LOAD_AFTER" <<'EOF'
 import json, statistics, sys
 
-results, out, versions_file, cores, runs, reqs, warmup, nats_v, mosq_v = sys.argv[1:]
+(results, out, versions_file, cores, runs, reqs, warmup, nats_v, mosq_v, hz, load0,
+ load1) = sys.argv[1:]
 versions = dict(l.strip().split("=", 1) for l in open(versions_file) if "=" in l)
 pubsub, req = {}, {}
 for line in open(results):
     f = line.rstrip("\n").split("\t")
     if f[0] == "pubsub":
-        sys_, _, count, sent, got, nbytes, sub_ns, pub_ns = f[1:]
+        sys_, _, count, sent, got, nbytes, sub_ns, pub_ns, ticks = f[1:]
         count, got, nbytes, sub_ns = int(count), int(got or 0), int(nbytes or 0), int(sub_ns or 0)
         rate = got / (sub_ns / 1e9) if sub_ns else 0.0
         mean_bytes = nbytes / got if got else 0.0
@@ -253,6 +265,7 @@ for line in open(results):
             "mb_per_s": rate * mean_bytes / 1e6,
             "loss_pct": 100.0 * (count - got) / count,
             "count": count,
+            "server_cpu_us_per_msg": int(ticks) / int(hz) * 1e6 / count if ticks else None,
         })
     elif f[0] == "req" and f[4]:
         sys_, _, n, failed, p50, p99, p999 = f[1:]
@@ -262,20 +275,23 @@ for line in open(results):
         })
 
 def med(rows, key):
-    return statistics.median(r[key] for r in rows) if rows else None
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
 
 order = ["autofab", "nats", "zmq", "zmq_proxy", "mosquitto", "autofab_raw"]
 labels = {"autofab": "autofab broker", "nats": "nats-server", "zmq": "libzmq direct",
           "zmq_proxy": "zmq_proxy relay", "mosquitto": "mosquitto (QoS 0)",
           "autofab_raw": "autofab broker, raw clients (diag.)"}
 data = {"msg_bytes": 256, "cores": int(cores), "runs": int(runs), "req_count": int(reqs),
-        "req_warmup": int(warmup)}
+        "req_warmup": int(warmup), "load_avg_1m_before": float(load0),
+        "load_avg_1m_after": float(load1)}
 summary = {}
 for s in order:
     row = {}
     if s in pubsub:
-        for k in ("msgs_per_s", "mb_per_s", "loss_pct"):
-            row[k] = med(pubsub[s], k)
+        for k in ("msgs_per_s", "mb_per_s", "loss_pct", "server_cpu_us_per_msg"):
+            if med(pubsub[s], k) is not None:
+                row[k] = med(pubsub[s], k)
         row["pubsub_count"] = pubsub[s][0]["count"]
     if s in req:
         for k in ("req_p50_us", "req_p99_us", "req_p999_us", "req_failed"):
@@ -299,14 +315,16 @@ def cell(v, fmt):
     return "—" if v is None else format(v, fmt)
 
 print()
-print(f"{'system':<36} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}")
+print(f"{'system':<36} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}"
+      f" {'server CPU µs/msg':>18}")
 for s in order:
     r = summary.get(s)
     if not r:
         continue
     print(f"{labels[s]:<36} {cell(r.get('msgs_per_s'), ',.0f'):>11} {cell(r.get('mb_per_s'), '.1f'):>8}"
           f" {cell(r.get('loss_pct'), '.2f'):>7} {cell(r.get('req_p50_us'), '.1f'):>8}"
-          f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}")
+          f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}"
+          f" {cell(r.get('server_cpu_us_per_msg'), '.2f'):>18}")
 print()
 for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
     parts = []
@@ -335,7 +353,10 @@ does (its XPUB drops silently at the mark) and the broker's XPUB drops for a
 slow subscriber: autofab's loss is reported as it comes.  Peer subscribers
 only count messages; af_bus_recv decodes and validates every envelope (its
 API has no other way), which the diag. row leaves out.
-Machine: {cores} cores, shared with other work while measuring: expect noise.
+Server CPU µs/msg: the server process's CPU time (all threads) over a pub/sub
+run ÷ messages published; steadier than rates on a busy machine.
+Machine: {cores} cores, shared with other work while measuring (1-min load
+average {load0} before, {load1} after): expect noise, above all in p99/p99.9.
 Targets: autofab pub/sub ≥ NATS and ≥ 0.5× libzmq direct; request p99 ≤ NATS.""")
 with open(out, "w") as f:
     json.dump(data, f, indent=1, sort_keys=True)

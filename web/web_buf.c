@@ -1,0 +1,200 @@
+/*  web_buf — bounded text buffer and escapes for JSON and Prometheus.  */
+#include "web_buf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+web_buf_init (web_buf_t *self, size_t max_bytes)
+{
+    memset (self, 0, sizeof *self);
+    self->max_bytes = max_bytes;
+}
+
+void
+web_buf_free (web_buf_t *self)
+{
+    free (self->data);
+    memset (self, 0, sizeof *self);
+}
+
+void
+web_buf_reset (web_buf_t *self)
+{
+    self->len = 0;
+    self->truncated = false;
+    if (self->data)
+        self->data[0] = '\0';
+}
+
+/* Makes room for LEN more bytes plus a NUL; false (and truncated) if that
+ * would pass the cap. */
+static bool
+s_reserve (web_buf_t *self, size_t len)
+{
+    if (self->truncated)
+        return false;
+    if (len > self->max_bytes || self->len + len + 1 > self->max_bytes) {
+        self->truncated = true;
+        return false;
+    }
+    size_t need = self->len + len + 1;
+    if (need <= self->cap)
+        return true;
+    size_t cap = self->cap ? self->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    if (cap > self->max_bytes)
+        cap = self->max_bytes;
+    char *data = realloc (self->data, cap);
+    if (!data) {
+        self->truncated = true;
+        return false;
+    }
+    self->data = data;
+    self->cap = cap;
+    return true;
+}
+
+void
+web_buf_append (web_buf_t *self, const char *data, size_t len)
+{
+    if (!s_reserve (self, len))
+        return;
+    memcpy (self->data + self->len, data, len);
+    self->len += len;
+    self->data[self->len] = '\0';
+}
+
+void
+web_buf_puts (web_buf_t *self, const char *text)
+{
+    web_buf_append (self, text, strlen (text));
+}
+
+void
+web_buf_printf (web_buf_t *self, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (small, sizeof small, fmt, ap);
+    va_end (ap);
+    if (n < 0)
+        return;
+    if ((size_t) n < sizeof small) {
+        web_buf_append (self, small, (size_t) n);
+        return;
+    }
+    if (!s_reserve (self, (size_t) n))
+        return;
+    va_start (ap, fmt);
+    vsnprintf (self->data + self->len, (size_t) n + 1, fmt, ap);
+    va_end (ap);
+    self->len += (size_t) n;
+}
+
+/* Length of the valid UTF-8 sequence at P (at most LEFT bytes), or 0. */
+static size_t
+s_utf8_len (const unsigned char *p, size_t left)
+{
+    size_t n;
+    uint32_t min;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0)
+        n = 2, min = 0x80;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, min = 0x800;
+    else if ((p[0] & 0xf8) == 0xf0)
+        n = 4, min = 0x10000;
+    else
+        return 0;
+    if (n > left)
+        return 0;
+    uint32_t cp = p[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
+void
+web_buf_json_str (web_buf_t *self, const char *text)
+{
+    web_buf_append (self, "\"", 1);
+    const unsigned char *p = (const unsigned char *) (text ? text : "");
+    size_t left = strlen ((const char *) p);
+    while (left > 0) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            char esc[2] = { '\\', (char) c };
+            web_buf_append (self, esc, 2);
+        }
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
+            web_buf_printf (self, "\\u%04x", c);
+        else if (c >= 0x80) {
+            size_t n = s_utf8_len (p, left);
+            if (n == 0) {
+                web_buf_puts (self, "\\ufffd");
+                n = 1;
+            }
+            else
+                web_buf_append (self, (const char *) p, n);
+            p += n, left -= n;
+            continue;
+        }
+        else
+            web_buf_append (self, (const char *) p, 1);
+        p++, left--;
+    }
+    web_buf_append (self, "\"", 1);
+}
+
+void
+web_buf_json_num (web_buf_t *self, double value)
+{
+    if (!isfinite (value))
+        web_buf_puts (self, "null");
+    else if (value == (double) (int64_t) value && fabs (value) < 1e15)
+        web_buf_printf (self, "%lld", (long long) value);
+    else
+        web_buf_printf (self, "%.6g", value);
+}
+
+void
+web_buf_prom_label (web_buf_t *self, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) (text ? text : ""); *p; p++) {
+        if (*p == '\\')
+            web_buf_puts (self, "\\\\");
+        else if (*p == '"')
+            web_buf_puts (self, "\\\"");
+        else if (*p == '\n')
+            web_buf_puts (self, "\\n");
+        else if (*p >= 0x20 && *p != 0x7f)
+            web_buf_append (self, (const char *) p, 1);
+    }
+}
+
+void
+web_buf_prom_num (web_buf_t *self, double value)
+{
+    if (isnan (value))
+        web_buf_puts (self, "NaN");
+    else if (isinf (value))
+        web_buf_puts (self, value > 0 ? "+Inf" : "-Inf");
+    else if (value == (double) (int64_t) value && fabs (value) < 1e15)
+        web_buf_printf (self, "%lld", (long long) value);
+    else
+        web_buf_printf (self, "%.17g", value);
+}

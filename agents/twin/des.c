@@ -126,6 +126,15 @@ des_iterate (des_t *self, double until_s, uint64_t max_events)
     return ran;
 }
 
+int
+des_advance (des_t *self, double t_s)
+{
+    if (!(t_s >= self->now_s) || (self->n > 0 && self->heap[0].t_s < t_s))
+        return -1;
+    self->now_s = t_s;
+    return 0;
+}
+
 void
 des_stop (des_t *self)
 {

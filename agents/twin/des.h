@@ -38,6 +38,9 @@ int      des_schedule (des_t *self, double delay_s, des_fn *fn, void *ctx, uint6
  * stopping early if des_stop() is called.  When it stops for UNTIL_S the clock
  * is set to UNTIL_S.  Returns the number of events run. */
 uint64_t des_iterate (des_t *self, double until_s, uint64_t max_events);
+/* Moves the clock forward to T_S without running anything; refused (-1) if
+ * an event is pending before T_S or T_S is in the past. */
+int      des_advance (des_t *self, double t_s);
 /* Asks the running des_iterate() to return after the current event. */
 void     des_stop (des_t *self);
 bool     des_stopped (const des_t *self);

@@ -15,6 +15,7 @@ twin_shadow_report (twin_t *self, const twin_plant_report_t *rep, char *diff, si
     if (!self || !rep || rep->station < 0 || rep->station >= self->n_stations
         || rep->state >= TWIN_ST_COUNT || rep->buffer_level < 0)
         return -1;
+    twin__log (self, NULL, rep, self->in_epoch ? self->epoch : self->epoch - 1);
     twin_station_t *s = &self->st[rep->station];
     char *p = diff;
     size_t left = diff ? len : 0;

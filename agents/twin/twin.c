@@ -433,12 +433,11 @@ s_epoch (des_t *des, void *ctx, uint64_t arg)
     s_station_physics (self, dt_s);
     self->epoch_units = 0;
     s_observe (self);
-    /* A fork re-applies the live run's commands at the epoch they were given. */
+    /* A fork re-applies what the live run's hooks did in this epoch. */
     while (self->replay && self->replay_i < self->replay_n
-           && self->replay[self->replay_i].epoch <= self->epoch) {
-        char err[256];
-        twin__apply (self, &self->replay[self->replay_i++].cmd, err, sizeof err, self->epoch);
-    }
+           && self->replay[self->replay_i].in_epoch
+           && self->replay[self->replay_i].epoch <= self->epoch)
+        twin__replay_one (self, &self->replay[self->replay_i++]);
     self->in_epoch = true;
     if (self->has_policy && self->policy.on_epoch)
         self->policy.on_epoch (self->policy.ctx, self, &self->obs);
@@ -603,8 +602,8 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     }
 }
 
-static void
-s_log (twin_t *self, const twin_cmd_t *cmd, int epoch)
+void
+twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *report, int epoch)
 {
     if (self->replay)
         return;                 /* a fork does not re-log what it replays */
@@ -616,7 +615,18 @@ s_log (twin_t *self, const twin_cmd_t *cmd, int epoch)
         self->log = l;
         self->log_cap = cap;
     }
-    self->log[self->log_n++] = (twin_logged_cmd_t) { des_now_s (self->des), epoch, *cmd };
+    twin_logged_cmd_t *e = &self->log[self->log_n++];
+    memset (e, 0, sizeof *e);
+    e->t_s = des_now_s (self->des);
+    e->events = des_events (self->des);
+    e->epoch = epoch;
+    e->in_epoch = self->in_epoch;
+    e->before_start = !self->started;
+    e->is_shadow = cmd == NULL;
+    if (cmd)
+        e->cmd = *cmd;
+    if (report)
+        e->report = *report;
 }
 
 int
@@ -624,7 +634,7 @@ twin__apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch
 {
     if (s_validate (self, c, err, len))
         return -1;
-    s_log (self, c, epoch);
+    twin__log (self, c, NULL, epoch);
     switch (c->kind) {
     case TWIN_CMD_LINE_SPEED:
         for (int i = 0; i < self->n_stations; i++)

@@ -264,8 +264,9 @@ int twin_torque_curve (twin_t *self, int station, size_t n, double *angle_deg, d
 /* ------------------------------------------------------------ what-if, shadow */
 
 /* Forks the current state (by deterministic replay of config, seed and the
- * command log to now) into a new twin that does not share anything with
- * SELF.  The fork has no policy or epoch callback.  NULL on failure. */
+ * log of commands and shadow reports, each at the exact point of the run it
+ * was given) into a new twin that shares nothing with SELF.  The fork has no
+ * policy or epoch callback.  NULL on failure. */
 twin_t *twin_fork (const twin_t *self, char *err, size_t err_len);
 /* What-if: forks twice, runs HOURS ahead with the current policy kind
  * (BASE_POLICY) and with CHANGE applied (a command, or a different policy),

@@ -145,10 +145,17 @@ typedef struct {
     int q_n;
 } twin_robot_t;
 
+/* What was done to the live twin from outside, in order, so that a fork can
+ * redo it at exactly the same point of the run. */
 typedef struct {
     double t_s;
+    uint64_t events;                    /* events run when it was applied */
     int epoch;
+    bool in_epoch;                      /* inside the hooks of epoch EPOCH */
+    bool before_start;
+    bool is_shadow;                     /* a shadow report, not a command */
     twin_cmd_t cmd;
+    twin_plant_report_t report;
 } twin_logged_cmd_t;
 
 struct twin {
@@ -256,6 +263,10 @@ twin_t *twin__new (const char *text, size_t len, const char *name, uint64_t seed
                    char *err, size_t err_len);
 /* Validates and applies CMD, logging it against EPOCH for forks. */
 int  twin__apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t len, int epoch);
+/* Records a command or (CMD NULL) a shadow report for forks. */
+void twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *report, int epoch);
+/* whatif.c: redoes one logged command or shadow report in a fork. */
+void twin__replay_one (twin_t *self, const twin_logged_cmd_t *entry);
 /* Writes FMT to ERR and returns -1. */
 int  twin__fail (char *err, size_t len, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 /* config.c */

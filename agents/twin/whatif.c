@@ -8,19 +8,39 @@
 
 #include <stdio.h>
 
+void
+twin__replay_one (twin_t *self, const twin_logged_cmd_t *e)
+{
+    char err[256];
+    if (e->is_shadow)
+        twin_shadow_report (self, &e->report, NULL, 0);
+    else
+        twin__apply (self, &e->cmd, err, sizeof err, e->epoch);
+}
+
+/* Runs F until it has run EVENTS events in all, then moves its clock to
+ * T_S: the very point of the live run where something was done. */
+static void
+s_run_to (twin_t *f, uint64_t events, double t_s)
+{
+    uint64_t done = des_events (f->des);
+    if (events > done)
+        des_iterate (f->des, t_s, events - done);
+    des_advance (f->des, t_s);
+}
+
 twin_t *
 twin_fork (const twin_t *self, char *err, size_t err_len)
 {
     twin_t *f = twin__new (self->config_text, self->config_len, self->config_name, self->seed,
-                       err, err_len);
+                           err, err_len);
     if (!f)
         return NULL;
     f->record = self->record;
     f->replay = self->log;
     f->replay_n = self->log_n;
-    /* Commands given before the first epoch go in before the start. */
-    while (f->replay_i < f->replay_n && f->replay[f->replay_i].epoch < 0)
-        twin__apply (f, &f->replay[f->replay_i++].cmd, err, err_len, -1);
+    while (f->replay_i < f->replay_n && f->replay[f->replay_i].before_start)
+        twin__replay_one (f, &f->replay[f->replay_i++]);
     if (twin_start (f)) {
         twin_destroy (&f);
         snprintf (err, err_len, "fork: cannot start");
@@ -28,8 +48,22 @@ twin_fork (const twin_t *self, char *err, size_t err_len)
     }
     if (self->started) {
         /* Re-run to the same instant: same seed, config and commands give the
-         * same state, bit for bit, without copying any pointer-laden state. */
-        des_iterate (f->des, des_now_s (self->des), 0);
+         * same state, bit for bit, without copying any pointer-laden state.
+         * Things done inside epoch hooks are redone by the fork's epoch
+         * handler; things done between iterations are redone here, after the
+         * same number of events. */
+        for (;;) {
+            size_t j = f->replay_i;
+            while (j < f->replay_n && f->replay[j].in_epoch)
+                j++;
+            if (j == f->replay_n) {
+                s_run_to (f, des_events (self->des), des_now_s (self->des));
+                break;
+            }
+            s_run_to (f, f->replay[j].events, f->replay[j].t_s);
+            f->replay_i = j + 1;
+            twin__replay_one (f, &f->replay[j]);
+        }
     }
     f->replay = NULL;
     f->replay_n = f->replay_i = 0;

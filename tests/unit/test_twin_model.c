@@ -214,9 +214,18 @@ Test (twin_model, fork_replays_exactly)
     char err[256];
     twin_cmd_t c = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.1 } };
     cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0);
+    /* Between epochs, mid-stream: a command and a shadow report. */
+    twin_iterate (t, twin_now_s (t) + 1234.5, 0);
+    c = (twin_cmd_t) { .kind = TWIN_CMD_BATTERY, .u.battery = { 100 } };
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0);
+    twin_iterate (t, 1e12, 777);
+    twin_plant_report_t r = { 2, twin_observe (t)->stations[2].state,
+                              twin_observe (t)->stations[2].buffer_level, 0.5 };
+    twin_shadow_report (t, &r, NULL, 0);
     twin_t *f = twin_fork (t, err, sizeof err);
     cr_assert_not_null (f, "%s", err);
     cr_assert_float_eq (twin_now_s (f), twin_now_s (t), 1e-9);
+    cr_assert_eq (twin_events (f), twin_events (t));
     char a[4096], b[4096];
     s_json (t, a, sizeof a);
     s_json (f, b, sizeof b);

@@ -105,23 +105,6 @@ s_mkdirs (const char *path)
     return mkdir (tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int
-s_free_port_block (void)
-{
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int) randombytes_uniform (25000);
-        bool ok = true;
-        for (int i = 0; i < 3 && ok; i++) {
-            zsock_t *probe = zsock_new (ZMQ_PAIR);
-            ok = probe && zsock_bind (probe, "tcp://127.0.0.1:%d", port + i) >= 0;
-            zsock_destroy (&probe);
-        }
-        if (ok)
-            return port;
-    }
-    return -1;
-}
-
 /* ---------------------------------------------------------------- progress */
 
 typedef struct {
@@ -198,7 +181,7 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
         fprintf (stderr, "autofab run: cannot create %s: %s\n", logs, strerror (errno));
         return 1;
     }
-    int port = s_free_port_block ();
+    int port = af_free_port_block (4);
     if (port < 0) {
         fprintf (stderr, "autofab run: no free loopback ports\n");
         return 1;

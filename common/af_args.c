@@ -6,6 +6,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 bool
 af_args_long (const char *program, const char *option, const char *text, long min, long max, long *out)
@@ -48,4 +54,54 @@ af_args_usage_error (const char *program, const char *fmt, ...)
     fprintf (stderr, " (try --help)\n");
     va_end (ap);
     return 2;
+}
+
+/* Lowest port of the kernel's ephemeral (client-side) range. */
+static int
+s_ephemeral_low (void)
+{
+    FILE *in = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    int low = 32768, high = 60999;
+    if (in) {
+        if (fscanf (in, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose (in);
+    }
+    return low;
+}
+
+static bool
+s_port_free (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons ((uint16_t) port);
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    bool ok = bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return ok;
+}
+
+int
+af_free_port_block (int n)
+{
+    const int low = 10000;
+    int high = s_ephemeral_low () - n;
+    if (high <= low + 100)
+        high = low + 100;
+    if (sodium_init () < 0)
+        return -1;
+    for (int attempt = 0; attempt < 500; attempt++) {
+        int port = low + (int) randombytes_uniform ((uint32_t) (high - low));
+        bool ok = true;
+        for (int i = 0; i < n && ok; i++)
+            ok = s_port_free (port + i);
+        if (ok)
+            return port;
+    }
+    return -1;
 }

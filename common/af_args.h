@@ -18,4 +18,9 @@ bool af_args_double (const char *program, const char *option, const char *text, 
 int af_args_usage_error (const char *program, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* A port P such that P … P+N-1 are free on 127.0.0.1 now, chosen below the
+ * kernel's ephemeral range: a client that retries a connect to a port inside
+ * that range can end up TCP-connected to itself.  -1 if none was found. */
+int af_free_port_block (int n);
+
 #endif

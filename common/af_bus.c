@@ -398,13 +398,14 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
             zmq_msg_close (&frames[i]);
         if (got)
             return 1;
-        if (n > 0)
-            continue;
         if (n < 0 && errno == EINTR)
             return -1;
+        /* The deadline holds even while unwanted messages keep coming. */
         int64_t left = deadline - af_clock_mono_ms ();
         if (left <= 0)
             return 0;
+        if (n > 0)
+            continue;
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, left > INT32_MAX ? -1 : (long) left) < 0 && errno == EINTR)
             return -1;
@@ -425,10 +426,13 @@ af_control_send (void *socket, const void *routing_id, size_t routing_id_len,
     if (!buf)
         return -1;
     autofab__control__pack (ctl, buf);
+    /* Never block: a DEALER with no connected peer (broker down or not up
+     * yet) blocks in zmq_send, which would freeze an agent's loop.  The first
+     * frame fails with EAGAIN then; once it is queued, the rest follow. */
     int rc = 0;
-    if (routing_id && zmq_send (socket, routing_id, routing_id_len, ZMQ_SNDMORE) < 0)
+    if (routing_id && zmq_send (socket, routing_id, routing_id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         rc = -1;
-    if (rc == 0 && zmq_send (socket, AF_CONTROL_TAG, 4, ZMQ_SNDMORE) < 0)
+    if (rc == 0 && zmq_send (socket, AF_CONTROL_TAG, 4, ZMQ_SNDMORE | (routing_id ? 0 : ZMQ_DONTWAIT)) < 0)
         rc = -1;
     if (rc == 0 && zmq_send (socket, buf, len, body ? ZMQ_SNDMORE : 0) < 0)
         rc = -1;
@@ -437,6 +441,23 @@ af_control_send (void *socket, const void *routing_id, size_t routing_id_len,
     if (buf != stack_buf)
         free (buf);
     return rc;
+}
+
+/* Sends a control message on the client's DEALER, waiting up to TIMEOUT_MS
+ * for the connection when there is none yet.  0 or -1. */
+static int
+s_control_send_wait (void *dealer, const Autofab__Control *ctl, const void *body, size_t body_len,
+                     int timeout_ms)
+{
+    int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    while (af_control_send (dealer, NULL, 0, ctl, body, body_len) != 0) {
+        int64_t left = deadline - af_clock_mono_ms ();
+        if (errno != EAGAIN || left <= 0 || zsys_interrupted)
+            return -1;
+        zmq_pollitem_t item = { dealer, 0, ZMQ_POLLOUT, 0 };
+        zmq_poll (&item, 1, (long) left);
+    }
+    return 0;
 }
 
 static int
@@ -484,11 +505,11 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
             self->counters.bad_frames++;
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&frames[i]);
-        if (n > 0)
-            continue;
         int64_t left = deadline - af_clock_mono_ms ();
         if (left <= 0)
             return 0;
+        if (n > 0)
+            continue;
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
         if ((zmq_poll (&item, 1, (long) left) < 0 && errno == EINTR) || zsys_interrupted)
             return -1;
@@ -534,7 +555,8 @@ af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int
     for (int attempt = 0; attempt <= retries; attempt++) {
         if (attempt)
             self->counters.request_retries++;
-        af_control_send (zsock_resolve (self->dealer), NULL, 0, &ctl, body, body_len);
+        if (s_control_send_wait (zsock_resolve (self->dealer), &ctl, body, body_len, timeout_ms) != 0)
+            continue;
         Autofab__Control *answer;
         zmq_msg_t answer_body;
         zmq_msg_init (&answer_body);
@@ -588,8 +610,12 @@ s_control_call (af_bus_t *self, Autofab__Control *ctl, int wanted_case, int time
     *out = NULL;
     if (s_dealer_open (self) != 0)
         return -1;
-    if (af_control_send (zsock_resolve (self->dealer), NULL, 0, ctl, NULL, 0) != 0)
+    int64_t start = af_clock_mono_ms ();
+    if (s_control_send_wait (zsock_resolve (self->dealer), ctl, NULL, 0, timeout_ms) != 0)
         return -1;
+    timeout_ms -= (int) (af_clock_mono_ms () - start);
+    if (timeout_ms < 1)
+        timeout_ms = 1;
     zmq_msg_t body;
     zmq_msg_init (&body);
     int rc = s_control_wait (self, s_is_case, (uint64_t) wanted_case, timeout_ms, out, &body);
@@ -653,11 +679,11 @@ s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
             zmq_msg_close (&frames[i]);
         if (is_marker)
             return 1;
-        if (n > 0)
-            continue;
         int64_t left = deadline - af_clock_mono_ms ();
         if (left <= 0 || zsys_interrupted)
             return 0;
+        if (n > 0)
+            continue;
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
         zmq_poll (&item, 1, (long) left);
     }
@@ -687,7 +713,8 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
         Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
         ctl.msg_case = AUTOFAB__CONTROL__MSG_SNAPSHOT_REQUEST;
         ctl.snapshot_request = &sr;
-        if (af_control_send (zsock_resolve (self->dealer), NULL, 0, &ctl, NULL, 0) != 0)
+        int left_ms = (int) (deadline - af_clock_mono_ms ());
+        if (left_ms <= 0 || s_control_send_wait (zsock_resolve (self->dealer), &ctl, NULL, 0, left_ms) != 0)
             break;
         /* Collect the items; hand them to FN only once the cut is known good. */
         zlistx_t *items = zlistx_new ();

@@ -1,5 +1,6 @@
 /*  Test support (see af_test.h).  */
 #include "af_test.h"
+#include "af_args.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -14,30 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool
-s_port_free (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    bool ok = bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return ok;
-}
-
 int
 aft_free_ports (int n)
 {
-    for (int attempt = 0; attempt < 200; attempt++) {
-        /* Random ports in a range the kernel does not hand out by itself. */
-        int port = 20000 + (int) (randombytes_uniform (20000));
-        bool ok = true;
-        for (int i = 0; i < n && ok; i++)
-            ok = s_port_free (port + i);
-        if (ok)
-            return port;
-    }
-    return -1;
+    return af_free_port_block (n);
 }
 
 pid_t

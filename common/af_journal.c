@@ -78,6 +78,11 @@ s_fail (af_journal_t *self, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (self->error + n, sizeof self->error - (size_t) n, fmt, args);
     va_end (args);
+    /* SQLite quotes pieces of a damaged schema in its messages: keep the
+     * line printable whatever the file holds. */
+    for (char *p = self->error + n; *p; p++)
+        if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
+            *p = '?';
     return -1;
 }
 

@@ -122,6 +122,7 @@ $(TEST_BIN): $(call objs,$(TEST_SRCS)) $(TEST_LIBS)
 # own free loopback ports.
 TEST_JOBS ?= 2
 test: $(PROGRAMS) $(TEST_BIN)
+	@MAKE="$(MAKE)" scripts/install-check.sh
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(TEST_BIN) -j$(TEST_JOBS) $(TEST_ARGS)
 
 asan:
@@ -146,8 +147,10 @@ install: all
 	install -m 0755 $(LIBAF_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 common/*.h $(PROTO_H) $(DESTDIR)$(PREFIX)/include/autofab/
 	install -m 0644 proto/*.proto $(DESTDIR)$(PREFIX)/share/autofab/proto/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PKGS@|$(PKGS)|g' common/autofab.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/autofab.pc
+	install -d $(DESTDIR)$(PREFIX)/share/autofab/factories
+	install -m 0644 deploy/factories/*.yaml deploy/broker.yaml $(DESTDIR)$(PREFIX)/share/autofab/factories/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PKGS@|$(filter-out libmicrohttpd,$(PKGS))|g' \
+	    -e 's|@VERSION@|$(AF_VERSION)|g' common/autofab.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/autofab.pc
 
 clean:
 	rm -rf build

@@ -407,6 +407,12 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error ("run", "unexpected argument '%s'", argv[optind]);
+    char out_dir[PATH_MAX], bin_dir[PATH_MAX], installed[PATH_MAX + 64];
+    s_bin_dir (bin_dir, sizeof bin_dir);
+    /* Installed (make install): the default factory lives under share/. */
+    snprintf (installed, sizeof installed, "%s/../share/autofab/factories/gigafactory.yaml", bin_dir);
+    if (!strcmp (o.config, RUN_DEFAULT_CONFIG) && access (o.config, R_OK) != 0 && access (installed, R_OK) == 0)
+        o.config = installed;
     /* A bad config is bad usage: one clear line, exit 2, nothing started. */
     char err[600];
     twin_t *check = twin_new_from_file (o.config, o.seed, err, sizeof err);
@@ -414,7 +420,6 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage_error ("run", "%s", err);
     twin_destroy (&check);
 
-    char out_dir[PATH_MAX], bin_dir[PATH_MAX];
     if (!o.out_dir) {
         time_t now = time (NULL);
         struct tm tm;
@@ -424,7 +429,6 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     }
     if (s_mkdirs (o.out_dir) != 0)
         return cli_fail ("run", "cannot create %s: %s", o.out_dir, strerror (errno));
-    s_bin_dir (bin_dir, sizeof bin_dir);
     o.bin_dir = bin_dir;
     char path[PATH_MAX];
     if (!s_exists (bin_dir, "autofab-broker", path, sizeof path) || !s_exists (bin_dir, "autofab-twin", path, sizeof path))

@@ -349,3 +349,19 @@ Test (twin_model, torque_curve)
     cr_assert_eq (twin_torque_curve (t, 1, 2, a, q), -1);
     twin_destroy (&t);
 }
+
+/* The levers controllers have move the KPIs the way physics says. */
+Test (twin_model, inspecting_every_unit_cuts_escapes)
+{
+    twin_t *t = s_factory ("stressed", 6, true);
+    twin_run (t, 24 * 60, NULL);     /* two months in: parts have worn */
+    char err[256];
+    twin_kpi_t base, changed;
+    twin_cmd_t all = { .kind = TWIN_CMD_INSPECTION, .u.inspection = { 1 } };
+    cr_assert_eq (twin_whatif (t, 24 * 7, &all, true, &base, &changed, err, sizeof err), 0, "%s", err);
+    cr_assert (base.escaped_defects > 10, "baseline escapes: %g", base.escaped_defects);
+    cr_assert (changed.escaped_defects_ppm < 0.4 * base.escaped_defects_ppm, "escapes %g → %g ppm",
+               base.escaped_defects_ppm, changed.escaped_defects_ppm);
+    cr_assert (changed.rework_units + changed.scrap_units > base.rework_units + base.scrap_units);
+    twin_destroy (&t);
+}

@@ -143,9 +143,13 @@ s_pub_open (af_bus_t *self)
         return -1;
     }
     self->pub = s_socket (self, ZMQ_XPUB, self->ingress);
-    /* What was published just before the bus is destroyed still leaves. */
-    if (self->pub)
+    /* What was published just before the bus is destroyed still leaves.
+     * At the high-water mark an XPUB drops silently; with NODROP the send
+     * fails instead (we never block: DONTWAIT), so every drop is counted. */
+    if (self->pub) {
         zsock_set_linger (self->pub, AF_BUS_PUB_LINGER_MS);
+        zsock_set_xpub_nodrop (self->pub, 1);
+    }
     return self->pub ? 0 : -1;
 }
 
@@ -192,8 +196,11 @@ af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *
         s_pub_drain (self);
     void *handle = zsock_resolve (self->pub);
     for (size_t i = 0; i < n; i++)
-        if (zmq_send (handle, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0) {
+        if (zmq_send (handle, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
             self->counters.publish_failed++;
+            if (errno == EAGAIN)
+                AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
+                             "publish_failed; logged once)");
             return -1;
         }
     self->counters.published++;

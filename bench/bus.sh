@@ -198,10 +198,11 @@ run_pubsub() {
         > "$WORK/pub.out" 2> "$WORK/pub.out.err" || die "$sys publisher failed: $(cat "$WORK/pub.out.err")"
     wait "$sub_pid" || die "$sys subscriber failed: $(cat "$WORK/sub.out.err")"
     t1=$(ticks)
-    printf 'pubsub\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$count" \
+    printf 'pubsub\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$count" \
         "$(val "$WORK/pub.out" sent)" "$(val "$WORK/sub.out" received)" \
         "$(val "$WORK/sub.out" bytes)" "$(val "$WORK/sub.out" elapsed_ns)" \
-        "$(val "$WORK/pub.out" elapsed_ns)" "${t0:+$((t1 - t0))}" >> "$RESULTS"
+        "$(val "$WORK/pub.out" elapsed_ns)" "${t0:+$((t1 - t0))}" \
+        "$(val "$WORK/pub.out" cpu_ns)" "$(val "$WORK/sub.out" cpu_ns)" >> "$RESULTS"
     echo "  $sys pub/sub run $run: received $(val "$WORK/sub.out" received) of $count"
 }
 
@@ -256,7 +257,7 @@ pubsub, req = {}, {}
 for line in open(results):
     f = line.rstrip("\n").split("\t")
     if f[0] == "pubsub":
-        sys_, _, count, sent, got, nbytes, sub_ns, pub_ns, ticks = f[1:]
+        sys_, _, count, sent, got, nbytes, sub_ns, pub_ns, ticks, pub_cpu, sub_cpu = f[1:]
         count, got, nbytes, sub_ns = int(count), int(got or 0), int(nbytes or 0), int(sub_ns or 0)
         rate = got / (sub_ns / 1e9) if sub_ns else 0.0
         mean_bytes = nbytes / got if got else 0.0
@@ -266,6 +267,8 @@ for line in open(results):
             "loss_pct": 100.0 * (count - got) / count,
             "count": count,
             "server_cpu_us_per_msg": int(ticks) / int(hz) * 1e6 / count if ticks else None,
+            "pub_cpu_us_per_msg": int(pub_cpu) / 1e3 / count if pub_cpu else None,
+            "sub_cpu_us_per_msg": int(sub_cpu) / 1e3 / got if sub_cpu and got else None,
         })
     elif f[0] == "req" and f[4]:
         sys_, _, n, failed, p50, p99, p999 = f[1:]
@@ -289,7 +292,8 @@ summary = {}
 for s in order:
     row = {}
     if s in pubsub:
-        for k in ("msgs_per_s", "mb_per_s", "loss_pct", "server_cpu_us_per_msg"):
+        for k in ("msgs_per_s", "mb_per_s", "loss_pct", "server_cpu_us_per_msg",
+                  "pub_cpu_us_per_msg", "sub_cpu_us_per_msg"):
             if med(pubsub[s], k) is not None:
                 row[k] = med(pubsub[s], k)
         row["pubsub_count"] = pubsub[s][0]["count"]
@@ -316,7 +320,7 @@ def cell(v, fmt):
 
 print()
 print(f"{'system':<36} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}"
-      f" {'server CPU µs/msg':>18}")
+      f"   CPU µs/msg: {'server':>6} {'pub':>5} {'sub':>5}")
 for s in order:
     r = summary.get(s)
     if not r:
@@ -324,7 +328,8 @@ for s in order:
     print(f"{labels[s]:<36} {cell(r.get('msgs_per_s'), ',.0f'):>11} {cell(r.get('mb_per_s'), '.1f'):>8}"
           f" {cell(r.get('loss_pct'), '.2f'):>7} {cell(r.get('req_p50_us'), '.1f'):>8}"
           f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}"
-          f" {cell(r.get('server_cpu_us_per_msg'), '.2f'):>18}")
+          f"               {cell(r.get('server_cpu_us_per_msg'), '.2f'):>6}"
+          f" {cell(r.get('pub_cpu_us_per_msg'), '.2f'):>5} {cell(r.get('sub_cpu_us_per_msg'), '.2f'):>5}")
 print()
 for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
     parts = []
@@ -353,8 +358,9 @@ does (its XPUB drops silently at the mark) and the broker's XPUB drops for a
 slow subscriber: autofab's loss is reported as it comes.  Peer subscribers
 only count messages; af_bus_recv decodes and validates every envelope (its
 API has no other way), which the diag. row leaves out.
-Server CPU µs/msg: the server process's CPU time (all threads) over a pub/sub
-run ÷ messages published; steadier than rates on a busy machine.
+CPU µs/msg: CPU time (all threads) of the server over a pub/sub run ÷
+messages published, of the publisher process ÷ messages published, of the
+subscriber process ÷ messages received; steadier than rates on a busy machine.
 Machine: {cores} cores, shared with other work while measuring (1-min load
 average {load0} before, {load1} after): expect noise, above all in p99/p99.9.
 Targets: autofab pub/sub ≥ NATS and ≥ 0.5× libzmq direct; request p99 ≤ NATS.""")

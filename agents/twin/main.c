@@ -37,7 +37,10 @@ s_usage (FILE *out)
              "  --speed X              X times wall-clock speed; 0 as fast as acks allow [0]\n"
              "  --realtime             same as --speed 1\n"
              "  --expect-controllers N wait for N controllers before the first epoch [0]\n"
-             "  --out DIR              write kpi.json and series.json there at the end\n");
+             "  --out DIR              write kpi.json and series.json there at the end\n"
+             "  --shadow               track a plant (or a replay) from its station reports\n"
+             "                         instead of simulating alone (implies --bus; name 'shadow')\n"
+             "  --idle-timeout-ms N    shadow: stop after N ms without a report [10000]\n");
 }
 
 static int
@@ -62,11 +65,12 @@ main (int argc, char **argv)
         { "factory", required_argument, NULL, 'f' }, { "cell", required_argument, NULL, 'C' },
         { "name", required_argument, NULL, 'n' },   { "speed", required_argument, NULL, 'x' },
         { "realtime", no_argument, NULL, 'R' },     { "expect-controllers", required_argument, NULL, 'e' },
-        { "out", required_argument, NULL, 'o' },
+        { "out", required_argument, NULL, 'o' },    { "shadow", no_argument, NULL, 'S' },
+        { "idle-timeout-ms", required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 }
     };
-    bool bus = false;
-    long controllers = 0;
+    bool bus = false, shadow = false;
+    long controllers = 0, idle_ms = 10000;
     twin_bus_opts_t bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 };
     const char *config = NULL, *policy = "baseline";
     double hours = -1;
@@ -113,6 +117,12 @@ main (int argc, char **argv)
             bus_opts.expect_controllers = (int) controllers;
             break;
         case 'o': bus_opts.out_dir = optarg; break;
+        case 'S': shadow = bus = true; break;
+        case 'I':
+            if (!af_args_long ("autofab-twin", "--idle-timeout-ms", optarg, 100, 86400000, &idle_ms))
+                return 2;
+            bus_opts.idle_timeout_ms = (int) idle_ms;
+            break;
         default:
             return s_bad ("unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -136,6 +146,16 @@ main (int argc, char **argv)
         twin_policy_t p;
         twin_policy_baseline (twin, &p);
         twin_set_policy (twin, &p);
+    }
+    if (shadow) {
+        if (!strcmp (bus_opts.name, "twin"))
+            bus_opts.name = "shadow";
+        uint64_t reports = 0, disagreements = 0;
+        int rc = twin_bus_shadow (twin, hours, &bus_opts, &reports, &disagreements);
+        printf ("shadow: %llu station reports, %llu disagreements corrected, plant time %.2f h\n",
+                (unsigned long long) reports, (unsigned long long) disagreements, twin_now_s (twin) / 3600.0);
+        twin_destroy (&twin);
+        return rc;
     }
     if (bus) {
         int rc = twin_bus_run (twin, hours, &bus_opts, progress ? stderr : NULL);

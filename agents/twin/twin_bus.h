@@ -31,10 +31,24 @@ typedef struct {
     int expect_controllers;      /* wait for this many before the first epoch */
     int start_timeout_ms;        /* … at most this long (then fail) */
     const char *out_dir;         /* if set: kpi.json and series.json written here */
+    int idle_timeout_ms;         /* shadow: stop after this long without a report [10000] */
 } twin_bus_opts_t;
 
 /* Runs TWIN for HOURS as the bus's time master; PROGRESS as in twin_run.
  * Returns 0, 1 on a runtime failure, 2 if the broker refused the twin. */
 int twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *progress);
+
+/* Shadow mode: instead of simulating on its own, the twin tracks a plant (or
+ * a replay of a recorded run) from its station reports — telemetry on
+ * tel.<factory>.<cell>.<agent>.station.<name> with metrics "state" (the
+ * twin_state_t code) and "buffer_level", the format the twin itself
+ * publishes — advancing its clock to each report's time (relative to the
+ * first report) and correcting its state through twin_shadow_report.  Every
+ * disagreement is published on evt.<factory>.<cell>.<name>.shadow.  Stops
+ * after HOURS of plant time, or when no report came for idle_timeout_ms.
+ * *REPORTS and *DISAGREEMENTS (may be NULL) get the counts.  0, 1 or 2 as
+ * twin_bus_run. */
+int twin_bus_shadow (twin_t *twin, double hours, const twin_bus_opts_t *opts, uint64_t *reports,
+                     uint64_t *disagreements);
 
 #endif

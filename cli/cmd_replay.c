@@ -23,6 +23,8 @@
 #define CLI_REPLAY_FLUSH_MS 200
 /* Longest single sleep, so that Ctrl-C is served promptly, ms. */
 #define CLI_REPLAY_NAP_MS 100
+/* How long a full publisher queue may block the replay before it gives up, ms. */
+#define CLI_REPLAY_STALL_MS 10000
 
 static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 
@@ -79,6 +81,25 @@ s_mono_ns (void)
     return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
+/* Publishes one message, waiting while the publisher's queue is full: a
+ * replay should lose nothing, so at the high-water mark (af_bus fails the
+ * send rather than dropping it) we back off and try again.  0, or -1 if
+ * nothing could be sent for CLI_REPLAY_STALL_MS or we were interrupted. */
+static int
+s_publish (af_bus_t *bus, const void *const frames[2], const size_t lens[2])
+{
+    int64_t give_up_ms = -1;
+    while (af_bus_publish_frames (bus, frames, lens, 2) != 0) {
+        int64_t now_ms = af_clock_mono_ms ();
+        if (give_up_ms < 0)
+            give_up_ms = now_ms + CLI_REPLAY_STALL_MS;
+        if (now_ms >= give_up_ms || zsys_interrupted)
+            return -1;
+        zclock_sleep (1);
+    }
+    return 0;
+}
+
 /* One pass over the file.  0 done, 1 interrupted, -1 failed (reported). */
 static int
 s_pass (s_replay_t *self, af_journal_t *journal, af_bus_t *bus)
@@ -122,9 +143,9 @@ s_pass (s_replay_t *self, af_journal_t *journal, af_bus_t *bus)
         }
         const void *frames[2] = { row->topic, row->body };
         size_t lens[2] = { row->topic_len, row->len };
-        if (af_bus_publish_frames (bus, frames, lens, 2) != 0) {
-            cli_fail ("replay", "publishing on %s failed (message %ld)", row->topic,
-                      self->published + 1);
+        if (s_publish (bus, frames, lens) != 0) {
+            cli_fail ("replay", "the broker took nothing for %d ms (message %ld, on %s)",
+                      CLI_REPLAY_STALL_MS, self->published + 1, row->topic);
             result = -1;
             break;
         }

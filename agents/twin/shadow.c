@@ -64,3 +64,41 @@ twin_shadow_report (twin_t *self, const twin_plant_report_t *rep, char *diff, si
 #undef S_NOTE
     return disagree;
 }
+
+int
+twin_shadow_inventory (twin_t *self, int part, double warehouse, double bin, char *diff,
+                       size_t len)
+{
+    if (!self || part < 0 || part >= self->n_parts || !isfinite (warehouse) || !isfinite (bin)
+        || bin > self->part[part].bin_cap)
+        return -1;
+    twin_logged_cmd_t *e = twin__log (self, NULL, NULL, self->in_epoch ? self->epoch : self->epoch - 1);
+    if (e) {
+        e->inv_part = part;
+        e->inv_warehouse = warehouse;
+        e->inv_bin = bin;
+    }
+    twin_part_t *p = &self->part[part];
+    int disagree = 0;
+    size_t off = 0;
+    if (diff && len)
+        diff[0] = 0;
+    /* Counts within half an item agree: the model's bins hold whole parts. */
+    if (warehouse >= 0 && fabs (warehouse - p->warehouse) > 0.5) {
+        disagree = 1;
+        if (diff && off < len)
+            off += (size_t) snprintf (diff + off, len - off, "%s: warehouse model=%.0f plant=%.0f; ",
+                                      p->name, p->warehouse, warehouse);
+        p->warehouse = warehouse;
+    }
+    if (bin >= 0 && fabs (bin - p->bin) > 0.5) {
+        disagree = 1;
+        if (diff && off < len)
+            snprintf (diff + off, len - off, "%s: bin model=%.0f plant=%.0f; ", p->name, p->bin, bin);
+        p->bin = bin;
+        p->bin_task_open = false;
+        twin__bins_check (self);
+        twin__try_release (self);
+    }
+    return disagree;
+}

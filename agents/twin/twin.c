@@ -602,16 +602,16 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     }
 }
 
-void
+twin_logged_cmd_t *
 twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *report, int epoch)
 {
     if (self->replay)
-        return;                 /* a fork does not re-log what it replays */
+        return NULL;            /* a fork does not re-log what it replays */
     if (self->log_n == self->log_cap) {
         size_t cap = self->log_cap ? 2 * self->log_cap : 256;
         twin_logged_cmd_t *l = realloc (self->log, cap * sizeof *l);
         if (!l)
-            return;
+            return NULL;
         self->log = l;
         self->log_cap = cap;
     }
@@ -627,6 +627,8 @@ twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *repor
         e->cmd = *cmd;
     if (report)
         e->report = *report;
+    e->inv_part = -1;
+    return e;
 }
 
 int

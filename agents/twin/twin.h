@@ -291,5 +291,10 @@ typedef struct {
  * and plant disagreed, 0 if they agreed, −1 on a bad report. */
 int twin_shadow_report (twin_t *self, const twin_plant_report_t *report,
                         char *diff, size_t diff_len);
+/* Shadow mode for material: the plant's count of PART in the warehouse and
+ * in its line-side bin (a negative count: not counted).  Same contract as
+ * twin_shadow_report(); the model takes the plant's counts. */
+int twin_shadow_inventory (twin_t *self, int part, double warehouse, double bin,
+                           char *diff, size_t diff_len);
 
 #endif

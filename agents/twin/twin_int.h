@@ -156,6 +156,8 @@ typedef struct {
     bool is_shadow;                     /* a shadow report, not a command */
     twin_cmd_t cmd;
     twin_plant_report_t report;
+    int inv_part;                       /* ≥ 0: an inventory shadow report */
+    double inv_warehouse, inv_bin;
 } twin_logged_cmd_t;
 
 struct twin {
@@ -264,7 +266,8 @@ twin_t *twin__new (const char *text, size_t len, const char *name, uint64_t seed
 /* Validates and applies CMD, logging it against EPOCH for forks. */
 int  twin__apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t len, int epoch);
 /* Records a command or (CMD NULL) a shadow report for forks. */
-void twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *report, int epoch);
+twin_logged_cmd_t *twin__log (twin_t *self, const twin_cmd_t *cmd,
+                              const twin_plant_report_t *report, int epoch);
 /* whatif.c: redoes one logged command or shadow report in a fork. */
 void twin__replay_one (twin_t *self, const twin_logged_cmd_t *entry);
 /* Writes FMT to ERR and returns -1. */

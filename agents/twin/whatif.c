@@ -12,7 +12,9 @@ void
 twin__replay_one (twin_t *self, const twin_logged_cmd_t *e)
 {
     char err[256];
-    if (e->is_shadow)
+    if (e->is_shadow && e->inv_part >= 0)
+        twin_shadow_inventory (self, e->inv_part, e->inv_warehouse, e->inv_bin, NULL, 0);
+    else if (e->is_shadow)
         twin_shadow_report (self, &e->report, NULL, 0);
     else
         twin__apply (self, &e->cmd, err, sizeof err, e->epoch);

@@ -365,3 +365,26 @@ Test (twin_model, inspecting_every_unit_cuts_escapes)
     cr_assert (changed.rework_units + changed.scrap_units > base.rework_units + base.scrap_units);
     twin_destroy (&t);
 }
+
+Test (twin_model, shadow_inventory)
+{
+    twin_t *t = s_factory ("gigafactory", 2, true);
+    twin_run (t, 2, NULL);
+    int cell = twin_part_index (t, "cell");
+    cr_assert (cell >= 0);
+    const twin_part_obs_t *p = &twin_observe (t)->parts[cell];
+    char diff[256];
+    cr_assert_eq (twin_shadow_inventory (t, cell, p->warehouse, -1, diff, sizeof diff), 0, "%s", diff);
+    cr_assert_eq (twin_shadow_inventory (t, cell, 1234, -1, diff, sizeof diff), 1);
+    cr_assert (strstr (diff, "warehouse"), "%s", diff);
+    cr_assert_eq (twin_shadow_inventory (t, cell, 1234, -1, diff, sizeof diff), 0, "taken over: %s", diff);
+    cr_assert_eq (twin_shadow_inventory (t, 99, 1, 1, diff, sizeof diff), -1);
+    cr_assert_eq (twin_shadow_inventory (t, cell, 1, 1e9, diff, sizeof diff), -1);
+    /* A fork starts from the shadowed counts. */
+    char err[256];
+    twin_t *f = twin_fork (t, err, sizeof err);
+    cr_assert_not_null (f, "%s", err);
+    cr_assert_eq (twin_shadow_inventory (f, cell, 1234, -1, diff, sizeof diff), 0, "fork: %s", diff);
+    twin_destroy (&f);
+    twin_destroy (&t);
+}

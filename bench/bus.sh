@@ -352,12 +352,14 @@ Peers run with stock configuration on loopback (mosquitto: only a listener
 line): {nats_v}, {mosq_v}; clients libzmq {versions.get('libzmq')},
 libnats {versions.get('libnats')}, libmosquitto {versions.get('libmosquitto')}.
 ZeroMQ sockets use autofab's client high-water mark (100 000) everywhere.
-Raw libzmq publishers wait at that mark (XPUB_NODROP) instead of dropping, so
-the zmq rows are the lossless limit; autofab's client publishes as libautofab
-does (its XPUB drops silently at the mark) and the broker's XPUB drops for a
-slow subscriber: autofab's loss is reported as it comes.  Peer subscribers
-only count messages; af_bus_recv decodes and validates every envelope (its
-API has no other way), which the diag. row leaves out.
+No publisher wins by dropping: at that mark raw libzmq publishers wait
+(XPUB_NODROP) and autofab's publisher retries af_bus_publish (which fails
+there rather than drop) 1 ms later; NATS and mosquitto publishers are held
+back by TCP.  Servers are stock: a ZeroMQ XPUB (zmq_proxy's, the autofab
+broker's egress) drops for a subscriber that falls behind, and that loss is
+reported as it comes.  Peer subscribers only count messages; af_bus_recv
+decodes and validates every envelope (its API has no other way), which the
+diag. row leaves out.
 CPU µs/msg: CPU time (all threads) of the server over a pub/sub run ÷
 messages published, of the publisher process ÷ messages published, of the
 subscriber process ÷ messages received; steadier than rates on a busy machine.

@@ -189,6 +189,8 @@ s_begin_unit (twin_t *self, twin_station_t *s)
     int variant = self->units[s->unit].variant;
     if (s->has_setup && s->last_variant >= 0 && s->last_variant != variant) {
         double t = twin_dist_sample (&s->setup_s, &s->rng);
+        if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
+            self->manual++;     /* an operator changes the tooling over */
         s->last_variant = variant;
         s_set_state (self, s, TWIN_ST_SETUP);
         s->t_end_s = des_now_s (self->des) + t;

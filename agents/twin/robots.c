@@ -22,9 +22,11 @@ void
 twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
 {
     if (self->n_robots == 0) {
-        /* No fleet: a forklift driver brings the parts (not a machine action). */
+        /* No fleet: a forklift driver brings the parts, a manual action. */
         if (kind == TWIN_TASK_DELIVER) {
             twin_part_t *p = &self->part[part];
+            if (des_now_s (self->des) >= self->t_stats_s)
+                self->manual++;
             double qty = fmin (p->bin_cap - p->bin, p->warehouse);
             p->bin += qty;
             p->warehouse -= qty;

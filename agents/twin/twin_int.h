@@ -49,6 +49,7 @@ typedef struct {
     bool *has_variant_process;
     twin_dist_t setup_s;
     bool has_setup;
+    bool setup_manual;                  /* changeovers are done by an operator */
     int buffer_cap;                     /* −1 unbounded */
     double conveyor_s;                  /* transit to the next station */
     double max_speed;

@@ -98,6 +98,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->robot_utilisation_pct = self->n_robots > 0 ? 100 * s_div (busy, T * self->n_robots) : 0;
     k->shortage_h = self->shortage_s / 3600.0;
     k->damaged_parts = self->damaged;
+    k->orders_lost = self->orders_lost;
 }
 
 #define S_KPI_FIELDS(X) \
@@ -107,7 +108,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (escaped_defects_ppm) X (escaped_defects) X (scrap_units) X (rework_units) \
     X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
-    X (shortage_h) X (damaged_parts) X (sim_h)
+    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h)
 
 int
 twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)

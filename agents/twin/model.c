@@ -9,6 +9,7 @@
  *  Everything here is plain C on the event calendar; no bus code.
  */
 #include "twin_int.h"
+#include "af_log.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -620,6 +621,17 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
     twin_t *self = ctx;
     double x = twin_rng_uniform (&self->arr_rng), acc = 0;
     int v = self->n_variants - 1;
+    if (self->wip >= TWIN_MAX_WIP) {
+        /* An overloaded plant would grow its work in process without bound: orders
+         * beyond this are turned away (and counted) instead. */
+        if (des_now_s (des) >= self->t_stats_s)
+            self->orders_lost++;
+        AF_LOG_ONCE (AF_LOG_WARN, "twin: %d orders in the plant; turning orders away "
+                     "(arrivals exceed capacity)", TWIN_MAX_WIP);
+        des_schedule (des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+                      s_arrival, self, 0);
+        return;
+    }
     for (int i = 0; i < self->n_variants; i++) {
         acc += self->var[i].mix;
         if (x < acc) {
@@ -915,7 +927,7 @@ twin__stats_reset (twin_t *self)
     self->t_wip_s = now;
     self->energy_kwh = self->solar_kwh = self->energy_cost = self->peak_kw = self->demand_cost = 0;
     self->manual = self->breakdowns = self->repairs = self->repair_time_s = 0;
-    self->shortage_s = self->damaged = 0;
+    self->shortage_s = self->damaged = self->orders_lost = 0;
     memset (self->down_by_cause_s, 0, sizeof self->down_by_cause_s);
     self->last_station_kwh = 0;
 }

@@ -189,6 +189,7 @@ typedef struct {
     double peak_kw, solar_kwh;
     double manual_interventions, robot_utilisation_pct;
     double shortage_h, damaged_parts;
+    double orders_lost;                 /* turned away: 100 000 orders already in (overload) */
     int bottleneck;                     /* station index, −1 if none */
 } twin_kpi_t;
 

@@ -14,6 +14,7 @@
 #define TWIN_COMP_COUNT   5
 #define TWIN_DEFECT_COUNT 5
 #define TWIN_MAX_BOM      8
+#define TWIN_MAX_WIP      100000          /* orders in the plant, release queue included */
 /* Downtime causes: the components, then random failures, then planned. */
 #define TWIN_CAUSE_RANDOM TWIN_COMP_COUNT
 #define TWIN_CAUSE_PM     (TWIN_COMP_COUNT + 1)
@@ -238,7 +239,7 @@ struct twin {
     double wip, wip_area, t_wip_s;
     double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
     double manual, breakdowns, repairs, repair_time_s;
-    double shortage_s, damaged;
+    double shortage_s, damaged, orders_lost;
     double down_by_cause_s[TWIN_CAUSE_COUNT];
     double epoch_units;
 

@@ -4,7 +4,7 @@
 # The page's files (web/static/) are embedded into the binary: gen_assets.py
 # writes them as C arrays into $(GEN)/web_assets.c (generated, never committed).
 
-WEB_SRCS   := web/main.c web/web_http.c web/web_state.c web/web_buf.c
+WEB_SRCS   := web/main.c web/web_http.c web/web_state.c web/web_json.c web/web_metrics.c web/web_buf.c
 WEB_STATIC := $(sort $(wildcard web/static/*))
 WEB_ASSETS := $(GEN)/web_assets.c
 # mk/*.mk are read in sorted order after common.mk, so LIBAF_A is defined.
@@ -16,7 +16,7 @@ $(WEB_ASSETS): web/gen_assets.py $(WEB_STATIC)
 
 # The pure parts (state model, JSON and Prometheus rendering) are unit-tested
 # without the server; the integration test runs the real program.
-WEB_LIB_SRCS  := web/web_state.c web/web_buf.c
+WEB_LIB_SRCS  := web/web_state.c web/web_json.c web/web_metrics.c web/web_buf.c
 WEB_TEST_SRCS := $(sort $(wildcard tests/unit/test_web_*.c)) tests/integration/test_web.c
 TEST_SRCS += $(WEB_TEST_SRCS) $(WEB_LIB_SRCS)
 

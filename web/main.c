@@ -23,7 +23,7 @@
 #define WEB_KPI_MS 2000
 #define WEB_KPI_RETRY_MS 10000
 #define WEB_KPI_TIMEOUT_MS 1000
-#define WEB_SNAPSHOT_MS 2000
+#define WEB_SNAPSHOT_MS 3000
 
 static const char s_usage[] =
     "Usage: " PROGRAM " [OPTIONS]\n"
@@ -54,29 +54,22 @@ s_on_snapshot (const char *topic, const Autofab__Envelope *env, void *arg)
     web_state_apply (arg, topic, env, 0, 0);
 }
 
-/* The four classes the dashboard shows; cmd traffic is left out. */
-static const char *const s_classes[] = { "sys", "tel", "evt", "alm" };
-
+/* One snapshot of everything, then the live stream.  One, because a
+ * snapshot drops what arrives before its marker: a second snapshot (say of
+ * tel after sys) would lose live sys messages, a birth among them.  cmd is
+ * taken too: it is only counted, but without it every command result a
+ * source publishes would look like a sequence gap (gaps are per source,
+ * across all its topics).  Other factories are filtered out by web_state. */
 static int
-s_subscribe (af_bus_t *bus, web_state_t *state, const char *factory)
+s_subscribe (af_bus_t *bus, web_state_t *state)
 {
-    for (size_t i = 0; i < sizeof s_classes / sizeof s_classes[0]; i++) {
-        char prefix[AF_TOPIC_MAX_BYTES];
-        snprintf (prefix, sizeof prefix, "%s%s%s", s_classes[i], factory ? "." : "", factory ? factory : "");
-        /* The snapshot subscribes to the prefix and gives the current state
-         * (presence first, so agents are known before their telemetry). */
-        int n = af_bus_snapshot (bus, prefix, s_on_snapshot, state, WEB_SNAPSHOT_MS);
-        if (n < 0) {
-            af_warn ("web: no snapshot of %s from the broker (is it running?); live stream only", prefix);
-            char pattern[AF_TOPIC_MAX_BYTES + 2];
-            snprintf (pattern, sizeof pattern, "%s.>", prefix);
-            if (af_bus_subscribe (bus, pattern) != 0)
-                return -1;
-        }
-        else
-            af_info ("web: snapshot of %s: %d topics", prefix, n);
+    int n = af_bus_snapshot (bus, "", s_on_snapshot, state, WEB_SNAPSHOT_MS);
+    if (n >= 0) {
+        af_info ("web: snapshot: %d topics", n);
+        return 0;
     }
-    return 0;
+    af_warn ("web: no snapshot from the broker (is it running?); live stream only");
+    return af_bus_subscribe (bus, ">");
 }
 
 /* Asks the twin SERVICE for its KPIs; true if they came. */
@@ -128,7 +121,7 @@ s_run (const s_opts_t *opts)
         goto fail;
     }
     af_info ("web: dashboard on http://%s (port %d), metrics at /metrics", opts->listen, web_http_port (http));
-    if (s_subscribe (bus, state, opts->factory) != 0) {
+    if (s_subscribe (bus, state) != 0) {
         fprintf (stderr, PROGRAM ": cannot subscribe\n");
         goto fail;
     }

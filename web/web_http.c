@@ -52,6 +52,7 @@ typedef struct {
     uint64_t version;            /* last version sent */
     int64_t sent_ms;
     bool started;
+    bool sent_full;              /* the first event (the whole state) went out */
 } s_sse_t;
 
 static int64_t
@@ -152,7 +153,8 @@ s_sse_read (void *cls, uint64_t pos, char *out, size_t max)
             if (atomic_load (&self->stopping))
                 return MHD_CONTENT_READER_END_OF_STREAM;
         }
-        if (web_state_version (self->state) > sse->version || sse->version == 0) {
+        bool first = sse->version == 0 && !sse->sent_full;
+        if (first || web_state_version (self->state) > sse->version) {
             web_buf_puts (&sse->buf, "event: state\ndata: ");
             /* The JSON has no raw newlines (they are escaped), so it is one
              * data line. */
@@ -162,8 +164,10 @@ s_sse_read (void *cls, uint64_t pos, char *out, size_t max)
                 web_buf_reset (&sse->buf);
                 web_buf_puts (&sse->buf, ": state too large\n\n");
             }
-            else
-                sse->version = ver ? ver : 1;
+            else {
+                sse->version = ver;
+                sse->sent_full = true;
+            }
         }
         else
             web_buf_puts (&sse->buf, ": keep-alive\n\n");

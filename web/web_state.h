@@ -25,6 +25,7 @@
 /* Bounds of the tables (hostile input cannot make them grow further). */
 #define WEB_MAX_STATIONS 128
 #define WEB_MAX_PARTS 64
+#define WEB_MAX_ROBOTS 64
 #define WEB_MAX_AGENTS 256
 #define WEB_MAX_GENERIC 128
 #define WEB_MAX_METRICS 16

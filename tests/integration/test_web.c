@@ -129,12 +129,13 @@ s_setup (void)
     const char *web[] = { "--broker", s_broker.control, "--listen", listen, "--factory", "factory",
                           "--log-level", "debug", NULL };
     s_web_pid = aft_spawn ("autofab-web", web);
-    /* Up when it answers and has heard the demo agent's telemetry. */
+    /* Up when it answers and has heard the demo agent's birth and telemetry. */
     bool up = false;
     for (int i = 0; i < 100 && !up; i++) {
         s_resp_t r;
         if (s_get ("/metrics", &r) == 200)
-            up = s_sample (r.body, "autofab_messages_total{class=\"tel\"}") > 0;
+            up = s_sample (r.body, "autofab_messages_total{class=\"tel\"}") > 0
+                 && s_sample (r.body, "autofab_agents_alive") >= 1;
         s_resp_free (&r);
         if (!up)
             zclock_sleep (100);
@@ -375,4 +376,28 @@ Test (web, chromium_renders_live_dashboard)
     unlink (png);
     unlink (dom1);
     unlink (dom2);
+}
+
+/* ------------------------------------------------------------ the command line */
+
+Test (web_cli, help_and_bad_usage)
+{
+    const char *help[] = { "--help", NULL };
+    cr_assert_eq (aft_wait_exit (aft_spawn ("autofab-web", help), 5000), 0);
+    const char *bad_listen[] = { "--listen", "localhost:http", NULL };
+    cr_assert_eq (aft_wait_exit (aft_spawn ("autofab-web", bad_listen), 5000), 2);
+    const char *bad_factory[] = { "--factory", "a.b", NULL };
+    cr_assert_eq (aft_wait_exit (aft_spawn ("autofab-web", bad_factory), 5000), 2);
+    /* A port that is taken: one clear line and status 1, not a hang. */
+    int port = aft_free_ports (1);
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    cr_assert_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    cr_assert_eq (listen (fd, 1), 0);
+    char listen_arg[64];
+    snprintf (listen_arg, sizeof listen_arg, "127.0.0.1:%d", port);
+    const char *taken[] = { "--listen", listen_arg, "--broker", "tcp://127.0.0.1:1", NULL };
+    cr_assert_eq (aft_wait_exit (aft_spawn ("autofab-web", taken), 5000), 1);
+    close (fd);
 }

@@ -213,6 +213,9 @@ Test (web_state, plant_sections_kpis_broker_and_presence)
     const char *inv[] = { "warehouse", "bin" };
     const double iv[] = { 500, 20 };
     s_apply_metrics (st, "tel.factory.plant.twin.inventory.cell", inv, iv, 2);
+    const char *rn[] = { "busy", "node", "tasks_queued", "utilisation" };
+    const double rv[] = { 1, 4, 2, 0.25 };
+    s_apply_metrics (st, "tel.factory.plant.twin.robot.amr0", rn, rv, 4);
     const char *bn[] = { "relayed_msgs", "agents" };
     const double bv[] = { 12345, 3 };
     s_apply_metrics (st, "sys.factory.broker.broker.stats", bn, bv, 2);
@@ -241,11 +244,13 @@ Test (web_state, plant_sections_kpis_broker_and_presence)
     cr_assert (strstr (prom, "autofab_energy_grid_kw 300\n"));
     cr_assert (strstr (prom, "autofab_line_units 120\n"));
     cr_assert (strstr (prom, "autofab_inventory_units{part=\"cell\",where=\"warehouse\"} 500\n"));
-    cr_assert (strstr (prom, "autofab_messages_total{class=\"tel\"} 3\n"), "%s", prom);
+    cr_assert (strstr (prom, "autofab_robot_tasks_queued{robot=\"amr0\"} 2\n"), "%s", prom);
+    cr_assert (strstr (prom, "autofab_messages_total{class=\"tel\"} 4\n"), "%s", prom);
     char *json = s_json (st, 0);
     cr_assert (s_valid_json (json), "%s", json);
     cr_assert (strstr (json, "\"energy_points\":[[1,300,40,0.5,0.14]]"), "%s", json);
     cr_assert (strstr (json, "\"text\":\"line1 left: expired\""), "%s", json);
+    cr_assert (strstr (json, "\"robots\":[{\"name\":\"amr0\",\"busy\":1,\"node\":4"), "%s", json);
     free (json);
     free (prom);
     web_state_destroy (&st);

@@ -8,7 +8,7 @@
   const FEED_MAX = 50;
   const POINTS_MAX = 240;
   const S = {
-    stations: new Map(), agents: new Map(), generic: new Map(), parts: new Map(),
+    stations: new Map(), robots: new Map(), agents: new Map(), generic: new Map(), parts: new Map(),
     feed: [], kpis: {}, energy: {}, line: {}, rates: {}, points: [], sim: null,
     factory: '', version: 0, agentsAlive: 0,
   };
@@ -41,13 +41,14 @@
 
   function merge(d) {
     if (d.full) {
-      S.stations.clear(); S.agents.clear(); S.generic.clear(); S.parts.clear();
+      S.stations.clear(); S.robots.clear(); S.agents.clear(); S.generic.clear(); S.parts.clear();
       S.feed = []; S.points = []; S.kpis = {}; S.energy = {}; S.line = {};
     }
     S.version = d.version || S.version;
     S.factory = d.factory || S.factory;
     if (d.sim) S.sim = d.sim;
     for (const s of d.stations || []) S.stations.set(s.name, s);
+    for (const r of d.robots || []) S.robots.set(r.name, r);
     for (const a of d.agents || []) S.agents.set(a.name, a);
     for (const g of d.generic || []) S.generic.set(g.topic, g);
     for (const p of d.parts || []) S.parts.set(p.name, p);
@@ -120,6 +121,19 @@
       t.querySelector('.cond').textContent = 'speed ' + fmt(s.speed) + ' · vib ' + fmt(s.vibration_rms_mm_s) +
         ' mm/s · ' + fmt(s.temp_c, 1) + ' °C';
       t.title = name + ' (' + s.cell + ')';
+    }
+  }
+
+  function drawRobots() {
+    const box = $('robots');
+    box.textContent = '';
+    for (const r of S.robots.values()) {
+      const busy = r.busy > 0;
+      const chip = el('span', 'robot', r.name + ' · ' + (busy ? 'busy' : 'idle') + ' · node ' + fmt(r.node, 0) +
+                      ' · queue ' + fmt(r.tasks_queued, 0) + ' · ' + fmt(100 * (r.utilisation || 0), 0) + '%');
+      chip.setAttribute('data-robot', r.name);
+      chip.setAttribute('data-busy', String(busy));
+      box.append(chip);
     }
   }
 
@@ -211,6 +225,7 @@
     drawHeader();
     drawKpis();
     drawStations();
+    drawRobots();
     drawFeed();
     drawTables();
     try { drawChart(); } catch (e) { $('chart-missing').hidden = false; }

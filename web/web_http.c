@@ -215,6 +215,44 @@ s_events (web_http_t *self, struct MHD_Connection *conn)
 /* ------------------------------------------------------------ dispatch */
 
 static enum MHD_Result
+s_metrics (web_http_t *self, struct MHD_Connection *conn)
+{
+    web_buf_t buf;
+    web_buf_init (&buf, S_BODY_MAX_BYTES);
+    web_state_metrics (self->state, &buf);
+    return s_dynamic (self, conn, "text/plain; version=0.0.4; charset=utf-8", &buf);
+}
+
+static enum MHD_Result
+s_api_state (web_http_t *self, struct MHD_Connection *conn)
+{
+    web_buf_t buf;
+    web_buf_init (&buf, S_BODY_MAX_BYTES);
+    web_state_json (self->state, 0, &buf);
+    web_buf_puts (&buf, "\n");
+    return s_dynamic (self, conn, "application/json", &buf);
+}
+
+static enum MHD_Result
+s_chart_js (web_http_t *self, struct MHD_Connection *conn)
+{
+    if (!self->chart_js)
+        return s_text (self, conn, 404, "Chart.js is not installed (Debian package libjs-chart.js)\n");
+    return s_static (self, conn, 200, "text/javascript; charset=utf-8", self->chart_js, self->chart_js_len);
+}
+
+/* Paths served from the state; the rest are the embedded files (web_assets). */
+static const struct {
+    const char *path;
+    enum MHD_Result (*fn) (web_http_t *self, struct MHD_Connection *conn);
+} s_routes[] = {
+    { "/metrics", s_metrics },
+    { "/api/state", s_api_state },
+    { "/events", s_events },
+    { "/chart.js", s_chart_js },
+};
+
+static enum MHD_Result
 s_handle (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -234,26 +272,9 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     }
     if (!strcmp (url, "/"))
         url = "/index.html";
-    if (!strcmp (url, "/metrics")) {
-        web_buf_t buf;
-        web_buf_init (&buf, S_BODY_MAX_BYTES);
-        web_state_metrics (self->state, &buf);
-        return s_dynamic (self, conn, "text/plain; version=0.0.4; charset=utf-8", &buf);
-    }
-    if (!strcmp (url, "/api/state")) {
-        web_buf_t buf;
-        web_buf_init (&buf, S_BODY_MAX_BYTES);
-        web_state_json (self->state, 0, &buf);
-        web_buf_puts (&buf, "\n");
-        return s_dynamic (self, conn, "application/json", &buf);
-    }
-    if (!strcmp (url, "/events"))
-        return s_events (self, conn);
-    if (!strcmp (url, "/chart.js")) {
-        if (!self->chart_js)
-            return s_text (self, conn, 404, "Chart.js is not installed (Debian package libjs-chart.js)\n");
-        return s_static (self, conn, 200, "text/javascript; charset=utf-8", self->chart_js, self->chart_js_len);
-    }
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (!strcmp (url, s_routes[i].path))
+            return s_routes[i].fn (self, conn);
     for (size_t i = 0; i < web_assets_count; i++)
         if (!strcmp (url, web_assets[i].path))
             return s_static (self, conn, 200, web_assets[i].mime, web_assets[i].data, web_assets[i].len);

@@ -25,6 +25,7 @@ const char *const web__station_states[WEB__STATION_STATES] = {
 
 /* The energy values the twin publishes on tel.<f>.<cell>.twin.energy, with
  * the Prometheus name each is exported under. */
+/* Keep in step with WEB__EN_* (web_state_int.h). */
 const web__field_t web__energy[WEB__ENERGY_N] = {
     { "grid_kw", "autofab_energy_grid_kw", "Power drawn from the grid, kW" },
     { "load_kw", "autofab_energy_load_kw", "Plant load, kW" },
@@ -272,10 +273,10 @@ s_on_energy_tel (web_state_t *self, const Autofab__Envelope *env)
     web__point_t *pt = &self->points[self->n_points++ % WEB_ENERGY_POINTS];
     pt->ver = self->ver;
     pt->t_h = env->header ? (double) env->header->t_ns / 3.6e12 : 0;
-    pt->grid_kw = self->energy[0];
-    pt->solar_kw = self->energy[2];
-    pt->battery_soc = self->energy[4];
-    pt->price_per_kwh = self->energy[5];
+    pt->grid_kw = self->energy[WEB__EN_GRID];
+    pt->solar_kw = self->energy[WEB__EN_SOLAR];
+    pt->battery_soc = self->energy[WEB__EN_SOC];
+    pt->price_per_kwh = self->energy[WEB__EN_PRICE];
 }
 
 static void

@@ -20,6 +20,9 @@ typedef struct {
     const char *name, *metric, *help;
 } web__field_t;
 
+/* Indices into web__energy that the chart uses. */
+enum { WEB__EN_GRID = 0, WEB__EN_SOLAR = 2, WEB__EN_SOC = 4, WEB__EN_PRICE = 5 };
+
 enum { WEB__ST_STATE, WEB__ST_BUFFER, WEB__ST_CAP, WEB__ST_SPEED, WEB__ST_VIB, WEB__ST_TEMP, WEB__ST_UTIL,
        WEB__ST_N };
 
@@ -29,12 +32,15 @@ extern const web__field_t web__energy[WEB__ENERGY_N];
 extern const web__field_t web__line[WEB__LINE_N];
 extern const web__field_t web__station_fields[WEB__ST_N];
 
+/* Every item carries `ver`, the state version of its last change, so that
+ * a rendering since version V holds only items with ver > V. */
 
+/* A station (tel.<f>.<cell>.<agent>.station.<name>, or a StationState). */
 typedef struct {
     char name[WEB_NAME_BYTES];
     char cell[WEB_NAME_BYTES];
     int state;                   /* -1 unknown */
-    double v[WEB__ST_N];            /* NAN: not reported */
+    double v[WEB__ST_N];         /* NAN: not reported */
     uint64_t ver;
 } web__station_t;
 
@@ -51,6 +57,7 @@ typedef struct {
     uint64_t ver;
 } web__robot_t;
 
+/* An agent, from its presence notices. */
 typedef struct {
     char name[WEB_NAME_BYTES];
     char kind[WEB_NAME_BYTES];
@@ -61,6 +68,7 @@ typedef struct {
     uint64_t ver;
 } web__agent_t;
 
+/* Any other telemetry: the newest metrics of one topic. */
 typedef struct {
     char name[WEB_NAME_BYTES];
     char unit[24];
@@ -76,6 +84,7 @@ typedef struct {
     uint64_t ver;
 } web__generic_t;
 
+/* One line of the alarms and events feed. */
 typedef struct {
     uint64_t ver;
     uint64_t t_ns;
@@ -88,12 +97,14 @@ typedef struct {
     bool active;
 } web__feed_t;
 
+/* A standing alarm, keyed by "topic|code". */
 typedef struct {
     char key[AF_TOPIC_MAX_BYTES + WEB_NAME_BYTES];
     int severity;
     bool active;
 } web__alarm_t;
 
+/* A point of the energy chart. */
 typedef struct {
     uint64_t ver;
     double t_h;                  /* the sender's clock, hours */
@@ -105,6 +116,7 @@ typedef struct {
     double value;
 } web__pair_t;
 
+/* Traffic of one topic class. */
 typedef struct {
     uint64_t msgs, bytes, gaps;
     uint64_t msgs_at_tick;

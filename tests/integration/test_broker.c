@@ -82,7 +82,7 @@ Test (broker, agent_reregisters_after_broker_restart)
 {
     af_bus_t *bus = aft_bus (&s_broker, "watcher");
     pid_t agent = s_demo ("mixer", "mix", "--cell", "c1");
-    cr_assert (aft_wait_listed (bus, "mixer", true, 5000));
+    cr_assert (aft_wait_listed (bus, "mixer", true, 15000));
     af_bus_destroy (&bus);
     int port = s_broker.port;
     aft_broker_stop (&s_broker);
@@ -103,7 +103,7 @@ Test (broker, duplicate_name_refused)
 {
     af_bus_t *bus = aft_bus (&s_broker, "watcher");
     pid_t first = s_demo ("welder", "weld", "--cell", "c2");
-    cr_assert (aft_wait_listed (bus, "welder", true, 5000));
+    cr_assert (aft_wait_listed (bus, "welder", true, 15000));
     pid_t second = s_demo ("welder", "weld", "--cell", "c2");
     cr_assert_eq (aft_wait_exit (second, 5000), 2, "duplicate should exit with code 2");
     cr_assert_geq (aft_broker_counter (bus, "duplicate_names"), 1);
@@ -199,8 +199,8 @@ Test (broker, requests_routed_least_recently_used)
     af_bus_t *bus = aft_bus (&s_broker, "operator");
     pid_t a = s_demo ("robotA", "robot-cell3", "--cell", "cell3");
     pid_t b = s_demo ("robotB", "robot-cell3", "--cell", "cell3");
-    cr_assert (aft_wait_listed (bus, "robotA", true, 5000));
-    cr_assert (aft_wait_listed (bus, "robotB", true, 5000));
+    cr_assert (aft_wait_listed (bus, "robotA", true, 15000));
+    cr_assert (aft_wait_listed (bus, "robotB", true, 15000));
     char w1[32], w2[32], w3[32], err[300];
     cr_assert_eq (s_call (bus, "robot-cell3", "ping", w1, sizeof w1, 3000, err, sizeof err), 0, "%s", err);
     cr_assert_eq (s_call (bus, "robot-cell3", "ping", w2, sizeof w2, 3000, err, sizeof err), 0, "%s", err);
@@ -240,9 +240,9 @@ Test (broker, request_fails_over_when_worker_dies)
     af_bus_t *bus = aft_bus (&s_broker, "operator");
     /* The slow one registers first, so it gets the first request. */
     pid_t slow = s_demo ("slowbot", "paint", "--reply-delay-ms", "20000");
-    cr_assert (aft_wait_listed (bus, "slowbot", true, 5000));
+    cr_assert (aft_wait_listed (bus, "slowbot", true, 15000));
     pid_t fast = s_demo ("fastbot", "paint", "--cell", "c1");
-    cr_assert (aft_wait_listed (bus, "fastbot", true, 5000));
+    cr_assert (aft_wait_listed (bus, "fastbot", true, 15000));
     s_killer_t killer = { slow, 200 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_kill_later, &killer);
@@ -256,7 +256,7 @@ Test (broker, request_fails_over_when_worker_dies)
 
     /* With no other worker, the client gets an error instead of a hang. */
     pid_t lone = s_demo ("lonebot", "glue", "--reply-delay-ms", "20000");
-    cr_assert (aft_wait_listed (bus, "lonebot", true, 5000));
+    cr_assert (aft_wait_listed (bus, "lonebot", true, 15000));
     killer.pid = lone;
     pthread_create (&thread, NULL, s_kill_later, &killer);
     status = s_call (bus, "glue", "ping", NULL, 0, 10000, err, sizeof err);

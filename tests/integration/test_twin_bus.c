@@ -130,7 +130,7 @@ Test (twin_bus, waits_for_controller_acks_and_applies_commands)
     cr_assert_not_null (agent, "%s", err);
     s_ctl_t ctl = { 0 };
     af_agent_subscribe (agent, "sys.factory.plant.twin.clock", s_on_tick, &ctl);
-    cr_assert_eq (af_agent_wait_registered (agent, 5000), 0);
+    cr_assert_eq (af_agent_wait_registered (agent, 15000), 0);
 
     s_twin_run_t run = { .expect = 1 };
     run.twin = twin_new_from_file (s_config, 7, err, sizeof err);
@@ -211,7 +211,7 @@ s_shadow_case (uint64_t shadow_seed, s_shadow_run_t *shadow)
     pthread_t shadow_thread;
     pthread_create (&shadow_thread, NULL, s_shadow_thread, shadow);
     af_bus_t *bus = aft_bus (&s_broker, "probe");
-    cr_assert (aft_wait_listed (bus, "shadow", true, 5000), "shadow twin did not register");
+    cr_assert (aft_wait_listed (bus, "shadow", true, 15000), "shadow twin did not register");
     af_bus_destroy (&bus);
     zclock_sleep (200);          /* its subscription reaches the broker */
 

@@ -98,7 +98,7 @@ aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms)
     broker->pid = aft_spawn ("autofab-broker", argv);
     af_bus_t *bus = aft_bus (broker, "probe");
     bool up = false;
-    for (int i = 0; i < 100 && !up; i++) {
+    for (int i = 0; i < 150 && !up; i++) {
         Autofab__Control *reply;
         if (af_bus_list (bus, &reply, 100) == 0) {
             autofab__control__free_unpacked (reply, NULL);

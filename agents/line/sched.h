@@ -162,6 +162,8 @@ typedef struct {
     int  threads;            /* 1..SCHED_MAX_THREADS independent searches */
     unsigned long seed;
     long target;             /* stop as soon as the primary objective <= target; -1 off */
+    int cpu_clock;           /* 1: budget and times count each search thread's
+                                CPU time (fair on a loaded machine); 0: wall */
     long long max_iters;     /* per search thread, 0 = no limit; with one thread
                                 and a generous budget the run is reproducible */
     const sched_plan_t *start;  /* previous plan to repair from, or NULL */
@@ -176,7 +178,8 @@ void sched_opts_default(sched_opts_t *opts);
 
 /* Statistics of a solve. */
 typedef struct {
-    double t_best_s;         /* time at which the returned plan was first found */
+    double t_best_s;         /* time at which the returned plan was first found
+                                (thread CPU time with cpu_clock) */
     double t_total_s;
     long long iterations;    /* search iterations over all threads */
     long initial_makespan;   /* makespan of the start solution */

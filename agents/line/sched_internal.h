@@ -107,7 +107,8 @@ typedef struct {
     long long best_a, best_b;    /* objective pair of best (primary, secondary) */
     int have_best;
     sched_sol_t best;
-    double t0_s, deadline_s, t_best_s;
+    double t0_s, budget_s, t_best_s;
+    int cpu_clock;
     long target;
     long long max_iters;
     long lower_bound;       /* stop when reached: nothing better exists */
@@ -120,7 +121,10 @@ typedef struct {
 /* Runs one tabu search from `start` until the deadline or a stop; publishes
  * improvements into sh.  0, or -1 if out of memory. */
 int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
-                    uint64_t seed);
+                    uint64_t seed, double t0_cpu_s);
+
+/* CPU time of the calling thread, in seconds. */
+double sched__thread_cpu_s(void);
 
 /* Objective pair of decoded start times: (primary, secondary). */
 void sched__objective(const sched_inst_t *in, sched_obj_t obj,

@@ -13,6 +13,13 @@ double sched__now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+double sched__thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* ------------------------------------------------------------------ plans */
 
 sched_plan_t *sched_plan_new(int n_ops)

@@ -83,6 +83,7 @@ static void *s_worker(void *arg)
     s_worker_t *w = arg;
     const sched_inst_t *in = w->sh->in;
     sched_sol_t own;
+    double t0_cpu = sched__thread_cpu_s();    /* construction counts too */
     w->rc = -1;
     if (sched__sol_init(&own, in->n_ops, in->n_machines) < 0)
         return NULL;
@@ -90,7 +91,7 @@ static void *s_worker(void *arg)
         sched__sol_copy(&own, w->start);
     else if (s_construct(in, w->sh->obj, w->seed, &own) < 0)
         goto done;
-    w->rc = sched__tabu_run(w->sh, &own, w->seed);
+    w->rc = sched__tabu_run(w->sh, &own, w->seed, t0_cpu);
 done:
     sched__sol_free(&own);
     return NULL;
@@ -159,7 +160,8 @@ sched_plan_t *sched_solve(const sched_inst_t *cin, const sched_opts_t *opts,
     sh.in = in;
     sh.obj = o.objective;
     sh.t0_s = sched__now_s();
-    sh.deadline_s = sh.t0_s + o.budget_ms / 1000.0;
+    sh.budget_s = o.budget_ms / 1000.0;
+    sh.cpu_clock = o.cpu_clock;
     sh.target = o.target;
     sh.max_iters = o.max_iters;
     sh.lower_bound = sched_inst_lower_bound(in);

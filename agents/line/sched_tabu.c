@@ -34,9 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Iterations without improvement before a restart, as a multiple of the
- * number of operations, with a floor. */
-#define S_STALL_PER_OP 20
+/* Iterations without improvement before a restart: n_ops^2 / S_STALL_DIV,
+ * at least S_STALL_MIN.  Measured: about 2500 suits ft10 (100 ops) and
+ * about 40000 suits 20x20 Taillard instances; shorter stalls on large
+ * instances restart before the tabu walk has done its work. */
+#define S_STALL_DIV 4
 #define S_STALL_MIN 2500
 /* Check the clock every this many iterations. */
 #define S_CLOCK_EVERY 16
@@ -66,6 +68,8 @@ typedef struct {
     int *jp, *js, *start, *order, *indeg, *q, *seg, *rseg, *qseg;
     int *path, *parc;
     int path_len;
+    int *opos;          /* position of each op in order[] (fast path) */
+    int *ubuf, *sbuf;   /* scratch for the partial re-evaluation */
     int *tabu;          /* n*n: iteration until which "a before b" is tabu */
     int *tabu_m;        /* n*nm: iteration until which u on m is tabu (flex) */
     s_move_t *mv;
@@ -77,6 +81,7 @@ typedef struct {
     long long *elite_a, *elite_b;
     int n_elite, elite_max;
     long long it;
+    double t0_cpu_s;    /* this thread's CPU clock at its start */
     uint64_t rng;
     int tenure_min, tenure_span;
 } s_eng_t;
@@ -142,6 +147,8 @@ static int s_eval_classic(s_eng_t *e)
     }
     if (tail != n)
         return -1;
+    for (int i = 0; i < n; i++)
+        e->opos[ord[i]] = i;
     for (int i = n - 1; i >= 0; i--) {
         int o = ord[i], t = 0, x;
         if ((x = js[o]) >= 0)
@@ -157,6 +164,71 @@ static int s_eval_classic(s_eng_t *e)
         e->cur_a = cmax;
         e->cur_b = 0;
     }
+    return 0;
+}
+
+/* After a move that re-ordered the operations S[0..ns-1] of one machine:
+ * operations before the first of them in the old topological order keep
+ * their heads (they cannot be descendants), and operations after the last
+ * of them in the new order keep their tails (they cannot be ancestors), so
+ * only the rest is recomputed.  -1 on a cycle (order[] is then garbage:
+ * undo the move and call s_eval). */
+static int s_eval_partial(s_eng_t *e, const int *S, int ns)
+{
+    const int *d = e->cur.dur, *mp = e->cur.mp, *ms = e->cur.ms;
+    const int *jp = e->jp, *js = e->js;
+    int *r = e->start, *q = e->q, *ord = e->order, *deg = e->indeg;
+    int *pos = e->opos, n = e->n, p = n, x;
+    for (int i = 0; i < ns; i++)
+        if (pos[S[i]] < p)
+            p = pos[S[i]];
+    int nu = n - p;
+    memcpy(e->ubuf, ord + p, (size_t)nu * sizeof(int));
+    int head = p, tail = p;
+    for (int i = 0; i < nu; i++) {
+        int o = e->ubuf[i];
+        int a = jp[o], b = mp[o];
+        deg[o] = (a >= 0 && pos[a] >= p) + (b >= 0 && pos[b] >= p);
+        if (!deg[o])
+            ord[tail++] = o;
+    }
+    while (head < tail) {
+        int o = ord[head++], t = 0;
+        if ((x = jp[o]) >= 0)
+            t = r[x] + d[x];
+        if ((x = mp[o]) >= 0 && r[x] + d[x] > t)
+            t = r[x] + d[x];
+        r[o] = t;
+        if ((x = js[o]) >= 0 && --deg[x] == 0)
+            ord[tail++] = x;
+        if ((x = ms[o]) >= 0 && --deg[x] == 0)
+            ord[tail++] = x;
+    }
+    if (tail != n)
+        return -1;
+    int last = 0;
+    for (int i = p; i < n; i++)
+        pos[ord[i]] = i;
+    for (int i = 0; i < ns; i++)
+        if (pos[S[i]] > last)
+            last = pos[S[i]];
+    for (int i = last; i >= 0; i--) {
+        int o = ord[i], t = 0;
+        if ((x = js[o]) >= 0)
+            t = q[x] + d[x];
+        if ((x = ms[o]) >= 0 && q[x] + d[x] > t)
+            t = q[x] + d[x];
+        q[o] = t;
+    }
+    int cmax = 0;
+    const int *jf = e->in->job_first;
+    for (int j = 0; j < e->in->n_jobs; j++) {
+        int o = jf[j + 1] - 1;
+        if (o >= jf[j] && r[o] + d[o] > cmax)
+            cmax = r[o] + d[o];
+    }
+    e->cur_a = e->sh->obj == SCHED_OBJ_WTARD ? 0 : cmax;
+    e->cur_b = e->sh->obj == SCHED_OBJ_WTARD ? cmax : 0;
     return 0;
 }
 
@@ -227,7 +299,8 @@ static void s_undo(s_eng_t *e, const s_undo_t *un)
 /* --------------------------------------------------------- critical path */
 
 /* Traces back from op `o` along binding predecessors (preferring machine
- * arcs, so blocks come out long); fills path (in time order) and parc[i] = 1
+ * arcs, so blocks come out long; a random choice measured worse on ft10);
+ * fills path (in time order) and parc[i] = 1
  * when path[i] -> path[i+1] is a machine arc. */
 static void s_trace(s_eng_t *e, int o)
 {
@@ -237,11 +310,13 @@ static void s_trace(s_eng_t *e, int o)
     while (o >= 0 && len < e->n) {
         e->path[len++] = o;
         int mp = s->mp[o], jp = e->jp[o], nxt = -1;
-        if (mp >= 0 && e->start[mp] + s->dur[mp]
-                       + sched__setup(in, s->mach[o], in->op_job[mp], in->op_job[o])
-                       == e->start[o])
+        int mb = mp >= 0 && e->start[mp] + s->dur[mp]
+                 + sched__setup(in, s->mach[o], in->op_job[mp], in->op_job[o])
+                 == e->start[o];
+        int jb = jp >= 0 && e->start[jp] + s->dur[jp] == e->start[o];
+        if (mb)
             nxt = mp;
-        else if (jp >= 0 && e->start[jp] + s->dur[jp] == e->start[o])
+        else if (jb)
             nxt = jp;
         o = nxt;
     }
@@ -484,6 +559,14 @@ static int s_neighbours(s_eng_t *e)
 
 /* ------------------------------------------------------------- bookkeeping */
 
+/* Seconds since the solve started, on the clock the budget is counted in. */
+static double s_elapsed(const s_eng_t *e)
+{
+    if (e->sh->cpu_clock)
+        return sched__thread_cpu_s() - e->t0_cpu_s;
+    return sched__now_s() - e->sh->t0_s;
+}
+
 static void s_publish(s_eng_t *e)
 {
     sched__shared_t *sh = e->sh;
@@ -493,7 +576,7 @@ static void s_publish(s_eng_t *e)
         sh->best_a = e->best_a;
         sh->best_b = e->best_b;
         sched__sol_copy(&sh->best, &e->best);
-        sh->t_best_s = sched__now_s() - sh->t0_s;
+        sh->t_best_s = s_elapsed(e);
         if (sh->progress) {
             long cmax = (long)(sh->obj == SCHED_OBJ_WTARD ? sh->best_b : sh->best_a);
             long long twt = sh->obj == SCHED_OBJ_WTARD ? sh->best_a : sh->best_b;
@@ -588,7 +671,7 @@ static void s_free(s_eng_t *e)
     free(e->elite); free(e->elite_a); free(e->elite_b);
     free(e->jp); free(e->js); free(e->start); free(e->order); free(e->indeg);
     free(e->q); free(e->seg); free(e->rseg); free(e->qseg); free(e->path);
-    free(e->parc); free(e->tabu); free(e->tabu_m); free(e->mv);
+    free(e->parc); free(e->opos); free(e->ubuf); free(e->sbuf); free(e->tabu); free(e->tabu_m); free(e->mv);
 }
 
 static int s_init(s_eng_t *e, sched__shared_t *sh, const sched_sol_t *start,
@@ -631,10 +714,14 @@ static int s_init(s_eng_t *e, sched__shared_t *sh, const sched_sol_t *start,
     e->qseg = malloc(N * sizeof(int));
     e->path = malloc(N * sizeof(int));
     e->parc = malloc(N * sizeof(int));
+    e->opos = malloc(N * sizeof(int));
+    e->ubuf = malloc(N * sizeof(int));
+    e->sbuf = malloc(N * sizeof(int));
     e->tabu = calloc(N * N, sizeof(int));
     e->tabu_m = calloc(N * (size_t)nm, sizeof(int));
     if (!e->jp || !e->js || !e->start || !e->order || !e->indeg || !e->q
         || !e->seg || !e->rseg || !e->qseg || !e->path || !e->parc || !e->tabu
+        || !e->opos || !e->ubuf || !e->sbuf
         || !e->tabu_m)
         return -1;
     for (int o = 0; o < n; o++) {
@@ -656,21 +743,22 @@ static int s_init(s_eng_t *e, sched__shared_t *sh, const sched_sol_t *start,
 }
 
 int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
-                    uint64_t seed)
+                    uint64_t seed, double t0_cpu_s)
 {
     s_eng_t e;
     int rc = -1;
     if (s_init(&e, sh, start, seed) < 0)
         goto done;
+    e.t0_cpu_s = t0_cpu_s;
     s_publish(&e);
     long long stall = 0;
-    long long stall_max = (long long)S_STALL_PER_OP * e.n;
+    long long stall_max = (long long)e.n * e.n / S_STALL_DIV;
     if (stall_max < S_STALL_MIN)
         stall_max = S_STALL_MIN;
     for (;; e.it++) {
         if (sh->stop || (sh->max_iters && e.it >= sh->max_iters))
             break;
-        if (e.it % S_CLOCK_EVERY == 0 && sched__now_s() >= sh->deadline_s)
+        if (e.it % S_CLOCK_EVERY == 0 && s_elapsed(&e) >= sh->budget_s)
             break;
         int tgt = s_target(&e);
         if (tgt < 0)
@@ -707,8 +795,18 @@ int sched__tabu_run(sched__shared_t *sh, const sched_sol_t *start,
         }
         s_move_t mv = e.mv[pick];
         s_make_tabu(&e, &mv);
+        int ns = 0;
+        if (e.classic) {
+            /* The operations the move re-orders, from the earlier end. */
+            int from = mv.kind == S_FWD ? mv.u : mv.v, to = mv.kind == S_FWD ? mv.v : mv.u;
+            for (int x = from; x >= 0; x = e.cur.ms[x]) {
+                e.sbuf[ns++] = x;
+                if (x == to)
+                    break;
+            }
+        }
         s_undo_t un = s_apply(&e, &mv);
-        if (s_eval(&e) < 0) {
+        if ((e.classic ? s_eval_partial(&e, e.sbuf, ns) : s_eval(&e)) < 0) {
             /* Cannot happen for moves that passed s_rate; stay safe. */
             s_undo(&e, &un);
             if (s_eval(&e) < 0)

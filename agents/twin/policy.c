@@ -19,6 +19,7 @@
 #include "twin_int.h"
 
 #include <math.h>
+#include <string.h>
 
 #define S_BASELINE_SAMPLE_EVERY 20
 #define S_BASELINE_SAFETY       1.5
@@ -66,4 +67,13 @@ twin_policy_baseline (twin_t *self, twin_policy_t *out)
     (void) self;
     *out = (twin_policy_t) { "baseline", NULL, s_baseline_epoch, NULL };
     return 0;
+}
+
+int
+twin_policy_by_name (twin_t *self, const char *name, twin_policy_t *out)
+{
+    if (name && !strcmp (name, "baseline"))
+        return twin_policy_baseline (self, out);
+    *out = (twin_policy_t) { "none", NULL, NULL, NULL };
+    return name && !strcmp (name, "none") ? 0 : -1;
 }

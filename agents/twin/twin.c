@@ -407,6 +407,25 @@ twin_series (const twin_t *self)
     return &self->series;
 }
 
+int
+twin_series_write_csv (const twin_t *self, FILE *out)
+{
+    const twin_series_t *sr = &self->series;
+    fprintf (out, "t_h,throughput_uph,grid_kw,battery_soc,price_per_kwh,down_unplanned_h,down_planned_h");
+    for (int i = 0; i < self->n_stations; i++)
+        fprintf (out, ",util_%s", self->st[i].name);
+    fputc ('\n', out);
+    for (size_t k = 0; k < sr->n; k++) {
+        fprintf (out, "%.4f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g", sr->t_h[k], sr->throughput_uph[k],
+                 sr->grid_kw[k], sr->battery_soc[k], sr->price_per_kwh[k], sr->down_unplanned_h[k],
+                 sr->down_planned_h[k]);
+        for (int i = 0; i < sr->n_stations; i++)
+            fprintf (out, ",%.4f", sr->station_util[k * (size_t) sr->n_stations + (size_t) i]);
+        fputc ('\n', out);
+    }
+    return ferror (out) ? -1 : 0;
+}
+
 const twin_maint_event_t *
 twin_maint_events (const twin_t *self, size_t *n)
 {

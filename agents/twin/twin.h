@@ -139,6 +139,9 @@ typedef struct {
 
 /* The DESIGN §5 baseline (see docs/twin.md).  Returns 0 or -1. */
 int  twin_policy_baseline (twin_t *self, twin_policy_t *out);
+/* A built-in policy by name: "baseline", or "none" (OUT zeroed, install
+ * nothing).  Returns 0, or -1 for an unknown name. */
+int  twin_policy_by_name (twin_t *self, const char *name, twin_policy_t *out);
 /* Installs POLICY (copied; the twin calls its destroy).  NULL: no policy. */
 void twin_set_policy (twin_t *self, const twin_policy_t *policy);
 /* Called at every epoch after the policy, e.g. by the bus wrapper to publish
@@ -244,6 +247,10 @@ void twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT])
 void twin_record_series (twin_t *self, bool on);
 const twin_series_t *twin_series (const twin_t *self);
 const twin_maint_event_t *twin_maint_events (const twin_t *self, size_t *n);
+/* Writes the recorded series as CSV (a header line, then one row per
+ * epoch: t_h, throughput_uph, grid_kw, battery_soc, price_per_kwh,
+ * down_unplanned_h, down_planned_h, util_<station>…).  Returns 0 or -1. */
+int twin_series_write_csv (const twin_t *self, FILE *out);
 
 /* ------------------------------------------------------------ diagnostics */
 

@@ -388,3 +388,28 @@ Test (twin_model, shadow_inventory)
     twin_destroy (&f);
     twin_destroy (&t);
 }
+
+Test (twin_model, series_csv_and_policy_by_name)
+{
+    twin_t *t = s_factory ("two-line", 1, false);
+    twin_policy_t p;
+    cr_assert_eq (twin_policy_by_name (t, "none", &p), 0);
+    cr_assert_null (p.on_epoch);
+    cr_assert_eq (twin_policy_by_name (t, "magic", &p), -1);
+    cr_assert_eq (twin_policy_by_name (t, "baseline", &p), 0);
+    twin_set_policy (t, &p);
+    twin_record_series (t, true);
+    twin_run (t, 5, NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream (&buf, &len);
+    cr_assert_eq (twin_series_write_csv (t, m), 0);
+    fclose (m);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
+    cr_assert_eq (lines, 1 + 20, "header + 20 epochs: %d", lines);
+    cr_assert (strstr (buf, "util_weld-a"), "%.200s", buf);
+    free (buf);
+    twin_destroy (&t);
+}

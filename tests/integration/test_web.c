@@ -251,6 +251,34 @@ Test (web, event_stream_sends_state)
     s_resp_free (&r);
 }
 
+Test (web, many_streams_then_recovers)
+{
+    /* More event streams than the connection limit, dropped without a word:
+     * the server refuses the extra ones, notices the dead ones and serves on. */
+    enum { N = 80 };
+    int fds[N];
+    const char req[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < N; i++) {
+        fds[i] = socket (AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) s_web_port) };
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        if (connect (fds[i], (struct sockaddr *) &addr, sizeof addr) == 0)
+            send (fds[i], req, sizeof req - 1, MSG_NOSIGNAL);
+    }
+    zclock_sleep (500);
+    for (int i = 0; i < N; i++)
+        close (fds[i]);
+    double clients = -1;
+    for (int i = 0; i < 50 && clients != 0; i++) {
+        zclock_sleep (100);
+        s_resp_t r;
+        if (s_get ("/metrics", &r) == 200)
+            clients = s_sample (r.body, "autofab_web_sse_clients");
+        s_resp_free (&r);
+    }
+    cr_assert_eq (clients, 0, "event streams of closed connections still counted: %g", clients);
+}
+
 /* ------------------------------------------------------------ the browser */
 
 /* Runs Chromium headless on PATH of our server with ACTION ("--screenshot=F"

@@ -344,3 +344,59 @@ Test (web_state, rates_per_class)
     free (prom);
     web_state_destroy (&st);
 }
+
+Test (web_state, odd_topics_and_payloads_never_crash)
+{
+    web_state_t *st = web_state_new ("factory");
+    static const char *const topics[] = {
+        "", ".", "..", "tel", "tel.", "tel.factory", "tel.factory.", "tel..plant.twin.station.x",
+        "tel.factory.plant.twin.station.", "tel.factory.plant.twin.station.a.b.c.d.e.f.g.h.i",
+        "sys.factory.broker.broker.stats.extra", "alm.factory", "evt.factory.c.a.k",
+        "tel.factory.plant.twin.station.0123456789012345678901234567890123456789012345678901234567890123456789",
+    };
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    Autofab__Metric *null_metric = NULL;
+    tel.metrics = &null_metric;  /* a NULL entry, as a careless decoder might leave */
+    tel.n_metrics = 1;
+    Autofab__Event ev = AUTOFAB__EVENT__INIT;
+    Autofab__Alarm al = AUTOFAB__ALARM__INIT;
+    Autofab__Presence pr = AUTOFAB__PRESENCE__INIT;
+    Autofab__Typed ty = AUTOFAB__TYPED__INIT;
+    ty.type = "autofab.twin.StationState";
+    uint8_t junk[] = { 0xff, 0xff, 0xff, 0x01 };
+    ty.data.data = junk;
+    ty.data.len = sizeof junk;
+    Autofab__ClockTick tick = AUTOFAB__CLOCK_TICK__INIT;
+    for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++)
+        for (int kind = 0; kind < 7; kind++) {
+            env.header = kind % 2 ? NULL : &s_header;
+            env.payload_case = (Autofab__Envelope__PayloadCase[]) {
+                AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY, AUTOFAB__ENVELOPE__PAYLOAD_EVENT,
+                AUTOFAB__ENVELOPE__PAYLOAD_ALARM, AUTOFAB__ENVELOPE__PAYLOAD_PRESENCE,
+                AUTOFAB__ENVELOPE__PAYLOAD_TYPED, AUTOFAB__ENVELOPE__PAYLOAD_TICK,
+                AUTOFAB__ENVELOPE__PAYLOAD__NOT_SET }[kind];
+            /* The payload is a union: set the member that matches. */
+            switch (kind) {
+            case 0: env.telemetry = &tel; break;
+            case 1: env.event = &ev; break;
+            case 2: env.alarm = &al; break;
+            case 3: env.presence = &pr; break;
+            case 4: env.typed = &ty; break;
+            case 5: env.tick = &tick; break;
+            default: env.telemetry = NULL; break;
+            }
+            web_state_apply (st, topics[t], &env, 1, 1);
+        }
+    web_state_apply (st, NULL, &env, 0, 0);
+    web_state_apply (st, "tel.factory.a.b.c", NULL, 0, 0);
+    web_state_apply_kpis (st, junk, sizeof junk);
+    char *json = s_json (st, 0);
+    cr_assert (s_valid_json (json), "%s", json);
+    char *prom = s_metrics (st);
+    s_check_exposition (prom);
+    free (json);
+    free (prom);
+    web_state_destroy (&st);
+    web_state_destroy (&st);     /* NULL-safe */
+}

@@ -182,7 +182,7 @@ typedef struct {
                                 (thread CPU time with cpu_clock) */
     double t_total_s;
     long long iterations;    /* search iterations over all threads */
-    long initial_makespan;   /* makespan of the start solution */
+    long initial_makespan;   /* makespan of the (first thread's) start solution */
 } sched_stats_t;
 
 /* Solves an instance; returns the best plan found or NULL (err says why). */

@@ -105,6 +105,7 @@ typedef struct {
     const sched_inst_t *in;
     sched_obj_t obj;
     long long best_a, best_b;    /* objective pair of best (primary, secondary) */
+    long initial_makespan;       /* of the first plan published */
     int have_best;
     sched_sol_t best;
     double t0_s, budget_s, t_best_s;

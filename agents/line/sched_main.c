@@ -454,12 +454,20 @@ static int s_cmd_bench(s_args_t *a, const char *dir)
         printf("# ft10: makespan %ld, time to 930: %s%.3f s\n", ft10,
                ft10_t < 0 ? "not reached " : "", ft10_t < 0 ? 0.0 : ft10_t);
     if (js) {
-        fprintf(js, "\n  ],\n  \"ft10_makespan\": %ld,\n  \"ft10_time_to_930_s\": %.3f",
-                ft10, ft10_t);
-        for (int f = 0; f < S_N_FAMILIES; f++)
+        if (ft10 >= 0)
+            fprintf(js, "\n  ],\n  \"ft10_makespan\": %ld,\n  \"ft10_time_to_930_s\": %.3f",
+                    ft10, ft10_t);
+        else
+            fprintf(js, "\n  ],\n  \"ft10_makespan\": null,\n  \"ft10_time_to_930_s\": null");
+        /* Every family key is always there: null when none was run. */
+        for (int f = 0; f < S_N_FAMILIES; f++) {
             if (cnt[f])
-                fprintf(js, ",\n  \"%s_mean_gap_pct\": %.3f,\n  \"%s_count\": %d",
-                        s_families[f], sum[f] / cnt[f], s_families[f], cnt[f]);
+                fprintf(js, ",\n  \"%s_mean_gap_pct\": %.3f", s_families[f],
+                        sum[f] / cnt[f]);
+            else
+                fprintf(js, ",\n  \"%s_mean_gap_pct\": null", s_families[f]);
+            fprintf(js, ",\n  \"%s_count\": %d", s_families[f], cnt[f]);
+        }
         fprintf(js, ",\n  \"failures\": %d\n}\n", bad);
         fclose(js);
     }

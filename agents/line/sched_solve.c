@@ -209,6 +209,7 @@ sched_plan_t *sched_solve(const sched_inst_t *cin, const sched_opts_t *opts,
         st->t_best_s = sh.t_best_s;
         st->t_total_s = sched__now_s() - sh.t0_s;
         st->iterations = sh.iterations;
+        st->initial_makespan = sh.initial_makespan;
     }
     goto out;
 oom:

@@ -572,6 +572,9 @@ static void s_publish(s_eng_t *e)
     sched__shared_t *sh = e->sh;
     pthread_mutex_lock(&sh->mu);
     if (!sh->have_best || s_less(e->best_a, e->best_b, sh->best_a, sh->best_b)) {
+        if (!sh->have_best)
+            sh->initial_makespan = (long)(sh->obj == SCHED_OBJ_WTARD ? e->best_b
+                                                                     : e->best_a);
         sh->have_best = 1;
         sh->best_a = e->best_a;
         sh->best_b = e->best_b;

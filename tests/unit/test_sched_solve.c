@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -385,6 +386,35 @@ Test(sched_cli, bad_instance_writes_nothing)
     cr_assert(strstr(out, "feasible, makespan 55"), "%s", out);
     snprintf(cmd, sizeof cmd, "-q -b 50 -p %s -r tabu %s", json, inst);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(sched_cli, bench_takes_the_instance_folder)
+{
+    char dir[] = "/tmp/test_sched_benchXXXXXX", cmd[16384], out[8192], p[4200];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/instances", dir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/instances/ft06", dir);
+    s_write_file(p, FT06);
+    snprintf(p, sizeof p, "%s/bounds.csv", dir);
+    s_write_file(p, "name,jobs,machines,lower_bound,upper_bound\nft06,6,6,55,55\n");
+    snprintf(cmd, sizeof cmd, "bench -b 300 -o ft06 -J %s/b.json %s", dir, dir);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "ft06") && strstr(out, "0.00"), "%s", out);
+    snprintf(p, sizeof p, "%s/b.json", dir);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(out, "\"ft_mean_gap_pct\": 0.000"), "%s", out);
+    cr_assert(strstr(out, "\"la_mean_gap_pct\": null"), "%s", out);
+    cr_assert(strstr(out, "\"ft10_makespan\": null"), "%s", out);
+    snprintf(cmd, sizeof cmd, "bench %s/nope", dir);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 1);
+    cr_assert(strstr(out, "bounds.csv"), "%s", out);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
 }

@@ -42,7 +42,7 @@ broker_opts_load (broker_opts_t *opts, const char *path, char *err, size_t err_l
     static const char *const keys[] = {
         "control", "ingress", "egress", "factory", "heartbeat_ms", "cache_max_topics",
         "cache_prefix", "max_msg_bytes", "hwm", "request_timeout_ms", "stats_interval_ms",
-        "log_level", NULL,
+        "log_level", "journal", "journal_prefixes", NULL,
     };
     af_config_known_keys (root, keys);
     s_copy (opts->control, sizeof opts->control, af_config_str (root, "control", NULL));
@@ -50,6 +50,8 @@ broker_opts_load (broker_opts_t *opts, const char *path, char *err, size_t err_l
     s_copy (opts->egress, sizeof opts->egress, af_config_str (root, "egress", NULL));
     s_copy (opts->factory, sizeof opts->factory, af_config_str (root, "factory", NULL));
     s_copy (opts->cache_prefix, sizeof opts->cache_prefix, af_config_str (root, "cache_prefix", NULL));
+    s_copy (opts->journal, sizeof opts->journal, af_config_str (root, "journal", NULL));
+    s_copy (opts->journal_prefixes, sizeof opts->journal_prefixes, af_config_str (root, "journal_prefixes", NULL));
     opts->heartbeat_ms = (int) af_config_int (root, "heartbeat_ms", opts->heartbeat_ms, 10, 600000);
     opts->cache_max_topics = (size_t) af_config_int (root, "cache_max_topics",
                                                      (long) opts->cache_max_topics, 0, 100000000);
@@ -138,6 +140,11 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
         snprintf (err, err_len, "out of memory");
         goto fail;
     }
+    if (self->opts.journal[0]) {
+        self->journal = broker_journal_new_csv (self->opts.journal, self->opts.journal_prefixes, err, err_len);
+        if (!self->journal)
+            goto fail;
+    }
     broker__presence_init (self);
     broker__services_init (self);
     self->next_housekeeping_ms = zclock_mono ();
@@ -159,6 +166,7 @@ broker_destroy (broker_t **self_p)
     zhashx_destroy (&self->services);
     zhashx_destroy (&self->names);
     zhashx_destroy (&self->agents);
+    broker_journal_destroy (&self->journal);
     cache_destroy (&self->cache);
     af_seqtrack_destroy (&self->sources);
     af_stamper_destroy (&self->stamper);

@@ -26,6 +26,8 @@ typedef struct {
     int hwm;                 /* per-socket high-water mark, messages */
     int request_timeout_ms;  /* default for requests that give none */
     int stats_interval_ms;   /* broker counters published on sys.<factory>.broker.stats; 0: off */
+    char journal[256];       /* historian file, "" = off (docs/journal.md) */
+    char journal_prefixes[512]; /* comma-separated topic prefixes to journal, "" = all */
 } broker_opts_t;
 
 /* Fills OPTS with the defaults (documented in deploy/broker.yaml). */

@@ -11,6 +11,7 @@
 #include "af_log.h"
 #include "af_topic.h"
 #include "broker.h"
+#include "journal.h"
 
 /* Counters the broker keeps; names match the StatsReply and /metrics. */
 #define BROKER_COUNTERS(X) \
@@ -54,6 +55,7 @@ struct broker {
     af_stamper_t *stamper;   /* the broker's own messages (presence, markers) */
     af_seqtrack_t *sources;  /* per-source counters and gaps of relayed traffic */
     cache_t *cache;
+    broker_journal_t *journal; /* the historian, or NULL */
     zhashx_t *agents;        /* key → agent_t */
     zhashx_t *names;         /* name → agent_t (not owned) */
     zhashx_t *services;      /* service name → zlistx_t of agent_t* in LRU order */

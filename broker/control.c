@@ -204,7 +204,8 @@ s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *e
 #define X(name) #name,
         BROKER_COUNTERS (X)
 #undef X
-        "agents", "cache_topics", "sources",
+        "agents", "cache_topics", "sources", "journal_written", "journal_dropped", "journal_refused",
+        "journal_failed",
     };
     enum { N = sizeof names / sizeof names[0] };
     uint64_t values[N];
@@ -218,6 +219,12 @@ s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *e
     while (af_seqtrack_at (self->sources, n_sources))
         n_sources++;
     values[i++] = n_sources;
+    broker_journal_stats_t journal;
+    broker_journal_stats (self->journal, &journal);   /* zeros without a journal */
+    values[i++] = journal.written;
+    values[i++] = journal.dropped;
+    values[i++] = journal.refused;
+    values[i++] = journal.failed;
     Autofab__Counter counters[N];
     Autofab__Counter *ptrs[N];
     for (i = 0; i < N; i++) {

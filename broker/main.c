@@ -32,11 +32,14 @@ static const char s_usage[] =
     "      --stats-interval-ms N  publish counters on sys.<factory>.broker.broker.stats; 0 off [1000]\n"
     "      --log-level LEVEL      debug, info, warn, error   [info]\n"
     "      --log-file FILE        append logs here instead of stderr\n"
+    "      --journal FILE         record relayed messages in FILE (SQLite; docs/journal.md) [off]\n"
+    "      --journal-prefixes L   comma-separated topic prefixes to record [all]\n"
     "  -h, --help                 this text\n"
     "  -V, --version              version\n";
 
 enum { OPT_CONTROL = 256, OPT_INGRESS, OPT_EGRESS, OPT_HOST, OPT_HB, OPT_CACHE, OPT_CACHE_PREFIX,
-       OPT_MAXMSG, OPT_HWM, OPT_REQ_TIMEOUT, OPT_STATS, OPT_LOG_LEVEL, OPT_LOG_FILE };
+       OPT_MAXMSG, OPT_HWM, OPT_REQ_TIMEOUT, OPT_STATS, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_JOURNAL,
+       OPT_JOURNAL_PREFIXES };
 
 static const struct option s_options[] = {
     { "config", required_argument, 0, 'c' },
@@ -55,6 +58,8 @@ static const struct option s_options[] = {
     { "stats-interval-ms", required_argument, 0, OPT_STATS },
     { "log-level", required_argument, 0, OPT_LOG_LEVEL },
     { "log-file", required_argument, 0, OPT_LOG_FILE },
+    { "journal", required_argument, 0, OPT_JOURNAL },
+    { "journal-prefixes", required_argument, 0, OPT_JOURNAL_PREFIXES },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
@@ -134,6 +139,10 @@ s_parse (int argc, char **argv, broker_opts_t *opts)
         case OPT_LOG_FILE:
             if (af_log_set_file (optarg) != 0)
                 return af_args_usage_error (PROGRAM, "cannot open log file '%s'", optarg);
+            break;
+        case OPT_JOURNAL: snprintf (opts->journal, sizeof opts->journal, "%s", optarg); break;
+        case OPT_JOURNAL_PREFIXES:
+            snprintf (opts->journal_prefixes, sizeof opts->journal_prefixes, "%s", optarg);
             break;
         case 'h': fputs (s_usage, stdout); return 0;
         case 'V': printf (PROGRAM " %s\n", AF_VERSION); return 0;

@@ -95,6 +95,8 @@ broker__relay (broker_t *self, int burst)
                                            strlen (self->opts.cache_prefix)) == 0))
             && cache_put (self->cache, t, t_len, &body) != 0)
             self->counters.cache_full++;
+        if (self->journal)
+            broker_journal_offer (self->journal, t, t_len, &body);
         if (zmq_msg_send (&topic, self->egress_h, ZMQ_SNDMORE) < 0
             || zmq_msg_send (&body, self->egress_h, 0) < 0) {
             self->counters.relay_send_failed++;

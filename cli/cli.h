@@ -46,6 +46,8 @@ extern const cli_command_t cli_cmd_sub;
 extern const cli_command_t cli_cmd_pub;
 extern const cli_command_t cli_cmd_call;
 extern const cli_command_t cli_cmd_top;
+extern const cli_command_t cli_cmd_record;
+extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_run;
 
 /* ------------------------------------------------------- shared helpers */

@@ -199,7 +199,11 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
     /* 1. The broker. */
     s_exists (o->bin_dir, "autofab-broker", path, sizeof path);
     snprintf (log, sizeof log, "%s/broker.log", logs);
-    const char *broker_argv[] = { "--port", port_text, "--factory", o->factory, "--heartbeat-ms", "500", NULL };
+    /* The journal records everything the run relays (docs/journal.md). */
+    char journal[PATH_MAX + 32];
+    snprintf (journal, sizeof journal, "%s/journal.sqlite", dir);
+    const char *broker_argv[] = { "--port", port_text, "--factory", o->factory, "--heartbeat-ms", "500",
+                                  "--journal", journal, NULL };
     int broker = af_supervisor_start (sup, &(af_child_spec_t) { "broker", path, broker_argv, log, true });
     af_bus_opts_t bus_opts = { .broker = control, .source = "autofab-run", .factory = o->factory };
     char err[300];

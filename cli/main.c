@@ -25,6 +25,8 @@ static const cli_command_t *const s_commands[] = {
     &cli_cmd_pub,
     &cli_cmd_call,
     &cli_cmd_top,
+    &cli_cmd_record,
+    &cli_cmd_replay,
 };
 #define S_N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 

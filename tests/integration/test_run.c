@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <czmq.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -238,6 +239,55 @@ Test (run, bad_flags_and_config_give_one_line_and_status_2)
     }
     char *text = s_read (log);
     cr_assert (strstr (text, "broken.yaml:") != NULL, "the config error names file and line: %s", text);
+    free (text);
+    s_assert_no_strays ();
+}
+
+Test (run, journal_replay_drives_a_shadow_twin)
+{
+    char out[512], log[512], config[512], journal[700];
+    snprintf (out, sizeof out, "%s/out", s_tmp);
+    snprintf (log, sizeof log, "%s/run.log", s_tmp);
+    s_path ("AF_SRC", "deploy/factories/gigafactory.yaml", config, sizeof config);
+    const char *args[] = { "run", "--config", config, "--hours", "12", "--policy", "baseline", "--out", out,
+                           "--no-web", "--quiet", NULL };
+    cr_assert_eq (s_run (log, args), 0);
+    snprintf (journal, sizeof journal, "%s/baseline/journal.sqlite", out);
+    cr_assert_eq (access (journal, R_OK), 0, "the run wrote no journal");
+
+    aft_broker_t broker;
+    cr_assert (aft_broker_start (&broker, 0, 500));
+    char shadow_log[512];
+    snprintf (shadow_log, sizeof shadow_log, "%s/shadow.log", s_tmp);
+    char twin[512];
+    s_path ("AF_BIN", "autofab-twin", twin, sizeof twin);
+    pid_t shadow = fork ();
+    if (shadow == 0) {
+        int fd = open (shadow_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2 (fd, 1);
+        dup2 (fd, 2);
+        execl (twin, twin, "--shadow", "--broker", broker.control, "--config", config, "--hours", "12",
+               "--seed", "42", "--idle-timeout-ms", "3000", (char *) NULL);
+        _exit (127);
+    }
+    af_bus_t *bus = aft_bus (&broker, "probe");
+    cr_assert (aft_wait_listed (bus, "shadow", true, 15000), "the shadow twin did not register");
+    af_bus_destroy (&bus);
+    zclock_sleep (200);
+    char replay_log[512];
+    snprintf (replay_log, sizeof replay_log, "%s/replay.log", s_tmp);
+    const char *replay[] = { "--broker", broker.control, "replay", journal, "--max", NULL };
+    cr_assert_eq (s_run (replay_log, replay), 0);
+    cr_assert_eq (aft_wait_exit (shadow, 30000), 0, "the shadow twin failed");
+    aft_broker_stop (&broker);
+    char *text = s_read (shadow_log);
+    unsigned long reports = 0, disagreements = 0;
+    const char *line = strstr (text, "\nshadow: ");
+    cr_assert (line && sscanf (line + 1, "shadow: %lu station reports, %lu disagreements", &reports, &disagreements) == 2,
+               "%s", text);
+    /* 12 h of 15-minute epochs, 8 stations: the whole recorded run was tracked. */
+    cr_assert_geq (reports, 47 * 8, "%s", text);
+    cr_assert_gt (disagreements, 0, "another seed must disagree somewhere: %s", text);
     free (text);
     s_assert_no_strays ();
 }

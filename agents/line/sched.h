@@ -76,6 +76,7 @@ int sched_inst_add_window(sched_inst_t *inst, int machine, int start_tu,
 /* Changes the duration of operation k of a job. */
 int sched_inst_set_dur(sched_inst_t *inst, int job, int k, int dur_tu);
 
+/* Accessors.  Out-of-range arguments give -1 (values) or 0 (counts). */
 void        sched_inst_set_name(sched_inst_t *inst, const char *name);
 const char *sched_inst_name(const sched_inst_t *inst);
 int sched_inst_jobs(const sched_inst_t *inst);

@@ -15,6 +15,8 @@
 /* Largest instance we accept (operations), to fail cleanly on nonsense. */
 #define SCHED_MAX_OPS 1000000
 
+static int s_op(const sched_inst_t *in, int job, int k);
+
 /* ---------------------------------------------------------------- builder */
 
 static int s_grow(void **p, int *cap, int need, size_t elt)
@@ -192,11 +194,10 @@ int sched_inst_add_window(sched_inst_t *in, int m, int start, int end)
 
 int sched_inst_set_dur(sched_inst_t *in, int job, int k, int dur_tu)
 {
-    if (!in || dur_tu < 0 || dur_tu > SCHED_MAX_TIME_TU
-        || sched__inst_ready(in) < 0 || job < 0 || job >= in->n_jobs
-        || k < 0 || k >= sched_inst_job_ops(in, job))
+    int o = s_op(in, job, k);
+    if (o < 0 || dur_tu < 0 || dur_tu > SCHED_MAX_TIME_TU)
         return -1;
-    in->op_dur[in->job_first[job] + k] = dur_tu;
+    in->op_dur[o] = dur_tu;
     return 0;
 }
 
@@ -327,48 +328,84 @@ int sched__avail(const sched_inst_t *in, int m, int t, int d)
 
 /* -------------------------------------------------------------- accessors */
 
+/* Operation index of (job, k), or -1 if there is no such operation. */
 static int s_op(const sched_inst_t *in, int job, int k)
 {
-    sched__inst_ready((sched_inst_t *)in);
+    if (!in || job < 0 || job >= in->n_jobs || k < 0
+        || sched__inst_ready((sched_inst_t *)in) < 0
+        || k >= in->job_first[job + 1] - in->job_first[job])
+        return -1;
     return in->job_first[job] + k;
 }
 
-const char *sched_inst_name(const sched_inst_t *in) { return in->name; }
-int sched_inst_jobs(const sched_inst_t *in) { return in->n_jobs; }
-int sched_inst_machines(const sched_inst_t *in) { return in->n_machines; }
-int sched_inst_ops(const sched_inst_t *in) { return in->n_ops; }
+static int s_job_ok(const sched_inst_t *in, int job)
+{
+    return in && job >= 0 && job < in->n_jobs;
+}
+
+static int s_mach_ok(const sched_inst_t *in, int m)
+{
+    return in && m >= 0 && m < in->n_machines
+           && sched__inst_ready((sched_inst_t *)in) == 0;
+}
+
+/* Accessors return -1 (or 0 for counts) for out-of-range arguments. */
+const char *sched_inst_name(const sched_inst_t *in) { return in ? in->name : ""; }
+int sched_inst_jobs(const sched_inst_t *in) { return in ? in->n_jobs : 0; }
+int sched_inst_machines(const sched_inst_t *in) { return in ? in->n_machines : 0; }
+int sched_inst_ops(const sched_inst_t *in) { return in ? in->n_ops : 0; }
 int sched_inst_job_ops(const sched_inst_t *in, int job)
 {
-    sched__inst_ready((sched_inst_t *)in);
+    if (!s_job_ok(in, job) || sched__inst_ready((sched_inst_t *)in) < 0)
+        return 0;
     return in->job_first[job + 1] - in->job_first[job];
 }
 int sched_inst_op_alts(const sched_inst_t *in, int job, int k)
 {
-    return in->op_alt_n[s_op(in, job, k)];
+    int o = s_op(in, job, k);
+    return o < 0 ? 0 : in->op_alt_n[o];
 }
 int sched_inst_op_machine(const sched_inst_t *in, int job, int k, int i)
 {
-    return in->alt_mach[in->op_alt_first[s_op(in, job, k)] + i];
+    int o = s_op(in, job, k);
+    if (o < 0 || i < 0 || i >= in->op_alt_n[o])
+        return -1;
+    return in->alt_mach[in->op_alt_first[o] + i];
 }
 int sched_inst_op_dur(const sched_inst_t *in, int job, int k)
 {
-    return in->op_dur[s_op(in, job, k)];
+    int o = s_op(in, job, k);
+    return o < 0 ? -1 : in->op_dur[o];
 }
-int sched_inst_release(const sched_inst_t *in, int job) { return in->release[job]; }
-int sched_inst_due(const sched_inst_t *in, int job) { return in->due[job]; }
-int sched_inst_weight(const sched_inst_t *in, int job) { return in->weight[job]; }
+int sched_inst_release(const sched_inst_t *in, int job)
+{
+    return s_job_ok(in, job) ? in->release[job] : -1;
+}
+int sched_inst_due(const sched_inst_t *in, int job)
+{
+    return s_job_ok(in, job) ? in->due[job] : -1;
+}
+int sched_inst_weight(const sched_inst_t *in, int job)
+{
+    return s_job_ok(in, job) ? in->weight[job] : -1;
+}
 int sched_inst_setup(const sched_inst_t *in, int m, int from, int to)
 {
+    if (!s_mach_ok(in, m) || !s_job_ok(in, from) || !s_job_ok(in, to))
+        return 0;
     return sched__setup(in, m, from, to);
 }
 int sched_inst_windows(const sched_inst_t *in, int m)
 {
-    sched__inst_ready((sched_inst_t *)in);
+    if (!s_mach_ok(in, m))
+        return 0;
     return in->win_first[m + 1] - in->win_first[m];
 }
 void sched_inst_window(const sched_inst_t *in, int m, int i, int *s, int *e)
 {
-    sched__inst_ready((sched_inst_t *)in);
+    *s = *e = -1;
+    if (i < 0 || i >= sched_inst_windows(in, m))
+        return;
     *s = in->win_start[in->win_first[m] + i];
     *e = in->win_end[in->win_first[m] + i];
 }

@@ -62,6 +62,10 @@ static const s_bad_t s_bad[] = {
       "  - {name: v, mix: 1, route: [a, b, a]}\n", 5, "twice" },
     { "stations:\n  - {name: a, process_s: 5}\n  - {name: b, process_s: 5}\nvariants:\n"
       "  - {name: v, mix: 1, route: [a, b]}\n  - {name: w, mix: 1, route: [b, a]}\n", 6, "cycle" },
+    /* the floor graph */
+    { "stations:\n  - {name: a, process_s: 5}\nfloor:\n  edges:\n    - [warehouse, b]\n", 5, "floor edge" },
+    { "stations:\n  - {name: a, process_s: 5}\n  - {name: b, process_s: 5}\nfloor:\n  edges:\n"
+      "    - [warehouse, a]\n    - [warehouse, dock]\n", 6, "not connected" },
     /* duplicates and nonsense */
     { "stations:\n  - {name: a, process_s: 5}\n  - {name: a, process_s: 6}\n", 3, "twice" },
     { "arrivals: {mode: sometimes}\nstations:\n  - {name: a, process_s: 5}\n", 1, "mode" },

@@ -782,6 +782,14 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         s_sample (&t, "utilisation", T > 0 ? rb->busy_s / T : 0);
         fn (ctx, &t);
     }
+    /* What the plant knows about quality (escapes are, by definition, unknown). */
+    memset (&t, 0, sizeof t);
+    snprintf (t.topic, sizeof t.topic, "quality");
+    s_sample (&t, "defects_found", self->defects_found);
+    s_sample (&t, "rework_units", self->rework);
+    s_sample (&t, "scrap_units", self->scrap);
+    s_sample (&t, "sample_every", self->sample_every);
+    fn (ctx, &t);
     memset (&t, 0, sizeof t);
     snprintf (t.topic, sizeof t.topic, "line");
     s_sample (&t, "units", (double) o->units);

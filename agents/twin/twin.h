@@ -209,7 +209,7 @@ void twin_kpi_print (const twin_t *self, const twin_kpi_t *kpi, FILE *out);
 #define TWIN_SAMPLE_MAX 10
 /* One telemetry message: TOPIC is a suffix that the bus wrapper puts after
  * tel.<factory>.<cell>.twin: station.<name>, inventory.<part>, robot.amr<i>,
- * energy, line. */
+ * energy, quality, line. */
 typedef struct {
     char topic[64];
     int n;

@@ -166,7 +166,7 @@ Test (twin_model, telemetry_and_epochs)
     twin_telemetry_foreach (t, s_count, &c);
     cr_assert_eq (c.stations, 6);
     cr_assert (c.energy);
-    cr_assert_eq (c.samples, 6 + 2 + 2 + 2, "stations, parts, robots, energy and line");
+    cr_assert_eq (c.samples, 6 + 2 + 2 + 3, "stations, parts, robots, energy, quality and line");
     twin_destroy (&t);
 }
 

@@ -127,12 +127,11 @@ s_on_list (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *er
         info->n_services = a->n_services;
         info->uptime_s = (double) (now - a->registered_ms) / 1000.0;
         info->requests = a->requests;
-        af_source_stats_t *s = af_seqtrack_find (self->sources, a->name, strlen (a->name));
-        if (s) {
-            info->msgs = s->msgs;
-            info->bytes = s->bytes;
-            info->gaps = s->gaps;
-        }
+        af_source_stats_t sum;
+        af_seqtrack_source_sum (self->sources, a->name, &sum);
+        info->msgs = sum.msgs;
+        info->bytes = sum.bytes;
+        info->gaps = sum.gaps;
         ptrs[i] = info;
     }
     Autofab__ListReply lr = AUTOFAB__LIST_REPLY__INIT;
@@ -180,10 +179,8 @@ s_on_snapshot (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char
     self->counters.snapshots++;
     /* The marker goes out first, on the same stream as the live messages: the
      * client knows that what it received before it is in this snapshot. */
-    if (sr->marker_topic && af_topic_valid (sr->marker_topic, strlen (sr->marker_topic))) {
-        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-        broker__publish (self, sr->marker_topic, &env);
-    }
+    if (sr->marker_topic && af_topic_valid (sr->marker_topic, strlen (sr->marker_topic)))
+        broker__publish_marker (self, sr->marker_topic);
     s_snapshot_ctx_t ctx = { self, peer, sr->request_id };
     int count = self->cache ? cache_visit (self->cache, prefix, s_snapshot_item, &ctx) : 0;
     Autofab__SnapshotEnd end = AUTOFAB__SNAPSHOT_END__INIT;
@@ -215,10 +212,7 @@ s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *e
 #undef X
     values[i++] = zhashx_size (self->agents);
     values[i++] = self->cache ? cache_size (self->cache) : 0;
-    size_t n_sources = 0;
-    while (af_seqtrack_at (self->sources, n_sources))
-        n_sources++;
-    values[i++] = n_sources;
+    values[i++] = af_seqtrack_source_count (self->sources);
     broker_journal_stats_t journal;
     broker_journal_stats (self->journal, &journal);   /* zeros without a journal */
     values[i++] = journal.written;

@@ -87,8 +87,12 @@ broker__relay (broker_t *self, int burst)
             s_refuse (self, why, &topic);
             goto drop;
         }
-        self->counters.relay_gaps += af_seqtrack_note (self->sources, peek.source, peek.source_len,
-                                                       peek.session, peek.seq, b_len, NULL);
+        /* Gaps count per stream (source and topic): that is how senders number. */
+        char key[AF_STREAM_KEY_MAX];
+        size_t key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, t, t_len);
+        if (key_len)
+            self->counters.relay_gaps += af_seqtrack_note (self->sources, key, key_len, peek.session,
+                                                           peek.seq, b_len, NULL);
         if (self->cache && (!self->opts.cache_prefix[0]
                             || (t_len >= strlen (self->opts.cache_prefix)
                                 && memcmp (t, self->opts.cache_prefix,
@@ -113,15 +117,17 @@ drop:
     return relayed;
 }
 
-int
-broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
+/* Stamps ENV with STAMPER and sends it on the egress; CACHE: keep it in the
+ * last-value cache too. */
+static int
+s_publish (broker_t *self, af_stamper_t *stamper, const char *topic, Autofab__Envelope *env, bool cache)
 {
     Autofab__Header hdr;
     uint8_t msg_id[16];
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    af_stamper_stamp (self->stamper, env, &hdr, msg_id,
-                      (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec);
+    af_stamper_stamp_topic (stamper, env, &hdr, msg_id,
+                      (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec, topic, strlen (topic));
     size_t len;
     uint8_t *buf = af_envelope_encode (env, self->opts.max_msg_bytes, &len);
     env->header = NULL;
@@ -133,7 +139,7 @@ broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
     zmq_msg_init_size (&b, len);
     memcpy (zmq_msg_data (&b), buf, len);
     free (buf);
-    if (self->cache && strncmp (topic, "sys.snapshot.", 13) != 0)
+    if (self->cache && cache)
         cache_put (self->cache, topic, strlen (topic), &b);
     int rc = 0;
     if (zmq_msg_send (&t, self->egress_h, ZMQ_SNDMORE) < 0 || zmq_msg_send (&b, self->egress_h, 0) < 0) {
@@ -142,4 +148,17 @@ broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
         rc = -1;
     }
     return rc;
+}
+
+int
+broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
+{
+    return s_publish (self, self->stamper, topic, env, true);
+}
+
+int
+broker__publish_marker (broker_t *self, const char *topic)
+{
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    return s_publish (self, self->marker_stamper, topic, &env, false);
 }

@@ -100,9 +100,12 @@ s_take (s_record_t *self, void *handle)
         self->refused++;
         goto done;
     }
-    self->gaps += af_seqtrack_note (self->sources, env->header->source,
-                                    strlen (env->header->source), env->header->session,
-                                    env->header->seq, zmq_msg_size (&body), NULL);
+    char stream[AF_STREAM_KEY_MAX];
+    size_t stream_len = af_stream_key (stream, sizeof stream, env->header->source,
+                                       strlen (env->header->source), t, t_len);
+    if (stream_len)
+        self->gaps += af_seqtrack_note (self->sources, stream, stream_len, env->header->session,
+                                        env->header->seq, zmq_msg_size (&body), NULL);
     autofab__envelope__free_unpacked (env, NULL);
     int rc = af_journal_append_at (self->journal, t, t_len, zmq_msg_data (&body),
                                    zmq_msg_size (&body), s_wall_ns ());
@@ -236,9 +239,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     if (af_journal_flush (self.journal) != 0 && exit_code == CLI_EXIT_OK)
         exit_code = cli_fail ("record", "%s", af_journal_error (self.journal));
     if (exit_code == CLI_EXIT_OK) {
-        size_t n_sources = 0;
-        while (af_seqtrack_at (self.sources, n_sources))
-            n_sources++;
+        size_t n_sources = af_seqtrack_source_count (self.sources);
         printf ("recorded %ld message%s on %zu topic%s from %zu source%s (%llu gap%s, %llu "
                 "refused) to %s\n",
                 self.recorded, self.recorded == 1 ? "" : "s", zhashx_size (self.topics),

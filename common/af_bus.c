@@ -218,7 +218,8 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     }
     Autofab__Header hdr;
     uint8_t msg_id[16];
-    af_stamper_stamp (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock));
+    af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock), topic,
+                            topic_len);
     uint8_t stack_buf[1024];
     size_t len = autofab__envelope__get_packed_size (env);
     env->header = NULL;
@@ -364,12 +365,13 @@ s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
     }
     af_source_stats_t *stats;
     uint64_t stale_before = 0;
-    af_source_stats_t *old = af_seqtrack_find (self->seqs, env->header->source,
-                                               strlen (env->header->source));
+    char key[AF_STREAM_KEY_MAX];
+    size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
+                                    topic, topic_len);
+    af_source_stats_t *old = af_seqtrack_find (self->seqs, key, key_len);
     if (old)
         stale_before = old->stale;
-    uint64_t gap = af_seqtrack_note (self->seqs, env->header->source, strlen (env->header->source),
-                                     env->header->session, env->header->seq,
+    uint64_t gap = af_seqtrack_note (self->seqs, key, key_len, env->header->session, env->header->seq,
                                      zmq_msg_size (&frames[1]), &stats);
     if (stats && stats->stale > stale_before) {
         /* Already seen (a duplicate, or covered by a snapshot): skip it. */
@@ -677,10 +679,14 @@ s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
         if (n == 2 && !is_marker) {
             /* Note its sequence so that gaps are measured from here on. */
             af_peek_t peek;
-            if (af_envelope_peek (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &peek)
-                == AF_DECODE_OK)
-                af_seqtrack_note (self->seqs, peek.source, peek.source_len, peek.session,
-                                  peek.seq, zmq_msg_size (&frames[1]), NULL);
+            char key[AF_STREAM_KEY_MAX];
+            size_t key_len = 0;
+            if (af_envelope_peek (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &peek) == AF_DECODE_OK)
+                key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len,
+                                         zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]));
+            if (key_len)
+                af_seqtrack_note (self->seqs, key, key_len, peek.session, peek.seq,
+                                  zmq_msg_size (&frames[1]), NULL);
         }
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&frames[i]);
@@ -767,8 +773,12 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
                 const uint8_t *data = (const uint8_t *) rec + tlen + 1 + sizeof blen;
                 if (af_envelope_decode (data, blen, self->max_msg_bytes, &env) != AF_DECODE_OK)
                     continue;
-                af_seqtrack_note (self->seqs, env->header->source, strlen (env->header->source),
-                                  env->header->session, env->header->seq, blen, NULL);
+                char key[AF_STREAM_KEY_MAX];
+                size_t key_len = af_stream_key (key, sizeof key, env->header->source,
+                                                strlen (env->header->source), rec, tlen);
+                if (key_len)
+                    af_seqtrack_note (self->seqs, key, key_len, env->header->session, env->header->seq,
+                                      blen, NULL);
                 if (fn)
                     fn (rec, env, arg);
                 autofab__envelope__free_unpacked (env, NULL);

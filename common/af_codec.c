@@ -22,8 +22,9 @@ struct af_stamper {
     char *source;
     char *factory;
     uint32_t session;
-    uint64_t seq;
+    uint64_t seq;            /* envelopes without a topic */
     uint32_t counter;
+    af_seqtrack_t *topics;   /* topic → last sequence number used */
 };
 
 af_stamper_t *
@@ -34,7 +35,8 @@ af_stamper_new (const char *source, const char *factory)
         return NULL;
     self->source = strdup (source ? source : "");
     self->factory = strdup (factory ? factory : "");
-    if (!self->source || !self->factory) {
+    self->topics = af_seqtrack_new ();
+    if (!self->source || !self->factory || !self->topics) {
         af_stamper_destroy (&self);
         return NULL;
     }
@@ -54,6 +56,7 @@ af_stamper_destroy (af_stamper_t **self_p)
         return;
     free ((*self_p)->source);
     free ((*self_p)->factory);
+    af_seqtrack_destroy (&(*self_p)->topics);
     free (*self_p);
     *self_p = NULL;
 }
@@ -69,6 +72,21 @@ void
 af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
                   uint8_t msg_id[16], uint64_t t_ns)
 {
+    af_stamper_stamp_topic (self, env, hdr, msg_id, t_ns, NULL, 0);
+}
+
+void
+af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
+                        uint8_t msg_id[16], uint64_t t_ns, const char *topic, size_t topic_len)
+{
+    uint64_t seq;
+    if (topic) {
+        af_source_stats_t *s = af_seqtrack_find (self->topics, topic, topic_len);
+        seq = (s ? s->last_seq : 0) + 1;
+        af_seqtrack_note (self->topics, topic, topic_len, self->session, seq, 0, NULL);
+    }
+    else
+        seq = ++self->seq;
     autofab__header__init (hdr);
     s_put_be (msg_id, t_ns, 8);
     s_put_be (msg_id + 8, self->session, 4);
@@ -76,7 +94,7 @@ af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *h
     hdr->msg_id.data = msg_id;
     hdr->msg_id.len = 16;
     hdr->source = self->source;
-    hdr->seq = ++self->seq;
+    hdr->seq = seq;
     hdr->t_ns = t_ns;
     hdr->factory = self->factory;
     hdr->schema = AF_SCHEMA_VERSION;
@@ -393,3 +411,53 @@ af_seqtrack_at (af_seqtrack_t *self, size_t i)
 }
 
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self) { return self->total_gaps; }
+
+size_t
+af_stream_key (char *buf, size_t buf_len, const char *source, size_t source_len, const char *topic,
+               size_t topic_len)
+{
+    size_t len = source_len + 1 + topic_len;
+    if (len + 1 > buf_len)
+        return 0;
+    memcpy (buf, source, source_len);
+    buf[source_len] = AF_STREAM_SEP;
+    memcpy (buf + source_len + 1, topic, topic_len);
+    buf[len] = 0;
+    return len;
+}
+
+size_t
+af_seqtrack_source_sum (af_seqtrack_t *self, const char *source, af_source_stats_t *sum)
+{
+    memset (sum, 0, sizeof *sum);
+    size_t len = strlen (source), streams = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        const af_source_stats_t *s = self->order[i];
+        if (strncmp (s->source, source, len) != 0 || s->source[len] != AF_STREAM_SEP)
+            continue;
+        streams++;
+        sum->msgs += s->msgs;
+        sum->bytes += s->bytes;
+        sum->gaps += s->gaps;
+        sum->stale += s->stale;
+    }
+    return streams;
+}
+
+size_t
+af_seqtrack_source_count (af_seqtrack_t *self)
+{
+    /* Keys of one source are not adjacent, so count distinct prefixes with a
+     * temporary table (this runs for stats requests, not per message). */
+    af_seqtrack_t *seen = af_seqtrack_new ();
+    if (!seen)
+        return 0;
+    for (size_t i = 0; i < self->count; i++) {
+        const char *key = self->order[i]->source;
+        const char *sep = strchr (key, AF_STREAM_SEP);
+        af_seqtrack_note (seen, key, sep ? (size_t) (sep - key) : strlen (key), 0, 1, 0, NULL);
+    }
+    size_t sources = seen->count;
+    af_seqtrack_destroy (&seen);
+    return sources;
+}

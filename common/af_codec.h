@@ -45,7 +45,14 @@ typedef struct af_stamper af_stamper_t;
 af_stamper_t *af_stamper_new (const char *source, const char *factory);
 void af_stamper_destroy (af_stamper_t **self_p);
 /* Fills ENV's header (allocating it inside HDR, which must outlive ENV's use)
- * with a fresh msg_id, the next sequence number and T_NS. */
+ * with a fresh msg_id, the next sequence number and T_NS.  The sequence
+ * counts per TOPIC (a source's stream on one topic), so that a subscriber to
+ * any subset of a source's topics sees every one of its streams whole and a
+ * gap is a real loss; TOPIC NULL uses one counter for envelopes that are not
+ * published (requests and replies). */
+void af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
+                             uint8_t msg_id[16], uint64_t t_ns, const char *topic, size_t topic_len);
+/* af_stamper_stamp_topic without a topic. */
 void af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
                        uint8_t msg_id[16], uint64_t t_ns);
 uint64_t af_stamper_seq (const af_stamper_t *self);
@@ -80,11 +87,19 @@ af_decode_t af_envelope_peek (const void *data, size_t len, af_peek_t *out);
 
 /* ----------------------------------------------------- sequence tracking */
 
+/* Sequence numbers count per stream: one source on one topic.  A stream key
+ * is "<source>\x1f<topic>"; af_stream_key writes it into BUF and returns its
+ * length (0 if it does not fit). */
+#define AF_STREAM_SEP '\x1f'
+#define AF_STREAM_KEY_MAX 512
+size_t af_stream_key (char *buf, size_t buf_len, const char *source, size_t source_len,
+                      const char *topic, size_t topic_len);
+
 typedef struct af_seqtrack af_seqtrack_t;
 
-/* Per-source state kept by a seqtrack; callers may read the counters. */
+/* Per-stream state kept by a seqtrack; callers may read the counters. */
 typedef struct {
-    char *source;
+    char *source;            /* the stream key (or any key the caller uses) */
     uint32_t session;
     uint64_t last_seq;
     uint64_t msgs;
@@ -107,5 +122,10 @@ af_source_stats_t *af_seqtrack_find (af_seqtrack_t *self, const char *source, si
 /* Iterates: returns the I-th source's stats, or NULL past the end. */
 af_source_stats_t *af_seqtrack_at (af_seqtrack_t *self, size_t i);
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self);
+/* Sums the counters of every stream of SOURCE (keys "<source>\x1f…");
+ * returns the number of streams. */
+size_t af_seqtrack_source_sum (af_seqtrack_t *self, const char *source, af_source_stats_t *sum);
+/* Number of distinct sources among stream keys. */
+size_t af_seqtrack_source_count (af_seqtrack_t *self);
 
 #endif

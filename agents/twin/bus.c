@@ -28,6 +28,7 @@ typedef struct {
     int64_t wall_start_ms;
     double sim_start_s;
     uint64_t commands_ok, commands_refused;
+    size_t maint_published;      /* maintenance events already on the bus */
 } s_bus_t;
 
 /* ------------------------------------------------------------ controllers */
@@ -558,6 +559,58 @@ s_publish_tick (s_bus_t *self, double epoch_s, bool final)
     af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "sys", "clock", topic, sizeof topic), &env);
 }
 
+/* Publishes the maintenance events since the last epoch on
+ * evt.<factory>.<cell>.<name>.maintenance, and keeps a breakdown alarm per
+ * station on alm.<factory>.<cell>.<name>.<station>: raised at a breakdown,
+ * cleared by the repair, so operators and the dashboard see what is down. */
+static void
+s_publish_maintenance (s_bus_t *self)
+{
+    size_t n = 0;
+    const twin_maint_event_t *ev = twin_maint_events (self->twin, &n);
+    const twin_obs_t *obs = twin_observe (self->twin);
+    af_bus_t *bus = af_agent_bus (self->agent);
+    char topic[AF_TOPIC_MAX_BYTES];
+    for (; self->maint_published < n; self->maint_published++) {
+        const twin_maint_event_t *e = &ev[self->maint_published];
+        const char *station = obs && e->station >= 0 && e->station < obs->n_stations
+                                  ? obs->stations[e->station].name : "plant";
+        Autofab__Twin__MaintenanceEvent me = AUTOFAB__TWIN__MAINTENANCE_EVENT__INIT;
+        me.t_h = e->t_h;
+        me.station = (char *) station;
+        me.kind = (char *) (e->kind ? e->kind : "");
+        me.cause = (char *) (e->cause ? e->cause : "");
+        me.manual = e->manual;
+        uint8_t buf[256];
+        if (autofab__twin__maintenance_event__get_packed_size (&me) > sizeof buf)
+            continue;
+        Autofab__Typed typed = AUTOFAB__TYPED__INIT;
+        typed.type = "autofab.twin.MaintenanceEvent";
+        typed.data.data = buf;
+        typed.data.len = autofab__twin__maintenance_event__pack (&me, buf);
+        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
+        env.typed = &typed;
+        af_bus_publish (bus, af_agent_topic (self->agent, "evt", "maintenance", topic, sizeof topic), &env);
+        bool breakdown = me.kind && !strcmp (me.kind, "breakdown");
+        if (!breakdown && !(me.kind && !strcmp (me.kind, "repair")))
+            continue;
+        char text[160];
+        snprintf (text, sizeof text, "%s %s (%s) at %.2f h", station, breakdown ? "broke down" : "repaired",
+                  me.cause, e->t_h);
+        Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
+        alarm.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_CRITICAL;
+        alarm.code = "breakdown";
+        alarm.text = text;
+        alarm.active = breakdown;
+        Autofab__Envelope aenv = AUTOFAB__ENVELOPE__INIT;
+        aenv.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
+        aenv.alarm = &alarm;
+        if (af_topic_valid (station, strlen (station)))
+            af_bus_publish (bus, af_agent_topic (self->agent, "alm", station, topic, sizeof topic), &aenv);
+    }
+}
+
 static bool
 s_all_acked (const s_bus_t *self)
 {
@@ -575,6 +628,7 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     self->epoch++;
     af_clock_set_ns (af_bus_clock (af_agent_bus (self->agent)), (uint64_t) llround (twin_now_s (twin) * 1e9));
     twin_telemetry_foreach (twin, s_publish_sample, self);
+    s_publish_maintenance (self);
     /* The engine's own progress, for autofab run's progress bar. */
     Autofab__Metric engine[2] = { AUTOFAB__METRIC__INIT, AUTOFAB__METRIC__INIT };
     engine[0].name = "events";
@@ -767,8 +821,8 @@ twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *pro
     af_info ("twin: time master for %g h with %d controller(s)", hours, self.n_controllers);
     self.wall_start_ms = zclock_mono ();
     self.sim_start_s = twin_now_s (twin);
-    if (opts->out_dir)
-        twin_record_series (twin, true);
+    /* Series and maintenance events feed the report and the event stream. */
+    twin_record_series (twin, true);
     twin_set_epoch_cb (twin, s_on_epoch, &self);
     if (twin_run (twin, hours, progress) != 0 || zsys_interrupted)
         rc = 1;

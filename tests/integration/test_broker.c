@@ -112,18 +112,28 @@ Test (broker, duplicate_name_refused)
     af_bus_destroy (&bus);
 }
 
+#define SNAP_TOPICS 50
+
 typedef struct {
-    const char *topic;
-    uint64_t last_seq;
+    uint64_t last_seq[SNAP_TOPICS];   /* per topic k0 … k49 */
 } s_snap_t;
+
+/* The topic's number in tel.factory.c9.fast.kN, or -1. */
+static int
+s_topic_index (const char *topic)
+{
+    const char *k = strrchr (topic, '.');
+    int n = k && k[1] == 'k' ? atoi (k + 2) : -1;
+    return n >= 0 && n < SNAP_TOPICS ? n : -1;
+}
 
 static void
 s_on_snapshot (const char *topic, const Autofab__Envelope *env, void *arg)
 {
     s_snap_t *snap = arg;
-    (void) topic;
-    if (!strcmp (env->header->source, "fast") && env->header->seq > snap->last_seq)
-        snap->last_seq = env->header->seq;
+    int k = s_topic_index (topic);
+    if (k >= 0 && !strcmp (env->header->source, "fast"))
+        snap->last_seq[k] = env->header->seq;
 }
 
 static void *
@@ -134,7 +144,7 @@ s_publisher (void *arg)
     af_bus_wait_ready (bus, 3000);
     for (uint64_t i = 0; !*stop && i < 2000000; i++) {
         char topic[64];
-        snprintf (topic, sizeof topic, "tel.factory.c9.fast.k%d", (int) (i % 50));
+        snprintf (topic, sizeof topic, "tel.factory.c9.fast.k%d", (int) (i % SNAP_TOPICS));
         Autofab__Metric m = AUTOFAB__METRIC__INIT;
         m.name = "i";
         m.value = (double) i;
@@ -153,18 +163,24 @@ Test (broker, snapshot_then_live_without_gap)
     pthread_create (&thread, NULL, s_publisher, (void *) &stop);
     zclock_sleep (300);
     af_bus_t *bus = aft_bus (&s_broker, "late");
-    s_snap_t snap = { 0 };
+    s_snap_t snap = { { 0 } };
     int count = af_bus_snapshot (bus, "tel.factory.c9", s_on_snapshot, &snap, 5000);
-    cr_assert_eq (count, 50, "snapshot should hold one message per topic, got %d", count);
-    cr_assert_gt (snap.last_seq, 0);
-    /* The first live message continues exactly after the snapshot. */
+    cr_assert_eq (count, SNAP_TOPICS, "snapshot should hold one message per topic, got %d", count);
+    /* On every topic the live stream continues exactly after the snapshot:
+     * no gap, no duplicate (senders number each topic's stream). */
+    uint64_t expected[SNAP_TOPICS];
+    for (int k = 0; k < SNAP_TOPICS; k++) {
+        cr_assert_gt (snap.last_seq[k], 0, "topic k%d missing from the snapshot", k);
+        expected[k] = snap.last_seq[k] + 1;
+    }
     af_msg_t msg;
-    uint64_t expected = snap.last_seq + 1;
     for (int i = 0; i < 2000; i++) {
         cr_assert_eq (af_bus_recv (bus, &msg, 3000), 1);
-        cr_assert_eq (msg.env->header->seq, expected, "got seq %lu, want %lu",
-                      (unsigned long) msg.env->header->seq, (unsigned long) expected);
-        expected++;
+        int k = s_topic_index (msg.topic);
+        cr_assert_geq (k, 0, "unexpected topic %s", msg.topic);
+        cr_assert_eq (msg.env->header->seq, expected[k], "%s: got seq %lu, want %lu", msg.topic,
+                      (unsigned long) msg.env->header->seq, (unsigned long) expected[k]);
+        expected[k]++;
         af_msg_clear (&msg);
     }
     cr_assert_eq (af_bus_counters (bus)->gaps, 0);

@@ -93,6 +93,25 @@ s_demo (const aft_broker_t *broker, const char *name)
 
 TestSuite (record, .init = s_setup, .fini = s_teardown, .timeout = 90);
 
+
+/* Last sequence number seen per topic: senders number each topic's stream. */
+typedef struct {
+    char topic[AF_TOPIC_MAX_BYTES];
+    uint64_t last;
+} s_stream_t;
+
+static uint64_t *
+s_stream_last (s_stream_t *streams, int *n, int max, const char *topic)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcmp (streams[i].topic, topic))
+            return &streams[i].last;
+    cr_assert_lt (*n, max, "too many topics");
+    snprintf (streams[*n].topic, sizeof streams[*n].topic, "%s", topic);
+    streams[*n].last = 0;
+    return &streams[(*n)++].last;
+}
+
 Test (record, record_then_replay_onto_another_broker)
 {
     s_need_commands ();
@@ -121,16 +140,18 @@ Test (record, record_then_replay_onto_another_broker)
     uint8_t *bodies[S_N];
     size_t lens[S_N];
     af_journal_iter_t *it = af_journal_iter_new (j, NULL, 0, 0);
-    uint64_t last_seq = 0;
+    s_stream_t streams[16];
+    int n_streams = 0;
     for (int i = 0; i < S_N; i++) {
         const char *topic;
         const void *body;
         cr_assert_eq (af_journal_iter_next (it, &topic, &body, &lens[i], NULL), 1);
         const af_journal_row_t *row = af_journal_iter_row (it);
         cr_assert_str_eq (row->source, "press1");
-        cr_assert_gt (row->seq, last_seq, "seq %lu after %lu", (unsigned long) row->seq,
-                      (unsigned long) last_seq);
-        last_seq = row->seq;
+        uint64_t *last_seq = s_stream_last (streams, &n_streams, 16, topic);
+        cr_assert_gt (row->seq, *last_seq, "%s: seq %lu after %lu", topic, (unsigned long) row->seq,
+                      (unsigned long) *last_seq);
+        *last_seq = row->seq;
         snprintf (topics[i], sizeof topics[i], "%s", topic);
         bodies[i] = malloc (lens[i]);
         memcpy (bodies[i], body, lens[i]);
@@ -219,9 +240,11 @@ Test (record, broker_journal_records_what_it_relays)
     /* Watch 30 messages go by live, then stop the broker. */
     af_msg_t msg;
     uint64_t last_live_seq = 0;
+    char last_live_topic[AF_TOPIC_MAX_BYTES] = "";
     for (int i = 0; i < 30; i++) {
         cr_assert_eq (af_bus_recv (bus, &msg, 5000), 1);
         last_live_seq = msg.env->header->seq;
+        snprintf (last_live_topic, sizeof last_live_topic, "%s", msg.topic);
         af_msg_clear (&msg);
     }
     /* The broker's counters, once its StatsReply carries them (-1 before). */
@@ -240,17 +263,20 @@ Test (record, broker_journal_records_what_it_relays)
     cr_assert_eq (af_journal_get_meta (j, "writer", writer, sizeof writer), 0);
     cr_assert_str_eq (writer, "autofab-broker");
     af_journal_iter_t *it = af_journal_iter_new (j, NULL, 0, 0);
-    uint64_t last = 0;
+    s_stream_t streams[16];
+    int n_streams = 0;
     int64_t n = 0;
     const char *topic;
     while (af_journal_iter_next (it, &topic, NULL, NULL, NULL) == 1) {
         cr_assert (!strncmp (topic, "tel.", 4), "%s is not under tel", topic);
         cr_assert_str_eq (af_journal_iter_row (it)->source, "mixer");
-        cr_assert_gt (af_journal_iter_row (it)->seq, last);
-        last = af_journal_iter_row (it)->seq;
+        uint64_t *last = s_stream_last (streams, &n_streams, 16, topic);
+        cr_assert_gt (af_journal_iter_row (it)->seq, *last, "%s", topic);
+        *last = af_journal_iter_row (it)->seq;
         n++;
     }
-    cr_assert_geq (last, last_live_seq, "the history stops before what we saw live");
+    cr_assert_geq (*s_stream_last (streams, &n_streams, 16, last_live_topic), last_live_seq,
+                   "the history of %s stops before what we saw live", last_live_topic);
     cr_assert_geq (n, 30);
     af_journal_iter_destroy (&it);
     af_journal_close (&j);

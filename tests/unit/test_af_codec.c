@@ -55,6 +55,49 @@ Test (codec, round_trip_and_sequence)
     cr_assert_null (st);
 }
 
+Test (codec, sequence_counts_per_topic)
+{
+    /* A subscriber to one topic of a source must see consecutive numbers:
+     * each topic is its own stream. */
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    Autofab__Header hdr;
+    uint8_t id[16];
+    uint64_t seen[4];
+    const char *topics[] = { "tel.a", "alm.b", "tel.a", "alm.b" };
+    for (int i = 0; i < 4; i++) {
+        af_stamper_stamp_topic (st, &env, &hdr, id, 1, topics[i], strlen (topics[i]));
+        seen[i] = hdr.seq;
+    }
+    cr_assert_eq (seen[0], 1);
+    cr_assert_eq (seen[1], 1);
+    cr_assert_eq (seen[2], 2);
+    cr_assert_eq (seen[3], 2);
+    af_stamper_stamp (st, &env, &hdr, id, 1);    /* requests: their own counter */
+    cr_assert_eq (hdr.seq, 1);
+    af_stamper_destroy (&st);
+
+    /* Stream keys, and per-source sums over a source's streams. */
+    af_seqtrack_t *t = af_seqtrack_new ();
+    char key[AF_STREAM_KEY_MAX];
+    size_t len = af_stream_key (key, sizeof key, "src", 3, "tel.x", 5);
+    cr_assert_eq (len, 9);
+    af_seqtrack_note (t, key, len, 1, 1, 10, NULL);
+    af_seqtrack_note (t, key, len, 1, 4, 10, NULL);             /* 2 missed */
+    len = af_stream_key (key, sizeof key, "src", 3, "alm.y", 5);
+    af_seqtrack_note (t, key, len, 1, 1, 5, NULL);
+    len = af_stream_key (key, sizeof key, "src2", 4, "tel.x", 5);
+    af_seqtrack_note (t, key, len, 1, 1, 7, NULL);
+    af_source_stats_t sum;
+    cr_assert_eq (af_seqtrack_source_sum (t, "src", &sum), 2);
+    cr_assert_eq (sum.msgs, 3);
+    cr_assert_eq (sum.bytes, 25);
+    cr_assert_eq (sum.gaps, 2);
+    cr_assert_eq (af_seqtrack_source_count (t), 2);
+    cr_assert_eq (af_stream_key (key, 8, "src", 3, "tel.x", 5), 0, "too long for the buffer");
+    af_seqtrack_destroy (&t);
+}
+
 Test (codec, refuses_hostile_input)
 {
     af_stamper_t *st = af_stamper_new ("src", "f");

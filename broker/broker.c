@@ -134,10 +134,9 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
     zmq_send (self->ingress_h, &subscribe_all, 1, 0);
     snprintf (self->id, sizeof self->id, "%08x%08x", randombytes_random (), randombytes_random ());
     self->stamper = af_stamper_new ("broker", self->opts.factory);
-    self->marker_stamper = af_stamper_new ("broker-marker", self->opts.factory);
     self->sources = af_seqtrack_new ();
     self->cache = self->opts.cache_max_topics ? cache_new (self->opts.cache_max_topics) : NULL;
-    if (!self->stamper || !self->marker_stamper || !self->sources || (self->opts.cache_max_topics && !self->cache)) {
+    if (!self->stamper || !self->sources || (self->opts.cache_max_topics && !self->cache)) {
         snprintf (err, err_len, "out of memory");
         goto fail;
     }
@@ -171,7 +170,6 @@ broker_destroy (broker_t **self_p)
     cache_destroy (&self->cache);
     af_seqtrack_destroy (&self->sources);
     af_stamper_destroy (&self->stamper);
-    af_stamper_destroy (&self->marker_stamper);
     zsock_destroy (&self->control);
     zsock_destroy (&self->ingress);
     zsock_destroy (&self->egress);

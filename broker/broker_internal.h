@@ -52,9 +52,7 @@ struct broker {
     zsock_t *control, *ingress, *egress;
     void *control_h, *ingress_h, *egress_h;
     char id[20];
-    af_stamper_t *stamper;   /* the broker's own messages (presence, stats) */
-    af_stamper_t *marker_stamper; /* snapshot markers: their own sequence, so that
-                                     subscribers who never see them see no gaps */
+    af_stamper_t *stamper;   /* the broker's own messages (presence, stats, markers) */
     af_seqtrack_t *sources;  /* per-source counters and gaps of relayed traffic */
     cache_t *cache;
     broker_journal_t *journal; /* the historian, or NULL */
@@ -72,7 +70,7 @@ struct broker {
 int broker__relay (broker_t *self, int burst);
 /* relay.c: publishes a broker-made envelope on the egress (and cache). */
 int broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env);
-/* relay.c: publishes a snapshot marker (not cached, own sequence). */
+/* relay.c: publishes a snapshot marker (not cached). */
 int broker__publish_marker (broker_t *self, const char *topic);
 
 /* cache.c: the last-value cache. */

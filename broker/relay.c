@@ -117,16 +117,16 @@ drop:
     return relayed;
 }
 
-/* Stamps ENV with STAMPER and sends it on the egress; CACHE: keep it in the
- * last-value cache too. */
+/* Stamps ENV and sends it on the egress; CACHE: keep it in the last-value
+ * cache too. */
 static int
-s_publish (broker_t *self, af_stamper_t *stamper, const char *topic, Autofab__Envelope *env, bool cache)
+s_publish (broker_t *self, const char *topic, Autofab__Envelope *env, bool cache)
 {
     Autofab__Header hdr;
     uint8_t msg_id[16];
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    af_stamper_stamp_topic (stamper, env, &hdr, msg_id,
+    af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id,
                       (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec, topic, strlen (topic));
     size_t len;
     uint8_t *buf = af_envelope_encode (env, self->opts.max_msg_bytes, &len);
@@ -153,12 +153,12 @@ s_publish (broker_t *self, af_stamper_t *stamper, const char *topic, Autofab__En
 int
 broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
 {
-    return s_publish (self, self->stamper, topic, env, true);
+    return s_publish (self, topic, env, true);
 }
 
 int
 broker__publish_marker (broker_t *self, const char *topic)
 {
     Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    return s_publish (self, self->marker_stamper, topic, &env, false);
+    return s_publish (self, topic, &env, false);
 }

@@ -477,17 +477,24 @@ static int s_cmd_bench(s_args_t *a, const char *dir)
 
 /* ----------------------------------------------------------- repair bench */
 
-/* A change the line agent meets: machine `m` breaks down for a tenth of the
- * old makespan at a third of it, a rush job (a copy of job 0) arrives, and
- * three operations take 20 % longer. */
-static sched_inst_t *s_perturb(const sched_inst_t *in, long cmax, unsigned seed)
+/* Re-plan budgets the repair bench compares at, in ms. */
+static const long s_replan_ms[] = { 0, 50, 200, 1000 };
+#define S_N_REPLAN 4
+
+/* A change the line agent meets: a rush job (a copy of job 0) arrives and
+ * three operations take 20 % longer; with `breakdown`, machine seed % m is
+ * also down for a tenth of the old makespan from a third of it (which
+ * takes the instance off the classic fast path). */
+static sched_inst_t *s_perturb(const sched_inst_t *in, long cmax, unsigned seed,
+                               int breakdown)
 {
     sched_inst_t *c = sched_inst_clone(in);
     if (!c)
         return NULL;
     int nm = sched_inst_machines(in), nj = sched_inst_jobs(in);
-    int m = (int)(seed % (unsigned)nm);
-    sched_inst_add_window(c, m, (int)(cmax / 3), (int)(cmax / 3 + cmax / 10));
+    if (breakdown)
+        sched_inst_add_window(c, (int)(seed % (unsigned)nm), (int)(cmax / 3),
+                              (int)(cmax / 3 + cmax / 10));
     int j = sched_inst_add_job(c);
     for (int k = 0; k < sched_inst_job_ops(in, 0); k++) {
         int mm = sched_inst_op_machine(in, 0, k, 0);
@@ -501,67 +508,85 @@ static sched_inst_t *s_perturb(const sched_inst_t *in, long cmax, unsigned seed)
     return c;
 }
 
+/* One row: makespans after each re-plan budget, repair vs. scratch; adds
+ * the relative advantage of repair to adv[]. */
+static void s_repair_row(const s_args_t *a, const char *name,
+                         const sched_plan_t *old, const sched_inst_t *ch,
+                         double *adv)
+{
+    char err[SCHED_ERR_LEN];
+    printf("%-6s %8ld |", name, sched_plan_makespan(old));
+    for (int r = 0; r < S_N_REPLAN; r++) {
+        long mk[2];
+        for (int rep = 0; rep < 2; rep++) {
+            sched_opts_t s2 = a->so;
+            s2.budget_ms = s_replan_ms[r];
+            s2.start = rep ? NULL : old;
+            sched_plan_t *p = sched_solve(ch, &s2, NULL, err);
+            mk[rep] = p && sched_check(ch, p, 1, err) == 0 ? sched_plan_makespan(p) : -1;
+            sched_plan_destroy(&p);
+        }
+        printf(" %7ld/%-7ld", mk[0], mk[1]);
+        if (mk[0] > 0 && mk[1] > 0)
+            adv[r] += 100.0 * (mk[1] - mk[0]) / mk[1];
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
 static int s_cmd_repair_bench(s_args_t *a, const char *dir)
 {
+    static const char *const what[] = {
+        "rush job + 3 longer operations (classic, fast path)",
+        "breakdown window + rush job + 3 longer operations (exact path)",
+    };
     s_bound_t *b = NULL;
     const char *only = a->only ? a->only : "ft10,la16,la21,la26,la36,ta01,ta11,ta21";
     long budget = a->budget_set ? a->so.budget_ms : 1000;
-    static const long re_ms[] = { 0, 50, 200, 1000 };
+    if (!a->clock_set)
+        a->so.cpu_clock = 1;
     int n = s_bounds(dir, only, &b);
     if (n <= 0) {
+        if (n == 0)
+            fprintf(stderr, S_PROG ": repair-bench: no instance matches '%s'\n", only);
         free(b);
         return 1;
     }
-    printf("# repair bench: plan with %ld ms, then change (breakdown window + rush "
-           "job + 3 longer ops) and re-plan; makespan after a re-plan budget of "
-           "0/50/200/1000 ms, repair vs. scratch\n", budget);
-    printf("%-6s %8s |", "name", "old");
-    for (int i = 0; i < 4; i++)
-        printf(" %6ldms:rep/scr", re_ms[i]);
-    printf("\n");
-    double win[4] = { 0 };
-    int cnt = 0;
-    for (int i = 0; i < n; i++) {
-        char path[4096], err[SCHED_ERR_LEN];
-        snprintf(path, sizeof path, "%s/instances/%s", dir, b[i].name);
-        sched_inst_t *in = sched_inst_load(path, a->fmt, err);
-        if (!in)
-            continue;
-        sched_opts_t so = a->so;
-        so.budget_ms = budget;
-        sched_plan_t *old = sched_solve(in, &so, NULL, err);
-        sched_inst_t *ch = old ? s_perturb(in, sched_plan_makespan(old), (unsigned)i + 3) : NULL;
-        if (!ch) {
-            sched_plan_destroy(&old);
-            sched_inst_destroy(&in);
-            continue;
-        }
-        printf("%-6s %8ld |", b[i].name, sched_plan_makespan(old));
-        for (int r = 0; r < 4; r++) {
-            long mk[2];
-            for (int rep = 0; rep < 2; rep++) {
-                sched_opts_t s2 = a->so;
-                s2.budget_ms = re_ms[r];
-                s2.start = rep ? NULL : old;
-                sched_plan_t *p = sched_solve(ch, &s2, NULL, err);
-                mk[rep] = p && sched_check(ch, p, 1, err) == 0 ? sched_plan_makespan(p) : -1;
-                sched_plan_destroy(&p);
-            }
-            printf(" %7ld/%-7ld", mk[0], mk[1]);
-            if (mk[0] > 0 && mk[1] > 0)
-                win[r] += 100.0 * (mk[1] - mk[0]) / mk[1];
-        }
+    printf("# repair bench: plan each instance with %ld ms (%s clock), change it, re-plan "
+           "with a budget of 0/50/200/1000 ms from the old plan (repair) and from "
+           "scratch; cells are makespans repair/scratch\n", budget,
+           a->so.cpu_clock ? "CPU" : "wall");
+    for (int sc = 0; sc < 2; sc++) {
+        double adv[S_N_REPLAN] = { 0 };
+        int cnt = 0;
+        printf("# change: %s\n%-6s %8s |", what[sc], "name", "old");
+        for (int r = 0; r < S_N_REPLAN; r++)
+            printf(" %6ldms:rep/scr", s_replan_ms[r]);
         printf("\n");
-        fflush(stdout);
-        cnt++;
-        sched_plan_destroy(&old);
-        sched_inst_destroy(&ch);
-        sched_inst_destroy(&in);
+        for (int i = 0; i < n; i++) {
+            char path[4096], err[SCHED_ERR_LEN];
+            snprintf(path, sizeof path, "%s/instances/%s", dir, b[i].name);
+            sched_inst_t *in = sched_inst_load(path, a->fmt, err), *ch = NULL;
+            sched_opts_t so = a->so;
+            so.budget_ms = budget;
+            sched_plan_t *old = in ? sched_solve(in, &so, NULL, err) : NULL;
+            if (old)
+                ch = s_perturb(in, sched_plan_makespan(old), (unsigned)i + 3, sc);
+            if (ch) {
+                s_repair_row(a, b[i].name, old, ch, adv);
+                cnt++;
+            } else {
+                fprintf(stderr, S_PROG ": repair-bench: %s: %s\n", b[i].name, err);
+            }
+            sched_plan_destroy(&old);
+            sched_inst_destroy(&ch);
+            sched_inst_destroy(&in);
+        }
+        printf("# mean makespan advantage of repair over scratch:");
+        for (int r = 0; r < S_N_REPLAN && cnt; r++)
+            printf("  %ldms %.2f %%", s_replan_ms[r], adv[r] / cnt);
+        printf("\n");
     }
-    printf("# mean makespan advantage of repair over scratch:");
-    for (int r = 0; r < 4 && cnt; r++)
-        printf("  %ldms %.2f %%", re_ms[r], win[r] / cnt);
-    printf("\n");
     free(b);
     return 0;
 }

@@ -318,6 +318,14 @@ static void s_trace(s_eng_t *e, int o)
             nxt = mp;
         else if (jb)
             nxt = jp;
+        else if (!e->classic && (mp >= 0 || jp >= 0)) {
+            /* Pushed by a window or a release date: carry on through the
+             * later-ending predecessor, so that moves ahead of the window
+             * are considered too. */
+            int me = mp >= 0 ? e->start[mp] + s->dur[mp] : -1;
+            int je = jp >= 0 ? e->start[jp] + s->dur[jp] : -1;
+            nxt = me >= je ? mp : jp;
+        }
         o = nxt;
     }
     /* Reverse into time order and mark machine arcs. */

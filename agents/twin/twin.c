@@ -436,14 +436,30 @@ twin_maint_events (const twin_t *self, size_t *n)
 /* ------------------------------------------------------------ epochs */
 
 
+/* The smallest positive quantity of part P in any variant's bill of
+ * materials (1 if no variant uses it). */
+static double
+s_min_need (const twin_t *self, int p)
+{
+    double need = 0;
+    for (int v = 0; v < self->n_variants; v++)
+        for (int b = 0; b < self->var[v].bom_n; b++)
+            if (self->var[v].bom_part[b] == p && self->var[v].bom_qty[b] > 0
+                && (need == 0 || self->var[v].bom_qty[b] < need))
+                need = self->var[v].bom_qty[b];
+    return need > 0 ? need : 1;
+}
+
 static void
 s_epoch (des_t *des, void *ctx, uint64_t arg)
 {
     twin_t *self = ctx;
     double dt_s = (double) arg > 0 ? self->epoch_s : 0;
     twin__energy_epoch (self, dt_s);
+    /* Short of a part: its line-side bin cannot supply even the smallest
+     * quantity one unit of any variant needs (96 cells, not 1). */
     for (int p = 0; p < self->n_parts; p++)
-        if (self->part[p].bin < 1 && des_now_s (des) > self->t_stats_s) {
+        if (self->part[p].bin < s_min_need (self, p) && des_now_s (des) > self->t_stats_s) {
             self->shortage_s += dt_s;
             break;
         }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "af_json.h"
 #include "run.h"
 
 #define RUN_CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
@@ -150,31 +151,6 @@ s_slurp (const char *path, size_t max_bytes)
     return text;
 }
 
-static void
-s_json_number (FILE *out, double v)
-{
-    if (isfinite (v))
-        fprintf (out, "%.6g", v);
-    else
-        fputs ("null", out);
-}
-
-/* Writes a JSON string, escaped for both JSON and an HTML <script> block. */
-static void
-s_json_string (FILE *out, const char *text)
-{
-    fputc ('"', out);
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf (out, "\\%c", *p);
-        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
-            fprintf (out, "\\u%04x", *p);
-        else
-            fputc (*p, out);
-    }
-    fputc ('"', out);
-}
-
 /* {"baseline": …, "autonomous": …, "change_pct": …, "targets": …, …} with
  * each policy's object as the twin wrote it (every KPI it computes). */
 static int
@@ -198,22 +174,22 @@ s_write_kpi_json (const run_report_t *report, FILE *out, char *err, size_t err_l
     fputs ("\"change_pct\":{", out);
     for (int k = 0; base && autonomous && k < RUN_KPI_COUNT; k++) {
         fprintf (out, "%s\"%s\":", k ? "," : "", s_kpis[k].key);
-        s_json_number (out, run_change_pct (base->kpis[k], autonomous->kpis[k]));
+        af_json_number (out, run_change_pct (base->kpis[k], autonomous->kpis[k]));
     }
     fputs ("},\"targets\":[", out);
     for (size_t i = 0; base && autonomous && i < S_N_TARGETS; i++) {
         double shown;
         bool ok = s_target_met (i, base, autonomous, &shown);
         fprintf (out, "%s{\"claim\":", i ? "," : "");
-        s_json_string (out, s_targets[i].claim);
+        af_json_string (out, s_targets[i].claim);
         fputs (",\"value\":", out);
-        s_json_number (out, shown);
+        af_json_number (out, shown);
         fprintf (out, ",\"met\":%s}", ok ? "true" : "false");
     }
     fputs ("],\"config\":", out);
-    s_json_string (out, report->config);
+    af_json_string (out, report->config);
     fprintf (out, ",\"seed\":%lu,\"hours\":", (unsigned long) report->seed);
-    s_json_number (out, report->hours);
+    af_json_number (out, report->hours);
     fputs ("}\n", out);
     return 0;
 }
@@ -338,7 +314,7 @@ s_write_html (const run_report_t *report, FILE *out)
         fprintf (out, "%s\"%s\":{", i ? "," : "", report->results[i].policy);
         for (int k = 0; k < RUN_KPI_COUNT; k++) {
             fprintf (out, "%s\"%s\":", k ? "," : "", s_kpis[k].key);
-            s_json_number (out, report->results[i].kpis[k]);
+            af_json_number (out, report->results[i].kpis[k]);
         }
         fputc ('}', out);
     }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "af_agent.h"
+#include "af_json.h"
 #include "af_log.h"
 #include "twin.pb-c.h"
 
@@ -676,35 +677,16 @@ s_publish_kpis (s_bus_t *self)
     af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "evt", "kpis", topic, sizeof topic), &env);
 }
 
-/* Writes a JSON array of N doubles (non-finite as null). */
+/* Writes "NAME":[…] with N doubles (non-finite as null). */
 static void
-s_json_array (FILE *out, const char *name, const double *v, size_t n, size_t stride, size_t offset)
+s_json_array (FILE *out, const char *name, const double *v, size_t n)
 {
     fprintf (out, "\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
-        double x = v[i * stride + offset];
-        if (isfinite (x))
-            fprintf (out, "%s%.6g", i ? "," : "", x);
-        else
-            fprintf (out, "%snull", i ? "," : "");
+        fputs (i ? "," : "", out);
+        af_json_number (out, v[i]);
     }
     fputc (']', out);
-}
-
-/* Escapes TEXT for a JSON string (names come from the config file). */
-static void
-s_json_string (FILE *out, const char *text)
-{
-    fputc ('"', out);
-    for (const unsigned char *p = (const unsigned char *) (text ? text : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf (out, "\\%c", *p);
-        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
-            fprintf (out, "\\u%04x", *p);
-        else
-            fputc (*p, out);
-    }
-    fputc ('"', out);
 }
 
 /* kpi.json (the twin's KPI object) and series.json (per-epoch time series,
@@ -733,7 +715,7 @@ s_write_outputs (s_bus_t *self, const char *dir)
     fputs ("{\"stations\":[", out);
     for (int i = 0; obs && i < obs->n_stations; i++) {
         fputs (i ? "," : "", out);
-        s_json_string (out, obs->stations[i].name);
+        af_json_string (out, obs->stations[i].name);
     }
     fputs ("],\"utilisation\":[", out);
     for (int i = 0; obs && i < obs->n_stations; i++)
@@ -743,31 +725,28 @@ s_write_outputs (s_bus_t *self, const char *dir)
         fprintf (out, "%s%.4f", i ? "," : "", obs->stations[i].active_pct);
     fputs ("],", out);
     size_t n = s ? s->n : 0;
-    static const double none[1] = { 0 };
-    s_json_array (out, "t_h", s ? s->t_h : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "throughput_uph", s ? s->throughput_uph : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "grid_kw", s ? s->grid_kw : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "battery_soc", s ? s->battery_soc : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "price_per_kwh", s ? s->price_per_kwh : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "down_unplanned_h", s ? s->down_unplanned_h : none, n, 1, 0);
-    fputc (',', out);
-    s_json_array (out, "down_planned_h", s ? s->down_planned_h : none, n, 1, 0);
+    const struct { const char *name; const double *v; } columns[] = {
+        { "t_h", s ? s->t_h : NULL }, { "throughput_uph", s ? s->throughput_uph : NULL },
+        { "grid_kw", s ? s->grid_kw : NULL }, { "battery_soc", s ? s->battery_soc : NULL },
+        { "price_per_kwh", s ? s->price_per_kwh : NULL },
+        { "down_unplanned_h", s ? s->down_unplanned_h : NULL },
+        { "down_planned_h", s ? s->down_planned_h : NULL },
+    };
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++) {
+        fputs (c ? "," : "", out);
+        s_json_array (out, columns[c].name, columns[c].v, columns[c].v ? n : 0);
+    }
     fputs (",\"maintenance\":[", out);
     size_t n_events = 0;
     const twin_maint_event_t *ev = twin_maint_events (self->twin, &n_events);
     for (size_t i = 0; i < n_events; i++) {
         fprintf (out, "%s{\"t_h\":%.4f,\"station\":", i ? "," : "", ev[i].t_h);
-        s_json_string (out, ev[i].station >= 0 && obs && ev[i].station < obs->n_stations
+        af_json_string (out, ev[i].station >= 0 && obs && ev[i].station < obs->n_stations
                                 ? obs->stations[ev[i].station].name : "?");
         fputs (",\"kind\":", out);
-        s_json_string (out, ev[i].kind);
+        af_json_string (out, ev[i].kind);
         fputs (",\"cause\":", out);
-        s_json_string (out, ev[i].cause);
+        af_json_string (out, ev[i].cause);
         fprintf (out, ",\"manual\":%s}", ev[i].manual ? "true" : "false");
     }
     fputs ("]}\n", out);

@@ -164,7 +164,9 @@ s_print_bytes (FILE *out, cli_fmt_t fmt, const ProtobufCBinaryData *bin)
         fputc ('"', out);
 }
 
-/* The shortest of %.15g and %.17g that reads back as the same number. */
+/* JSON: the shortest of %.15g and %.17g that reads back as the same number,
+ * so scripts lose nothing.  Human: 6 significant digits, what a person reads
+ * (60.1199, not 60.119928012958887). */
 static void
 s_print_double (FILE *out, cli_fmt_t fmt, double value)
 {
@@ -174,6 +176,10 @@ s_print_double (FILE *out, cli_fmt_t fmt, double value)
         return;
     }
     char buf[40];
+    if (fmt != CLI_FMT_JSON) {
+        fprintf (out, "%.6g", value);
+        return;
+    }
     snprintf (buf, sizeof buf, "%.15g", value);
     if (strtod (buf, NULL) != value)
         snprintf (buf, sizeof buf, "%.17g", value);

@@ -170,6 +170,14 @@ Test (cli_print, telemetry_human)
     cr_expect_str_eq (text, "tel.f1.c1.line1.state line1#7 01:02:03.004 telemetry "
                             "{metrics=[temp_c=71.5degC speed=0.1]} (gap 2)\n");
     free (text);
+    /* People read 6 significant digits; JSON keeps every digit. */
+    f.m[0].value = 60.119928012958887;
+    CAPTURE (text, cli_print_envelope (out, CLI_FMT_HUMAN, "tel.f1.c1.line1.state", &f.env, 0));
+    cr_expect (strstr (text, "temp_c=60.1199degC") != NULL, "%s", text);
+    free (text);
+    CAPTURE (text, cli_print_envelope (out, CLI_FMT_JSON, "tel.f1.c1.line1.state", &f.env, 0));
+    cr_expect (strstr (text, "\"value\":60.119928012958887") != NULL, "%s", text);
+    free (text);
 }
 
 Test (cli_print, alarm_enum_names)

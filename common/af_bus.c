@@ -220,29 +220,40 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     uint8_t msg_id[16];
     af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock), topic,
                             topic_len);
-    uint8_t stack_buf[1024];
     size_t len = autofab__envelope__get_packed_size (env);
-    env->header = NULL;
     if (len > self->max_msg_bytes) {
+        env->header = NULL;
         AF_LOG_ONCE (AF_LOG_ERROR, "bus: message on %s is %zu bytes, over the %zu-byte cap",
                      topic, len, self->max_msg_bytes);
         self->counters.publish_failed++;
         return -1;
     }
-    env->header = &hdr;
-    uint8_t *buf = len <= sizeof stack_buf ? stack_buf : malloc (len);
-    if (!buf) {
+    if (s_pub_open (self) != 0) {
         env->header = NULL;
         return -1;
     }
-    autofab__envelope__pack (env, buf);
+    if (!self->pub_ready)
+        s_pub_drain (self);
+    /* Pack straight into the message ZeroMQ will send: no copy. */
+    zmq_msg_t body;
+    if (zmq_msg_init_size (&body, len) != 0) {
+        env->header = NULL;
+        return -1;
+    }
+    autofab__envelope__pack (env, zmq_msg_data (&body));
     env->header = NULL;
-    const void *frames[2] = { topic, buf };
-    size_t lens[2] = { topic_len, len };
-    int rc = af_bus_publish_frames (self, frames, lens, 2);
-    if (buf != stack_buf)
-        free (buf);
-    return rc;
+    void *handle = zsock_resolve (self->pub);
+    if (zmq_send (handle, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_msg_send (&body, handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&body);
+        self->counters.publish_failed++;
+        if (errno == EAGAIN)
+            AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
+                         "publish_failed; logged once)");
+        return -1;
+    }
+    self->counters.published++;
+    return 0;
 }
 
 int
@@ -299,13 +310,42 @@ s_wanted (af_bus_t *self, const char *topic, size_t len)
     return false;
 }
 
+/* The decode arena of an af_msg_t: a bump allocator over its buffer that
+ * spills over to malloc; freeing arena memory is a no-op. */
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    af_msg_t *msg = data;
+    size_t at = (msg->arena_used_ + 15) & ~(size_t) 15;
+    if (size <= AF_MSG_ARENA_BYTES && at <= AF_MSG_ARENA_BYTES - size) {
+        msg->arena_used_ = at + size;
+        return msg->arena_ + at;
+    }
+    msg->arena_spilled_++;
+    return malloc (size);
+}
+
+static void
+s_arena_free (void *data, void *pointer)
+{
+    af_msg_t *msg = data;
+    unsigned char *p = pointer;
+    if (p && !(p >= msg->arena_ && p < msg->arena_ + AF_MSG_ARENA_BYTES))
+        free (p);
+}
+
 void
 af_msg_clear (af_msg_t *msg)
 {
-    if (msg && msg->env)
-        autofab__envelope__free_unpacked (msg->env, NULL);
-    if (msg)
-        msg->env = NULL;
+    if (!msg)
+        return;
+    if (msg->env && msg->arena_spilled_) {
+        /* Only spilled parts need freeing: walk the message for them. */
+        ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, msg };
+        autofab__envelope__free_unpacked (msg->env, &allocator);
+    }
+    msg->env = NULL;
+    msg->arena_used_ = msg->arena_spilled_ = 0;
 }
 
 /* Reads one multipart message into FRAMES (up to MAX); returns the frame
@@ -355,35 +395,35 @@ s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
     if (!s_wanted (self, topic, topic_len))
         return 0;
     Autofab__Envelope *env;
-    af_decode_t why = af_envelope_decode (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
-                                          self->max_msg_bytes, &env);
+    msg->arena_used_ = msg->arena_spilled_ = 0;
+    ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, msg };
+    af_decode_t why = af_envelope_decode_with (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
+                                               self->max_msg_bytes, &allocator, &env);
     if (why != AF_DECODE_OK) {
         self->counters.refused[why]++;
         AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message on %.*s: %s", (int) topic_len, topic,
                      af_decode_str (why));
         return 0;
     }
-    af_source_stats_t *stats;
-    uint64_t stale_before = 0;
+    msg->env = env;
     char key[AF_STREAM_KEY_MAX];
     size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
                                     topic, topic_len);
-    af_source_stats_t *old = af_seqtrack_find (self->seqs, key, key_len);
-    if (old)
-        stale_before = old->stale;
-    uint64_t gap = af_seqtrack_note (self->seqs, key, key_len, env->header->session, env->header->seq,
-                                     zmq_msg_size (&frames[1]), &stats);
-    if (stats && stats->stale > stale_before) {
+    af_source_stats_t *stats = key_len ? af_seqtrack_get (self->seqs, key, key_len) : NULL;
+    bool stale = false;
+    uint64_t gap = stats ? af_seqtrack_apply (self->seqs, stats, env->header->session, env->header->seq,
+                                              zmq_msg_size (&frames[1]), &stale)
+                         : 0;
+    if (stale) {
         /* Already seen (a duplicate, or covered by a snapshot): skip it. */
         self->counters.stale++;
-        autofab__envelope__free_unpacked (env, NULL);
+        af_msg_clear (msg);
         return 0;
     }
     self->counters.gaps += gap;
     self->counters.received++;
     memcpy (msg->topic, topic, topic_len);
     msg->topic[topic_len] = 0;
-    msg->env = env;
     msg->bytes = zmq_msg_size (&frames[1]);
     msg->gap = gap;
     return 1;
@@ -393,6 +433,7 @@ int
 af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
 {
     msg->env = NULL;
+    msg->arena_used_ = msg->arena_spilled_ = 0;
     if (s_sub_open (self) != 0)
         return -1;
     void *handle = zsock_resolve (self->sub);

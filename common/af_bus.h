@@ -36,12 +36,20 @@ typedef struct {
     af_clock_t *clock;       /* NULL: wall clock; not owned */
 } af_bus_opts_t;
 
-/* A received message; release with af_msg_clear. */
+/* Bytes of the per-message decode arena: a typical envelope decodes into it
+ * without a single malloc; a larger one spills over to malloc. */
+#define AF_MSG_ARENA_BYTES 4096
+
+/* A received message; release with af_msg_clear.  It owns its decoded
+ * envelope (in its own arena), so never copy an af_msg_t by value. */
 typedef struct {
     char topic[AF_TOPIC_MAX_BYTES];
     Autofab__Envelope *env;
     size_t bytes;
-    uint64_t gap;            /* messages from its source missed just before it */
+    uint64_t gap;            /* messages of this stream missed just before it */
+    /* private */
+    size_t arena_used_, arena_spilled_;
+    _Alignas (16) unsigned char arena_[AF_MSG_ARENA_BYTES];
 } af_msg_t;
 
 /* Counters a bus keeps; read with af_bus_counters. */

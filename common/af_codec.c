@@ -80,10 +80,10 @@ af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Hea
                         uint8_t msg_id[16], uint64_t t_ns, const char *topic, size_t topic_len)
 {
     uint64_t seq;
-    if (topic) {
-        af_source_stats_t *s = af_seqtrack_find (self->topics, topic, topic_len);
-        seq = (s ? s->last_seq : 0) + 1;
-        af_seqtrack_note (self->topics, topic, topic_len, self->session, seq, 0, NULL);
+    af_source_stats_t *s = topic ? af_seqtrack_get (self->topics, topic, topic_len) : NULL;
+    if (s) {
+        seq = ++s->last_seq;
+        s->msgs++;
     }
     else
         seq = ++self->seq;
@@ -124,6 +124,13 @@ af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, size_t *len_
 af_decode_t
 af_envelope_decode (const void *data, size_t len, size_t max_bytes, Autofab__Envelope **out)
 {
+    return af_envelope_decode_with (data, len, max_bytes, NULL, out);
+}
+
+af_decode_t
+af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, ProtobufCAllocator *allocator,
+                         Autofab__Envelope **out)
+{
     *out = NULL;
     if (len == 0)
         return AF_DECODE_EMPTY;
@@ -135,11 +142,11 @@ af_envelope_decode (const void *data, size_t len, size_t max_bytes, Autofab__Env
     af_decode_t why = af_envelope_peek (data, len, &peek);
     if (why != AF_DECODE_OK)
         return why;
-    Autofab__Envelope *env = autofab__envelope__unpack (NULL, len, data);
+    Autofab__Envelope *env = autofab__envelope__unpack (allocator, len, data);
     if (!env)
         return AF_DECODE_MALFORMED;
     if (!env->header || !env->header->source || !env->header->source[0]) {
-        autofab__envelope__free_unpacked (env, NULL);
+        autofab__envelope__free_unpacked (env, allocator);
         return AF_DECODE_NO_HEADER;
     }
     *out = env;
@@ -325,7 +332,7 @@ s_slot (af_seqtrack_t *self, const char *source, size_t len)
     size_t i = (size_t) s_hash (source, len) & (self->cap - 1);
     while (self->slots[i]) {
         af_source_stats_t *s = self->slots[i];
-        if (strlen (s->source) == len && memcmp (s->source, source, len) == 0)
+        if (s->source_len == len && memcmp (s->source, source, len) == 0)
             break;
         i = (i + 1) & (self->cap - 1);
     }
@@ -349,7 +356,7 @@ s_grow (af_seqtrack_t *self)
     self->slots = slots;
     self->cap = cap;
     for (size_t i = 0; i < self->count; i++)
-        *s_slot (self, order[i]->source, strlen (order[i]->source)) = order[i];
+        *s_slot (self, order[i]->source, order[i]->source_len) = order[i];
     return 0;
 }
 
@@ -359,26 +366,45 @@ af_seqtrack_find (af_seqtrack_t *self, const char *source, size_t source_len)
     return *s_slot (self, source, source_len);
 }
 
+af_source_stats_t *
+af_seqtrack_get (af_seqtrack_t *self, const char *source, size_t source_len)
+{
+    af_source_stats_t **slot = s_slot (self, source, source_len);
+    af_source_stats_t *s = *slot;
+    if (s)
+        return s;
+    if ((self->count + 1) * 2 > self->cap) {
+        if (s_grow (self) != 0)
+            return NULL;
+        slot = s_slot (self, source, source_len);
+    }
+    s = calloc (1, sizeof *s);
+    if (!s || !(s->source = strndup (source, source_len))) {
+        free (s);
+        return NULL;
+    }
+    s->source_len = source_len;
+    *slot = s;
+    self->order[self->count++] = s;
+    return s;
+}
+
 uint64_t
 af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t source_len, uint32_t session,
                   uint64_t seq, size_t bytes, af_source_stats_t **stats)
 {
-    af_source_stats_t **slot = s_slot (self, source, source_len);
-    af_source_stats_t *s = *slot;
-    if (!s) {
-        if ((self->count + 1) * 2 > self->cap) {
-            if (s_grow (self) != 0)
-                return 0;
-            slot = s_slot (self, source, source_len);
-        }
-        s = calloc (1, sizeof *s);
-        if (!s || !(s->source = strndup (source, source_len))) {
-            free (s);
-            return 0;
-        }
-        *slot = s;
-        self->order[self->count++] = s;
-    }
+    af_source_stats_t *s = af_seqtrack_get (self, source, source_len);
+    if (stats)
+        *stats = s;
+    return s ? af_seqtrack_apply (self, s, session, seq, bytes, NULL) : 0;
+}
+
+uint64_t
+af_seqtrack_apply (af_seqtrack_t *self, af_source_stats_t *s, uint32_t session, uint64_t seq,
+                   size_t bytes, bool *stale)
+{
+    if (stale)
+        *stale = false;
     uint64_t gap = 0;
     if (s->msgs == 0 || s->session != session) {
         /* First message of this source or of a new session: its sequence
@@ -393,14 +419,15 @@ af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t source_len, ui
         gap = seq - s->last_seq - 1;
         s->last_seq = seq;
     }
-    else
+    else {
         s->stale++;
+        if (stale)
+            *stale = true;
+    }
     s->gaps += gap;
     self->total_gaps += gap;
     s->msgs++;
     s->bytes += bytes;
-    if (stats)
-        *stats = s;
     return gap;
 }
 

@@ -67,6 +67,9 @@ uint8_t *af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, siz
 /* Decodes an envelope; *OUT must be freed with autofab__envelope__free_unpacked. */
 af_decode_t af_envelope_decode (const void *data, size_t len, size_t max_bytes,
                                 Autofab__Envelope **out);
+/* The same with ALLOCATOR (NULL: malloc); free *OUT with the same one. */
+af_decode_t af_envelope_decode_with (const void *data, size_t len, size_t max_bytes,
+                                     ProtobufCAllocator *allocator, Autofab__Envelope **out);
 /* Same for a control message (no header check: it has none). */
 af_decode_t af_control_decode (const void *data, size_t len, size_t max_bytes,
                                Autofab__Control **out);
@@ -100,6 +103,7 @@ typedef struct af_seqtrack af_seqtrack_t;
 /* Per-stream state kept by a seqtrack; callers may read the counters. */
 typedef struct {
     char *source;            /* the stream key (or any key the caller uses) */
+    size_t source_len;
     uint32_t session;
     uint64_t last_seq;
     uint64_t msgs;
@@ -119,6 +123,12 @@ uint64_t af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t sourc
                            af_source_stats_t **stats);
 /* Stats for SOURCE, or NULL if never seen. */
 af_source_stats_t *af_seqtrack_find (af_seqtrack_t *self, const char *source, size_t source_len);
+/* Stats for SOURCE, created when new (NULL only when out of memory). */
+af_source_stats_t *af_seqtrack_get (af_seqtrack_t *self, const char *source, size_t source_len);
+/* af_seqtrack_note on stats already looked up: one hash lookup per message
+ * on hot paths.  Sets *STALE (if not NULL) when SEQ was already seen. */
+uint64_t af_seqtrack_apply (af_seqtrack_t *self, af_source_stats_t *stats, uint32_t session,
+                            uint64_t seq, size_t bytes, bool *stale);
 /* Iterates: returns the I-th source's stats, or NULL past the end. */
 af_source_stats_t *af_seqtrack_at (af_seqtrack_t *self, size_t i);
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self);

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <czmq.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
 
 #include "af_agent.h"
@@ -431,4 +432,72 @@ Test (broker, refuses_bad_control_input)
     cr_assert_geq (aft_broker_counter (bus, "control_bad_tag"), 1);
     cr_assert_geq (aft_broker_counter (bus, "control_malformed"), 1);
     af_bus_destroy (&bus);
+}
+
+/* The log a process started by aft_spawn wrote. */
+static char *
+s_child_log (pid_t pid, const char *program)
+{
+    char path[512];
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (path, sizeof path, "%s/autofab-test-%d-%s.log", tmp ? tmp : "/tmp", (int) pid, program);
+    FILE *in = fopen (path, "r");
+    char *text = calloc (1, 4096);
+    if (in) {
+        size_t n = fread (text, 1, 4095, in);
+        text[n] = 0;
+        fclose (in);
+    }
+    return text;
+}
+
+Test (broker, config_file_errors_name_file_and_line)
+{
+    char bad[] = "/tmp/autofab-broker-cfg-XXXXXX";
+    int fd = mkstemp (bad);
+    const char *text = "factory: plant7\nheartbeat_ms: 0\n";
+    cr_assert_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text));
+    close (fd);
+    const char *argv[] = { "--config", bad, NULL };
+    pid_t pid = aft_spawn ("autofab-broker", argv);
+    cr_assert_eq (aft_wait_exit (pid, 5000), 2);
+    char *log = s_child_log (pid, "autofab-broker");
+    char want[300];
+    snprintf (want, sizeof want, "%s:2: 'heartbeat_ms' must be between 10 and 600000, got 0", bad);
+    cr_assert (strstr (log, want) != NULL, "got: %s", log);
+    free (log);
+
+    /* An unknown key is caught too (a typo must not be ignored). */
+    fd = open (bad, O_WRONLY | O_TRUNC);
+    text = "factory: plant7\nheartbeat_mss: 500\n";
+    cr_assert_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text));
+    close (fd);
+    pid = aft_spawn ("autofab-broker", argv);
+    cr_assert_eq (aft_wait_exit (pid, 5000), 2);
+    log = s_child_log (pid, "autofab-broker");
+    cr_assert (strstr (log, ":2: unknown key 'heartbeat_mss'") != NULL, "got: %s", log);
+    free (log);
+
+    /* A valid file is applied: its factory name appears in presence topics. */
+    int port = aft_free_ports (3);
+    fd = open (bad, O_WRONLY | O_TRUNC);
+    char good[300];
+    snprintf (good, sizeof good, "control: tcp://127.0.0.1:%d\nfactory: plant7\nheartbeat_ms: 200\n", port);
+    cr_assert_eq (write (fd, good, strlen (good)), (ssize_t) strlen (good));
+    close (fd);
+    pid = aft_spawn ("autofab-broker", argv);
+    aft_broker_t b = { .pid = pid, .port = port };
+    snprintf (b.control, sizeof b.control, "tcp://127.0.0.1:%d", port);
+    af_bus_t *bus = aft_bus (&b, "watcher");
+    af_bus_subscribe (bus, "sys.plant7.>");
+    zclock_sleep (200);
+    char hb[16] = "200";
+    const char *agent_argv[] = { "--broker", b.control, "--name", "cfgtest", "--heartbeat-ms", hb, NULL };
+    pid_t agent = aft_spawn ("autofab-demo-agent", agent_argv);
+    cr_assert_geq (s_wait_presence (bus, "cfgtest", AUTOFAB__PRESENCE__STATE__STATE_BIRTH, 15000), 0,
+                   "no birth on sys.plant7.*");
+    aft_stop (agent, SIGTERM, 3000);
+    af_bus_destroy (&bus);
+    aft_stop (pid, SIGTERM, 3000);
+    unlink (bad);
 }

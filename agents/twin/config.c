@@ -13,7 +13,7 @@
 
 static const char *const s_top_keys[] = {
     "factory", "arrivals", "variants", "stations", "parts", "quality", "people",
-    "robots", "floor", "energy", NULL
+    "robots", "floor", "energy", "site", "project", NULL
 };
 static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
 static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
@@ -35,11 +35,15 @@ static const char *const s_power_keys[] = { "idle", "busy", "blocked", NULL };
 static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
 static const char *const s_part_keys[] = {
     "name", "warehouse", "bin", "bin_cap", "bin_refill_at", "lead_time_h", "shortage_p",
-    "damage_p", "reorder_point", "order_qty", NULL
+    "damage_p", "reorder_point", "order_qty", "delivery", NULL
 };
 static const char *const s_quality_keys[] = { "sample_every", "detect_p", "rework_p", NULL };
-static const char *const s_people_keys[] = { "technicians", "response_min", NULL };
-static const char *const s_robot_keys[] = { "mobile", "speed_mps", "inspect_min", "handle_min", "can_repair", NULL };
+static const char *const s_people_keys[] = {
+    "technicians", "response_min", "remote_only", "link_delay_s", "link_blackout", NULL
+};
+static const char *const s_robot_keys[] = {
+    "mobile", "speed_mps", "inspect_min", "handle_min", "can_repair", "skills", "wear", "repair_by", NULL
+};
 static const char *const s_floor_keys[] = { "nodes", "edges", NULL };
 static const char *const s_energy_keys[] = { "base_load_kw", "ambient", "hvac", "solar", "battery", "tariff", NULL };
 static const char *const s_ambient_keys[] = { "mean_c", "day_amp_c", "season_amp_c", NULL };
@@ -402,6 +406,8 @@ s_load_parts (twin_t *self, const af_config_t *root)
         p->damage_p = af_config_num (m, "damage_p", 0, 0, 1);
         p->reorder_point = af_config_num (m, "reorder_point", 0, 0, 1e12);
         p->order_qty = af_config_num (m, "order_qty", 0, 0, 1e12);
+        if (twin__site_load_part (self, p, m))
+            return -1;
     }
     return af_config_error (root) ? -1 : 0;
 }
@@ -518,9 +524,11 @@ s_load_energy (twin_t *self, const af_config_t *root)
     const af_config_t *e = s_map (root, "energy", s_energy_keys);
     self->base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
     const af_config_t *a = s_map (e, "ambient", s_ambient_keys);
-    self->ambient_mean_c = af_config_num (a, "mean_c", 12, -50, 50);
-    self->ambient_day_amp_c = af_config_num (a, "day_amp_c", 5, 0, 30);
-    self->ambient_season_amp_c = af_config_num (a, "season_amp_c", 9, 0, 40);
+    /* Mars (site.profile: mars): −60 °C mean at a mid-latitude site, a
+     * 70 K swing over the sol in the thin air, and long seasons. */
+    self->ambient_mean_c = af_config_num (a, "mean_c", self->site_mars ? -60 : 12, -150, 60);
+    self->ambient_day_amp_c = af_config_num (a, "day_amp_c", self->site_mars ? 35 : 5, 0, 100);
+    self->ambient_season_amp_c = af_config_num (a, "season_amp_c", self->site_mars ? 20 : 9, 0, 100);
     const af_config_t *h = s_map (e, "hvac", s_hvac_keys);
     self->hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
     self->indoor_c = self->hvac_setpoint_c;
@@ -638,6 +646,8 @@ twin__load (twin_t *self, const af_config_t *root)
     const af_config_t *pp = s_map (root, "people", s_people_keys);
     self->technicians = (int) af_config_int (pp, "technicians", 0, 0, 10000);
     s_opt_dist (&self->tech_response_s, pp, "response_min", 60.0, 10);
+    if (twin__people_remote_load (self, pp))
+        return -1;
     twin_rng_seed (&self->people_rng, self->seed, "people");
 
     const af_config_t *r = s_map (root, "robots", s_robot_keys);
@@ -651,7 +661,8 @@ twin__load (twin_t *self, const af_config_t *root)
         if (!self->robot)
             return af_config_fail (root, "out of memory");
     }
-    if (s_load_floor (self, root) || s_load_energy (self, root))
+    if (twin__site_load (self, root) || s_load_floor (self, root) || s_load_energy (self, root)
+        || twin__project_load (self, root))
         return -1;
     twin_rng_seed (&self->weather_rng, self->seed, "weather");
     twin_rng_seed (&self->sensor_rng, self->seed, "sensors");

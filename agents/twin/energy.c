@@ -11,15 +11,25 @@
 
 #define S_HOURS_PER_MONTH 730.0
 
+/* Hour of the local day (a sol on Mars, site.c), 0 … 24.  An Earth day
+ * keeps the original expression so that Earth runs repeat bit for bit. */
+static double
+s_hour (const twin_t *self, double t_s)
+{
+    if (self->day_s == 86400.0)
+        return fmod (t_s / 3600.0, 24.0);
+    return fmod (t_s / self->day_s, 1.0) * 24.0;
+}
+
 static double
 s_ambient_c (const twin_t *self, double t_s)
 {
-    double day = t_s / 86400.0;
-    double hour = fmod (t_s / 3600.0, 24.0);
+    double day = t_s / self->day_s;
+    double hour = s_hour (self, t_s);
     /* Coldest around 05:00 and mid-January (day 15), warmest 15:00 / mid-July. */
     return self->ambient_mean_c
            - self->ambient_day_amp_c * cos (2 * M_PI * (hour - 3.0) / 24.0)
-           - self->ambient_season_amp_c * cos (2 * M_PI * (fmod (day, 365.0) - 15.0) / 365.0);
+           - self->ambient_season_amp_c * cos (2 * M_PI * (fmod (day, self->year_days) - 15.0) / self->year_days);
 }
 
 /* Clear-sky output from the sun's elevation (declination and hour angle at
@@ -29,21 +39,22 @@ s_solar_kw (twin_t *self, double t_s)
 {
     if (self->solar_peak_kw <= 0)
         return 0;
-    int day = (int) (t_s / 86400.0);
+    int day = (int) (t_s / self->day_s);
     if (day != self->cloud_day) {
         self->cloud_day = day;
         double c = twin_rng_exponential (&self->weather_rng, self->cloud_mean);
         self->cloud_today = c > 1 ? 1 : c;
     }
-    double doy = fmod (t_s / 86400.0, 365.0);
-    double hour = fmod (t_s / 3600.0, 24.0);
-    double decl = 23.44 * M_PI / 180.0 * sin (2 * M_PI * (doy - 81.0) / 365.0);
+    double doy = fmod (t_s / self->day_s, self->year_days);
+    double hour = s_hour (self, t_s);
+    double decl = self->tilt_deg * M_PI / 180.0 * sin (2 * M_PI * (doy - 81.0) / self->year_days);
     double lat = self->latitude_deg * M_PI / 180.0;
     double ha = (hour - 12.0) * 15.0 * M_PI / 180.0;
     double sin_el = sin (lat) * sin (decl) + cos (lat) * cos (decl) * cos (ha);
     if (sin_el <= 0)
         return 0;
-    return self->solar_peak_kw * sin_el * (1.0 - 0.75 * self->cloud_today);
+    /* SOLAR_FACTOR: a dust storm's dimming (site.c), 1 otherwise. */
+    return self->solar_peak_kw * sin_el * (1.0 - 0.75 * self->cloud_today) * self->solar_factor;
 }
 
 double

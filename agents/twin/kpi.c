@@ -99,6 +99,19 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->shortage_h = self->shortage_s / 3600.0;
     k->damaged_parts = self->damaged;
     k->orders_lost = self->orders_lost;
+    if (self->n_ptasks > 0) {
+        /* Habitat construction: the work is the project's tasks, and broken
+         * rovers are unplanned downtime like broken stations. */
+        k->has_project = true;
+        k->units = self->ptasks_done;
+        k->throughput_uph = s_div (k->units, k->sim_h);
+        k->energy_kwh_per_unit = s_div (self->energy_kwh, k->units);
+        k->energy_cost_per_unit = s_div (k->energy_cost, k->units);
+        k->unplanned_downtime_h += self->rover_down_s / 3600.0;
+        k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
+        k->project_makespan_h = (self->ptasks_done == self->n_ptasks ? self->t_project_done_s : now) / 3600.0;
+        k->project_done_pct = 100.0 * self->ptasks_done / self->n_ptasks;
+    }
 }
 
 #define S_KPI_FIELDS(X) \
@@ -124,6 +137,13 @@ twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)
     off += (size_t) n;
     S_KPI_FIELDS (X)
 #undef X
+    if (k->has_project) {
+        n = snprintf (buf + off, len - off, ",\"project_makespan_h\":%.6g,\"project_done_pct\":%.6g",
+                      k->project_makespan_h, k->project_done_pct);
+        if (n < 0 || (size_t) n >= len - off)
+            return -1;
+        off += (size_t) n;
+    }
     n = snprintf (buf + off, len - off, ",\"bottleneck\":%d}", k->bottleneck);
     if (n < 0 || (size_t) n >= len - off)
         return -1;
@@ -137,6 +157,10 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
 #define X(f) fprintf (out, "%-28s %14.6g\n", #f, k->f);
     S_KPI_FIELDS (X)
 #undef X
+    if (k->has_project) {
+        fprintf (out, "%-28s %14.6g\n", "project_makespan_h", k->project_makespan_h);
+        fprintf (out, "%-28s %14.6g\n", "project_done_pct", k->project_done_pct);
+    }
     double now = des_now_s (self->des), T = now - self->t_stats_s;
     fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %9s %s\n", "station", "busy%", "blocked%",
              "starved%", "down%", "maint%", "setup%", "units", "bottleneck");

@@ -229,7 +229,7 @@ twin__component_fit (twin_station_t *s, int c)
 /* Wear accrues with busy time, speed and load; returns the component that
  * reached its life, or −1. */
 static int
-s_wear (twin_station_t *s, double busy_s, double load)
+s_wear (twin_station_t *s, double busy_s, double load, double site_mult)
 {
     int broke = -1;
     double h = busy_s / 3600.0;
@@ -240,7 +240,9 @@ s_wear (twin_station_t *s, double busy_s, double load)
         /* Dry lubrication accelerates bearing and joint wear. */
         double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
                           ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
-        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube * load;
+        /* SITE_MULT: 1, or more in a dust storm (site.c); × 1 is exact, so
+         * plants without storms wear as before. */
+        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube * load * site_mult;
         if (k->wear >= k->life && broke < 0)
             broke = c;
     }
@@ -308,7 +310,7 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
         || s->comp[3].present || s->comp[4].present) {
         const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                    ? &s->process_by_variant[u->variant] : &s->process_s;
-        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load);
+        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load, self->wear_mult);
     }
     if (broke >= 0) {
         /* The unit is finished; the machine stops with it on board. */
@@ -747,6 +749,16 @@ s_tech_start (twin_t *self, twin_station_t *s)
     s->svc_by_tech = true;
     double t = twin_dist_sample (&self->tech_response_s, &self->people_rng)
                + twin__service_duration (s);
+    if (self->remote_only) {
+        /* No one on site: a tele-operation, which first waits for the link
+         * (round trip, and the end of a blackout); the station stays down. */
+        double wait = twin__link_wait_s (self, des_now_s (self->des));
+        t += wait;
+        if (des_now_s (self->des) >= self->t_stats_s) {
+            self->teleops++;
+            self->link_wait_s += wait;
+        }
+    }
     des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
 }
 
@@ -930,6 +942,9 @@ twin__stats_reset (twin_t *self)
     self->shortage_s = self->damaged = self->orders_lost = 0;
     memset (self->down_by_cause_s, 0, sizeof self->down_by_cause_s);
     self->last_station_kwh = 0;
+    self->storm_s = self->storms = self->teleops = self->link_wait_s = 0;
+    self->airlock_passages = self->airlock_waits = self->airlock_wait_s = self->airlock_busy_s = 0;
+    self->rover_breakdowns = self->rover_down_s = 0;
 }
 
 static void
@@ -961,5 +976,7 @@ twin__model_start (twin_t *self)
                       s_arrival, self, 0);
     else
         twin__try_release (self);
+    twin__site_start (self);
+    twin__project_start (self);
     return 0;
 }

@@ -49,6 +49,8 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     for (int p = 0; p < obs->n_parts; p++) {
         const twin_part_obs_t *pt = &obs->parts[p];
         const twin_part_t *cfg = &twin->part[p];
+        if (cfg->delivery_every_s > 0)
+            continue;           /* scheduled delivery only: nothing to order */
         double R = cfg->reorder_point > 0 ? cfg->reorder_point
                                           : ceil (pt->avg_use_per_h * (pt->lead_time_h + review_h) * S_BASELINE_SAFETY);
         double Q = cfg->order_qty > 0 ? cfg->order_qty : ceil (pt->avg_use_per_h * S_BASELINE_COVER_H);

@@ -120,12 +120,15 @@ twin__robots_dispatch (twin_t *self)
                 best = r;
         }
         if (best < 0)
-            return;
+            break;
         twin_task_t task = *t;
         memmove (self->tasks, self->tasks + 1, (size_t) (self->task_n - 1) * sizeof task);
         self->task_n--;
         s_robot_start (self, best, &task);
     }
+    /* The plant's own tasks first; the project (project.c) gets the rest. */
+    if (self->n_ptasks > 0 || self->rover_rq_n > 0)
+        twin__project_dispatch (self);
 }
 
 static void

@@ -162,6 +162,7 @@ twin_destroy (twin_t **self_p)
     for (int p = 0; self->part && p < self->n_parts; p++)
         twin_dist_free (&self->part[p].lead_time_s);
     twin_dist_free (&self->tech_response_s);
+    twin__project_free (self);
     free (self->st);
     free (self->var);
     free (self->part);
@@ -631,6 +632,10 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
             return twin__fail (err, len, "unknown part %d", c->u.reorder.part);
         if (!(c->u.reorder.qty >= 1 && c->u.reorder.qty <= 1e9))
             return twin__fail (err, len, "order quantity %.6g outside 1 .. 1e9", c->u.reorder.qty);
+        if (self->part[c->u.reorder.part].delivery_every_s > 0)
+            return twin__fail (err, len, "part '%s' comes only by scheduled delivery (every %.6g h); "
+                               "it cannot be reordered", self->part[c->u.reorder.part].name,
+                               self->part[c->u.reorder.part].delivery_every_s / 3600.0);
         return 0;
     default:
         return twin__fail (err, len, "unknown command kind %d", (int) c->kind);
@@ -745,6 +750,59 @@ s_sample (twin_sample_t *t, const char *name, double v)
     }
 }
 
+/* Off-world samples (site.c, project.c): only plants that configure them
+ * publish them, so the Earth factories' telemetry is as it was. */
+static void
+s_site_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
+{
+    twin_site_stats_t ss;
+    twin_site_stats (self, &ss);
+    twin_sample_t t;
+    if (self->site_set) {
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "site");
+        s_sample (&t, "storm", ss.storm_active);
+        s_sample (&t, "optical_depth", ss.optical_depth);
+        s_sample (&t, "solar_factor", ss.solar_factor);
+        s_sample (&t, "wear_mult", self->wear_mult);
+        s_sample (&t, "ambient_c", self->obs.ambient_c);
+        s_sample (&t, "storm_h", ss.storm_h);
+        s_sample (&t, "link_up", twin__link_wait_s (self, des_now_s (self->des)) <= 2.0 * self->link_delay_s);
+        s_sample (&t, "teleops", ss.teleops);
+        fn (ctx, &t);
+    }
+    if (self->n_ptasks > 0) {
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "airlock");
+        s_sample (&t, "inside", ss.airlock_inside);
+        s_sample (&t, "queue", ss.airlock_queue);
+        s_sample (&t, "capacity", ss.airlock_capacity);
+        s_sample (&t, "utilisation", ss.airlock_utilisation);
+        s_sample (&t, "passages", ss.airlock_passages);
+        s_sample (&t, "waits", ss.airlock_waits);
+        s_sample (&t, "wait_h", ss.airlock_wait_h);
+        fn (ctx, &t);
+        int running = 0, ready = 0, down = 0;
+        for (int k = 0; k < self->n_ptasks; k++) {
+            const twin_ptask_t *pt = &self->ptask[k];
+            running += pt->started && !pt->done;
+            ready += !pt->started && pt->preds_left == 0;
+        }
+        for (int r = 0; r < self->n_robots; r++)
+            down += self->robot[r].down;
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "project");
+        s_sample (&t, "tasks", ss.tasks);
+        s_sample (&t, "done", ss.tasks_done);
+        s_sample (&t, "running", running);
+        s_sample (&t, "ready", ready);
+        s_sample (&t, "done_pct", 100.0 * ss.tasks_done / ss.tasks);
+        s_sample (&t, "rovers_down", down);
+        s_sample (&t, "rover_breakdowns", ss.rover_breakdowns);
+        fn (ctx, &t);
+    }
+}
+
 void
 twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
 {
@@ -816,4 +874,5 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         busy += o->robot_busy[r];
     s_sample (&t, "robots_busy", busy);
     fn (ctx, &t);
+    s_site_telemetry (self, fn, ctx);
 }

@@ -194,6 +194,11 @@ typedef struct {
     double shortage_h, damaged_parts;
     double orders_lost;                 /* turned away: 100 000 orders already in (overload) */
     int bottleneck;                     /* station index, −1 if none */
+    /* A plant with a project: units are tasks completed (and the line's
+     * units are not counted); these two are in the JSON only then. */
+    bool has_project;
+    double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
+    double project_done_pct;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */
@@ -251,6 +256,36 @@ const twin_maint_event_t *twin_maint_events (const twin_t *self, size_t *n);
  * epoch: t_h, throughput_uph, grid_kw, battery_soc, price_per_kwh,
  * down_unplanned_h, down_planned_h, util_<station>…).  Returns 0 or -1. */
 int twin_series_write_csv (const twin_t *self, FILE *out);
+
+/* ------------------------------------------------------------ site, project */
+
+/* One task of the configured project, as scheduled so far (times −1 until
+ * it starts or ends).  AFTER lists its predecessors' indexes. */
+typedef struct {
+    const char *name;
+    const char *skill;                  /* NULL: any robot */
+    bool outside;
+    const int *after;
+    int n_after;
+    double t_start_s, t_end_s;
+    int robot;                          /* who did it, −1 */
+} twin_project_task_t;
+
+/* The project's tasks in config order (NULL, 0 without a project); valid
+ * until the twin is destroyed. */
+const twin_project_task_t *twin_project_tasks (const twin_t *self, size_t *n);
+
+/* The off-world state and counters (measured window where a count). */
+typedef struct {
+    bool storm_active;
+    double optical_depth, solar_factor, storm_h, storms;
+    int airlock_capacity, airlock_inside, airlock_max_inside, airlock_queue;
+    double airlock_passages, airlock_waits, airlock_wait_h, airlock_utilisation;
+    double tasks, tasks_done, rover_breakdowns;
+    double teleops, link_wait_h;
+} twin_site_stats_t;
+
+void twin_site_stats (const twin_t *self, twin_site_stats_t *out);
 
 /* ------------------------------------------------------------ diagnostics */
 

@@ -131,6 +131,8 @@ typedef struct {
     double reorder_point, order_qty;    /* baseline (R, Q); 0: from demand */
     double avg_use_per_h;
     double used;
+    /* delivery only (site.c): a scheduled lander, no purchase orders */
+    double delivery_every_s, delivery_qty, delivery_first_s;
 } twin_part_t;
 
 typedef struct {
@@ -145,7 +147,31 @@ typedef struct {
     double busy_s, t_busy_start_s;
     twin_task_t queue[16];              /* assigned by command, FIFO */
     int q_n;
+    /* rover (project.c): skills, wear and the project task it works on */
+    uint32_t skills;                    /* bit per project skill */
+    double wear, life;                  /* hidden; breaks when wear reaches life */
+    bool down;                          /* broken, waiting for or under repair */
+    int ptask;                          /* project task, −1 none */
+    int phase;                          /* S_PH_* in project.c */
+    double t_down_s, t_wait_s;
 } twin_robot_t;
+
+/* One project task (project.c); its public face is twin_project_task_t. */
+typedef struct {
+    twin_dist_t dur_s;
+    int skill;                          /* −1: any robot */
+    bool outside;                       /* needs an airlock passage out and back */
+    int part[TWIN_MAX_BOM];
+    double qty[TWIN_MAX_BOM];
+    int n_part;
+    int *succ, n_succ;
+    int *pred, n_pred;
+    int preds_left;
+    double lrp_s;                       /* longest remaining path, by mean durations */
+    bool started, done;
+} twin_ptask_t;
+
+#define TWIN_MAX_SKILLS 32
 
 /* What was done to the live twin from outside, in order, so that a fork can
  * redo it at exactly the same point of the run. */
@@ -260,6 +286,41 @@ struct twin {
     void *epoch_ctx;
     bool started, in_epoch;
     uint64_t snippet_count;
+
+    /* site (site.c): day length, dust storms, remote staff.  The defaults
+     * (an Earth day, no storms, staff on site) leave the factories as they were. */
+    bool site_set, site_mars;
+    double day_s, year_days, tilt_deg;
+    double storm_onset_per_sol, tau_clear, storm_wear_mult;
+    twin_dist_t storm_sol, storm_tau;
+    twin_rng_t site_rng;
+    bool storm_active;
+    double tau_now, storm_start_s, storm_s;
+    double storms;
+    double wear_mult;                   /* 1, or storm_wear_mult during a storm */
+    double solar_factor;                /* 1, or the storm's dimming */
+    bool remote_only;
+    double link_delay_s, blackout_every_s, blackout_s;
+    double teleops, link_wait_s;
+
+    /* project (project.c): habitat construction by the rovers */
+    int n_ptasks;
+    twin_ptask_t *ptask;
+    twin_project_task_t *ptask_pub;
+    char skill_names[TWIN_MAX_SKILLS][TWIN_NAME_MAX];
+    int n_skills;
+    bool rule_fifo;
+    double ptasks_done, t_project_done_s;
+    double rover_rate_per_h, rover_life_cv;
+    twin_dist_t rover_repair_s;
+    bool rover_repair_by_robot;
+    int *rover_rq, rover_rq_n;          /* broken rovers waiting for a robot */
+    twin_rng_t rover_rng;
+    int airlock_cap, airlock_in, airlock_max_in;
+    double airlock_cycle_s;
+    int *airlock_q, airlock_qn;         /* robots waiting, FIFO */
+    double airlock_passages, airlock_waits, airlock_wait_s, airlock_busy_s;
+    double rover_breakdowns, rover_down_s;
 };
 
 /* twin.c */
@@ -301,6 +362,19 @@ void twin__energy_epoch (twin_t *self, double dt_s);
 double twin__price (const twin_t *self, double t_s);
 /* inventory.c */
 void twin__inventory_order (twin_t *self, int part, double qty);
+/* site.c */
+int  twin__site_load (twin_t *self, const af_config_t *root);
+int  twin__site_load_part (twin_t *self, twin_part_t *p, const af_config_t *m);
+int  twin__people_remote_load (twin_t *self, const af_config_t *people);
+void twin__site_start (twin_t *self);
+/* Seconds a tele-operation waits for the link from now: the round trip,
+ * after the end of a blackout if one is on. */
+double twin__link_wait_s (const twin_t *self, double now_s);
+/* project.c */
+int  twin__project_load (twin_t *self, const af_config_t *root);
+void twin__project_start (twin_t *self);
+void twin__project_dispatch (twin_t *self);
+void twin__project_free (twin_t *self);
 /* epoch.c */
 void twin__epoch_schedule (twin_t *self);
 

@@ -16,8 +16,8 @@ s_src (void)
 
 Test (twin_config, shipped_factories_load)
 {
-    const char *names[] = { "gigafactory", "two-line", "stressed" };
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = { "gigafactory", "two-line", "stressed", "mars-habitat" };
+    for (size_t i = 0; i < 4; i++) {
         char path[512], err[512] = "";
         snprintf (path, sizeof path, "%s/deploy/factories/%s.yaml", s_src (), names[i]);
         twin_t *t = twin_new_from_file (path, 1, err, sizeof err);

@@ -44,6 +44,9 @@
 #define S_CLOCK_EVERY 16
 /* Alternative insert positions tried around a flexible move's natural slot. */
 #define S_FLEX_SPREAD 1
+/* A restart adopts a better plan of another thread one time in this many,
+ * so that parallel searches stay diverse. */
+#define S_ADOPT_ONE_IN 4
 /* A restart kicks the plan with S_KICK_MIN + [0, S_KICK_SPAN) random moves. */
 #define S_KICK_MIN 2
 #define S_KICK_SPAN 4
@@ -604,7 +607,8 @@ static int s_restart(s_eng_t *e)
 {
     sched__shared_t *sh = e->sh;
     pthread_mutex_lock(&sh->mu);
-    if (sh->have_best && s_less(sh->best_a, sh->best_b, e->best_a, e->best_b)) {
+    if (sh->have_best && s_less(sh->best_a, sh->best_b, e->best_a, e->best_b)
+        && sched__randint(&e->rng, S_ADOPT_ONE_IN) == 0) {
         sched__sol_copy(&e->best, &sh->best);
         e->best_a = sh->best_a;
         e->best_b = sh->best_b;

@@ -108,6 +108,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
         k->energy_kwh_per_unit = s_div (self->energy_kwh, k->units);
         k->energy_cost_per_unit = s_div (k->energy_cost, k->units);
         k->unplanned_downtime_h += self->rover_down_s / 3600.0;
+        k->planned_downtime_h += self->rover_service_s_sum / 3600.0;
         k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
         k->project_makespan_h = (self->ptasks_done == self->n_ptasks ? self->t_project_done_s : now) / 3600.0;
         k->project_done_pct = 100.0 * self->ptasks_done / self->n_ptasks;

@@ -944,7 +944,7 @@ twin__stats_reset (twin_t *self)
     self->last_station_kwh = 0;
     self->storm_s = self->storms = self->teleops = self->link_wait_s = 0;
     self->airlock_passages = self->airlock_waits = self->airlock_wait_s = self->airlock_busy_s = 0;
-    self->rover_breakdowns = self->rover_down_s = 0;
+    self->rover_breakdowns = self->rover_down_s = self->rover_services = self->rover_service_s_sum = 0;
 }
 
 static void

@@ -12,7 +12,9 @@
  *     model's dispatcher, so nothing to do here);
  *   - battery idle, HVAC at its configured set point, solar as it comes;
  *   - orders released in the configured order (FIFO, or FIFO batches, or EDD),
- *     which the baseline leaves as it is.
+ *     which the baseline leaves as it is;
+ *   - rovers (project plants) serviced at the maker's interval of work hours
+ *     (robots.wear.service_every_h), by a technician.
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
  *  behaves exactly like the live one.
  */
@@ -42,6 +44,14 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         if (interval > 0 && s->hours_since_pm >= interval && !s->pm_pending
             && s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
             twin_cmd_t c = { .kind = TWIN_CMD_MAINTENANCE, .u.maintenance = { i, false } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+    /* Rovers: service at the maker's interval of work hours (odometer). */
+    for (int r = 0; twin->rover_service_every_s > 0 && r < twin->n_robots; r++) {
+        const twin_robot_t *rb = &twin->robot[r];
+        if (rb->work_s >= twin->rover_service_every_s && !rb->service_pending && !rb->down) {
+            twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
             twin_apply (twin, &c, err, sizeof err);
         }
     }

@@ -24,7 +24,9 @@ enum { S_EV_AIRLOCK, S_EV_WORK, S_EV_REPAIRED, S_EV_FIX };
 static const char *const s_project_keys[] = { "rule", "airlock", "tasks", NULL };
 static const char *const s_airlock_keys[] = { "capacity", "cycle_min", NULL };
 static const char *const s_task_keys[] = { "name", "duration_h", "skill", "outside", "after", "parts", NULL };
-static const char *const s_rover_wear_keys[] = { "rate_per_h", "life_cv", "repair_min", NULL };
+static const char *const s_rover_wear_keys[] = {
+    "rate_per_h", "life_cv", "repair_min", "service_min", "service_every_h", NULL
+};
 
 /* ------------------------------------------------------------ config */
 
@@ -81,6 +83,10 @@ s_load_rovers (twin_t *self, const af_config_t *r)
     const af_config_t *rm = w ? af_config_get (w, "repair_min") : NULL;
     if (rm ? twin_dist_parse (&self->rover_repair_s, rm, 60.0) : (twin_dist_const (&self->rover_repair_s, 120 * 60.0), 0))
         return -1;
+    const af_config_t *sm = w ? af_config_get (w, "service_min") : NULL;
+    if (sm ? twin_dist_parse (&self->rover_service_s, sm, 60.0) : (twin_dist_const (&self->rover_service_s, 60 * 60.0), 0))
+        return -1;
+    self->rover_service_every_s = af_config_num (w, "service_every_h", 0, 0, 1e6) * 3600.0;
     const char *by = af_config_str (r, "repair_by", "teleop");
     if (!strcmp (by, "robot"))
         self->rover_repair_by_robot = true;
@@ -324,6 +330,7 @@ twin__project_free (twin_t *self)
     free (self->rover_rq);
     free (self->airlock_q);
     twin_dist_free (&self->rover_repair_s);
+    twin_dist_free (&self->rover_service_s);
     twin_dist_free (&self->storm_sol);
     twin_dist_free (&self->storm_tau);
 }
@@ -371,6 +378,8 @@ s_rover_break (twin_t *self, int r)
     twin_robot_t *rb = &self->robot[r];
     double now = des_now_s (self->des);
     rb->down = true;
+    rb->servicing = false;
+    rb->service_pending = false;        /* the repair renews it anyway */
     rb->busy = true;
     rb->t_busy_start_s = now;
     rb->t_down_s = now;
@@ -400,6 +409,41 @@ s_rover_break (twin_t *self, int r)
     des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_REPAIRED, -1));
 }
 
+/* A planned service: cleaned, relubricated, worn parts swapped; the rover
+ * is out of work meanwhile, like a station in PM. */
+static void
+s_service_start (twin_t *self, int r)
+{
+    twin_robot_t *rb = &self->robot[r];
+    double now = des_now_s (self->des);
+    rb->service_pending = false;
+    rb->down = true;
+    rb->servicing = true;
+    rb->busy = true;
+    rb->t_busy_start_s = now;
+    rb->t_down_s = now;
+    if (s_measured (self))
+        self->rover_services++;
+    if (rb->service_by_robot) {
+        self->rover_rq[self->rover_rq_n++] = r;
+        return;
+    }
+    bool person = self->technicians > 0;
+    double t = person ? twin_dist_sample (&self->tech_response_s, &self->rover_rng) : 0;
+    t += twin_dist_sample (&self->rover_service_s, &self->rover_rng);
+    if (person && self->remote_only) {
+        double wait = twin__link_wait_s (self, now);
+        t += wait;
+        if (s_measured (self)) {
+            self->teleops++;
+            self->link_wait_s += wait;
+        }
+    }
+    if (person && s_measured (self))
+        self->manual++;
+    des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_REPAIRED, -1));
+}
+
 static void
 s_rover_fixed (twin_t *self, int r)
 {
@@ -408,12 +452,49 @@ s_rover_fixed (twin_t *self, int r)
     rb->down = false;
     rb->busy = false;
     rb->phase = S_PH_IDLE;
+    rb->work_s = 0;
+    if (rb->servicing) {
+        /* A service removes the wear but the parts keep their own life. */
+        rb->servicing = false;
+        rb->wear = 0;
+        self->rover_service_s_sum += now - fmax (rb->t_down_s, self->t_stats_s);
+        return;
+    }
     s_rover_fit (self, rb);
     if (rb->t_down_s >= self->t_stats_s) {
         self->repairs++;
         self->repair_time_s += now - rb->t_down_s;
     }
     self->rover_down_s += now - fmax (rb->t_down_s, self->t_stats_s);
+}
+
+int
+twin__rover_service_check (const twin_t *self, int r, bool by_robot, char *err, size_t len)
+{
+    if (self->n_ptasks == 0)
+        return twin__fail (err, len, "this plant has no rovers (no project)");
+    if (r < 0 || r >= self->n_robots)
+        return twin__fail (err, len, "unknown robot %d (the fleet has %d)", r, self->n_robots);
+    const twin_robot_t *rb = &self->robot[r];
+    if (rb->down)
+        return twin__fail (err, len, "rover %d is down; it is being %s", r,
+                           rb->servicing ? "serviced" : "repaired");
+    if (rb->service_pending)
+        return twin__fail (err, len, "rover %d already has a service planned", r);
+    if (by_robot && self->n_robots < 2)
+        return twin__fail (err, len, "no other rover to do the service");
+    return 0;
+}
+
+void
+twin__rover_service (twin_t *self, int r, bool by_robot)
+{
+    twin_robot_t *rb = &self->robot[r];
+    rb->service_pending = true;
+    rb->service_by_robot = by_robot;
+    if (!rb->busy)
+        s_service_start (self, r);      /* else when its task is done */
+    twin__robots_dispatch (self);
 }
 
 /* ------------------------------------------------------------ airlock */
@@ -470,6 +551,7 @@ s_work (twin_t *self, int r)
     twin_robot_t *rb = &self->robot[r];
     twin_ptask_t *t = &self->ptask[rb->ptask];
     double dur = twin_dist_sample (&t->dur_s, &self->rover_rng);
+    rb->work_s += dur;
     /* Dust in the joints and on the tracks: wear runs faster in a storm. */
     rb->wear += self->rover_rate_per_h * dur / 3600.0 * self->wear_mult;
     rb->phase = S_PH_WORK;
@@ -514,6 +596,8 @@ s_task_finish (twin_t *self, int r)
     s_robot_free (self, rb);
     if (self->rover_rate_per_h > 0 && rb->wear >= rb->life)
         s_rover_break (self, r);
+    else if (rb->service_pending)
+        s_service_start (self, r);
 }
 
 static bool
@@ -552,8 +636,8 @@ twin__project_dispatch (twin_t *self)
         fb->busy = true;
         fb->phase = S_PH_FIX;
         fb->t_busy_start_s = des_now_s (self->des);
-        des_schedule (self->des, twin_dist_sample (&self->rover_repair_s, &self->rover_rng),
-                      s_event, self, s_ev (f, S_EV_FIX, x));
+        const twin_dist_t *d = self->robot[x].servicing ? &self->rover_service_s : &self->rover_repair_s;
+        des_schedule (self->des, twin_dist_sample (d, &self->rover_rng), s_event, self, s_ev (f, S_EV_FIX, x));
     }
     for (;;) {
         /* The best ready task that some idle robot can do. */

@@ -227,6 +227,7 @@ twin_site_stats (const twin_t *self, twin_site_stats_t *o)
     o->tasks = self->n_ptasks;
     o->tasks_done = self->ptasks_done;
     o->rover_breakdowns = self->rover_breakdowns;
+    o->rover_services = self->rover_services;
     o->teleops = self->teleops;
     o->link_wait_h = self->link_wait_s / 3600.0;
 }

@@ -19,7 +19,7 @@ static const char *const s_state_names[TWIN_ST_COUNT] = {
 };
 static const char *const s_cmd_names[TWIN_CMD_COUNT] = {
     "line_speed", "batch_sequence", "task_assign", "maintenance", "routing",
-    "battery", "hvac", "inspection", "reorder"
+    "battery", "hvac", "inspection", "reorder", "rover_service"
 };
 
 const char *
@@ -637,6 +637,8 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
                                "it cannot be reordered", self->part[c->u.reorder.part].name,
                                self->part[c->u.reorder.part].delivery_every_s / 3600.0);
         return 0;
+    case TWIN_CMD_ROVER_SERVICE:
+        return twin__rover_service_check (self, c->u.rover.robot, c->u.rover.by_robot, err, len);
     default:
         return twin__fail (err, len, "unknown command kind %d", (int) c->kind);
     }
@@ -722,6 +724,9 @@ twin__apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch
         break;
     case TWIN_CMD_REORDER:
         twin__inventory_order (self, c->u.reorder.part, c->u.reorder.qty);
+        break;
+    case TWIN_CMD_ROVER_SERVICE:
+        twin__rover_service (self, c->u.rover.robot, c->u.rover.by_robot);
         break;
     default:
         break;
@@ -854,6 +859,13 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         s_sample (&t, "node", rb->node);
         s_sample (&t, "tasks_queued", rb->q_n);
         s_sample (&t, "utilisation", T > 0 ? rb->busy_s / T : 0);
+        if (self->n_ptasks > 0) {
+            /* A rover's odometer, not its hidden wear: what a maintenance
+             * controller can plan service from. */
+            s_sample (&t, "down", rb->down);
+            s_sample (&t, "work_h_since_service", rb->work_s / 3600.0);
+            s_sample (&t, "service_pending", rb->service_pending);
+        }
         fn (ctx, &t);
     }
     /* What the plant knows about quality (escapes are, by definition, unknown). */

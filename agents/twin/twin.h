@@ -53,6 +53,7 @@ typedef enum {
     TWIN_CMD_HVAC,          /* indoor temperature set point, °C */
     TWIN_CMD_INSPECTION,    /* end-of-line sampling: inspect 1 unit in N (1 = all) */
     TWIN_CMD_REORDER,       /* purchase order: qty of a part from its supplier */
+    TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -73,6 +74,7 @@ typedef struct {
         struct { double setpoint_c; } hvac;
         struct { int sample_every; } inspection;
         struct { int part; double qty; } reorder;
+        struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
     } u;
 } twin_cmd_t;
 
@@ -281,7 +283,7 @@ typedef struct {
     double optical_depth, solar_factor, storm_h, storms;
     int airlock_capacity, airlock_inside, airlock_max_inside, airlock_queue;
     double airlock_passages, airlock_waits, airlock_wait_h, airlock_utilisation;
-    double tasks, tasks_done, rover_breakdowns;
+    double tasks, tasks_done, rover_breakdowns, rover_services;
     double teleops, link_wait_h;
 } twin_site_stats_t;
 

@@ -151,6 +151,9 @@ typedef struct {
     uint32_t skills;                    /* bit per project skill */
     double wear, life;                  /* hidden; breaks when wear reaches life */
     bool down;                          /* broken, waiting for or under repair */
+    bool servicing;                     /* the down time is a planned service */
+    bool service_pending, service_by_robot;
+    double work_s;                      /* project work since the last service or repair */
     int ptask;                          /* project task, −1 none */
     int phase;                          /* S_PH_* in project.c */
     double t_down_s, t_wait_s;
@@ -312,7 +315,9 @@ struct twin {
     bool rule_fifo;
     double ptasks_done, t_project_done_s;
     double rover_rate_per_h, rover_life_cv;
-    twin_dist_t rover_repair_s;
+    twin_dist_t rover_repair_s, rover_service_s;
+    double rover_service_every_s;       /* the maker's interval in work hours, for the baseline */
+    double rover_service_s_sum;         /* planned rover downtime (measured window) */
     bool rover_repair_by_robot;
     int *rover_rq, rover_rq_n;          /* broken rovers waiting for a robot */
     twin_rng_t rover_rng;
@@ -320,7 +325,7 @@ struct twin {
     double airlock_cycle_s;
     int *airlock_q, airlock_qn;         /* robots waiting, FIFO */
     double airlock_passages, airlock_waits, airlock_wait_s, airlock_busy_s;
-    double rover_breakdowns, rover_down_s;
+    double rover_breakdowns, rover_down_s, rover_services;
 };
 
 /* twin.c */
@@ -375,6 +380,8 @@ int  twin__project_load (twin_t *self, const af_config_t *root);
 void twin__project_start (twin_t *self);
 void twin__project_dispatch (twin_t *self);
 void twin__project_free (twin_t *self);
+int  twin__rover_service_check (const twin_t *self, int robot, bool by_robot, char *err, size_t len);
+void twin__rover_service (twin_t *self, int robot, bool by_robot);
 /* epoch.c */
 void twin__epoch_schedule (twin_t *self);
 

@@ -234,6 +234,41 @@ Test (twin_mars, rovers_repaired_by_another_rover)
     free (y);
 }
 
+Test (twin_mars, rover_service_command)
+{
+    char *y = s_read ("mars-habitat");
+    twin_t *t = s_twin (y, 1);
+    twin_run (t, 2, NULL);
+    char err[256] = "";
+    twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { 9, false } };
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1);
+    cr_assert (strstr (err, "robot 9"), "%s", err);
+    c.u.rover.robot = 1;
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1, "a second service was accepted");
+    twin_run (t, 48, NULL);
+    twin_site_stats_t ss;
+    twin_site_stats (t, &ss);
+    cr_assert (ss.rover_services >= 1);
+    twin_destroy (&t);
+    /* The baseline services at the maker's interval of work hours. */
+    double services = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        twin_kpi_t k;
+        s_run (y, seed, 720, &k, &ss);
+        services += ss.rover_services;
+    }
+    cr_assert (services > 0, "the baseline never serviced a rover");
+    free (y);
+    /* A plant without rovers refuses it. */
+    y = s_read ("gigafactory");
+    t = s_twin (y, 1);
+    c.u.rover.robot = 0;
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1);
+    twin_destroy (&t);
+    free (y);
+}
+
 static int s_topics;
 static void
 s_count_site (void *ctx, const twin_sample_t *s)

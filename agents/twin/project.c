@@ -19,7 +19,7 @@
 #include <string.h>
 
 enum { S_PH_IDLE, S_PH_LOCK_WAIT_OUT, S_PH_LOCK_OUT, S_PH_WORK, S_PH_LOCK_WAIT_IN, S_PH_LOCK_IN, S_PH_FIX };
-enum { S_EV_AIRLOCK, S_EV_WORK, S_EV_REPAIRED, S_EV_FIX };
+enum { S_EV_AIRLOCK, S_EV_WORK, S_EV_REPAIRED, S_EV_FIX, S_EV_BREAK };
 
 static const char *const s_project_keys[] = { "rule", "airlock", "tasks", NULL };
 static const char *const s_airlock_keys[] = { "capacity", "cycle_min", NULL };
@@ -338,6 +338,7 @@ twin__project_free (twin_t *self)
 /* ------------------------------------------------------------ rovers */
 
 static void s_event (des_t *des, void *ctx, uint64_t arg);
+static void s_work_for (twin_t *self, int r, double dur_s);
 
 static uint64_t
 s_ev (int robot, int kind, int other)
@@ -466,6 +467,12 @@ s_rover_fixed (twin_t *self, int r)
         self->repair_time_s += now - rb->t_down_s;
     }
     self->rover_down_s += now - fmax (rb->t_down_s, self->t_stats_s);
+    if (rb->ptask >= 0) {
+        /* It broke in the middle of a task: back to it. */
+        rb->busy = true;
+        rb->t_busy_start_s = now;
+        s_work_for (self, r, rb->work_left_s);
+    }
 }
 
 int
@@ -545,17 +552,35 @@ s_airlock_leave (twin_t *self)
 
 /* ------------------------------------------------------------ tasks */
 
+/* DUR_S of work on the rover's task; if its wear reaches its life first, it
+ * breaks there and the rest of the work waits for the repair. */
+static void
+s_work_for (twin_t *self, int r, double dur_s)
+{
+    twin_robot_t *rb = &self->robot[r];
+    rb->phase = S_PH_WORK;
+    /* Dust in the joints and on the tracks: wear runs faster in a storm
+     * (at the rate of the storm state when the work starts). */
+    double rate_per_s = self->rover_rate_per_h / 3600.0 * self->wear_mult;
+    if (rate_per_s > 0 && rb->wear + rate_per_s * dur_s >= rb->life) {
+        double t = fmax (0, (rb->life - rb->wear) / rate_per_s);
+        rb->wear = rb->life;
+        rb->work_s += t;
+        rb->work_left_s = dur_s - t;
+        des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_BREAK, -1));
+        return;
+    }
+    rb->wear += rate_per_s * dur_s;
+    rb->work_s += dur_s;
+    des_schedule (self->des, dur_s, s_event, self, s_ev (r, S_EV_WORK, -1));
+}
+
 static void
 s_work (twin_t *self, int r)
 {
     twin_robot_t *rb = &self->robot[r];
     twin_ptask_t *t = &self->ptask[rb->ptask];
-    double dur = twin_dist_sample (&t->dur_s, &self->rover_rng);
-    rb->work_s += dur;
-    /* Dust in the joints and on the tracks: wear runs faster in a storm. */
-    rb->wear += self->rover_rate_per_h * dur / 3600.0 * self->wear_mult;
-    rb->phase = S_PH_WORK;
-    des_schedule (self->des, dur, s_event, self, s_ev (r, S_EV_WORK, -1));
+    s_work_for (self, r, twin_dist_sample (&t->dur_s, &self->rover_rng));
 }
 
 static void
@@ -624,6 +649,11 @@ s_idle_robot (const twin_t *self, int skill, int except)
 void
 twin__project_dispatch (twin_t *self)
 {
+    /* A service planned while the rover ran one of the plant's own tasks
+     * (robots.c) starts as soon as it is free. */
+    for (int r = 0; r < self->n_robots; r++)
+        if (self->robot[r].service_pending && !self->robot[r].busy)
+            s_service_start (self, r);
     /* Broken rovers first: a robot that repairs one frees two. */
     while (self->rover_rq_n > 0) {
         int x = self->rover_rq[0];
@@ -691,6 +721,10 @@ s_event (des_t *des, void *ctx, uint64_t arg)
     case S_EV_FIX:
         s_robot_free (self, rb);
         s_rover_fixed (self, other);
+        break;
+    case S_EV_BREAK:
+        rb->busy_s += des_now_s (des) - fmax (rb->t_busy_start_s, self->t_stats_s);
+        s_rover_break (self, r);
         break;
     default:
         break;

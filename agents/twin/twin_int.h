@@ -154,6 +154,7 @@ typedef struct {
     bool servicing;                     /* the down time is a planned service */
     bool service_pending, service_by_robot;
     double work_s;                      /* project work since the last service or repair */
+    double work_left_s;                 /* of a task interrupted by a breakdown */
     int ptask;                          /* project task, −1 none */
     int phase;                          /* S_PH_* in project.c */
     double t_down_s, t_wait_s;

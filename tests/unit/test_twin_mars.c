@@ -269,6 +269,33 @@ Test (twin_mars, rover_service_command)
     free (y);
 }
 
+Test (twin_mars, fork_replays_the_habitat)
+{
+    char *y = s_read ("mars-habitat");
+    twin_t *t = s_twin (y, 4);
+    twin_run (t, 100, NULL);
+    char err[256] = "";
+    twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { 2, true } };
+    twin_apply (t, &c, err, sizeof err);
+    twin_t *f = twin_fork (t, err, sizeof err);
+    cr_assert_not_null (f, "%s", err);
+    twin_policy_t p;
+    twin_policy_baseline (f, &p);
+    twin_set_policy (f, &p);
+    twin_run (t, 200, NULL);
+    twin_run (f, 200, NULL);
+    twin_kpi_t a, b;
+    char ja[4096], jb[4096];
+    twin_kpis (t, &a);
+    twin_kpis (f, &b);
+    twin_kpi_json (&a, ja, sizeof ja);
+    twin_kpi_json (&b, jb, sizeof jb);
+    cr_assert_str_eq (ja, jb, "fork and live differ:\n%s\n%s", ja, jb);
+    twin_destroy (&f);
+    twin_destroy (&t);
+    free (y);
+}
+
 static int s_topics;
 static void
 s_count_site (void *ctx, const twin_sample_t *s)

@@ -160,6 +160,11 @@ s_to_cmd (s_bus_t *self, const Autofab__Twin__TwinCommand *tc, twin_cmd_t *cmd, 
         cmd->kind = TWIN_CMD_INSPECTION;
         cmd->u.inspection.sample_every = (int) tc->inspection->sample_every;
         return 0;
+    case AUTOFAB__TWIN__TWIN_COMMAND__CMD_ROVER_SERVICE:
+        cmd->kind = TWIN_CMD_ROVER_SERVICE;
+        cmd->u.rover.robot = tc->rover_service->robot > INT32_MAX ? -1 : (int) tc->rover_service->robot;
+        cmd->u.rover.by_robot = tc->rover_service->by_robot;
+        return 0;
     case AUTOFAB__TWIN__TWIN_COMMAND__CMD_REORDER:
         cmd->kind = TWIN_CMD_REORDER;
         cmd->u.reorder.qty = tc->reorder->qty;
@@ -186,6 +191,7 @@ typedef struct {
     Autofab__Twin__HvacSetpoint hvac;
     Autofab__Twin__InspectionSampling inspection;
     Autofab__Twin__Reorder reorder;
+    Autofab__Twin__RoverService rover;
 } s_cmd_storage_t;
 
 static bool
@@ -289,6 +295,16 @@ s_from_params (const Autofab__Envelope *req, s_cmd_storage_t *st, char *err, siz
         st->inspection.sample_every = v >= 0 && v < 1e9 ? (uint32_t) v : 0;
         st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_INSPECTION;
         st->tc.inspection = &st->inspection;
+    }
+    else if (!strcmp (action, "service_rover")) {
+        autofab__twin__rover_service__init (&st->rover);
+        if (!s_need_num (req, "robot", &v, err, len))
+            return -1;
+        st->rover.robot = v >= 0 && v < 1e6 ? (uint32_t) v : UINT32_MAX;
+        const Autofab__Param *p = af_command_param (req, "by_robot");
+        st->rover.by_robot = p && p->value_case == AUTOFAB__PARAM__VALUE_FLAG && p->flag;
+        st->tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_ROVER_SERVICE;
+        st->tc.rover_service = &st->rover;
     }
     else if (!strcmp (action, "reorder")) {
         autofab__twin__reorder__init (&st->reorder);
@@ -515,7 +531,7 @@ s_on_request (af_agent_t *agent, const Autofab__Envelope *req, af_reply_t *reply
     int rc = s_from_params (req, &st, err, sizeof err);
     if (rc == 1) {
         af_reply_error (reply, "unknown action '%s' (set_line_speed, set_batch_sequence, assign_task, "
-                        "order_maintenance, set_route, set_battery, set_hvac, set_inspection, reorder, "
+                        "order_maintenance, set_route, set_battery, set_hvac, set_inspection, reorder, service_rover, "
                         "kpis, vibration, what_if)", action);
         return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
     }

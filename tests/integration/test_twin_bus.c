@@ -51,8 +51,8 @@ s_twin_thread (void *arg)
 typedef struct {
     int ticks, finals;
     uint64_t last_epoch;
-    int command_status, bad_status;
-    char bad_error[300];
+    int command_status, bad_status, rover_status;
+    char bad_error[300], rover_error[300];
     double units_at_kpi;
 } s_ctl_t;
 
@@ -109,6 +109,8 @@ s_on_tick (af_agent_t *agent, const af_msg_t *msg, void *arg)
         ctl->command_status = s_command (agent, "set_hvac", "setpoint_c", 23.5, NULL, NULL, err, sizeof err);
         ctl->bad_status = s_command (agent, "set_line_speed", "speed", 1.0, "station", "no-such-station",
                                      ctl->bad_error, sizeof ctl->bad_error);
+        ctl->rover_status = s_command (agent, "service_rover", "robot", 0, NULL, NULL, ctl->rover_error,
+                                       sizeof ctl->rover_error);
     }
     Autofab__TickAck ack = AUTOFAB__TICK_ACK__INIT;
     ack.epoch = msg->env->tick->epoch;
@@ -149,6 +151,9 @@ Test (twin_bus, waits_for_controller_acks_and_applies_commands)
     cr_assert_eq (ctl.command_status, 0, "a valid command is applied");
     cr_assert_eq (ctl.bad_status, AUTOFAB__STATUS__STATUS_BAD_REQUEST);
     cr_assert (strstr (ctl.bad_error, "no-such-station") != NULL, "%s", ctl.bad_error);
+    /* Rover service exists for project plants; the gigafactory refuses it. */
+    cr_assert_eq (ctl.rover_status, AUTOFAB__STATUS__STATUS_BAD_REQUEST, "%s", ctl.rover_error);
+    cr_assert (ctl.rover_error[0] != 0);
     twin_destroy (&run.twin);
     af_agent_destroy (&agent);
 }

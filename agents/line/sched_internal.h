@@ -6,6 +6,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* Largest time value accepted anywhere, so that sums over a whole schedule
+ * stay far from INT_MAX (about 2e9). */
+#define SCHED_MAX_TIME_TU 10000000
+
 /* Operations are numbered 0..n_ops-1, job by job (job j owns
  * job_first[j] .. job_first[j+1]-1).  The builder appends to per-op arrays in
  * any job order; sched__inst_ready() sorts them into that layout. */

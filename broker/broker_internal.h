@@ -21,7 +21,11 @@
     X (control_malformed) X (control_bad_tag) X (control_unknown) X (registrations) \
     X (duplicate_names) X (unregistered_heartbeats) X (births) X (deaths) X (requests) \
     X (requests_no_worker) X (requests_failed_over) X (requests_unavailable) \
-    X (requests_timed_out) X (replies_stale) X (snapshots) X (subscriptions)
+    X (requests_timed_out) X (replies_stale) X (snapshots) X (subscriptions) X (streams_full)
+
+/* Streams (source, topic) the relay tracks for gaps; beyond, new ones are
+ * relayed but not tracked (counted as streams_full). */
+#define BROKER_MAX_STREAMS 200000
 
 typedef struct {
 #define X(name) uint64_t name;

@@ -129,6 +129,28 @@ s_presence_publish (broker_t *self, agent_t *a, bool birth, const char *reason)
         self->counters.deaths++;
 }
 
+/* (Re)fills an agent's description from a Register; frees what it had. */
+static void
+s_agent_fill (agent_t *a, const Autofab__Register *reg, int default_heartbeat_ms)
+{
+    free (a->name);
+    free (a->kind);
+    free (a->cell);
+    free (a->version);
+    s_strv_free (a->services, a->n_services);
+    s_strv_free (a->capabilities, a->n_capabilities);
+    a->name = strdup (reg->name);
+    a->kind = strdup (reg->kind ? reg->kind : "");
+    a->cell = strdup (reg->cell ? reg->cell : "");
+    a->version = strdup (reg->version ? reg->version : "");
+    a->services = s_strv_dup (reg->services, reg->n_services);
+    a->n_services = reg->n_services;
+    a->capabilities = s_strv_dup (reg->capabilities, reg->n_capabilities);
+    a->n_capabilities = reg->n_capabilities;
+    a->heartbeat_ms = reg->heartbeat_ms >= 10 && reg->heartbeat_ms <= 600000 ? (int) reg->heartbeat_ms
+                                                                           : default_heartbeat_ms;
+}
+
 int
 broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Autofab__Register *reg,
                   char *err, size_t err_len)
@@ -157,11 +179,17 @@ broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Auto
         return AUTOFAB__STATUS__STATUS_CONFLICT;
     }
     if (same_peer) {
-        /* Re-registration from the same connection (e.g. a changed service
-         * list): replace quietly, without a death and a birth. */
+        /* Re-registration from the same connection (a repeated Register, or
+         * a changed service list): update the agent in place, so requests
+         * in flight to it keep a valid worker, and publish no death/birth. */
         broker__services_drop (self, same_peer);
         zhashx_delete (self->names, same_peer->name);
-        zhashx_delete (self->agents, same_peer->key);
+        s_agent_fill (same_peer, reg, self->opts.heartbeat_ms);
+        zhashx_insert (self->names, same_peer->name, same_peer);
+        broker__services_add (self, same_peer);
+        broker__agent_seen (self, same_peer);
+        self->counters.registrations++;
+        return 0;
     }
     agent_t *a = calloc (1, sizeof *a);
     if (!a) {
@@ -171,28 +199,18 @@ broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Auto
     s_key (rid, rid_len, a->key);
     a->routing_id_len = rid_len > sizeof a->routing_id ? sizeof a->routing_id : rid_len;
     memcpy (a->routing_id, rid, a->routing_id_len);
-    a->name = strdup (reg->name);
-    a->kind = strdup (reg->kind ? reg->kind : "");
-    a->cell = strdup (reg->cell ? reg->cell : "");
-    a->version = strdup (reg->version ? reg->version : "");
-    a->services = s_strv_dup (reg->services, reg->n_services);
-    a->n_services = reg->n_services;
-    a->capabilities = s_strv_dup (reg->capabilities, reg->n_capabilities);
-    a->n_capabilities = reg->n_capabilities;
-    a->heartbeat_ms = reg->heartbeat_ms >= 10 && reg->heartbeat_ms <= 600000
-                          ? (int) reg->heartbeat_ms : self->opts.heartbeat_ms;
+    s_agent_fill (a, reg, self->opts.heartbeat_ms);
     a->registered_ms = a->last_seen_ms = a->last_sent_ms = zclock_mono ();
     zhashx_insert (self->agents, a->key, a);
     zhashx_insert (self->names, a->name, a);
     broker__services_add (self, a);
     self->counters.registrations++;
-    if (!same_peer) {
-        af_info ("presence: birth of '%s' (kind %s, cell %s, %zu services)", a->name, a->kind,
-                 a->cell, a->n_services);
-        s_presence_publish (self, a, true, NULL);
-    }
+    af_info ("presence: birth of '%s' (kind %s, cell %s, %zu services)", a->name, a->kind, a->cell,
+             a->n_services);
+    s_presence_publish (self, a, true, NULL);
     return 0;
 }
+
 
 void
 broker__agent_remove (broker_t *self, agent_t *agent, const char *reason)

@@ -90,9 +90,13 @@ broker__relay (broker_t *self, int burst)
         /* Gaps count per stream (source and topic): that is how senders number. */
         char key[AF_STREAM_KEY_MAX];
         size_t key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, t, t_len);
-        if (key_len)
-            self->counters.relay_gaps += af_seqtrack_note (self->sources, key, key_len, peek.session,
-                                                           peek.seq, b_len, NULL);
+        af_source_stats_t *stream = key_len ? af_seqtrack_get_capped (self->sources, key, key_len,
+                                                                       BROKER_MAX_STREAMS) : NULL;
+        if (stream)
+            self->counters.relay_gaps += af_seqtrack_apply (self->sources, stream, peek.session, peek.seq,
+                                                            b_len, NULL);
+        else
+            self->counters.streams_full++;
         if (self->cache && (!self->opts.cache_prefix[0]
                             || (t_len >= strlen (self->opts.cache_prefix)
                                 && memcmp (t, self->opts.cache_prefix,
@@ -118,16 +122,17 @@ drop:
 }
 
 /* Stamps ENV and sends it on the egress; CACHE: keep it in the last-value
- * cache too. */
+ * cache too; MARKER: a snapshot marker (topic-less numbering). */
 static int
-s_publish (broker_t *self, const char *topic, Autofab__Envelope *env, bool cache)
+s_publish (broker_t *self, const char *topic, Autofab__Envelope *env, bool cache, bool marker)
 {
     Autofab__Header hdr;
     uint8_t msg_id[16];
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id,
-                      (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec, topic, strlen (topic));
+                            (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec,
+                            marker ? NULL : topic, strlen (topic));
     size_t len;
     uint8_t *buf = af_envelope_encode (env, self->opts.max_msg_bytes, &len);
     env->header = NULL;
@@ -153,12 +158,14 @@ s_publish (broker_t *self, const char *topic, Autofab__Envelope *env, bool cache
 int
 broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env)
 {
-    return s_publish (self, topic, env, true);
+    return s_publish (self, topic, env, true, false);
 }
 
 int
 broker__publish_marker (broker_t *self, const char *topic)
 {
+    /* Every snapshot brings a new marker topic: number markers with the
+     * topic-less counter so that they leave nothing behind. */
     Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    return s_publish (self, topic, &env, false);
+    return s_publish (self, topic, &env, false, true);
 }

@@ -47,10 +47,11 @@ struct af_reply {
     Autofab__Param params[AF_AGENT_MAX_PARAMS];
     Autofab__Param *ptrs[AF_AGENT_MAX_PARAMS];
     size_t n_params;
-    char *texts[AF_AGENT_MAX_PARAMS * 2];  /* strings we own */
+    char *texts[AF_AGENT_MAX_PARAMS * 2 + 1];  /* strings we own: 2 per param + typed */
     size_t n_texts;
     Autofab__Typed typed;
     bool has_typed;
+    size_t typed_text_slot_;     /* 1 + index in texts[] of the typed type, 0: none */
     char error[256];
 };
 
@@ -246,6 +247,10 @@ s_connect (af_agent_t *self)
         return -1;
     zsock_set_maxmsgsize (self->dealer, (int) (AF_MAX_MSG_BYTES + 4096));
     zsock_set_linger (self->dealer, 0);
+    /* Send only over a live connection: while the broker is away, Registers
+     * and heartbeats fail (and are retried) instead of queueing up and
+     * arriving as a burst when it comes back. */
+    zsock_set_immediate (self->dealer, 1);
     zsock_set_sndhwm (self->dealer, 10000);
     if (zsock_connect (self->dealer, "%s", self->control) != 0) {
         af_error ("agent %s: cannot connect to %s", self->name, self->control);
@@ -268,10 +273,17 @@ af_agent_start (af_agent_t *self)
 
 /* --------------------------------------------------------------- services */
 
+/* Room for N more owned strings? */
+static bool
+s_reply_room (const af_reply_t *reply, size_t n)
+{
+    return reply->n_texts + n <= sizeof reply->texts / sizeof reply->texts[0];
+}
+
 void
 af_reply_num (af_reply_t *reply, const char *name, double value)
 {
-    if (reply->n_params == AF_AGENT_MAX_PARAMS)
+    if (reply->n_params == AF_AGENT_MAX_PARAMS || !s_reply_room (reply, 1))
         return;
     Autofab__Param *p = &reply->params[reply->n_params];
     autofab__param__init (p);
@@ -284,7 +296,7 @@ af_reply_num (af_reply_t *reply, const char *name, double value)
 void
 af_reply_text (af_reply_t *reply, const char *name, const char *text)
 {
-    if (reply->n_params == AF_AGENT_MAX_PARAMS)
+    if (reply->n_params == AF_AGENT_MAX_PARAMS || !s_reply_room (reply, 2))
         return;
     Autofab__Param *p = &reply->params[reply->n_params];
     autofab__param__init (p);
@@ -297,8 +309,28 @@ af_reply_text (af_reply_t *reply, const char *name, const char *text)
 void
 af_reply_typed (af_reply_t *reply, const char *type, const void *data, size_t len)
 {
+    /* One typed body per reply: a second call replaces the first. */
+    if (reply->has_typed) {
+        free (reply->typed.data.data);
+        reply->has_typed = false;
+    }
+    else if (!s_reply_room (reply, 1))
+        return;
+    char *type_copy = strdup (type);
+    if (!type_copy)
+        return;
     autofab__typed__init (&reply->typed);
-    reply->typed.type = reply->texts[reply->n_texts++] = strdup (type);
+    /* The type string is owned in texts[]; on replacement the slot of the
+     * previous one is reused. */
+    if (reply->typed_text_slot_ > 0) {
+        free (reply->texts[reply->typed_text_slot_ - 1]);
+        reply->texts[reply->typed_text_slot_ - 1] = type_copy;
+    }
+    else {
+        reply->texts[reply->n_texts++] = type_copy;
+        reply->typed_text_slot_ = reply->n_texts;
+    }
+    reply->typed.type = type_copy;
     uint8_t *copy = malloc (len ? len : 1);
     if (copy && len)
         memcpy (copy, data, len);

@@ -12,6 +12,9 @@
 #define AF_PATTERNS_MAX 64
 /* How long a snapshot waits for its marker before it asks again. */
 #define AF_SNAPSHOT_MARKER_MS 250
+/* Streams a subscriber tracks for gaps (a sender inventing topics must not
+ * grow it without end); beyond, messages are delivered untracked. */
+#define AF_BUS_MAX_STREAMS 100000
 /* How long a closing publisher may take to send what is queued. */
 #define AF_BUS_PUB_LINGER_MS 1000
 
@@ -216,6 +219,8 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
         self->counters.publish_failed++;
         return -1;
     }
+    if (s_pub_open (self) != 0)
+        return -1;
     Autofab__Header hdr;
     uint8_t msg_id[16];
     af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock), topic,
@@ -223,13 +228,10 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     size_t len = autofab__envelope__get_packed_size (env);
     if (len > self->max_msg_bytes) {
         env->header = NULL;
+        af_stamper_unstamp_topic (self->stamper, topic, topic_len);
         AF_LOG_ONCE (AF_LOG_ERROR, "bus: message on %s is %zu bytes, over the %zu-byte cap",
                      topic, len, self->max_msg_bytes);
         self->counters.publish_failed++;
-        return -1;
-    }
-    if (s_pub_open (self) != 0) {
-        env->header = NULL;
         return -1;
     }
     if (!self->pub_ready)
@@ -238,6 +240,7 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     zmq_msg_t body;
     if (zmq_msg_init_size (&body, len) != 0) {
         env->header = NULL;
+        af_stamper_unstamp_topic (self->stamper, topic, topic_len);
         return -1;
     }
     autofab__envelope__pack (env, zmq_msg_data (&body));
@@ -246,6 +249,9 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     if (zmq_send (handle, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
         || zmq_msg_send (&body, handle, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&body);
+        /* Not sent, and the caller is told: the number is free again, so
+         * receivers see no gap for a message that never left. */
+        af_stamper_unstamp_topic (self->stamper, topic, topic_len);
         self->counters.publish_failed++;
         if (errno == EAGAIN)
             AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
@@ -409,7 +415,8 @@ s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
     char key[AF_STREAM_KEY_MAX];
     size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
                                     topic, topic_len);
-    af_source_stats_t *stats = key_len ? af_seqtrack_get (self->seqs, key, key_len) : NULL;
+    af_source_stats_t *stats = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
+                                                                 AF_BUS_MAX_STREAMS) : NULL;
     bool stale = false;
     uint64_t gap = stats ? af_seqtrack_apply (self->seqs, stats, env->header->session, env->header->seq,
                                               zmq_msg_size (&frames[1]), &stale)
@@ -476,9 +483,10 @@ af_control_send (void *socket, const void *routing_id, size_t routing_id_len,
     if (!buf)
         return -1;
     autofab__control__pack (ctl, buf);
-    /* Never block: a DEALER with no connected peer (broker down or not up
-     * yet) blocks in zmq_send, which would freeze an agent's loop.  The first
-     * frame fails with EAGAIN then; once it is queued, the rest follow. */
+    /* Never block: a DEALER with nothing to send to (no connection yet, or
+     * ZMQ_IMMEDIATE and the broker away) blocks in zmq_send, which would
+     * freeze an agent's loop.  The first frame fails with EAGAIN then; once
+     * it is queued, the rest follow. */
     int rc = 0;
     if (routing_id && zmq_send (socket, routing_id, routing_id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         rc = -1;
@@ -513,8 +521,12 @@ s_control_send_wait (void *dealer, const Autofab__Control *ctl, const void *body
 static int
 s_dealer_open (af_bus_t *self)
 {
-    if (!self->dealer)
+    if (!self->dealer) {
         self->dealer = s_socket (self, ZMQ_DEALER, self->control);
+        /* Requests go only over a live connection (no stale queue). */
+        if (self->dealer)
+            zsock_set_immediate (self->dealer, 1);
+    }
     return self->dealer ? 0 : -1;
 }
 
@@ -566,10 +578,20 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
     }
 }
 
+/* The reply for this call: ID packs the first and the current attempt's
+ * request ids (32 bits each).  An answer to any attempt is taken — the same
+ * command was re-sent with the same msg_id — except the broker's timeout of
+ * an earlier attempt, which says nothing about the current one. */
 static bool
 s_is_reply (const Autofab__Control *ctl, uint64_t id)
 {
-    return ctl->msg_case == AUTOFAB__CONTROL__MSG_REPLY && ctl->reply->request_id == id;
+    uint64_t first = id >> 32, current = id & 0xffffffffu;
+    if (ctl->msg_case != AUTOFAB__CONTROL__MSG_REPLY)
+        return false;
+    uint64_t got = ctl->reply->request_id & 0xffffffffu;
+    if (got < first || got > current)
+        return false;
+    return !(got != current && ctl->reply->status == AUTOFAB__STATUS__STATUS_TIMEOUT);
 }
 
 int
@@ -593,8 +615,11 @@ af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int
     }
     Autofab__Request rq = AUTOFAB__REQUEST__INIT;
     rq.service = (char *) service;
-    rq.request_id = self->next_request_id++;
     rq.timeout_ms = (uint32_t) timeout_ms;
+    /* Request ids of one call must fit in 32 bits each (see s_is_reply). */
+    if (self->next_request_id + (uint64_t) retries + 1 > 0xffffffffu)
+        self->next_request_id = 1;
+    uint64_t first_id = self->next_request_id;
     Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
     ctl.msg_case = AUTOFAB__CONTROL__MSG_REQUEST;
     ctl.request = &rq;
@@ -605,12 +630,16 @@ af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int
     for (int attempt = 0; attempt <= retries; attempt++) {
         if (attempt)
             self->counters.request_retries++;
+        /* A fresh id per attempt, so that the broker's answer to an earlier
+         * attempt is told apart from the answer to this one. */
+        rq.request_id = self->next_request_id++;
         if (s_control_send_wait (zsock_resolve (self->dealer), &ctl, body, body_len, timeout_ms) != 0)
             continue;
         Autofab__Control *answer;
         zmq_msg_t answer_body;
         zmq_msg_init (&answer_body);
-        int rc = s_control_wait (self, s_is_reply, rq.request_id, timeout_ms, &answer, &answer_body);
+        int rc = s_control_wait (self, s_is_reply, first_id << 32 | rq.request_id, timeout_ms, &answer,
+                                 &answer_body);
         if (rc < 0) {
             snprintf (err, err_len, "interrupted");
             zmq_msg_close (&answer_body);

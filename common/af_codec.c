@@ -1,6 +1,7 @@
 /*  af_codec — envelope stamping, encoding, decoding, peeking and sequence
  *  tracking (see af_codec.h).  */
 #include "af_codec.h"
+#include "af_topic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,16 @@ af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Hea
     env->header = hdr;
 }
 
+void
+af_stamper_unstamp_topic (af_stamper_t *self, const char *topic, size_t topic_len)
+{
+    af_source_stats_t *s = af_seqtrack_find (self->topics, topic, topic_len);
+    if (s && s->last_seq > 0) {
+        s->last_seq--;
+        s->msgs--;
+    }
+}
+
 uint64_t af_stamper_seq (const af_stamper_t *self) { return self->seq; }
 uint32_t af_stamper_session (const af_stamper_t *self) { return self->session; }
 const char *af_stamper_source (const af_stamper_t *self) { return self->source; }
@@ -145,7 +156,12 @@ af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, Protobu
     Autofab__Envelope *env = autofab__envelope__unpack (allocator, len, data);
     if (!env)
         return AF_DECODE_MALFORMED;
-    if (!env->header || !env->header->source || !env->header->source[0]) {
+    if (env->header && (env->header->schema == 0 || env->header->schema > AF_SCHEMA_VERSION)) {
+        autofab__envelope__free_unpacked (env, allocator);
+        return AF_DECODE_SCHEMA;
+    }
+    if (!env->header || !env->header->source || !env->header->source[0]
+        || strlen (env->header->source) != peek.source_len) {
         autofab__envelope__free_unpacked (env, allocator);
         return AF_DECODE_NO_HEADER;
     }
@@ -222,13 +238,19 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
         p += n;
         unsigned wire = key & 7;
         if ((key >> 3) == 1 && wire == 2) {
+            /* protobuf merges repeated message fields: a second header could
+             * change what the full decode sees (a newer schema, another
+             * source) behind this peek's back, so it is refused. */
+            if (hdr)
+                return AF_DECODE_MALFORMED;
             uint64_t sub_len;
             n = s_varint (p, end, &sub_len);
             if (!n || sub_len > (uint64_t) (end - p - (ptrdiff_t) n))
                 return AF_DECODE_MALFORMED;
             hdr = p + n;
             hdr_end = hdr + sub_len;
-            break;
+            p = hdr_end;
+            continue;
         }
         p = s_skip (p, end, wire);
         if (!p)
@@ -271,7 +293,9 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
                 return AF_DECODE_MALFORMED;
         }
     }
-    if (out->source_len == 0)
+    /* A source is an agent name: one topic segment, at most 64 bytes. */
+    if (out->source_len == 0 || out->source_len > AF_SOURCE_MAX
+        || !af_topic_valid (out->source, out->source_len) || memchr (out->source, '.', out->source_len))
         return AF_DECODE_NO_HEADER;
     if (out->schema > AF_SCHEMA_VERSION || out->schema == 0)
         return AF_DECODE_SCHEMA;
@@ -378,11 +402,15 @@ af_seqtrack_get (af_seqtrack_t *self, const char *source, size_t source_len)
             return NULL;
         slot = s_slot (self, source, source_len);
     }
+    /* Keys are byte strings of known length: a NUL inside one must not cut
+     * the copy short of what lookups compare. */
     s = calloc (1, sizeof *s);
-    if (!s || !(s->source = strndup (source, source_len))) {
+    if (!s || !(s->source = malloc (source_len + 1))) {
         free (s);
         return NULL;
     }
+    memcpy (s->source, source, source_len);
+    s->source[source_len] = 0;
     s->source_len = source_len;
     *slot = s;
     self->order[self->count++] = s;
@@ -438,6 +466,16 @@ af_seqtrack_at (af_seqtrack_t *self, size_t i)
 }
 
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self) { return self->total_gaps; }
+size_t af_seqtrack_size (const af_seqtrack_t *self) { return self->count; }
+
+af_source_stats_t *
+af_seqtrack_get_capped (af_seqtrack_t *self, const char *key, size_t key_len, size_t max_streams)
+{
+    af_source_stats_t *s = *s_slot (self, key, key_len);
+    if (s || self->count >= max_streams)
+        return s;
+    return af_seqtrack_get (self, key, key_len);
+}
 
 size_t
 af_stream_key (char *buf, size_t buf_len, const char *source, size_t source_len, const char *topic,

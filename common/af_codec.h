@@ -19,6 +19,8 @@
 
 /* Default cap on one message (envelope or control body), bytes. */
 #define AF_MAX_MSG_BYTES (1u << 20)
+/* Longest source (agent) name, bytes: the broker's name limit. */
+#define AF_SOURCE_MAX 64
 /* Schema version this build writes and the newest it accepts. */
 #define AF_SCHEMA_VERSION 1u
 
@@ -52,6 +54,9 @@ void af_stamper_destroy (af_stamper_t **self_p);
  * published (requests and replies). */
 void af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
                              uint8_t msg_id[16], uint64_t t_ns, const char *topic, size_t topic_len);
+/* Gives back the sequence number the last stamp on TOPIC took, for a message
+ * that was not sent after all. */
+void af_stamper_unstamp_topic (af_stamper_t *self, const char *topic, size_t topic_len);
 /* af_stamper_stamp_topic without a topic. */
 void af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
                        uint8_t msg_id[16], uint64_t t_ns);
@@ -123,6 +128,13 @@ uint64_t af_seqtrack_note (af_seqtrack_t *self, const char *source, size_t sourc
                            af_source_stats_t **stats);
 /* Stats for SOURCE, or NULL if never seen. */
 af_source_stats_t *af_seqtrack_find (af_seqtrack_t *self, const char *source, size_t source_len);
+/* Streams tracked so far. */
+size_t af_seqtrack_size (const af_seqtrack_t *self);
+/* Stats for KEY: found, or created while fewer than MAX_STREAMS are tracked
+ * (NULL when the table is full: a hostile sender inventing topics must not
+ * grow it without end).  One hash lookup for a known key. */
+af_source_stats_t *af_seqtrack_get_capped (af_seqtrack_t *self, const char *key, size_t key_len,
+                                           size_t max_streams);
 /* Stats for SOURCE, created when new (NULL only when out of memory). */
 af_source_stats_t *af_seqtrack_get (af_seqtrack_t *self, const char *source, size_t source_len);
 /* af_seqtrack_note on stats already looked up: one hash lookup per message

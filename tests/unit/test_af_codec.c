@@ -141,6 +141,35 @@ Test (codec, refuses_unknown_schema)
     free (buf);
 }
 
+Test (codec, refuses_hostile_headers)
+{
+    Autofab__Envelope *out;
+    /* A source with a NUL inside (it once reached the broker's stream table
+     * and read past a short key copy). */
+    uint8_t nul_source[] = { 0x0a, 0x07, 0x12, 0x03, 'a', 0x00, 'b', 0x30, 0x01 };
+    cr_assert_eq (af_envelope_decode (nul_source, sizeof nul_source, AF_MAX_MSG_BYTES, &out), AF_DECODE_NO_HEADER);
+    /* A source that is not one name segment, or too long. */
+    uint8_t dotted[] = { 0x0a, 0x07, 0x12, 0x03, 'a', '.', 'b', 0x30, 0x01 };
+    cr_assert_eq (af_envelope_decode (dotted, sizeof dotted, AF_MAX_MSG_BYTES, &out), AF_DECODE_NO_HEADER);
+    /* Two header fields: protobuf would merge them into a schema 9 header
+     * the peek never saw. */
+    uint8_t two_headers[] = { 0x0a, 0x05, 0x12, 0x01, 'a', 0x30, 0x01, 0x0a, 0x02, 0x30, 0x09 };
+    cr_assert_eq (af_envelope_decode (two_headers, sizeof two_headers, AF_MAX_MSG_BYTES, &out), AF_DECODE_MALFORMED);
+    af_peek_t peek;
+    cr_assert_neq (af_envelope_peek (two_headers, sizeof two_headers, &peek), AF_DECODE_OK);
+    /* The same single header is fine. */
+    uint8_t good[] = { 0x0a, 0x05, 0x12, 0x01, 'a', 0x30, 0x01 };
+    cr_assert_eq (af_envelope_decode (good, sizeof good, AF_MAX_MSG_BYTES, &out), AF_DECODE_OK);
+    autofab__envelope__free_unpacked (out, NULL);
+    /* A stream key with a NUL inside is still compared whole. */
+    af_seqtrack_t *t = af_seqtrack_new ();
+    af_seqtrack_note (t, "a\0bcdefghijklmnop", 17, 1, 1, 1, NULL);
+    cr_assert_not_null (af_seqtrack_find (t, "a\0bcdefghijklmnop", 17));
+    cr_assert_null (af_seqtrack_find (t, "a\0bcdefghijklmnoq", 17));
+    cr_assert_null (af_seqtrack_get_capped (t, "new", 3, 1), "table full at 1");
+    af_seqtrack_destroy (&t);
+}
+
 Test (codec, seqtrack_counts_gaps_and_restarts)
 {
     af_seqtrack_t *t = af_seqtrack_new ();

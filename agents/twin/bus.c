@@ -12,9 +12,16 @@
 #define TWIN_BUS_MAX_CONTROLLERS 64
 #define TWIN_BUS_CAPABILITY "controller"
 #define TWIN_BUS_MAX_SNIPPET 65536
+/* While controllers have not acknowledged, the tick goes out again this
+ * often (a tick lost to a broker restart must not stall the plant), and a
+ * stall is logged after this long. */
+#define TWIN_BUS_TICK_RESEND_MS 1000
+#define TWIN_BUS_STALL_LOG_MS 10000
+/* Shadow mode: the largest jump in plant time one report may ask for. */
+#define TWIN_BUS_SHADOW_MAX_STEP_S (24.0 * 3600.0)
 
 typedef struct {
-    char name[64];
+    char name[AF_SOURCE_MAX + 1];
     int64_t acked_epoch;         /* −1: none yet */
     uint64_t commands;
 } s_controller_t;
@@ -40,7 +47,7 @@ s_controller (s_bus_t *self, const char *name, bool add)
     for (int i = 0; i < self->n_controllers; i++)
         if (!strcmp (self->controllers[i].name, name))
             return &self->controllers[i];
-    if (!add || self->n_controllers == TWIN_BUS_MAX_CONTROLLERS)
+    if (!add || self->n_controllers == TWIN_BUS_MAX_CONTROLLERS || strlen (name) > AF_SOURCE_MAX)
         return NULL;
     s_controller_t *c = &self->controllers[self->n_controllers++];
     snprintf (c->name, sizeof c->name, "%s", name);
@@ -462,7 +469,9 @@ s_on_request (af_agent_t *agent, const Autofab__Envelope *req, af_reply_t *reply
     s_bus_t *self = arg;
     const char *source = req->header->source;
     if (req->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TICK_ACK) {
-        s_controller_t *c = s_controller (self, source, true);
+        /* Only known controllers count: an ack racing a death notice must
+         * not bring back a controller nobody will hear from again. */
+        s_controller_t *c = s_controller (self, source, false);
         if (c && (int64_t) req->tick_ack->epoch > c->acked_epoch)
             c->acked_epoch = (int64_t) req->tick_ack->epoch;
         return 0;
@@ -662,11 +671,26 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         while (zclock_mono () < due && af_agent_iterate (self->agent, (int) (due - zclock_mono ())) == 0)
             ;
     }
-    /* Wait for every controller's acknowledgement of this tick. */
+    /* Wait for every controller's acknowledgement of this tick, sending it
+     * again now and then: controllers treat a repeated epoch idempotently. */
+    int64_t waiting_since = zclock_mono (), resent = waiting_since;
+    bool stall_logged = false;
     while (!s_all_acked (self)) {
         if (af_agent_iterate (self->agent, 100) != 0) {
             twin_stop (twin);
             return;
+        }
+        int64_t now = zclock_mono ();
+        if (now - resent >= TWIN_BUS_TICK_RESEND_MS) {
+            s_publish_tick (self, 0, false);
+            resent = now;
+        }
+        if (!stall_logged && now - waiting_since >= TWIN_BUS_STALL_LOG_MS) {
+            stall_logged = true;
+            for (int i = 0; i < self->n_controllers; i++)
+                if (self->controllers[i].acked_epoch < self->epoch)
+                    af_warn ("twin: epoch %ld waits for controller '%s' (%d s so far)", (long) self->epoch,
+                             self->controllers[i].name, (int) ((now - waiting_since) / 1000));
         }
     }
     /* Serve what is already waiting (operator queries) without blocking. */
@@ -846,6 +870,7 @@ typedef struct {
     uint64_t t0_ns;
     uint64_t reports, disagreements, refused;
     int64_t last_report_ms;
+    double horizon_s;            /* the model never runs past the asked hours */
 } s_shadow_t;
 
 static void
@@ -878,6 +903,16 @@ s_on_station_report (af_agent_t *agent, const af_msg_t *msg, void *arg)
         sh->t0_ns = t_ns;
     }
     double t_s = t_ns > sh->t0_ns ? (double) (t_ns - sh->t0_ns) / 1e9 : 0;
+    /* Plant time is input like any other: a report far in the future would
+     * simulate for years inside this callback (no heartbeats meanwhile). */
+    if (t_s - twin_now_s (twin) > TWIN_BUS_SHADOW_MAX_STEP_S) {
+        sh->refused++;
+        AF_LOG_ONCE (AF_LOG_WARN, "shadow: refused a report %.0f h ahead of the model (logged once)",
+                     (t_s - twin_now_s (twin)) / 3600.0);
+        return;
+    }
+    if (t_s > sh->horizon_s)
+        t_s = sh->horizon_s;
     if (t_s > twin_now_s (twin))
         twin_iterate (twin, t_s, 0);
     twin_plant_report_t rep = { .station = station, .state = (twin_state_t) (int) state,
@@ -910,7 +945,7 @@ twin_bus_shadow (twin_t *twin, double hours, const twin_bus_opts_t *opts, uint64
                  uint64_t *disagreements)
 {
     s_bus_t self = { .twin = twin, .opts = opts };
-    s_shadow_t sh = { .bus = &self };
+    s_shadow_t sh = { .bus = &self, .horizon_s = hours * 3600.0 };
     static const char *const caps[] = { "shadow", "what-if", NULL };
     af_agent_opts_t agent_opts = {
         .name = opts->name ? opts->name : "shadow", .kind = "twin",

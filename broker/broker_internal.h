@@ -33,13 +33,16 @@ typedef struct {
 #undef X
 } broker_counters_t;
 
+/* ZeroMQ routing ids are 1 to 255 bytes. */
+#define BROKER_RID_MAX 255
+
 typedef struct cache cache_t;
 typedef struct agent agent_t;
 
 /* A registered agent. */
 struct agent {
-    char key[64];            /* hex of the routing id */
-    uint8_t routing_id[32];
+    char key[BROKER_RID_MAX * 2 + 1];  /* hex of the routing id */
+    uint8_t routing_id[BROKER_RID_MAX];
     size_t routing_id_len;
     char *name, *kind, *cell, *version;
     char **services;

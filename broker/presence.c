@@ -54,8 +54,8 @@ static void
 s_key (const uint8_t *rid, size_t len, char *key)
 {
     static const char hex[] = "0123456789abcdef";
-    if (len > 31)
-        len = 31;
+    if (len > BROKER_RID_MAX)
+        len = BROKER_RID_MAX;
     for (size_t i = 0; i < len; i++) {
         key[2 * i] = hex[rid[i] >> 4];
         key[2 * i + 1] = hex[rid[i] & 15];
@@ -66,7 +66,7 @@ s_key (const uint8_t *rid, size_t len, char *key)
 agent_t *
 broker__agent (broker_t *self, const uint8_t *rid, size_t rid_len)
 {
-    char key[64];
+    char key[BROKER_RID_MAX * 2 + 1];
     s_key (rid, rid_len, key);
     return zhashx_lookup (self->agents, key);
 }
@@ -160,8 +160,10 @@ broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Auto
                   PRESENCE_NAME_MAX);
         return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
     }
-    if (reg->cell && reg->cell[0] && (!af_topic_valid (reg->cell, strlen (reg->cell)) || strchr (reg->cell, '.'))) {
-        snprintf (err, err_len, "cell name must be letters, digits, '_' or '-'");
+    if (reg->cell && reg->cell[0]
+        && (strlen (reg->cell) > PRESENCE_NAME_MAX || !af_topic_valid (reg->cell, strlen (reg->cell))
+            || strchr (reg->cell, '.'))) {
+        snprintf (err, err_len, "cell name must be 1-%d letters, digits, '_' or '-'", PRESENCE_NAME_MAX);
         return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
     }
     for (size_t i = 0; i < reg->n_services; i++)

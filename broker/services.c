@@ -12,7 +12,7 @@
 typedef struct {
     uint64_t token;
     char key[24];
-    uint8_t client[32];
+    uint8_t client[BROKER_RID_MAX];
     size_t client_len;
     uint64_t request_id;
     char *service;

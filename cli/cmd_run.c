@@ -159,6 +159,21 @@ s_metric (const Autofab__Envelope *env, const char *name, double dflt)
     return dflt;
 }
 
+/* If ENV carries the twin's final KPIs, stores them in RESULT; true then. */
+static bool
+s_take_kpis (const Autofab__Envelope *env, run_result_t *result)
+{
+    if (env->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_TYPED || !env->typed->type
+        || strcmp (env->typed->type, "autofab.twin.Kpis") != 0)
+        return false;
+    Autofab__Twin__Kpis *k = autofab__twin__kpis__unpack (NULL, env->typed->data.len, env->typed->data.data);
+    if (!k)
+        return false;
+    run_result_from_kpis (result, k);
+    autofab__twin__kpis__free_unpacked (k, NULL);
+    return true;
+}
+
 /* ---------------------------------------------------------------- one run */
 
 typedef struct {
@@ -216,6 +231,10 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
             up = true;
         }
     }
+    if (zsys_interrupted) {
+        rc = 130;
+        goto done;
+    }
     if (!up) {
         fprintf (stderr, "autofab run: the broker did not start (see %s/broker.log)\n", logs);
         goto done;
@@ -269,25 +288,16 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
 
     s_progress_t progress = { .tty = isatty (STDERR_FILENO), .quiet = o->quiet, .hours = o->hours,
                               .wall_start_ms = zclock_mono (), .last_quarter = -1 };
-    bool finished = false, got_kpis = false;
+    bool got_kpis = false;
     while (!zsys_interrupted) {
         af_msg_t msg;
         int got = af_bus_recv (bus, &msg, 100);
         if (got == 1) {
             const Autofab__Envelope *env = msg.env;
-            if (env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TICK) {
+            if (env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TICK)
                 progress.sim_h = (double) env->tick->sim_t_ns / 3.6e12;
-                finished |= env->tick->final;
-            }
-            else if (env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TYPED && env->typed->type
-                     && !strcmp (env->typed->type, "autofab.twin.Kpis")) {
-                Autofab__Twin__Kpis *k = autofab__twin__kpis__unpack (NULL, env->typed->data.len, env->typed->data.data);
-                if (k) {
-                    run_result_from_kpis (result, k);
-                    autofab__twin__kpis__free_unpacked (k, NULL);
-                    got_kpis = true;
-                }
-            }
+            else if (s_take_kpis (env, result))
+                got_kpis = true;
             else if (strstr (msg.topic, ".twin.engine"))
                 progress.events = s_metric (env, "events", progress.events);
             else {
@@ -308,16 +318,7 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
         if (exited == twin || !af_supervisor_running (sup, twin)) {
             /* Drain what the twin sent just before it exited. */
             while (af_bus_recv (bus, &msg, 200) == 1) {
-                if (msg.env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TYPED && msg.env->typed->type
-                    && !strcmp (msg.env->typed->type, "autofab.twin.Kpis")) {
-                    Autofab__Twin__Kpis *k = autofab__twin__kpis__unpack (NULL, msg.env->typed->data.len,
-                                                                         msg.env->typed->data.data);
-                    if (k) {
-                        run_result_from_kpis (result, k);
-                        autofab__twin__kpis__free_unpacked (k, NULL);
-                        got_kpis = true;
-                    }
-                }
+                got_kpis |= s_take_kpis (msg.env, result);
                 af_msg_clear (&msg);
             }
             break;
@@ -340,12 +341,8 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
     }
     result->max_output_gap_h = progress.max_gap_h;
     result->wall_s = (double) (zclock_mono () - progress.wall_start_ms) / 1000.0;
-    for (int i = 0; i < 8; i++) {
-        const char *name = af_supervisor_name (sup, i);
-        if (name)
-            result->restarts += af_supervisor_restarts (sup, i);
-    }
-    (void) finished;
+    for (int i = 0; i < af_supervisor_count (sup); i++)
+        result->restarts += af_supervisor_restarts (sup, i);
     rc = 0;
 done:
     af_bus_destroy (&bus);

@@ -94,7 +94,7 @@ s_spawn (s_child_t *c)
                 dup2 (fd, STDERR_FILENO);
             }
         }
-        int null_fd = open ("/dev/null", O_RDONLY);
+        int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd >= 0)
             dup2 (null_fd, STDIN_FILENO);
         signal (SIGINT, SIG_DFL);
@@ -103,6 +103,8 @@ s_spawn (s_child_t *c)
         fprintf (stderr, "supervisor: cannot run %s: %s\n", c->path, strerror (errno));
         _exit (127);
     }
+    /* Also here, so the group exists before anyone signals it. */
+    setpgid (pid, pid);
     c->pid = pid;
     c->exit_code = -1;
     c->stopping = false;
@@ -181,10 +183,14 @@ af_supervisor_poll (af_supervisor_t *self, int timeout_ms)
 {
     int64_t deadline = af_clock_mono_ms () + (timeout_ms > 0 ? timeout_ms : 0);
     while (true) {
-        int status;
-        pid_t pid;
-        while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
-            s_reaped (self, pid, status);
+        /* Reap our children only: other parts of the process may have
+         * their own (popen, system). */
+        for (int i = 0; i < self->n; i++) {
+            int status;
+            pid_t pid = self->children[i].pid;
+            if (pid > 0 && waitpid (pid, &status, WNOHANG) == pid)
+                s_reaped (self, pid, status);
+        }
         int64_t now = af_clock_mono_ms ();
         for (int i = 0; i < self->n; i++) {
             s_child_t *c = &self->children[i];
@@ -219,7 +225,8 @@ af_supervisor_stop (af_supervisor_t *self, int index, int grace_ms)
     c->reported = true;
     if (!c->pid)
         return;
-    kill (c->pid, SIGTERM);
+    /* The whole process group: a child's own children go too. */
+    kill (-c->pid, SIGTERM);
     int64_t deadline = af_clock_mono_ms () + grace_ms;
     int status;
     while (af_clock_mono_ms () < deadline) {
@@ -231,7 +238,7 @@ af_supervisor_stop (af_supervisor_t *self, int index, int grace_ms)
         nanosleep (&ts, NULL);
     }
     af_warn ("supervisor: %s did not stop within %d ms; killing it", c->name, grace_ms);
-    kill (c->pid, SIGKILL);
+    kill (-c->pid, SIGKILL);
     if (waitpid (c->pid, &status, 0) == c->pid)
         s_reaped (self, c->pid, status);
 }
@@ -255,6 +262,8 @@ bool af_supervisor_running (const af_supervisor_t *self, int i) { return af_supe
 int af_supervisor_exit_code (const af_supervisor_t *self, int i) { return i >= 0 && i < self->n ? self->children[i].exit_code : -1; }
 unsigned af_supervisor_restarts (const af_supervisor_t *self, int i) { return i >= 0 && i < self->n ? self->children[i].restarts : 0; }
 const char *af_supervisor_name (const af_supervisor_t *self, int i) { return i >= 0 && i < self->n ? self->children[i].name : NULL; }
+
+int af_supervisor_count (const af_supervisor_t *self) { return self->n; }
 
 int
 af_supervisor_find (const af_supervisor_t *self, const char *name)

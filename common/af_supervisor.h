@@ -46,5 +46,7 @@ int af_supervisor_exit_code (const af_supervisor_t *self, int index);
 unsigned af_supervisor_restarts (const af_supervisor_t *self, int index);
 const char *af_supervisor_name (const af_supervisor_t *self, int index);
 int af_supervisor_find (const af_supervisor_t *self, const char *name);
+/* Children started so far (indexes 0 … count-1). */
+int af_supervisor_count (const af_supervisor_t *self);
 
 #endif

@@ -18,6 +18,24 @@
 /* How long a closing publisher may take to send what is queued. */
 #define AF_BUS_PUB_LINGER_MS 1000
 
+/* A message read while cutting a snapshot that belongs to another
+ * subscription: kept for af_bus_recv. */
+typedef struct {
+    zmq_msg_t frames[2];
+} s_pending_t;
+
+static void
+s_pending_destructor (void **item)
+{
+    s_pending_t *p = *item;
+    if (!p)
+        return;
+    zmq_msg_close (&p->frames[0]);
+    zmq_msg_close (&p->frames[1]);
+    free (p);
+    *item = NULL;
+}
+
 struct af_bus {
     char control[256], ingress[256], egress[256];
     char *source, *factory;
@@ -34,6 +52,8 @@ struct af_bus {
     zsock_t *dealer;         /* control requests */
     uint64_t next_request_id;
     af_seqtrack_t *seqs;
+    zlistx_t *pending;       /* s_pending_t: other subscriptions' messages read
+                                while a snapshot was being cut */
     af_bus_counters_t counters;
 };
 
@@ -81,8 +101,11 @@ af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len)
         self->clock = self->own_clock = af_clock_new_real ();
     self->stamper = af_stamper_new (self->source, self->factory);
     self->seqs = af_seqtrack_new ();
+    self->pending = zlistx_new ();
+    if (self->pending)
+        zlistx_set_destructor (self->pending, s_pending_destructor);
     self->next_request_id = 1;
-    if (!self->source || !self->factory || !self->clock || !self->stamper || !self->seqs) {
+    if (!self->source || !self->factory || !self->clock || !self->stamper || !self->seqs || !self->pending) {
         snprintf (err, err_len, "out of memory");
         af_bus_destroy (&self);
         return NULL;
@@ -108,6 +131,7 @@ af_bus_destroy (af_bus_t **self_p)
         free (self->patterns[i]);
     af_stamper_destroy (&self->stamper);
     af_seqtrack_destroy (&self->seqs);
+    zlistx_destroy (&self->pending);
     af_clock_destroy (&self->own_clock);
     free (self->source);
     free (self->factory);
@@ -445,6 +469,14 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
         return -1;
     void *handle = zsock_resolve (self->sub);
     int64_t deadline = timeout_ms >= 0 ? af_clock_mono_ms () + timeout_ms : INT64_MAX;
+    /* First what a snapshot put aside for the other subscriptions. */
+    s_pending_t *p;
+    while ((p = zlistx_first (self->pending))) {
+        int got = s_accept (self, p->frames, 2, msg);
+        zlistx_delete (self->pending, zlistx_cursor (self->pending));
+        if (got)
+            return 1;
+    }
     while (true) {
         zmq_msg_t frames[3];
         for (int i = 0; i < 3; i++)
@@ -731,10 +763,12 @@ s_is_snapshot_part (const Autofab__Control *ctl, uint64_t id)
            || (ctl->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_END && ctl->snapshot_end->request_id == id);
 }
 
-/* Reads the subscriber until the marker arrives, dropping what came before
- * it (the snapshot already holds it).  1 found, 0 not within TIMEOUT_MS. */
+/* Reads the subscriber until the marker arrives.  What came before it on
+ * PATTERN is already in the snapshot: its sequence is noted (so gaps count
+ * from there) and it is dropped.  Anything else is another subscription's
+ * and is kept for af_bus_recv.  1 found, 0 not within TIMEOUT_MS. */
 static int
-s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
+s_skip_to_marker (af_bus_t *self, const char *marker, const char *pattern, int timeout_ms)
 {
     void *handle = zsock_resolve (self->sub);
     int64_t deadline = af_clock_mono_ms () + timeout_ms;
@@ -744,19 +778,29 @@ s_skip_to_marker (af_bus_t *self, const char *marker, int timeout_ms)
         for (int i = 0; i < 3; i++)
             zmq_msg_init (&frames[i]);
         int n = s_recv_frames (handle, frames, 3);
-        bool is_marker = n >= 1 && zmq_msg_size (&frames[0]) == marker_len
-                         && memcmp (zmq_msg_data (&frames[0]), marker, marker_len) == 0;
-        if (n == 2 && !is_marker) {
-            /* Note its sequence so that gaps are measured from here on. */
+        const char *topic = n >= 1 ? zmq_msg_data (&frames[0]) : NULL;
+        size_t topic_len = n >= 1 ? zmq_msg_size (&frames[0]) : 0;
+        bool is_marker = n >= 1 && topic_len == marker_len && memcmp (topic, marker, marker_len) == 0;
+        if (n == 2 && !is_marker && af_topic_match (pattern, topic, topic_len)) {
             af_peek_t peek;
             char key[AF_STREAM_KEY_MAX];
             size_t key_len = 0;
             if (af_envelope_peek (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &peek) == AF_DECODE_OK)
-                key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len,
-                                         zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]));
-            if (key_len)
-                af_seqtrack_note (self->seqs, key, key_len, peek.session, peek.seq,
-                                  zmq_msg_size (&frames[1]), NULL);
+                key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, topic, topic_len);
+            af_source_stats_t *stream = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
+                                                                          AF_BUS_MAX_STREAMS) : NULL;
+            if (stream)
+                af_seqtrack_apply (self->seqs, stream, peek.session, peek.seq, zmq_msg_size (&frames[1]), NULL);
+        }
+        else if (n == 2 && !is_marker) {
+            s_pending_t *p = malloc (sizeof *p);
+            if (p) {
+                zmq_msg_init (&p->frames[0]);
+                zmq_msg_init (&p->frames[1]);
+                zmq_msg_move (&p->frames[0], &frames[0]);
+                zmq_msg_move (&p->frames[1], &frames[1]);
+                zlistx_add_end (self->pending, p);
+            }
         }
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&frames[i]);
@@ -804,6 +848,7 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
         zlistx_set_destructor (items, (czmq_destructor *) zstr_free);
         int count = 0;
         bool ended = false;
+        uint32_t items_seen = 0, expected_items = 0;
         while (!ended) {
             Autofab__Control *part;
             zmq_msg_t body;
@@ -814,9 +859,11 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
                 zmq_msg_close (&body);
                 break;
             }
-            if (part->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_END)
+            if (part->msg_case == AUTOFAB__CONTROL__MSG_SNAPSHOT_END) {
                 ended = true;
-            else if (zmq_msg_size (&body) && af_topic_valid (part->snapshot_item->topic,
+                expected_items = part->snapshot_end->count;
+            }
+            else if (++items_seen && zmq_msg_size (&body) && af_topic_valid (part->snapshot_item->topic,
                                                               strlen (part->snapshot_item->topic))) {
                 /* Keep topic and body together as "topic\0<len bytes>". */
                 size_t tlen = strlen (part->snapshot_item->topic);
@@ -835,7 +882,10 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
         int marker_wait = (int) (deadline - af_clock_mono_ms ());
         if (marker_wait > AF_SNAPSHOT_MARKER_MS)
             marker_wait = AF_SNAPSHOT_MARKER_MS;
-        if (ended && s_skip_to_marker (self, marker, marker_wait > 0 ? marker_wait : 1) == 1) {
+        /* Complete only if every item came (the broker's ROUTER drops at
+         * its high-water mark) and the cut is known (the marker came). */
+        bool complete = ended && items_seen == expected_items;
+        if (complete && s_skip_to_marker (self, marker, pattern, marker_wait > 0 ? marker_wait : 1) == 1) {
             for (char *rec = zlistx_first (items); rec; rec = zlistx_next (items)) {
                 size_t tlen = strlen (rec), blen;
                 memcpy (&blen, rec + tlen + 1, sizeof blen);
@@ -859,8 +909,8 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
             break;
         }
         zlistx_destroy (&items);
-        /* The marker did not come: our subscription was not active when the
-         * broker cut the snapshot.  Ask again. */
+        /* Items were lost, or the marker did not come (our subscription was
+         * not active yet when the broker cut the snapshot): ask again. */
     }
     zsock_set_unsubscribe (self->sub, marker);
     return result;

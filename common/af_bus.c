@@ -48,7 +48,6 @@ struct af_bus {
     zsock_t *sub;            /* SUB ← broker egress */
     char *patterns[AF_PATTERNS_MAX];
     size_t n_patterns;
-    bool filter_all_literal;
     zsock_t *dealer;         /* control requests */
     uint64_t next_request_id;
     af_seqtrack_t *seqs;

@@ -113,9 +113,7 @@ af_stamper_unstamp_topic (af_stamper_t *self, const char *topic, size_t topic_le
     }
 }
 
-uint64_t af_stamper_seq (const af_stamper_t *self) { return self->seq; }
 uint32_t af_stamper_session (const af_stamper_t *self) { return self->session; }
-const char *af_stamper_source (const af_stamper_t *self) { return self->source; }
 
 /* -------------------------------------------------------------- encoding */
 
@@ -459,11 +457,6 @@ af_seqtrack_apply (af_seqtrack_t *self, af_source_stats_t *s, uint32_t session, 
     return gap;
 }
 
-af_source_stats_t *
-af_seqtrack_at (af_seqtrack_t *self, size_t i)
-{
-    return i < self->count ? self->order[i] : NULL;
-}
 
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self) { return self->total_gaps; }
 size_t af_seqtrack_size (const af_seqtrack_t *self) { return self->count; }

@@ -60,9 +60,7 @@ void af_stamper_unstamp_topic (af_stamper_t *self, const char *topic, size_t top
 /* af_stamper_stamp_topic without a topic. */
 void af_stamper_stamp (af_stamper_t *self, Autofab__Envelope *env, Autofab__Header *hdr,
                        uint8_t msg_id[16], uint64_t t_ns);
-uint64_t af_stamper_seq (const af_stamper_t *self);
 uint32_t af_stamper_session (const af_stamper_t *self);
-const char *af_stamper_source (const af_stamper_t *self);
 
 /* -------------------------------------------------------------- encoding */
 
@@ -141,8 +139,6 @@ af_source_stats_t *af_seqtrack_get (af_seqtrack_t *self, const char *source, siz
  * on hot paths.  Sets *STALE (if not NULL) when SEQ was already seen. */
 uint64_t af_seqtrack_apply (af_seqtrack_t *self, af_source_stats_t *stats, uint32_t session,
                             uint64_t seq, size_t bytes, bool *stale);
-/* Iterates: returns the I-th source's stats, or NULL past the end. */
-af_source_stats_t *af_seqtrack_at (af_seqtrack_t *self, size_t i);
 uint64_t af_seqtrack_total_gaps (const af_seqtrack_t *self);
 /* Sums the counters of every stream of SOURCE (keys "<source>\x1f…");
  * returns the number of streams. */

@@ -213,6 +213,18 @@ af_bus_wait_ready (af_bus_t *self, int timeout_ms)
     return 0;
 }
 
+/* Counts a send that failed (at the high-water mark: EAGAIN, logged once);
+ * returns -1 for the caller to pass on. */
+static int
+s_publish_failed (af_bus_t *self)
+{
+    self->counters.publish_failed++;
+    if (errno == EAGAIN)
+        AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
+                     "publish_failed; logged once)");
+    return -1;
+}
+
 int
 af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *lens, size_t n)
 {
@@ -222,13 +234,8 @@ af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *
         s_pub_drain (self);
     void *handle = zsock_resolve (self->pub);
     for (size_t i = 0; i < n; i++)
-        if (zmq_send (handle, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
-            self->counters.publish_failed++;
-            if (errno == EAGAIN)
-                AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
-                             "publish_failed; logged once)");
-            return -1;
-        }
+        if (zmq_send (handle, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+            return s_publish_failed (self);
     self->counters.published++;
     return 0;
 }
@@ -275,11 +282,7 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
         /* Not sent, and the caller is told: the number is free again, so
          * receivers see no gap for a message that never left. */
         af_stamper_unstamp_topic (self->stamper, topic, topic_len);
-        self->counters.publish_failed++;
-        if (errno == EAGAIN)
-            AF_LOG_ONCE (AF_LOG_WARN, "bus: publisher high-water mark reached; dropping (counted as "
-                         "publish_failed; logged once)");
-        return -1;
+        return s_publish_failed (self);
     }
     self->counters.published++;
     return 0;

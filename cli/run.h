@@ -44,6 +44,7 @@ typedef struct {
     double max_output_gap_h;     /* longest stretch without a finished unit */
     double wall_s;
     unsigned restarts;           /* supervised restarts during the run */
+    int agents;                  /* autonomous agents that took part */
 } run_result_t;
 
 typedef struct {

@@ -13,6 +13,12 @@
 #include "run.h"
 
 #define RUN_CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
+/* Said whenever the autonomous run had no agent to run. */
+static const char s_no_agents_note[] =
+    "No autonomous agent is installed yet (line, maintenance, robot, route and energy agents\n"
+    "arrive in later releases): the autonomous run used the twin's conventional practice for\n"
+    "every concern, so it equals the baseline. See docs/run.md.";
+
 /* "Near-zero" escaped defects, for the target line (docs/run.md). */
 #define RUN_NEAR_ZERO_PPM 50.0
 /* 24/7: no simulated hour without a finished unit. */
@@ -115,6 +121,8 @@ run_report_print (const run_report_t *report, FILE *out)
         if (report->results[i].restarts)
             fprintf (out, "\n%s: %u supervised restart(s) during the run\n", report->results[i].policy,
                      report->results[i].restarts);
+    if (autonomous && autonomous->agents == 0)
+        fprintf (out, "\n%s\n", s_no_agents_note);
     if (!base || !autonomous)
         return;
     fprintf (out, "\nTargets of the vision (autonomous against baseline):\n");
@@ -284,6 +292,11 @@ s_write_html (const run_report_t *report, FILE *out)
         fputs ("</tr>\n", out);
     }
     fputs ("</table>\n", out);
+    if (autonomous && autonomous->agents == 0) {
+        fputs ("<p class=\"note\" id=\"no-agents\">", out);
+        s_html_text (out, s_no_agents_note);
+        fputs ("</p>\n", out);
+    }
     if (base && autonomous) {
         fputs ("<h2>Targets of the vision</h2>\n<table id=\"targets\">\n", out);
         for (size_t i = 0; i < S_N_TARGETS; i++) {

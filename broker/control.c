@@ -318,27 +318,19 @@ broker__control (broker_t *self, int burst)
 {
     int handled = 0;
     for (; handled < burst; handled++) {
+        /* [routing id][tag][control][body]: one more would be refused. */
         zmq_msg_t frames[5];
-        int n = 0;
-        int more = 1;
-        while (more) {
-            zmq_msg_t *target = &frames[n < 5 ? n : 4];
-            if (n >= 5)
-                zmq_msg_close (target);
-            zmq_msg_init (target);
-            if (zmq_msg_recv (target, self->control_h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (target);
-                break;
-            }
-            more = zmq_msg_more (target);
-            n++;
+        for (int i = 0; i < 5; i++)
+            zmq_msg_init (&frames[i]);
+        int n = af_recv_frames (self->control_h, frames, 5);
+        if (n > 0) {
+            self->counters.control_msgs++;
+            s_dispatch (self, frames, n);
         }
-        if (n == 0)
-            break;
-        self->counters.control_msgs++;
-        s_dispatch (self, frames, n > 5 ? 6 : n);
-        for (int i = 0; i < (n < 5 ? n : 5); i++)
+        for (int i = 0; i < 5; i++)
             zmq_msg_close (&frames[i]);
+        if (n <= 0)
+            break;
     }
     return handled;
 }

@@ -513,23 +513,9 @@ s_control_input (af_agent_t *self)
     void *handle = zsock_resolve (self->dealer);
     for (int burst = 0; burst < 256; burst++) {
         zmq_msg_t frames[3];
-        int n = 0, more = 1;
         for (int i = 0; i < 3; i++)
             zmq_msg_init (&frames[i]);
-        while (more) {
-            zmq_msg_t scratch, *target = n < 3 ? &frames[n] : &scratch;
-            if (n >= 3)
-                zmq_msg_init (&scratch);
-            if (zmq_msg_recv (target, handle, ZMQ_DONTWAIT) < 0) {
-                if (n >= 3)
-                    zmq_msg_close (&scratch);
-                break;
-            }
-            more = zmq_msg_more (target);
-            if (n >= 3)
-                zmq_msg_close (&scratch);
-            n++;
-        }
+        int n = af_recv_frames (handle, frames, 3);
         Autofab__Control *ctl = NULL;
         if (n >= 2 && n <= 3 && zmq_msg_size (&frames[0]) == 4
             && memcmp (zmq_msg_data (&frames[0]), AF_CONTROL_TAG, 4) == 0
@@ -560,7 +546,7 @@ s_control_input (af_agent_t *self)
             AF_LOG_ONCE (AF_LOG_WARN, "agent %s: refused a malformed control message (logged once)", self->name);
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&frames[i]);
-        if (n == 0)
+        if (n <= 0)
             break;
     }
 }

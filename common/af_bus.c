@@ -380,11 +380,8 @@ af_msg_clear (af_msg_t *msg)
     msg->arena_used_ = msg->arena_spilled_ = 0;
 }
 
-/* Reads one multipart message into FRAMES (up to MAX); returns the frame
- * count (more than MAX means too many: the rest were discarded), 0 if none
- * was waiting, -1 on error. */
-static int
-s_recv_frames (void *handle, zmq_msg_t *frames, int max)
+int
+af_recv_frames (void *handle, zmq_msg_t *frames, int max)
 {
     int count = 0;
     int more = 1;
@@ -483,7 +480,7 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
         zmq_msg_t frames[3];
         for (int i = 0; i < 3; i++)
             zmq_msg_init (&frames[i]);
-        int n = s_recv_frames (handle, frames, 3);
+        int n = af_recv_frames (handle, frames, 3);
         int got = n > 0 ? s_accept (self, frames, n, msg) : 0;
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&frames[i]);
@@ -579,7 +576,7 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
         zmq_msg_t frames[3];
         for (int i = 0; i < 3; i++)
             zmq_msg_init (&frames[i]);
-        int n = s_recv_frames (handle, frames, 3);
+        int n = af_recv_frames (handle, frames, 3);
         if (n >= 2 && n <= 3 && zmq_msg_size (&frames[0]) == 4
             && memcmp (zmq_msg_data (&frames[0]), AF_CONTROL_TAG, 4) == 0) {
             Autofab__Control *c;
@@ -779,7 +776,7 @@ s_skip_to_marker (af_bus_t *self, const char *marker, const char *pattern, int t
         zmq_msg_t frames[3];
         for (int i = 0; i < 3; i++)
             zmq_msg_init (&frames[i]);
-        int n = s_recv_frames (handle, frames, 3);
+        int n = af_recv_frames (handle, frames, 3);
         const char *topic = n >= 1 ? zmq_msg_data (&frames[0]) : NULL;
         size_t topic_len = n >= 1 ? zmq_msg_size (&frames[0]) : 0;
         bool is_marker = n >= 1 && topic_len == marker_len && memcmp (topic, marker, marker_len) == 0;

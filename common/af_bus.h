@@ -15,6 +15,7 @@
 #include "af_clock.h"
 #include "af_codec.h"
 #include "af_topic.h"
+#include <zmq.h>
 
 /* The control protocol's first frame; bump on an incompatible change. */
 #define AF_CONTROL_TAG "AFC1"
@@ -125,6 +126,13 @@ const af_bus_counters_t *af_bus_counters (const af_bus_t *self);
 af_clock_t *af_bus_clock (af_bus_t *self);
 const char *af_bus_factory (const af_bus_t *self);
 const char *af_bus_source (const af_bus_t *self);
+
+/* Reads one multipart message from SOCKET without waiting into FRAMES, MAX
+ * initialised zmq_msg_t that the caller closes.  Returns how many frames the
+ * message had (more than MAX: the rest were read and discarded, so a
+ * hostile peer cannot make us keep them), 0 if none was waiting, -1 on
+ * error. */
+int af_recv_frames (void *socket, zmq_msg_t *frames, int max);
 
 /* Helpers shared with the agent runtime and the broker: send a control
  * message (with optional body) on a DEALER or, with ROUTING_ID, a ROUTER. */

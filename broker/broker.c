@@ -136,6 +136,7 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
     self->stamper = af_stamper_new ("broker", self->opts.factory);
     self->sources = af_seqtrack_new ();
     self->cache = self->opts.cache_max_topics ? cache_new (self->opts.cache_max_topics) : NULL;
+    self->cache_prefix_len = strlen (self->opts.cache_prefix);
     if (!self->stamper || !self->sources || (self->opts.cache_max_topics && !self->cache)) {
         snprintf (err, err_len, "out of memory");
         goto fail;

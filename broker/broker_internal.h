@@ -62,6 +62,7 @@ struct broker {
     af_stamper_t *stamper;   /* the broker's own messages (presence, stats, markers) */
     af_seqtrack_t *sources;  /* per-source counters and gaps of relayed traffic */
     cache_t *cache;
+    size_t cache_prefix_len;  /* strlen (opts.cache_prefix), once, off the hot path */
     broker_journal_t *journal; /* the historian, or NULL */
     zhashx_t *agents;        /* key → agent_t */
     zhashx_t *names;         /* name → agent_t (not owned) */

@@ -97,10 +97,8 @@ broker__relay (broker_t *self, int burst)
                                                             b_len, NULL);
         else
             self->counters.streams_full++;
-        if (self->cache && (!self->opts.cache_prefix[0]
-                            || (t_len >= strlen (self->opts.cache_prefix)
-                                && memcmp (t, self->opts.cache_prefix,
-                                           strlen (self->opts.cache_prefix)) == 0))
+        if (self->cache && t_len >= self->cache_prefix_len
+            && memcmp (t, self->opts.cache_prefix, self->cache_prefix_len) == 0
             && cache_put (self->cache, t, t_len, &body) != 0)
             self->counters.cache_full++;
         if (self->journal)

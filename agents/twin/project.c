@@ -373,6 +373,29 @@ s_robot_free (twin_t *self, twin_robot_t *rb)
     rb->phase = S_PH_IDLE;
 }
 
+/* Rover work done by a person (a repair, or a planned service taking WORK
+ * time): on site, or from Earth over the link — each one a manual
+ * intervention.  Without a crew the rover comes back on its own after the
+ * work time, like a station. */
+static void
+s_rover_work_by_person (twin_t *self, int r, const twin_dist_t *work, double now)
+{
+    bool person = self->technicians > 0;
+    double t = person ? twin_dist_sample (&self->tech_response_s, &self->rover_rng) : 0;
+    t += twin_dist_sample (work, &self->rover_rng);
+    if (person && self->remote_only) {
+        double wait = twin__link_wait_s (self, now);
+        t += wait;
+        if (s_measured (self)) {
+            self->teleops++;
+            self->link_wait_s += wait;
+        }
+    }
+    if (person && s_measured (self))
+        self->manual++;
+    des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_REPAIRED, -1));
+}
+
 static void
 s_rover_break (twin_t *self, int r)
 {
@@ -392,22 +415,7 @@ s_rover_break (twin_t *self, int r)
         self->rover_rq[self->rover_rq_n++] = r;
         return;
     }
-    /* A person repairs it: on site, or from Earth over the link.  Without a
-     * crew it comes back on its own after the repair time, like a station. */
-    bool person = self->technicians > 0;
-    double t = person ? twin_dist_sample (&self->tech_response_s, &self->rover_rng) : 0;
-    t += twin_dist_sample (&self->rover_repair_s, &self->rover_rng);
-    if (person && self->remote_only) {
-        double wait = twin__link_wait_s (self, now);
-        t += wait;
-        if (s_measured (self)) {
-            self->teleops++;
-            self->link_wait_s += wait;
-        }
-    }
-    if (person && s_measured (self))
-        self->manual++;
-    des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_REPAIRED, -1));
+    s_rover_work_by_person (self, r, &self->rover_repair_s, now);
 }
 
 /* A planned service: cleaned, relubricated, worn parts swapped; the rover
@@ -429,20 +437,7 @@ s_service_start (twin_t *self, int r)
         self->rover_rq[self->rover_rq_n++] = r;
         return;
     }
-    bool person = self->technicians > 0;
-    double t = person ? twin_dist_sample (&self->tech_response_s, &self->rover_rng) : 0;
-    t += twin_dist_sample (&self->rover_service_s, &self->rover_rng);
-    if (person && self->remote_only) {
-        double wait = twin__link_wait_s (self, now);
-        t += wait;
-        if (s_measured (self)) {
-            self->teleops++;
-            self->link_wait_s += wait;
-        }
-    }
-    if (person && s_measured (self))
-        self->manual++;
-    des_schedule (self->des, t, s_event, self, s_ev (r, S_EV_REPAIRED, -1));
+    s_rover_work_by_person (self, r, &self->rover_service_s, now);
 }
 
 static void

@@ -457,23 +457,6 @@ Test (broker, refuses_bad_control_input)
     af_bus_destroy (&bus);
 }
 
-/* The log a process started by aft_spawn wrote. */
-static char *
-s_child_log (pid_t pid, const char *program)
-{
-    char path[512];
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (path, sizeof path, "%s/autofab-test-%d-%s.log", tmp ? tmp : "/tmp", (int) pid, program);
-    FILE *in = fopen (path, "r");
-    char *text = calloc (1, 4096);
-    if (in) {
-        size_t n = fread (text, 1, 4095, in);
-        text[n] = 0;
-        fclose (in);
-    }
-    return text;
-}
-
 Test (broker, config_file_errors_name_file_and_line)
 {
     char bad[] = "/tmp/autofab-broker-cfg-XXXXXX";
@@ -484,7 +467,7 @@ Test (broker, config_file_errors_name_file_and_line)
     const char *argv[] = { "--config", bad, NULL };
     pid_t pid = aft_spawn ("autofab-broker", argv);
     cr_assert_eq (aft_wait_exit (pid, 5000), 2);
-    char *log = s_child_log (pid, "autofab-broker");
+    char *log = aft_child_log (pid, "autofab-broker");
     char want[300];
     snprintf (want, sizeof want, "%s:2: 'heartbeat_ms' must be between 10 and 600000, got 0", bad);
     cr_assert (strstr (log, want) != NULL, "got: %s", log);
@@ -497,7 +480,7 @@ Test (broker, config_file_errors_name_file_and_line)
     close (fd);
     pid = aft_spawn ("autofab-broker", argv);
     cr_assert_eq (aft_wait_exit (pid, 5000), 2);
-    log = s_child_log (pid, "autofab-broker");
+    log = aft_child_log (pid, "autofab-broker");
     cr_assert (strstr (log, ":2: unknown key 'heartbeat_mss'") != NULL, "got: %s", log);
     free (log);
 

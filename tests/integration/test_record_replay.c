@@ -2,10 +2,7 @@
  *  processes.  A demo agent publishes through broker A; `record` writes N
  *  messages to a journal; `replay` plays the file onto broker B, where a
  *  subscriber gets the same topics and the same envelope bytes (original
- *  sources and sequence numbers).  And bad files get one clear line.
- *
- *  Until cli/main.c lists record and replay, these tests skip themselves
- *  (`make test-journal` runs them against a private build that has both).  */
+ *  sources and sequence numbers).  And bad files get one clear line.  */
 #include <criterion/criterion.h>
 #include <czmq.h>
 #include <signal.h>
@@ -28,9 +25,7 @@ s_setup (void)
 {
     zsys_init ();
     zsys_handler_set (NULL);
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (s_dir, sizeof s_dir, "%s/af-record-XXXXXX", tmp ? tmp : "/tmp");
-    cr_assert_not_null (mkdtemp (s_dir));
+    cr_assert (aft_tmpdir (s_dir, sizeof s_dir, "af-record"));
 }
 
 static void
@@ -38,9 +33,7 @@ s_teardown (void)
 {
     aft_broker_stop (&s_a);
     aft_broker_stop (&s_b);
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    cr_assert_eq (system (cmd), 0);
+    cr_assert (aft_rmtree (s_dir));
 }
 
 /* Runs `autofab ARGS…` to completion; its exit code, and its output (stdout
@@ -70,16 +63,6 @@ s_autofab (const char *const argv[], int timeout_ms, char *out, size_t out_len)
     return rc;
 }
 
-/* Skips the test when the autofab being tested has no record/replay yet. */
-static void
-s_need_commands (void)
-{
-    const char *const record[] = { "record", "--help", NULL };
-    const char *const replay[] = { "replay", "--help", NULL };
-    if (s_autofab (record, 5000, NULL, 0) != 0 || s_autofab (replay, 5000, NULL, 0) != 0)
-        cr_skip_test ("autofab has no record/replay subcommands yet (cli/main.c's table); "
-                      "run `make test-journal` to test them");
-}
 
 static pid_t
 s_demo (const aft_broker_t *broker, const char *name)
@@ -114,7 +97,6 @@ s_stream_last (s_stream_t *streams, int *n, int max, const char *topic)
 
 Test (record, record_then_replay_onto_another_broker)
 {
-    s_need_commands ();
     cr_assert (aft_broker_start (&s_a, 0, HB_MS), "broker A did not start");
     cr_assert (aft_broker_start (&s_b, 0, HB_MS), "broker B did not start");
     pid_t agent = s_demo (&s_a, "press1");
@@ -186,51 +168,16 @@ Test (record, record_then_replay_onto_another_broker)
     af_bus_destroy (&bus);
 }
 
-/* Starts a broker that journals PREFIXES into PATH; false if it did not come
- * up (or has no --journal yet: the test then skips). */
+/* Starts a broker that journals topics under PREFIXES into PATH. */
 static bool
 s_journal_broker_start (aft_broker_t *broker, const char *path, const char *prefixes)
 {
-    const char *const help[] = { "--help", NULL };
-    char out[4096] = "";
-    pid_t pid = aft_spawn ("autofab-broker", help);
-    aft_wait_exit (pid, 5000);
-    char log[512];
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (log, sizeof log, "%s/autofab-test-%d-autofab-broker.log", tmp ? tmp : "/tmp",
-              (int) pid);
-    FILE *f = fopen (log, "r");
-    if (f) {
-        out[fread (out, 1, sizeof out - 1, f)] = 0;
-        fclose (f);
-    }
-    if (!strstr (out, "--journal"))
-        cr_skip_test ("autofab-broker has no --journal option yet (broker/main.c)");
-    memset (broker, 0, sizeof *broker);
-    broker->port = aft_free_ports (3);
-    snprintf (broker->control, sizeof broker->control, "tcp://127.0.0.1:%d", broker->port);
-    char port[16], hb[16];
-    snprintf (port, sizeof port, "%d", broker->port);
-    snprintf (hb, sizeof hb, "%d", HB_MS);
-    const char *const argv[] = { "--port", port, "--heartbeat-ms", hb, "--journal", path,
-                                 "--journal-prefixes", prefixes, NULL };
-    broker->pid = aft_spawn ("autofab-broker", argv);
-    af_bus_t *bus = aft_bus (broker, "probe");
-    bool up = false;
-    for (int i = 0; i < 100 && !up; i++) {
-        Autofab__Control *reply;
-        if (af_bus_list (bus, &reply, 100) == 0) {
-            autofab__control__free_unpacked (reply, NULL);
-            up = true;
-        }
-    }
-    af_bus_destroy (&bus);
-    return up;
+    const char *const extra[] = { "--journal", path, "--journal-prefixes", prefixes, NULL };
+    return aft_broker_start_with (broker, 0, HB_MS, extra);
 }
 
 Test (record, broker_journal_records_what_it_relays)
 {
-    s_need_commands ();
     char path[300], err[600];
     snprintf (path, sizeof path, "%s/history.db", s_dir);
     cr_assert (s_journal_broker_start (&s_a, path, "tel"), "broker A did not start");
@@ -290,7 +237,6 @@ Test (record, broker_journal_records_what_it_relays)
 
 Test (record, replay_filters_and_bad_files_get_one_line)
 {
-    s_need_commands ();
     cr_assert (aft_broker_start (&s_a, 0, HB_MS), "broker A did not start");
     char path[300], out[4096];
     /* A journal written here, with two topics. */

@@ -21,16 +21,13 @@ s_setup (void)
 {
     /* Anything autofab run leaves behind is re-parented to us, so we see it. */
     prctl (PR_SET_CHILD_SUBREAPER, 1);
-    snprintf (s_tmp, sizeof s_tmp, "/tmp/autofab-run-test-XXXXXX");
-    cr_assert_not_null (mkdtemp (s_tmp));
+    cr_assert (aft_tmpdir (s_tmp, sizeof s_tmp, "autofab-run-test"));
 }
 
 static void
 s_teardown (void)
 {
-    char cmd[400];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_tmp);
-    if (system (cmd) != 0)
+    if (!aft_rmtree (s_tmp))
         cr_log_warn ("could not remove %s", s_tmp);
 }
 

@@ -21,6 +21,28 @@ aft_free_ports (int n)
     return af_free_port_block (n);
 }
 
+/* The log file aft_spawn gives a child. */
+static void
+s_log_path (char *out, size_t len, pid_t pid, const char *program)
+{
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (out, len, "%s/autofab-test-%d-%s.log", tmp ? tmp : "/tmp", (int) pid, program);
+}
+
+char *
+aft_child_log (pid_t pid, const char *program)
+{
+    char path[512];
+    s_log_path (path, sizeof path, pid, program);
+    char *text = calloc (1, 1 << 16);
+    FILE *in = fopen (path, "r");
+    if (text && in)
+        text[fread (text, 1, (1 << 16) - 1, in)] = 0;
+    if (in)
+        fclose (in);
+    return text;
+}
+
 pid_t
 aft_spawn (const char *program, const char *const argv[])
 {
@@ -35,8 +57,7 @@ aft_spawn (const char *program, const char *const argv[])
     pid_t pid = fork ();
     if (pid == 0) {
         char log[512];
-        const char *tmp = getenv ("TMPDIR");
-        snprintf (log, sizeof log, "%s/autofab-test-%d-%s.log", tmp ? tmp : "/tmp", (int) getpid (), program);
+        s_log_path (log, sizeof log, getpid (), program);
         int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2 (fd, 1);
@@ -88,13 +109,23 @@ aft_bus (const aft_broker_t *broker, const char *source)
 bool
 aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms)
 {
+    return aft_broker_start_with (broker, port, heartbeat_ms, NULL);
+}
+
+bool
+aft_broker_start_with (aft_broker_t *broker, int port, int heartbeat_ms, const char *const extra[])
+{
     memset (broker, 0, sizeof *broker);
     broker->port = port > 0 ? port : aft_free_ports (3);
     snprintf (broker->control, sizeof broker->control, "tcp://127.0.0.1:%d", broker->port);
     char port_text[16], hb_text[16];
     snprintf (port_text, sizeof port_text, "%d", broker->port);
     snprintf (hb_text, sizeof hb_text, "%d", heartbeat_ms);
-    const char *argv[] = { "--port", port_text, "--heartbeat-ms", hb_text, "--log-level", "debug", NULL };
+    const char *argv[32] = { "--port", port_text, "--heartbeat-ms", hb_text, "--log-level", "debug" };
+    int n = 6;
+    for (int i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
     broker->pid = aft_spawn ("autofab-broker", argv);
     af_bus_t *bus = aft_bus (broker, "probe");
     bool up = false;
@@ -148,4 +179,39 @@ aft_broker_counter (af_bus_t *bus, const char *name)
             value = (long long) reply->stats_reply->counters[i]->value;
     autofab__control__free_unpacked (reply, NULL);
     return value;
+}
+
+uint8_t *
+aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, size_t *len)
+{
+    Autofab__Metric m = AUTOFAB__METRIC__INIT;
+    m.name = (char *) name;
+    m.value = value;
+    Autofab__Metric *mp = &m;
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    tel.metrics = &mp;
+    tel.n_metrics = 1;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
+    env.telemetry = &tel;
+    Autofab__Header hdr;
+    uint8_t id[16];
+    af_stamper_stamp (st, &env, &hdr, id, t_ns);
+    return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
+}
+
+bool
+aft_tmpdir (char *dir, size_t len, const char *prefix)
+{
+    const char *tmp = getenv ("TMPDIR");
+    int n = snprintf (dir, len, "%s/%s-XXXXXX", tmp ? tmp : "/tmp", prefix);
+    return n > 0 && (size_t) n < len && mkdtemp (dir) != NULL;
+}
+
+bool
+aft_rmtree (const char *dir)
+{
+    char cmd[600];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system (cmd) == 0;
 }

@@ -28,6 +28,17 @@ typedef struct {
 /* Starts a broker on free ports (or PORT if > 0) with a heartbeat of
  * HEARTBEAT_MS and waits until it answers. */
 bool aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms);
+/* The same with EXTRA broker options (NULL-terminated, may be NULL). */
+bool aft_broker_start_with (aft_broker_t *broker, int port, int heartbeat_ms, const char *const extra[]);
+/* What a process started by aft_spawn wrote (stdout and stderr); free() it. */
+char *aft_child_log (pid_t pid, const char *program);
+/* An encoded Envelope with one telemetry metric NAME = VALUE, stamped by ST
+ * at T_NS; free() it.  NULL on failure. */
+uint8_t *aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, size_t *len);
+/* Creates a fresh folder $TMPDIR/PREFIX-XXXXXX into DIR; false on failure. */
+bool aft_tmpdir (char *dir, size_t len, const char *prefix);
+/* Removes DIR and everything in it; false on failure. */
+bool aft_rmtree (const char *dir);
 void aft_broker_stop (aft_broker_t *broker);
 /* A bus client of BROKER with source name SOURCE. */
 af_bus_t *aft_bus (const aft_broker_t *broker, const char *source);

@@ -7,24 +7,12 @@
 #include "af_codec.h"
 #include "af_config.h"
 #include "af_topic.h"
+#include "af_test.h"
 
 static uint8_t *
 s_encode_telemetry (af_stamper_t *st, size_t *len)
 {
-    Autofab__Metric m = AUTOFAB__METRIC__INIT;
-    m.name = "temp_c";
-    m.value = 42.5;
-    Autofab__Metric *mp = &m;
-    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
-    tel.metrics = &mp;
-    tel.n_metrics = 1;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
-    env.telemetry = &tel;
-    Autofab__Header hdr;
-    uint8_t id[16];
-    af_stamper_stamp (st, &env, &hdr, id, 123456789);
-    return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
+    return aft_telemetry (st, "temp_c", 42.5, 123456789, len);
 }
 
 Test (codec, round_trip_and_sequence)

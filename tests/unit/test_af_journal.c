@@ -14,23 +14,20 @@
 #include "af_codec.h"
 #include "af_journal.h"
 #include "af_topic.h"
+#include "af_test.h"
 
 static char s_dir[256];
 
 static void
 s_setup (void)
 {
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (s_dir, sizeof s_dir, "%s/af-journal-XXXXXX", tmp ? tmp : "/tmp");
-    cr_assert_not_null (mkdtemp (s_dir));
+    cr_assert (aft_tmpdir (s_dir, sizeof s_dir, "af-journal"));
 }
 
 static void
 s_teardown (void)
 {
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    cr_assert_eq (system (cmd), 0);
+    cr_assert (aft_rmtree (s_dir));
 }
 
 static void
@@ -43,20 +40,7 @@ s_path (char *out, size_t len, const char *name)
 static uint8_t *
 s_envelope (af_stamper_t *st, uint64_t t_ns, double value, size_t *len)
 {
-    Autofab__Metric m = AUTOFAB__METRIC__INIT;
-    m.name = "temp_c";
-    m.value = value;
-    Autofab__Metric *mp = &m;
-    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
-    tel.metrics = &mp;
-    tel.n_metrics = 1;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
-    env.telemetry = &tel;
-    Autofab__Header hdr;
-    uint8_t id[16];
-    af_stamper_stamp (st, &env, &hdr, id, t_ns);
-    uint8_t *buf = af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
+    uint8_t *buf = aft_telemetry (st, "temp_c", value, t_ns, len);
     cr_assert_not_null (buf);
     return buf;
 }

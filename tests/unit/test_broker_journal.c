@@ -12,23 +12,20 @@
 #include "af_codec.h"
 #include "af_journal.h"
 #include "broker/journal.h"
+#include "af_test.h"
 
 static char s_dir[256];
 
 static void
 s_setup (void)
 {
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (s_dir, sizeof s_dir, "%s/af-bjournal-XXXXXX", tmp ? tmp : "/tmp");
-    cr_assert_not_null (mkdtemp (s_dir));
+    cr_assert (aft_tmpdir (s_dir, sizeof s_dir, "af-bjournal"));
 }
 
 static void
 s_teardown (void)
 {
-    char cmd[300];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    cr_assert_eq (system (cmd), 0);
+    cr_assert (aft_rmtree (s_dir));
 }
 
 /* Offers one telemetry message on TOPIC as the relay would: a zmq_msg_t
@@ -36,21 +33,8 @@ s_teardown (void)
 static void
 s_offer (broker_journal_t *j, af_stamper_t *st, const char *topic)
 {
-    Autofab__Metric m = AUTOFAB__METRIC__INIT;
-    m.name = "x";
-    m.value = 1;
-    Autofab__Metric *mp = &m;
-    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
-    tel.metrics = &mp;
-    tel.n_metrics = 1;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
-    env.telemetry = &tel;
-    Autofab__Header hdr;
-    uint8_t id[16];
-    af_stamper_stamp (st, &env, &hdr, id, 42);
     size_t len;
-    uint8_t *buf = af_envelope_encode (&env, AF_MAX_MSG_BYTES, &len);
+    uint8_t *buf = aft_telemetry (st, "x", 1, 42, &len);
     zmq_msg_t body;
     zmq_msg_init_size (&body, len);
     memcpy (zmq_msg_data (&body), buf, len);

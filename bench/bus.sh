@@ -52,13 +52,16 @@ die() { echo "bus.sh: $*" >&2; exit 1; }
 
 [ -x "$BENCH" ] || die "$BENCH missing (make bench-bus builds it)"
 
-# Prints a base port P such that P .. P+N-1 are free on 127.0.0.1.
+# Prints a base port P such that P .. P+N-1 are free on 127.0.0.1, below the
+# kernel's ephemeral range: a client retrying a connect to a port inside it
+# can end up connected to itself (as af_free_port_block does in C).
 free_ports() {
     python3 - "$1" <<'EOF'
 import random, socket, sys
 n = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 for _ in range(200):
-    base = random.randint(20000, 60000 - n)
+    base = random.randint(10000, low - n - 1)
     socks = []
     try:
         for p in range(base, base + n):

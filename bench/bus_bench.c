@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "af_agent.h"
 #include "af_bus.h"
 #include "af_codec.h"
 #include "af_log.h"
@@ -423,123 +424,49 @@ s_af_stats (const bench_opts_t *opts)
     return 0;
 }
 
-/* Sends one control message with no body on the worker's DEALER. */
+/* The echo service: the reply carries the request's telemetry back as a
+ * typed body, so replies are as large as requests (256 bytes). */
 static int
-s_af_control (void *dealer, Autofab__Control *ctl, const void *body, size_t body_len)
+s_af_echo (af_agent_t *agent, const Autofab__Envelope *request, af_reply_t *reply, void *arg)
 {
-    return af_control_send (dealer, NULL, 0, ctl, body, body_len);
+    (void) agent, (void) arg;
+    if (request->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY)
+        return 0;
+    uint8_t buf[BENCH_MSG_BYTES * 2];
+    size_t len = autofab__telemetry__get_packed_size (request->telemetry);
+    if (len <= sizeof buf)
+        af_reply_typed (reply, "autofab.Telemetry", buf, autofab__telemetry__pack (request->telemetry, buf));
+    return 0;
 }
 
-/* The worker side of the control protocol (proto/registry.proto): register
- * the echo service, answer every Deliver with its own body, heartbeat. */
+/* The worker: a real agent (af_agent) that registers the echo service. */
 static int
 s_af_rep (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *bytes)
 {
-    (void) payload;
-    (void) bytes;
-    void *ctx = zmq_ctx_new ();
-    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect (dealer, opts->endpoint) != 0) {
-        fprintf (stderr, "bus_bench: cannot connect to %s\n", opts->endpoint);
+    (void) payload, (void) bytes;
+    af_agent_opts_t agent_opts = { .name = "bench-worker", .kind = "bench", .cell = "cell1",
+                                   .factory = BENCH_FACTORY, .broker = opts->endpoint,
+                                   .heartbeat_ms = BENCH_HEARTBEAT_MS };
+    char err[256];
+    af_agent_t *agent = af_agent_new (&agent_opts, err, sizeof err);
+    if (!agent || af_agent_service (agent, BENCH_SERVICE, s_af_echo, NULL) != 0) {
+        fprintf (stderr, "bus_bench: %s\n", agent ? "cannot offer the echo service" : err);
+        af_agent_destroy (&agent);
         return 1;
     }
-    char *services[1] = { BENCH_SERVICE };
-    Autofab__Register reg = AUTOFAB__REGISTER__INIT;
-    reg.name = "bench-worker";
-    reg.kind = "bench";
-    reg.cell = "cell1";
-    reg.version = "1";
-    reg.n_services = 1;
-    reg.services = services;
-    reg.heartbeat_ms = BENCH_HEARTBEAT_MS;
-    reg.factory = BENCH_FACTORY;
-    Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
-    ctl.msg_case = AUTOFAB__CONTROL__MSG_REGISTER;
-    ctl.register_ = &reg;
-    s_af_control (dealer, &ctl, NULL, 0);
-
-    Autofab__Heartbeat hb = AUTOFAB__HEARTBEAT__INIT;
-    Autofab__Control hb_ctl = AUTOFAB__CONTROL__INIT;
-    hb_ctl.msg_case = AUTOFAB__CONTROL__MSG_HEARTBEAT;
-    hb_ctl.heartbeat = &hb;
-    int heartbeat_ms = BENCH_HEARTBEAT_MS;
-    bool registered = false;
-    int64_t start = s_now_ns (), next_hb = start + (int64_t) heartbeat_ms * 1000000 / 2;
     int rc = 0;
-    while (!s_stop && s_now_ns () - start < (int64_t) BENCH_MAX_RUN_MS * 1000000) {
-        if (!registered && s_now_ns () - start > 5000000000ll) {
-            fprintf (stderr, "bus_bench: broker did not answer the registration\n");
-            rc = 1;
-            break;
-        }
-        if (s_now_ns () >= next_hb) {
-            s_af_control (dealer, &hb_ctl, NULL, 0);
-            next_hb = s_now_ns () + (int64_t) heartbeat_ms * 1000000 / 2;
-        }
-        zmq_pollitem_t item = { dealer, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 100) <= 0)
-            continue;
-        zmq_msg_t frames[3];
-        int n = 0, more = 1;
-        while (more && n < 3) {
-            zmq_msg_init (&frames[n]);
-            if (zmq_msg_recv (&frames[n], dealer, 0) < 0)
-                break;
-            more = zmq_msg_more (&frames[n++]);
-        }
-        Autofab__Control *in = NULL;
-        if (n >= 2 && !more && zmq_msg_size (&frames[0]) == 4
-            && memcmp (zmq_msg_data (&frames[0]), AF_CONTROL_TAG, 4) == 0
-            && af_control_decode (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
-                                  AF_MAX_MSG_BYTES, &in) == AF_DECODE_OK) {
-            if (in->msg_case == AUTOFAB__CONTROL__MSG_REGISTERED && !registered) {
-                registered = true;
-                if (in->registered->heartbeat_ms)
-                    heartbeat_ms = (int) in->registered->heartbeat_ms;
-                s_ready ();
-            }
-            else if (in->msg_case == AUTOFAB__CONTROL__MSG_DELIVER) {
-                Autofab__WorkerReply wr = AUTOFAB__WORKER_REPLY__INIT;
-                wr.token = in->deliver->token;
-                Autofab__Control out = AUTOFAB__CONTROL__INIT;
-                out.msg_case = AUTOFAB__CONTROL__MSG_WORKER_REPLY;
-                out.worker_reply = &wr;
-                bool has_body = n == 3;
-                s_af_control (dealer, &out, has_body ? zmq_msg_data (&frames[2]) : NULL,
-                              has_body ? zmq_msg_size (&frames[2]) : 0);
-            }
-            else if (in->msg_case == AUTOFAB__CONTROL__MSG_ERROR) {
-                fprintf (stderr, "bus_bench: broker error %d: %s\n", in->error->status,
-                         in->error->text ? in->error->text : "");
-                if (!registered) {
-                    rc = 1;
-                    s_stop = 1;
-                }
-            }
-            autofab__control__free_unpacked (in, NULL);
-        }
-        while (more) {
-            /* Too many frames: drain the rest of this message. */
-            zmq_msg_t rest;
-            zmq_msg_init (&rest);
-            if (zmq_msg_recv (&rest, dealer, 0) < 0)
-                more = 0;
-            else
-                more = zmq_msg_more (&rest);
-            zmq_msg_close (&rest);
-        }
-        for (int i = 0; i < n; i++)
-            zmq_msg_close (&frames[i]);
+    if (af_agent_wait_registered (agent, 5000) != 0) {
+        fprintf (stderr, "bus_bench: broker did not answer the registration\n");
+        rc = 1;
     }
-    Autofab__Goodbye bye = AUTOFAB__GOODBYE__INIT;
-    Autofab__Control bye_ctl = AUTOFAB__CONTROL__INIT;
-    bye_ctl.msg_case = AUTOFAB__CONTROL__MSG_GOODBYE;
-    bye_ctl.goodbye = &bye;
-    s_af_control (dealer, &bye_ctl, NULL, 0);
-    zmq_close (dealer);
-    zmq_ctx_term (ctx);
+    else {
+        s_ready ();
+        int64_t start = s_now_ns ();
+        while (!s_stop && s_now_ns () - start < (int64_t) BENCH_MAX_RUN_MS * 1000000
+               && af_agent_iterate (agent, 100) == 0)
+            ;
+    }
+    af_agent_destroy (&agent);
     return rc;
 }
 

@@ -297,10 +297,11 @@ s_req_run (const bench_opts_t *opts, bench_call_fn *call, void *ctx)
 /* ---------------------------------------------------------------- autofab */
 
 static af_bus_t *
-s_af_bus (const bench_opts_t *opts, const char *source)
+s_af_bus (const bench_opts_t *opts, const char *source, unsigned coalesce)
 {
     char err[256] = "";
-    af_bus_opts_t bo = { .broker = opts->endpoint, .source = source, .factory = BENCH_FACTORY };
+    af_bus_opts_t bo = { .broker = opts->endpoint, .source = source, .factory = BENCH_FACTORY,
+                         .coalesce = coalesce };
     af_bus_t *bus = af_bus_new (&bo, err, sizeof err);
     if (!bus)
         fprintf (stderr, "bus_bench: %s\n", err);
@@ -311,7 +312,9 @@ static int
 s_af_pub (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *bytes)
 {
     (void) bytes;
-    af_bus_t *bus = s_af_bus (opts, BENCH_SOURCE);
+    /* Publishes as an agent does: coalescing what one turn publishes on a
+     * topic (af_agent's setting), flushed at the end. */
+    af_bus_t *bus = s_af_bus (opts, BENCH_SOURCE, AF_BUS_COALESCE);
     if (!bus)
         return 1;
     if (af_bus_wait_ready (bus, 5000) != 0) {
@@ -337,6 +340,8 @@ s_af_pub (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *byt
             s_sleep_ms (1);
         }
     }
+    for (int tries = 0; af_bus_flush (bus) != 0 && tries < BENCH_PUBLISH_TRIES; tries++, waits++)
+        s_sleep_ms (1);
     int64_t t1 = s_now_ns ();
     printf ("sent=%ld\nfailed=%ld\nelapsed_ns=%lld\nhwm_waits=%ld\n", opts->count - failed, failed,
             (long long) (t1 - t0), waits);
@@ -349,7 +354,7 @@ s_af_pub (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *byt
 static int
 s_af_sub (const bench_opts_t *opts)
 {
-    af_bus_t *bus = s_af_bus (opts, "bench-sub");
+    af_bus_t *bus = s_af_bus (opts, "bench-sub", 0);
     if (!bus || af_bus_subscribe (bus, BENCH_TOPIC) != 0)
         return 1;
     /* The subscription has to travel to the broker's XPUB before the
@@ -395,7 +400,7 @@ static int
 s_af_req (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *bytes)
 {
     (void) bytes;
-    af_bus_t *bus = s_af_bus (opts, "bench-req");
+    af_bus_t *bus = s_af_bus (opts, "bench-req", 0);
     if (!bus)
         return 1;
     void *args[2] = { bus, payload };
@@ -409,7 +414,7 @@ s_af_req (const bench_opts_t *opts, bench_payload_t *payload, const uint8_t *byt
 static int
 s_af_stats (const bench_opts_t *opts)
 {
-    af_bus_t *bus = s_af_bus (opts, "bench-stats");
+    af_bus_t *bus = s_af_bus (opts, "bench-stats", 0);
     Autofab__Control *out = NULL;
     if (!bus || af_bus_stats (bus, &out, 2000) != 0) {
         fprintf (stderr, "bus_bench: no stats from %s\n", opts->endpoint);

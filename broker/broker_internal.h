@@ -15,7 +15,7 @@
 
 /* Counters the broker keeps; names match the StatsReply and /metrics. */
 #define BROKER_COUNTERS(X) \
-    X (relayed_msgs) X (relayed_bytes) X (relay_bad_frames) X (relay_bad_topic) \
+    X (relayed_msgs) X (relayed_bytes) X (relayed_batches) X (relay_bad_frames) X (relay_bad_topic) \
     X (relay_too_large) X (relay_malformed) X (relay_no_header) X (relay_bad_schema) \
     X (relay_send_failed) X (relay_gaps) X (cache_full) X (control_msgs) X (control_bad_frames) \
     X (control_malformed) X (control_bad_tag) X (control_unknown) X (registrations) \

@@ -10,6 +10,7 @@
  *  batches of af_journal's batch_ms anyway.
  */
 #include "journal.h"
+#include "af_codec.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,12 +52,18 @@ struct broker_journal {
     _Atomic uint64_t offered, dropped, written, refused, failed;
 };
 
-/* Adds 1 to a counter only this thread writes: a plain load and store. */
+/* Adds N to a counter only one thread writes: a plain load and store. */
 static inline void
+s_add (_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + n,
+                           memory_order_relaxed);
+}
+
+static void
 s_bump (_Atomic uint64_t *counter)
 {
-    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + 1,
-                           memory_order_relaxed);
+    s_add (counter, 1);
 }
 
 static uint64_t
@@ -94,6 +101,26 @@ s_prefix_valid (const char *prefix)
     return len == 0 ? prefix[0] == 0 : af_topic_valid (prefix, len);
 }
 
+/* Writes one envelope of SLOT's message as a row, counting the outcome. */
+static void
+s_append (broker_journal_t *self, const s_slot_t *slot, const uint8_t *data, size_t len)
+{
+    int rc = af_journal_append_at (self->journal, slot->topic, slot->topic_len, data, len,
+                                   slot->recv_ns);
+    if (rc == 0)
+        s_bump (&self->written);
+    else if (rc == 1) {
+        s_bump (&self->refused);
+        AF_LOG_ONCE (AF_LOG_WARN, "journal: refused a malformed body on '%.*s' (counted; "
+                     "logged once)", (int) slot->topic_len, slot->topic);
+    }
+    else {
+        s_bump (&self->failed);
+        AF_LOG_ONCE (AF_LOG_ERROR, "journal: %s (messages lost are counted; logged once)",
+                     af_journal_error (self->journal));
+    }
+}
+
 /* Appends what the ring holds; returns how many slots it consumed. */
 static size_t
 s_drain (broker_journal_t *self)
@@ -103,22 +130,19 @@ s_drain (broker_journal_t *self)
     size_t done = 0;
     for (; head != tail; head++, done++) {
         s_slot_t *slot = &self->ring[head & self->mask];
-        int rc = af_journal_append_at (self->journal, slot->topic, slot->topic_len,
-                                       zmq_msg_data (&slot->body), zmq_msg_size (&slot->body),
-                                       slot->recv_ns);
+        /* An envelope, or a batch: each record is a row of its own. */
+        const uint8_t *data = zmq_msg_data (&slot->body);
+        size_t len = zmq_msg_size (&slot->body);
+        af_batch_iter_t it;
+        bool batch = af_batch_is (data, len);
+        if (batch)
+            af_batch_iter_init (&it, data, len);
+        while (!batch || af_batch_next (&it, &data, &len) == 1) {
+            s_append (self, slot, data, len);
+            if (!batch)
+                break;
+        }
         zmq_msg_close (&slot->body);
-        if (rc == 0)
-            s_bump (&self->written);
-        else if (rc == 1) {
-            s_bump (&self->refused);
-            AF_LOG_ONCE (AF_LOG_WARN, "journal: refused a malformed body on '%.*s' (counted; "
-                         "logged once)", (int) slot->topic_len, slot->topic);
-        }
-        else {
-            s_bump (&self->failed);
-            AF_LOG_ONCE (AF_LOG_ERROR, "journal: %s (messages lost are counted; logged once)",
-                         af_journal_error (self->journal));
-        }
         /* Hand the slot back to the relay only once we are done with it. */
         atomic_store_explicit (&self->head, head + 1, memory_order_release);
     }
@@ -260,11 +284,21 @@ broker_journal_offer (broker_journal_t *self, const void *topic, size_t topic_le
 {
     if (!self || !s_wanted (self, topic, topic_len))
         return;
-    s_bump (&self->offered);
+    /* Counted in envelopes: a batch is as many as it carries. */
+    uint64_t n = 1;
+    if (af_batch_is (zmq_msg_data (body), zmq_msg_size (body))) {
+        af_batch_iter_t it;
+        af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
+        const uint8_t *rec;
+        size_t len;
+        for (n = 0; af_batch_next (&it, &rec, &len) == 1;)
+            n++;
+    }
+    s_add (&self->offered, n);
     size_t tail = atomic_load_explicit (&self->tail, memory_order_relaxed);
     size_t head = atomic_load_explicit (&self->head, memory_order_acquire);
     if (tail - head > self->mask || topic_len > AF_TOPIC_MAX) {
-        s_bump (&self->dropped);
+        s_add (&self->dropped, n);
         AF_LOG_ONCE (AF_LOG_WARN, "journal: the writer is behind; dropping messages from the "
                      "journal (not from the bus; counted, logged once)");
         return;
@@ -273,7 +307,7 @@ broker_journal_offer (broker_journal_t *self, const void *topic, size_t topic_le
     zmq_msg_init (&slot->body);
     if (zmq_msg_copy (&slot->body, body) != 0) {
         zmq_msg_close (&slot->body);
-        s_bump (&self->dropped);
+        s_add (&self->dropped, n);
         return;
     }
     memcpy (slot->topic, topic, topic_len);

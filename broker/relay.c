@@ -44,6 +44,150 @@ s_refuse (broker_t *self, af_decode_t why, zmq_msg_t *topic)
     }
 }
 
+/* The stream a batch's previous record counted on: records of one batch
+ * share the topic, and mostly the source, so one lookup serves them all. */
+typedef struct {
+    const char *source;      /* points into the batch */
+    size_t source_len;
+    af_source_stats_t *stream;
+} s_last_t;
+
+/* Checks one envelope (DATA, LEN bytes) on topic T and counts it against
+ * its stream (gaps).  AF_DECODE_OK if it may be relayed.  LAST (may be
+ * NULL) remembers the stream between records of one batch. */
+static af_decode_t
+s_admit (broker_t *self, const char *t, size_t t_len, const void *data, size_t len, s_last_t *last)
+{
+    if (len > self->opts.max_msg_bytes)
+        return AF_DECODE_TOO_LARGE;
+    af_peek_t peek;
+    af_decode_t why = af_envelope_peek (data, len, &peek);
+    if (why != AF_DECODE_OK)
+        return why;
+    af_source_stats_t *stream;
+    if (last && last->stream && last->source_len == peek.source_len
+        && memcmp (last->source, peek.source, peek.source_len) == 0)
+        stream = last->stream;
+    else {
+        /* Gaps count per stream (source and topic): that is how senders number. */
+        char key[AF_STREAM_KEY_MAX];
+        size_t key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, t, t_len);
+        stream = key_len ? af_seqtrack_get_capped (self->sources, key, key_len, BROKER_MAX_STREAMS)
+                         : NULL;
+        if (last)
+            *last = (s_last_t) { peek.source, peek.source_len, stream };
+    }
+    if (stream)
+        self->counters.relay_gaps += af_seqtrack_apply (self->sources, stream, peek.session, peek.seq,
+                                                        len, NULL);
+    else
+        self->counters.streams_full++;
+    return AF_DECODE_OK;
+}
+
+/* A copy of BODY (a batch) with only the records that pass the checks, or
+ * the one good record alone; 0 or -1. */
+static int
+s_batch_rebuild (broker_t *self, zmq_msg_t *body, size_t good_bytes, size_t good)
+{
+    zmq_msg_t out;
+    if (zmq_msg_init_size (&out, good_bytes + good * AF_BATCH_PREFIX_MAX) != 0)
+        return -1;
+    uint8_t *w = zmq_msg_data (&out);
+    size_t used = 0;
+    af_batch_iter_t it;
+    af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
+    const uint8_t *rec;
+    size_t len;
+    af_peek_t peek;
+    while (af_batch_next (&it, &rec, &len) == 1) {
+        if (len > self->opts.max_msg_bytes || af_envelope_peek (rec, len, &peek) != AF_DECODE_OK)
+            continue;
+        if (good > 1)
+            used += af_batch_prefix (w + used, len);
+        memcpy (w + used, rec, len);
+        used += len;
+    }
+    /* Shrink to what was written: a fresh message of the exact size. */
+    zmq_msg_t exact;
+    int rc = zmq_msg_init_size (&exact, used);
+    if (rc == 0) {
+        memcpy (zmq_msg_data (&exact), w, used);
+        zmq_msg_close (body);
+        zmq_msg_init (body);
+        zmq_msg_move (body, &exact);
+    }
+    zmq_msg_close (&out);
+    return rc;
+}
+
+/* Checks every record of a batch.  The frame is relayed whole when all are
+ * good (no copy), rebuilt without the bad ones otherwise.  Returns the
+ * number of good records (0: drop it) and their size in *BYTES. */
+static size_t
+s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
+{
+    const char *t = zmq_msg_data (topic);
+    size_t t_len = zmq_msg_size (topic);
+    af_batch_iter_t it;
+    af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
+    s_last_t last = { 0 };
+    size_t good = 0, bad = 0;
+    *bytes = 0;
+    const uint8_t *rec;
+    size_t len;
+    int rc;
+    while ((rc = af_batch_next (&it, &rec, &len)) == 1) {
+        af_decode_t why = s_admit (self, t, t_len, rec, len, &last);
+        if (why != AF_DECODE_OK) {
+            s_refuse (self, why, topic);
+            bad++;
+            continue;
+        }
+        good++;
+        *bytes += len;
+    }
+    if (rc < 0)
+        s_refuse (self, AF_DECODE_MALFORMED, topic);
+    if (good && (bad || rc < 0) && s_batch_rebuild (self, body, *bytes, good) != 0)
+        return 0;
+    return good;
+}
+
+/* Keeps the newest envelope of BODY (an envelope, or a batch's last record)
+ * in the last-value cache. */
+static void
+s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
+{
+    const char *t = zmq_msg_data (topic);
+    size_t t_len = zmq_msg_size (topic);
+    if (!self->cache || t_len < self->cache_prefix_len
+        || memcmp (t, self->opts.cache_prefix, self->cache_prefix_len) != 0)
+        return;
+    if (!af_batch_is (zmq_msg_data (body), zmq_msg_size (body))) {
+        if (cache_put (self->cache, t, t_len, body) != 0)
+            self->counters.cache_full++;
+        return;
+    }
+    /* A batch: copy its last record out, so that the cache does not pin the
+     * whole frame. */
+    af_batch_iter_t it;
+    af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
+    const uint8_t *rec, *last = NULL;
+    size_t len, last_len = 0;
+    while (af_batch_next (&it, &rec, &len) == 1) {
+        last = rec;
+        last_len = len;
+    }
+    zmq_msg_t copy;
+    if (!last || zmq_msg_init_size (&copy, last_len) != 0)
+        return;
+    memcpy (zmq_msg_data (&copy), last, last_len);
+    if (cache_put (self->cache, t, t_len, &copy) != 0)
+        self->counters.cache_full++;
+    zmq_msg_close (&copy);
+}
+
 int
 broker__relay (broker_t *self, int burst)
 {
@@ -71,45 +215,41 @@ broker__relay (broker_t *self, int burst)
         }
         const char *t = zmq_msg_data (&topic);
         size_t t_len = zmq_msg_size (&topic);
-        size_t b_len = zmq_msg_size (&body);
         if (!af_topic_valid (t, t_len)) {
             self->counters.relay_bad_topic++;
             AF_LOG_ONCE (AF_LOG_WARN, "relay: refused a message with an invalid topic");
             goto drop;
         }
-        if (b_len > self->opts.max_msg_bytes) {
-            s_refuse (self, AF_DECODE_TOO_LARGE, &topic);
-            goto drop;
+        size_t msgs = 1, bytes = zmq_msg_size (&body);
+        bool batch = af_batch_is (zmq_msg_data (&body), bytes);
+        if (batch) {
+            /* A batch may be as large as the cap; each record is checked. */
+            if (bytes > self->opts.max_msg_bytes) {
+                s_refuse (self, AF_DECODE_TOO_LARGE, &topic);
+                goto drop;
+            }
+            msgs = s_admit_batch (self, &topic, &body, &bytes);
+            if (!msgs)
+                goto drop;
         }
-        af_peek_t peek;
-        af_decode_t why = af_envelope_peek (zmq_msg_data (&body), b_len, &peek);
-        if (why != AF_DECODE_OK) {
-            s_refuse (self, why, &topic);
-            goto drop;
+        else {
+            af_decode_t why = s_admit (self, t, t_len, zmq_msg_data (&body), bytes, NULL);
+            if (why != AF_DECODE_OK) {
+                s_refuse (self, why, &topic);
+                goto drop;
+            }
         }
-        /* Gaps count per stream (source and topic): that is how senders number. */
-        char key[AF_STREAM_KEY_MAX];
-        size_t key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, t, t_len);
-        af_source_stats_t *stream = key_len ? af_seqtrack_get_capped (self->sources, key, key_len,
-                                                                       BROKER_MAX_STREAMS) : NULL;
-        if (stream)
-            self->counters.relay_gaps += af_seqtrack_apply (self->sources, stream, peek.session, peek.seq,
-                                                            b_len, NULL);
-        else
-            self->counters.streams_full++;
-        if (self->cache && t_len >= self->cache_prefix_len
-            && memcmp (t, self->opts.cache_prefix, self->cache_prefix_len) == 0
-            && cache_put (self->cache, t, t_len, &body) != 0)
-            self->counters.cache_full++;
+        s_cache (self, &topic, &body);
         if (self->journal)
             broker_journal_offer (self->journal, t, t_len, &body);
         if (zmq_msg_send (&topic, self->egress_h, ZMQ_SNDMORE) < 0
             || zmq_msg_send (&body, self->egress_h, 0) < 0) {
-            self->counters.relay_send_failed++;
+            self->counters.relay_send_failed += msgs;
             goto drop;
         }
-        self->counters.relayed_msgs++;
-        self->counters.relayed_bytes += b_len;
+        self->counters.relayed_msgs += msgs;
+        self->counters.relayed_bytes += bytes;
+        self->counters.relayed_batches += batch;
         relayed++;
         continue;
 drop:

@@ -45,6 +45,7 @@ typedef struct {
     af_seqtrack_t *sources;
     zhashx_t *topics;            /* topic → (void *) 1, to count distinct ones */
     long recorded;
+    long limit;                  /* --count; 0: none */
     uint64_t gaps;
     uint64_t refused;            /* not a valid envelope, or wrong frames */
 } s_record_t;
@@ -55,6 +56,42 @@ s_wall_ns (void)
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* Keeps one envelope (DATA, LEN bytes) that came on topic T.  Returns 1
+ * recorded, 0 refused, -1 on a journal error (already reported). */
+static int
+s_keep (s_record_t *self, const char *t, size_t t_len, const uint8_t *data, size_t len)
+{
+    /* Refuse what af_bus would refuse: the whole envelope must decode. */
+    Autofab__Envelope *env;
+    if (af_envelope_decode (data, len, AF_MAX_MSG_BYTES, &env) != AF_DECODE_OK) {
+        self->refused++;
+        return 0;
+    }
+    char stream[AF_STREAM_KEY_MAX];
+    size_t stream_len = af_stream_key (stream, sizeof stream, env->header->source,
+                                       strlen (env->header->source), t, t_len);
+    if (stream_len)
+        self->gaps += af_seqtrack_note (self->sources, stream, stream_len, env->header->session,
+                                        env->header->seq, len, NULL);
+    autofab__envelope__free_unpacked (env, NULL);
+    int rc = af_journal_append_at (self->journal, t, t_len, data, len, s_wall_ns ());
+    if (rc < 0) {
+        cli_fail ("record", "%s", af_journal_error (self->journal));
+        return -1;
+    }
+    if (rc == 1) {
+        self->refused++;
+        return 0;
+    }
+    char key[AF_TOPIC_MAX_BYTES];
+    memcpy (key, t, t_len);
+    key[t_len] = 0;
+    if (!zhashx_lookup (self->topics, key))
+        zhashx_insert (self->topics, key, (void *) 1);
+    self->recorded++;
+    return 1;
 }
 
 /* Receives one message if one is waiting.  Returns 1 recorded, 0 nothing
@@ -93,38 +130,31 @@ s_take (s_record_t *self, void *handle)
     /* ZeroMQ filtered on the literal prefix; the glob's rest is ours. */
     if (!af_topic_match (self->pattern, t, t_len))
         goto done;
-    /* Refuse what af_bus would refuse: the whole envelope must decode. */
-    Autofab__Envelope *env;
-    if (af_envelope_decode (zmq_msg_data (&body), zmq_msg_size (&body), AF_MAX_MSG_BYTES, &env)
-        != AF_DECODE_OK) {
-        self->refused++;
-        goto done;
+    /* An envelope, or a batch of them: each record is kept on its own. */
+    const uint8_t *data = zmq_msg_data (&body);
+    size_t len = zmq_msg_size (&body);
+    af_batch_iter_t it;
+    bool batch = af_batch_is (data, len);
+    if (batch)
+        af_batch_iter_init (&it, data, len);
+    while (true) {
+        if (batch) {
+            int more = af_batch_next (&it, &data, &len);
+            if (more < 0)
+                self->refused++;
+            if (more != 1)
+                break;
+        }
+        int rc = s_keep (self, t, t_len, data, len);
+        if (rc < 0) {
+            result = -1;
+            goto done;
+        }
+        if (rc == 1)
+            result = 1;
+        if (!batch || (self->limit && self->recorded >= self->limit))
+            break;
     }
-    char stream[AF_STREAM_KEY_MAX];
-    size_t stream_len = af_stream_key (stream, sizeof stream, env->header->source,
-                                       strlen (env->header->source), t, t_len);
-    if (stream_len)
-        self->gaps += af_seqtrack_note (self->sources, stream, stream_len, env->header->session,
-                                        env->header->seq, zmq_msg_size (&body), NULL);
-    autofab__envelope__free_unpacked (env, NULL);
-    int rc = af_journal_append_at (self->journal, t, t_len, zmq_msg_data (&body),
-                                   zmq_msg_size (&body), s_wall_ns ());
-    if (rc < 0) {
-        cli_fail ("record", "%s", af_journal_error (self->journal));
-        result = -1;
-        goto done;
-    }
-    if (rc == 1) {
-        self->refused++;
-        goto done;
-    }
-    char key[AF_TOPIC_MAX_BYTES];
-    memcpy (key, t, t_len);
-    key[t_len] = 0;
-    if (!zhashx_lookup (self->topics, key))
-        zhashx_insert (self->topics, key, (void *) 1);
-    self->recorded++;
-    result = 1;
 done:
     zmq_msg_close (&topic);
     zmq_msg_close (&body);
@@ -208,6 +238,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     }
     int64_t deadline_ms = duration_s > 0
                               ? af_clock_mono_ms () + (int64_t) (duration_s * 1000) : -1;
+    self.limit = count;
     while (!zsys_interrupted && (!count || self.recorded < count)) {
         int rc = s_take (&self, handle);
         if (rc < 0) {

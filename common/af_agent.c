@@ -107,8 +107,11 @@ af_agent_new (const af_agent_opts_t *opts, char *err, size_t err_len)
     self->capabilities = calloc (self->n_capabilities + 1, sizeof (char *));
     for (size_t i = 0; self->capabilities && i < self->n_capabilities; i++)
         self->capabilities[i] = strdup (opts->capabilities[i]);
+    /* What a turn of the loop publishes on one topic leaves as one frame;
+     * the loop flushes before it waits (af_agent_iterate). */
     af_bus_opts_t bus_opts = { .broker = opts->broker, .source = opts->name,
-                               .factory = self->factory, .clock = opts->clock };
+                               .factory = self->factory, .clock = opts->clock,
+                               .coalesce = AF_BUS_COALESCE };
     self->bus = af_bus_new (&bus_opts, err, err_len);
     self->reply_stamper = af_stamper_new (self->name, self->factory);
     if (!self->bus || !self->reply_stamper) {
@@ -602,6 +605,13 @@ af_agent_iterate (af_agent_t *self, int timeout_ms)
         wait = 0;
     if (timeout_ms >= 0 && timeout_ms < wait)
         wait = timeout_ms;
+    /* What this turn published leaves before we wait; if the high-water
+     * mark holds it back, look again soon rather than sleep on it. */
+    if (af_bus_flush (self->bus) != 0 && wait > 1)
+        wait = 1;
+    /* Records already read (the rest of a batch) are not in the socket. */
+    if (self->n_subs && af_bus_has_buffered (self->bus))
+        wait = 0;
     zmq_pollitem_t items[2] = { { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 } };
     int n_items = 1;
     if (self->n_subs) {
@@ -614,7 +624,7 @@ af_agent_iterate (af_agent_t *self, int timeout_ms)
         return -1;
     if (items[0].revents & ZMQ_POLLIN)
         s_control_input (self);
-    if (n_items == 2 && (items[1].revents & ZMQ_POLLIN))
+    if (n_items == 2 && ((items[1].revents & ZMQ_POLLIN) || af_bus_has_buffered (self->bus)))
         s_bus_input (self);
     now = zclock_mono ();
     for (size_t i = 0; i < self->n_timers; i++)

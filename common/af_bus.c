@@ -53,6 +53,21 @@ struct af_bus {
     af_seqtrack_t *seqs;
     zlistx_t *pending;       /* s_pending_t: other subscriptions' messages read
                                 while a snapshot was being cut */
+    /* Publishing side of coalescing: records on one topic not sent yet. */
+    unsigned coalesce_max;
+    size_t coalesce_bytes;
+    uint8_t *out;            /* Batch records, each with its prefix */
+    size_t out_len;
+    unsigned out_count;
+    size_t out_first_prefix; /* prefix length of the first record */
+    char out_topic[AF_TOPIC_MAX_BYTES];
+    size_t out_topic_len;
+    /* Receiving side: a batch being handed out record by record. */
+    zmq_msg_t in;
+    bool in_active;
+    af_batch_iter_t in_it;
+    char in_topic[AF_TOPIC_MAX_BYTES];
+    size_t in_topic_len;
     af_bus_counters_t counters;
 };
 
@@ -95,6 +110,10 @@ af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len)
     self->factory = strdup (opts->factory ? opts->factory : "factory");
     self->max_msg_bytes = opts->max_msg_bytes ? opts->max_msg_bytes : AF_MAX_MSG_BYTES;
     self->hwm = opts->hwm > 0 ? opts->hwm : AF_DEFAULT_HWM;
+    self->coalesce_max = opts->coalesce > AF_BATCH_MAX_RECORDS ? AF_BATCH_MAX_RECORDS : opts->coalesce;
+    self->coalesce_bytes = AF_BUS_COALESCE_BYTES < self->max_msg_bytes ? AF_BUS_COALESCE_BYTES
+                                                                       : self->max_msg_bytes;
+    zmq_msg_init (&self->in);
     self->clock = opts->clock;
     if (!self->clock)
         self->clock = self->own_clock = af_clock_new_real ();
@@ -123,6 +142,16 @@ af_bus_destroy (af_bus_t **self_p)
     if (!self_p || !*self_p)
         return;
     af_bus_t *self = *self_p;
+    /* What was published still leaves, within the publisher's linger. */
+    int64_t deadline = af_clock_mono_ms () + AF_BUS_PUB_LINGER_MS;
+    while (self->out_count && af_bus_flush (self) != 0 && af_clock_mono_ms () < deadline) {
+        zmq_pollitem_t item = { zsock_resolve (self->pub), 0, ZMQ_POLLOUT, 0 };
+        zmq_poll (&item, 1, 10);
+    }
+    if (self->out_count)
+        af_warn ("bus: %u published messages could not leave before close", self->out_count);
+    free (self->out);
+    zmq_msg_close (&self->in);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->sub);
     zsock_destroy (&self->dealer);
@@ -232,12 +261,81 @@ af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *
         return -1;
     if (!self->pub_ready)
         s_pub_drain (self);
+    /* Raw frames go after what is already waiting, never before it. */
+    if (self->out_count && af_bus_flush (self) != 0)
+        return s_publish_failed (self);
     void *handle = zsock_resolve (self->pub);
     for (size_t i = 0; i < n; i++)
         if (zmq_send (handle, frames[i], lens[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
             return s_publish_failed (self);
     self->counters.published++;
     return 0;
+}
+
+int
+af_bus_flush (af_bus_t *self)
+{
+    if (!self->out_count)
+        return 0;
+    /* One record goes as a plain envelope: the wire only carries a Batch
+     * when it saves frames. */
+    const uint8_t *data = self->out;
+    size_t len = self->out_len;
+    if (self->out_count == 1) {
+        data += self->out_first_prefix;
+        len -= self->out_first_prefix;
+    }
+    zmq_msg_t body;
+    if (zmq_msg_init_size (&body, len) != 0)
+        return -1;
+    memcpy (zmq_msg_data (&body), data, len);
+    void *handle = zsock_resolve (self->pub);
+    if (zmq_send (handle, self->out_topic, self->out_topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_msg_send (&body, handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&body);
+        self->counters.flush_failed++;
+        return -1;
+    }
+    if (self->out_count > 1)
+        self->counters.batches++;
+    self->out_count = 0;
+    self->out_len = 0;
+    return 0;
+}
+
+/* Appends the stamped ENV (LEN bytes packed) to the batch on TOPIC, after
+ * sending the batch that is there if it is on another topic or full.
+ * 1 appended, 0 too large for a batch (the caller sends it alone, the
+ * batch having been sent), -1 the batch could not leave (HWM). */
+static int
+s_coalesce (af_bus_t *self, const char *topic, size_t topic_len, const Autofab__Envelope *env,
+            size_t len)
+{
+    bool same = self->out_count && topic_len == self->out_topic_len
+                && memcmp (topic, self->out_topic, topic_len) == 0;
+    size_t need = AF_BATCH_PREFIX_MAX + len;
+    if (self->out_count
+        && (!same || self->out_count >= self->coalesce_max || self->out_len + need > self->coalesce_bytes)
+        && af_bus_flush (self) != 0)
+        return -1;
+    if (need > self->coalesce_bytes)
+        return 0;
+    if (!self->out) {
+        self->out = malloc (self->coalesce_bytes);
+        if (!self->out)
+            return 0;
+    }
+    if (!self->out_count) {
+        memcpy (self->out_topic, topic, topic_len);
+        self->out_topic_len = topic_len;
+    }
+    size_t prefix = af_batch_prefix (self->out + self->out_len, len);
+    if (!self->out_count)
+        self->out_first_prefix = prefix;
+    autofab__envelope__pack (env, self->out + self->out_len + prefix);
+    self->out_len += prefix + len;
+    self->out_count++;
+    return 1;
 }
 
 int
@@ -266,6 +364,24 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     }
     if (!self->pub_ready)
         s_pub_drain (self);
+    if (self->coalesce_max > 1) {
+        int rc = s_coalesce (self, topic, topic_len, env, len);
+        if (rc != 0) {
+            env->header = NULL;
+            if (rc < 0) {
+                /* The batch before it is held back: so is this one. */
+                af_stamper_unstamp_topic (self->stamper, topic, topic_len);
+                return s_publish_failed (self);
+            }
+            self->counters.published++;
+            return 0;
+        }
+    }
+    else if (self->out_count && af_bus_flush (self) != 0) {
+        env->header = NULL;
+        af_stamper_unstamp_topic (self->stamper, topic, topic_len);
+        return s_publish_failed (self);
+    }
     /* Pack straight into the message ZeroMQ will send: no copy. */
     zmq_msg_t body;
     if (zmq_msg_init_size (&body, len) != 0) {
@@ -405,7 +521,76 @@ af_recv_frames (void *handle, zmq_msg_t *frames, int max)
     return count;
 }
 
-/* Decodes a pub/sub message; 1 if returned in MSG, 0 if refused or filtered. */
+/* Decodes one envelope (BODY, LEN bytes) that came on TOPIC; 1 if returned
+ * in MSG, 0 if refused or stale. */
+static int
+s_accept_one (af_bus_t *self, const char *topic, size_t topic_len, const void *body, size_t len,
+              af_msg_t *msg)
+{
+    Autofab__Envelope *env;
+    msg->arena_used_ = msg->arena_spilled_ = 0;
+    ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, msg };
+    af_decode_t why = af_envelope_decode_with (body, len, self->max_msg_bytes, &allocator, &env);
+    if (why != AF_DECODE_OK) {
+        self->counters.refused[why]++;
+        AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message on %.*s: %s", (int) topic_len, topic,
+                     af_decode_str (why));
+        return 0;
+    }
+    msg->env = env;
+    char key[AF_STREAM_KEY_MAX];
+    size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
+                                    topic, topic_len);
+    af_source_stats_t *stats = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
+                                                                 AF_BUS_MAX_STREAMS) : NULL;
+    bool stale = false;
+    uint64_t gap = stats ? af_seqtrack_apply (self->seqs, stats, env->header->session, env->header->seq,
+                                              len, &stale)
+                         : 0;
+    if (stale) {
+        /* Already seen (a duplicate, or covered by a snapshot): skip it. */
+        self->counters.stale++;
+        af_msg_clear (msg);
+        return 0;
+    }
+    self->counters.gaps += gap;
+    self->counters.received++;
+    memcpy (msg->topic, topic, topic_len);
+    msg->topic[topic_len] = 0;
+    msg->bytes = len;
+    msg->gap = gap;
+    return 1;
+}
+
+/* Hands out the next good record of the batch being read; 1 if one is in
+ * MSG, 0 when the batch is done (or the rest of it was refused). */
+static int
+s_batch_next (af_bus_t *self, af_msg_t *msg)
+{
+    while (self->in_active) {
+        const uint8_t *rec;
+        size_t len;
+        int rc = af_batch_next (&self->in_it, &rec, &len);
+        if (rc == 1) {
+            if (s_accept_one (self, self->in_topic, self->in_topic_len, rec, len, msg))
+                return 1;
+            continue;
+        }
+        if (rc < 0) {
+            self->counters.refused[AF_DECODE_MALFORMED]++;
+            AF_LOG_ONCE (AF_LOG_WARN, "bus: refused the rest of a malformed batch on %.*s",
+                         (int) self->in_topic_len, self->in_topic);
+        }
+        zmq_msg_close (&self->in);
+        zmq_msg_init (&self->in);
+        self->in_active = false;
+    }
+    return 0;
+}
+
+/* Decodes a pub/sub message (an envelope, or a batch of them, which is then
+ * handed out one record per call); 1 if returned in MSG, 0 if refused or
+ * filtered. */
 static int
 s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
 {
@@ -423,40 +608,25 @@ s_accept (af_bus_t *self, zmq_msg_t *frames, int n, af_msg_t *msg)
     }
     if (!s_wanted (self, topic, topic_len))
         return 0;
-    Autofab__Envelope *env;
-    msg->arena_used_ = msg->arena_spilled_ = 0;
-    ProtobufCAllocator allocator = { s_arena_alloc, s_arena_free, msg };
-    af_decode_t why = af_envelope_decode_with (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]),
-                                               self->max_msg_bytes, &allocator, &env);
-    if (why != AF_DECODE_OK) {
-        self->counters.refused[why]++;
-        AF_LOG_ONCE (AF_LOG_WARN, "bus: refused a message on %.*s: %s", (int) topic_len, topic,
-                     af_decode_str (why));
-        return 0;
-    }
-    msg->env = env;
-    char key[AF_STREAM_KEY_MAX];
-    size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
-                                    topic, topic_len);
-    af_source_stats_t *stats = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
-                                                                 AF_BUS_MAX_STREAMS) : NULL;
-    bool stale = false;
-    uint64_t gap = stats ? af_seqtrack_apply (self->seqs, stats, env->header->session, env->header->seq,
-                                              zmq_msg_size (&frames[1]), &stale)
-                         : 0;
-    if (stale) {
-        /* Already seen (a duplicate, or covered by a snapshot): skip it. */
-        self->counters.stale++;
-        af_msg_clear (msg);
-        return 0;
-    }
-    self->counters.gaps += gap;
-    self->counters.received++;
-    memcpy (msg->topic, topic, topic_len);
-    msg->topic[topic_len] = 0;
-    msg->bytes = zmq_msg_size (&frames[1]);
-    msg->gap = gap;
-    return 1;
+    const void *body = zmq_msg_data (&frames[1]);
+    size_t len = zmq_msg_size (&frames[1]);
+    if (!af_batch_is (body, len))
+        return s_accept_one (self, topic, topic_len, body, len, msg);
+    /* A batch: keep the frame and hand its records out one per call. */
+    memcpy (self->in_topic, topic, topic_len);
+    self->in_topic_len = topic_len;
+    zmq_msg_close (&self->in);
+    zmq_msg_init (&self->in);
+    zmq_msg_move (&self->in, &frames[1]);
+    af_batch_iter_init (&self->in_it, zmq_msg_data (&self->in), zmq_msg_size (&self->in));
+    self->in_active = true;
+    return s_batch_next (self, msg);
+}
+
+bool
+af_bus_has_buffered (const af_bus_t *self)
+{
+    return self->in_active || zlistx_size (self->pending) > 0;
 }
 
 int
@@ -464,11 +634,16 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
 {
     msg->env = NULL;
     msg->arena_used_ = msg->arena_spilled_ = 0;
+    if (self->out_count)
+        af_bus_flush (self);
     if (s_sub_open (self) != 0)
         return -1;
     void *handle = zsock_resolve (self->sub);
     int64_t deadline = timeout_ms >= 0 ? af_clock_mono_ms () + timeout_ms : INT64_MAX;
-    /* First what a snapshot put aside for the other subscriptions. */
+    /* First the rest of a batch, then what a snapshot put aside for the
+     * other subscriptions. */
+    if (s_batch_next (self, msg))
+        return 1;
     s_pending_t *p;
     while ((p = zlistx_first (self->pending))) {
         int got = s_accept (self, p->frames, 2, msg);
@@ -630,6 +805,8 @@ af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int
                 int retries, Autofab__Envelope **reply, char *err, size_t err_len)
 {
     *reply = NULL;
+    if (self->out_count)
+        af_bus_flush (self);
     if (s_dealer_open (self) != 0) {
         snprintf (err, err_len, "cannot connect to %s", self->control);
         return AUTOFAB__STATUS__STATUS_UNAVAILABLE;
@@ -718,6 +895,8 @@ s_control_call (af_bus_t *self, Autofab__Control *ctl, int wanted_case, int time
                 Autofab__Control **out)
 {
     *out = NULL;
+    if (self->out_count)
+        af_bus_flush (self);
     if (s_dealer_open (self) != 0)
         return -1;
     int64_t start = af_clock_mono_ms ();
@@ -781,15 +960,27 @@ s_skip_to_marker (af_bus_t *self, const char *marker, const char *pattern, int t
         size_t topic_len = n >= 1 ? zmq_msg_size (&frames[0]) : 0;
         bool is_marker = n >= 1 && topic_len == marker_len && memcmp (topic, marker, marker_len) == 0;
         if (n == 2 && !is_marker && af_topic_match (pattern, topic, topic_len)) {
-            af_peek_t peek;
-            char key[AF_STREAM_KEY_MAX];
-            size_t key_len = 0;
-            if (af_envelope_peek (zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]), &peek) == AF_DECODE_OK)
-                key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, topic, topic_len);
-            af_source_stats_t *stream = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
-                                                                          AF_BUS_MAX_STREAMS) : NULL;
-            if (stream)
-                af_seqtrack_apply (self->seqs, stream, peek.session, peek.seq, zmq_msg_size (&frames[1]), NULL);
+            /* An envelope, or every record of a batch. */
+            const uint8_t *body = zmq_msg_data (&frames[1]);
+            size_t len = zmq_msg_size (&frames[1]);
+            af_batch_iter_t it;
+            bool batch = af_batch_is (body, len);
+            if (batch)
+                af_batch_iter_init (&it, body, len);
+            while (!batch || af_batch_next (&it, &body, &len) == 1) {
+                af_peek_t peek;
+                char key[AF_STREAM_KEY_MAX];
+                size_t key_len = 0;
+                if (af_envelope_peek (body, len, &peek) == AF_DECODE_OK)
+                    key_len = af_stream_key (key, sizeof key, peek.source, peek.source_len, topic,
+                                             topic_len);
+                af_source_stats_t *stream = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
+                                                                              AF_BUS_MAX_STREAMS) : NULL;
+                if (stream)
+                    af_seqtrack_apply (self->seqs, stream, peek.session, peek.seq, len, NULL);
+                if (!batch)
+                    break;
+            }
         }
         else if (n == 2 && !is_marker) {
             s_pending_t *p = malloc (sizeof *p);
@@ -821,6 +1012,8 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
     /* "" means everything; "tel.f1" the topic and everything under it. */
     char pattern[AF_TOPIC_MAX_BYTES + 2];
     snprintf (pattern, sizeof pattern, "%s%s", prefix, prefix[0] ? "" : ">");
+    if (self->out_count)
+        af_bus_flush (self);
     if (af_bus_subscribe (self, pattern) != 0)
         return -1;
     if (s_dealer_open (self) != 0)

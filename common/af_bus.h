@@ -35,7 +35,15 @@ typedef struct {
     size_t max_msg_bytes;    /* 0: AF_MAX_MSG_BYTES */
     int hwm;                 /* 0: AF_DEFAULT_HWM */
     af_clock_t *clock;       /* NULL: wall clock; not owned */
+    unsigned coalesce;       /* envelopes per frame when publishing on one
+                                topic in a row (see af_bus_flush); 0 or 1:
+                                each leaves at once */
 } af_bus_opts_t;
+
+/* Coalescing (DESIGN §2): up to this many envelopes, and this many bytes,
+ * share one frame; the agent runtime publishes with AF_BUS_COALESCE. */
+#define AF_BUS_COALESCE 256u
+#define AF_BUS_COALESCE_BYTES (64u * 1024u)
 
 /* Bytes of the per-message decode arena: a typical envelope decodes into it
  * without a single malloc; a larger one spills over to malloc. */
@@ -57,6 +65,8 @@ typedef struct {
 typedef struct {
     uint64_t published;
     uint64_t publish_failed;         /* encode failure, too large, or HWM */
+    uint64_t batches;                /* frames sent carrying several envelopes */
+    uint64_t flush_failed;           /* flushes held back by the HWM (kept, retried) */
     uint64_t received;
     uint64_t refused[AF_DECODE_REASONS]; /* by af_decode_t reason */
     uint64_t bad_frames;             /* wrong frame count or bad topic */
@@ -78,6 +88,16 @@ int af_bus_endpoint_offset (const char *control, int offset, char *out, size_t o
  * TOPIC.  ENV's header pointer is left pointing at stack memory that is no
  * longer valid: do not reuse it before stamping again.  0 or -1. */
 int af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env);
+/* With coalescing on, envelopes published on one topic in a row wait in the
+ * bus and leave as one frame (a Batch) when a publish on another topic comes,
+ * when the batch is full, on af_bus_flush, and before anything that waits
+ * (af_bus_recv, requests, lists, snapshots) or af_bus_destroy.  A loop that
+ * publishes and then waits on its own must flush first; the agent runtime
+ * does it before every poll, so nothing waits longer than the turn of the
+ * loop that published it and an idle bus adds no delay.  Returns 0 when
+ * nothing is left waiting, -1 when the high-water mark held the batch back
+ * (it is kept, in order, for the next flush; a publish meanwhile fails). */
+int af_bus_flush (af_bus_t *self);
 /* Publishes a Telemetry payload built from N metrics. */
 int af_bus_publish_metrics (af_bus_t *self, const char *topic, const Autofab__Metric *metrics,
                             size_t n);
@@ -99,6 +119,10 @@ int af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms);
 void af_msg_clear (af_msg_t *msg);
 /* The subscriber socket's raw handle, for zmq_poll in an event loop. */
 void *af_bus_sub_handle (af_bus_t *self);
+/* True when messages already read from the socket wait in the bus (the rest
+ * of a batch, or what a snapshot put aside): an event loop must not block in
+ * zmq_poll on the handle while this is so. */
+bool af_bus_has_buffered (const af_bus_t *self);
 
 /* Late joiners (Clone pattern): subscribes to PREFIX, then calls FN for the
  * newest cached message of every topic under it, and arranges for the live

@@ -218,6 +218,66 @@ s_skip (const uint8_t *p, const uint8_t *end, unsigned wire_type)
     }
 }
 
+/* --------------------------------------------------------------- batches */
+
+/* The key of field AF_BATCH_FIELD, wire type 2 (length-delimited), as a
+ * varint: (2047 << 3 | 2) = 16378 = 0xFA 0x7F. */
+#define S_BATCH_KEY0 0xFA
+#define S_BATCH_KEY1 0x7F
+
+bool
+af_batch_is (const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    return len >= 2 && p[0] == S_BATCH_KEY0 && p[1] == S_BATCH_KEY1;
+}
+
+size_t
+af_batch_prefix (uint8_t out[AF_BATCH_PREFIX_MAX], size_t len)
+{
+    size_t n = 0;
+    out[n++] = S_BATCH_KEY0;
+    out[n++] = S_BATCH_KEY1;
+    uint64_t v = len;
+    while (v >= 0x80 && n < AF_BATCH_PREFIX_MAX - 1) {
+        out[n++] = (uint8_t) (v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t) v;
+    return n;
+}
+
+void
+af_batch_iter_init (af_batch_iter_t *it, const void *data, size_t len)
+{
+    it->at = data;
+    it->end = it->at + len;
+    it->count = 0;
+}
+
+int
+af_batch_next (af_batch_iter_t *it, const uint8_t **rec, size_t *len)
+{
+    if (it->at >= it->end)
+        return 0;
+    uint64_t key, rec_len;
+    size_t n = s_varint (it->at, it->end, &key);
+    if (!n || key != (AF_BATCH_FIELD << 3 | 2) || it->count >= AF_BATCH_MAX_RECORDS)
+        goto bad;
+    const uint8_t *p = it->at + n;
+    n = s_varint (p, it->end, &rec_len);
+    if (!n || rec_len > (uint64_t) (it->end - p - (ptrdiff_t) n))
+        goto bad;
+    *rec = p + n;
+    *len = (size_t) rec_len;
+    it->at = p + n + rec_len;
+    it->count++;
+    return 1;
+bad:
+    it->at = it->end;        /* nothing after a bad record can be trusted */
+    return -1;
+}
+
 af_decode_t
 af_envelope_peek (const void *data, size_t len, af_peek_t *out)
 {

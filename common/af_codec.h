@@ -91,6 +91,37 @@ typedef struct {
  * copy; safe on any input.  Returns AF_DECODE_OK or why not. */
 af_decode_t af_envelope_peek (const void *data, size_t len, af_peek_t *out);
 
+/* --------------------------------------------------------------- batches */
+
+/* Several envelopes of one topic in one frame (proto/envelope.proto, Batch):
+ * each record is field 2047, length-delimited.  Its key encodes as the two
+ * bytes 0xFA 0x7F, which no envelope starts with (Envelope reserves 2047 and
+ * writers put the header, field 1, first), so the first two bytes of a body
+ * tell a batch from an envelope. */
+#define AF_BATCH_FIELD 2047u
+/* Most records one batch may carry; receivers refuse the rest. */
+#define AF_BATCH_MAX_RECORDS 4096u
+/* Longest record prefix (key + length varint) a writer puts down. */
+#define AF_BATCH_PREFIX_MAX 7u
+
+/* True if DATA (LEN bytes) is a batch rather than one envelope. */
+bool af_batch_is (const void *data, size_t len);
+/* Writes the prefix of a record of LEN bytes into OUT; returns its length. */
+size_t af_batch_prefix (uint8_t out[AF_BATCH_PREFIX_MAX], size_t len);
+
+/* Walks the records of a batch in place (no copy, no allocation). */
+typedef struct {
+    const uint8_t *at, *end;
+    size_t count;            /* records returned so far */
+} af_batch_iter_t;
+
+void af_batch_iter_init (af_batch_iter_t *it, const void *data, size_t len);
+/* 1: the next record in *REC (*LEN bytes, pointing into the batch); 0: no
+ * more; -1: the rest is malformed (a bad key or length, or more than
+ * AF_BATCH_MAX_RECORDS records) and must be refused.  Records are not
+ * checked here: each is an envelope for af_envelope_peek or _decode. */
+int af_batch_next (af_batch_iter_t *it, const uint8_t **rec, size_t *len);
+
 /* ----------------------------------------------------- sequence tracking */
 
 /* Sequence numbers count per stream: one source on one topic.  A stream key

@@ -200,6 +200,20 @@ aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, 
     return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
 }
 
+size_t
+aft_batch (uint8_t *out, size_t cap, uint8_t *const recs[], const size_t lens[], size_t n)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (used + AF_BATCH_PREFIX_MAX + lens[i] > cap)
+            return 0;
+        used += af_batch_prefix (out + used, lens[i]);
+        memcpy (out + used, recs[i], lens[i]);
+        used += lens[i];
+    }
+    return used;
+}
+
 bool
 aft_tmpdir (char *dir, size_t len, const char *prefix)
 {

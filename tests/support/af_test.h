@@ -35,6 +35,9 @@ char *aft_child_log (pid_t pid, const char *program);
 /* An encoded Envelope with one telemetry metric NAME = VALUE, stamped by ST
  * at T_NS; free() it.  NULL on failure. */
 uint8_t *aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, size_t *len);
+/* Writes a Batch of the N records RECS (LENS bytes each) into OUT (CAP
+ * bytes); returns its length (0 if it does not fit). */
+size_t aft_batch (uint8_t *out, size_t cap, uint8_t *const recs[], const size_t lens[], size_t n);
 /* Creates a fresh folder $TMPDIR/PREFIX-XXXXXX into DIR; false on failure. */
 bool aft_tmpdir (char *dir, size_t len, const char *prefix);
 /* Removes DIR and everything in it; false on failure. */

@@ -270,3 +270,96 @@ Test (config, missing_unknown_and_malformed)
     cr_assert_null (af_config_load ("/nonexistent/x.yaml", err, sizeof err));
     cr_assert (strstr (err, "cannot open") != NULL);
 }
+
+/* ----------------------------------------------------------------- batches */
+
+Test (codec, batch_records_come_back_in_order)
+{
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    uint8_t *recs[3];
+    size_t lens[3];
+    for (int i = 0; i < 3; i++)
+        recs[i] = s_encode_telemetry (st, &lens[i]);
+    uint8_t batch[1024];
+    size_t len = aft_batch (batch, sizeof batch, recs, lens, 3);
+    cr_assert_gt (len, 0);
+    cr_assert (af_batch_is (batch, len));
+    cr_assert_not (af_batch_is (recs[0], lens[0]), "an envelope is not a batch");
+    cr_assert_not (af_batch_is (batch, 1));
+    /* An envelope's decoder does not mistake a batch for an envelope. */
+    Autofab__Envelope *env;
+    cr_assert_neq (af_envelope_decode (batch, len, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+    af_batch_iter_t it;
+    af_batch_iter_init (&it, batch, len);
+    const uint8_t *rec;
+    size_t rec_len;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq (af_batch_next (&it, &rec, &rec_len), 1);
+        cr_assert_eq (rec_len, lens[i]);
+        cr_assert_eq (memcmp (rec, recs[i], rec_len), 0);
+        cr_assert_eq (af_envelope_decode (rec, rec_len, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+        cr_assert_eq (env->header->seq, (uint64_t) i + 1);
+        autofab__envelope__free_unpacked (env, NULL);
+        free (recs[i]);
+    }
+    cr_assert_eq (af_batch_next (&it, &rec, &rec_len), 0);
+    af_stamper_destroy (&st);
+}
+
+Test (codec, batch_prefix_lengths)
+{
+    uint8_t p[AF_BATCH_PREFIX_MAX];
+    cr_assert_eq (af_batch_prefix (p, 0), 3);
+    cr_assert_eq (af_batch_prefix (p, 127), 3);
+    cr_assert_eq (af_batch_prefix (p, 128), 4);
+    cr_assert_eq (p[0], 0xFA);
+    cr_assert_eq (p[1], 0x7F);
+    cr_assert_eq (p[2], 0x80);
+    cr_assert_eq (p[3], 0x01);
+    cr_assert_eq (af_batch_prefix (p, AF_MAX_MSG_BYTES), 5);
+}
+
+Test (codec, batch_refuses_what_it_cannot_read)
+{
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    size_t len;
+    uint8_t *rec = s_encode_telemetry (st, &len);
+    uint8_t batch[4096];
+    uint8_t *recs[2] = { rec, rec };
+    size_t lens[2] = { len, len };
+    size_t blen = aft_batch (batch, sizeof batch, recs, lens, 2);
+    af_batch_iter_t it;
+    const uint8_t *r;
+    size_t rl;
+    /* Truncated: the second record's length runs past the end. */
+    af_batch_iter_init (&it, batch, blen - 1);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), 1);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), -1);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), 0, "nothing after a bad record");
+    /* Another field where a record should be. */
+    size_t second = blen - len - 3;
+    batch[second] = 0x0A;
+    af_batch_iter_init (&it, batch, blen);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), 1);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), -1);
+    /* A length varint that never ends. */
+    uint8_t endless[16] = { 0xFA, 0x7F };
+    memset (endless + 2, 0xFF, sizeof endless - 2);
+    af_batch_iter_init (&it, endless, sizeof endless);
+    cr_assert_eq (af_batch_next (&it, &r, &rl), -1);
+    /* More records than a batch may carry (empty ones: 3 bytes each). */
+    size_t many = (AF_BATCH_MAX_RECORDS + 1) * 3;
+    uint8_t *lots = malloc (many);
+    for (size_t i = 0; i < many; i += 3)
+        af_batch_prefix (lots + i, 0);
+    af_batch_iter_init (&it, lots, many);
+    size_t got = 0;
+    int rc;
+    while ((rc = af_batch_next (&it, &r, &rl)) == 1)
+        got++;
+    cr_assert_eq (got, AF_BATCH_MAX_RECORDS);
+    cr_assert_eq (rc, -1);
+    free (lots);
+    free (rec);
+    af_stamper_destroy (&st);
+}

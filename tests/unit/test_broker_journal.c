@@ -164,3 +164,43 @@ Test (broker_journal, refuses_bad_prefixes_and_bodies)
     broker_journal_destroy (&j);
     cr_assert_eq (s_count (path, NULL), 0);
 }
+
+Test (broker_journal, a_batch_is_a_row_per_record)
+{
+    char path[300], err[600];
+    snprintf (path, sizeof path, "%s/batch.db", s_dir);
+    broker_journal_t *j = broker_journal_new (path, NULL, err, sizeof err);
+    cr_assert_not_null (j, "%s", err);
+    af_stamper_t *st = af_stamper_new ("press", "f1");
+    uint8_t *recs[10];
+    size_t lens[10];
+    for (int i = 0; i < 10; i++)
+        recs[i] = aft_telemetry (st, "x", i, 42, &lens[i]);
+    uint8_t batch[4096];
+    size_t len = aft_batch (batch, sizeof batch, recs, lens, 10);
+    zmq_msg_t body;
+    zmq_msg_init_size (&body, len);
+    memcpy (zmq_msg_data (&body), batch, len);
+    broker_journal_offer (j, "tel.f1.c1.press.temp", 20, &body);
+    zmq_msg_close (&body);
+    broker_journal_stats_t stats = s_settle (j);
+    cr_assert_eq (stats.offered, 10);
+    cr_assert_eq (stats.written, 10);
+    broker_journal_destroy (&j);
+    /* Each row is one envelope, in order. */
+    af_journal_t *r = af_journal_open (path, AF_JOURNAL_READ, err, sizeof err);
+    cr_assert_not_null (r, "%s", err);
+    af_journal_iter_t *it = af_journal_iter_new (r, NULL, 0, 0);
+    const void *data;
+    size_t data_len;
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq (af_journal_iter_next (it, NULL, &data, &data_len, NULL), 1);
+        cr_assert_eq (data_len, lens[i]);
+        cr_assert_eq (memcmp (data, recs[i], data_len), 0);
+        free (recs[i]);
+    }
+    cr_assert_eq (af_journal_iter_next (it, NULL, NULL, NULL, NULL), 0);
+    af_journal_iter_destroy (&it);
+    af_journal_close (&r);
+    af_stamper_destroy (&st);
+}

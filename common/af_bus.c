@@ -62,6 +62,9 @@ struct af_bus {
     size_t out_first_prefix; /* prefix length of the first record */
     char out_topic[AF_TOPIC_MAX_BYTES];
     size_t out_topic_len;
+    char valid_topic[AF_TOPIC_MAX_BYTES];  /* the last topic published on */
+    size_t valid_topic_len;
+    af_source_stats_t *last_stream;        /* the stream received last */
     /* Receiving side: a batch being handed out record by record. */
     zmq_msg_t in;
     bool in_active;
@@ -332,7 +335,7 @@ s_coalesce (af_bus_t *self, const char *topic, size_t topic_len, const Autofab__
     size_t prefix = af_batch_prefix (self->out + self->out_len, len);
     if (!self->out_count)
         self->out_first_prefix = prefix;
-    autofab__envelope__pack (env, self->out + self->out_len + prefix);
+    af_envelope_pack (env, self->out + self->out_len + prefix);
     self->out_len += prefix + len;
     self->out_count++;
     return 1;
@@ -342,10 +345,15 @@ int
 af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
 {
     size_t topic_len = strlen (topic);
-    if (!af_topic_valid (topic, topic_len)) {
-        AF_LOG_ONCE (AF_LOG_ERROR, "bus: refusing to publish on invalid topic '%s'", topic);
-        self->counters.publish_failed++;
-        return -1;
+    /* The topic validated last needs no second look. */
+    if ((topic_len != self->valid_topic_len || memcmp (topic, self->valid_topic, topic_len) != 0)) {
+        if (!af_topic_valid (topic, topic_len)) {
+            AF_LOG_ONCE (AF_LOG_ERROR, "bus: refusing to publish on invalid topic '%s'", topic);
+            self->counters.publish_failed++;
+            return -1;
+        }
+        memcpy (self->valid_topic, topic, topic_len);
+        self->valid_topic_len = topic_len;
     }
     if (s_pub_open (self) != 0)
         return -1;
@@ -353,7 +361,7 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
     uint8_t msg_id[16];
     af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id, af_clock_now_ns (self->clock), topic,
                             topic_len);
-    size_t len = autofab__envelope__get_packed_size (env);
+    size_t len = af_envelope_packed_size (env);
     if (len > self->max_msg_bytes) {
         env->header = NULL;
         af_stamper_unstamp_topic (self->stamper, topic, topic_len);
@@ -389,7 +397,7 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
         af_stamper_unstamp_topic (self->stamper, topic, topic_len);
         return -1;
     }
-    autofab__envelope__pack (env, zmq_msg_data (&body));
+    af_envelope_pack (env, zmq_msg_data (&body));
     env->header = NULL;
     void *handle = zsock_resolve (self->pub);
     if (zmq_send (handle, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
@@ -538,11 +546,19 @@ s_accept_one (af_bus_t *self, const char *topic, size_t topic_len, const void *b
         return 0;
     }
     msg->env = env;
-    char key[AF_STREAM_KEY_MAX];
-    size_t key_len = af_stream_key (key, sizeof key, env->header->source, strlen (env->header->source),
-                                    topic, topic_len);
-    af_source_stats_t *stats = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len,
-                                                                 AF_BUS_MAX_STREAMS) : NULL;
+    /* Streams come in runs (a batch is one): skip the lookup for the same
+     * stream as last time (entries never move). */
+    const char *source = env->header->source;
+    size_t source_len = strlen (source);
+    af_source_stats_t *stats = self->last_stream;
+    if (!stats || stats->source_len != source_len + 1 + topic_len
+        || memcmp (stats->source + source_len + 1, topic, topic_len) != 0
+        || memcmp (stats->source, source, source_len) != 0 || stats->source[source_len] != AF_STREAM_SEP) {
+        char key[AF_STREAM_KEY_MAX];
+        size_t key_len = af_stream_key (key, sizeof key, source, source_len, topic, topic_len);
+        stats = key_len ? af_seqtrack_get_capped (self->seqs, key, key_len, AF_BUS_MAX_STREAMS) : NULL;
+        self->last_stream = stats;
+    }
     bool stale = false;
     uint64_t gap = stats ? af_seqtrack_apply (self->seqs, stats, env->header->session, env->header->seq,
                                               len, &stale)
@@ -639,7 +655,8 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
     if (s_sub_open (self) != 0)
         return -1;
     void *handle = zsock_resolve (self->sub);
-    int64_t deadline = timeout_ms >= 0 ? af_clock_mono_ms () + timeout_ms : INT64_MAX;
+    /* The clock is read only once we may have to wait. */
+    int64_t deadline = 0;
     /* First the rest of a batch, then what a snapshot put aside for the
      * other subscriptions. */
     if (s_batch_next (self, msg))
@@ -664,6 +681,8 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
         if (n < 0 && errno == EINTR)
             return -1;
         /* The deadline holds even while unwanted messages keep coming. */
+        if (!deadline)
+            deadline = timeout_ms >= 0 ? af_clock_mono_ms () + timeout_ms : INT64_MAX;
         int64_t left = deadline - af_clock_mono_ms ();
         if (left <= 0)
             return 0;

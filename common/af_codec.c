@@ -26,6 +26,7 @@ struct af_stamper {
     uint64_t seq;            /* envelopes without a topic */
     uint32_t counter;
     af_seqtrack_t *topics;   /* topic → last sequence number used */
+    af_source_stats_t *last; /* the topic stamped last (entries never move) */
 };
 
 af_stamper_t *
@@ -81,7 +82,12 @@ af_stamper_stamp_topic (af_stamper_t *self, Autofab__Envelope *env, Autofab__Hea
                         uint8_t msg_id[16], uint64_t t_ns, const char *topic, size_t topic_len)
 {
     uint64_t seq;
-    af_source_stats_t *s = topic ? af_seqtrack_get (self->topics, topic, topic_len) : NULL;
+    /* Publishers mostly stamp the same topic again: skip the lookup then. */
+    af_source_stats_t *s = self->last;
+    if (!topic)
+        s = NULL;
+    else if (!s || s->source_len != topic_len || memcmp (s->source, topic, topic_len) != 0)
+        s = self->last = af_seqtrack_get (self->topics, topic, topic_len);
     if (s) {
         seq = ++s->last_seq;
         s->msgs++;
@@ -117,66 +123,135 @@ uint32_t af_stamper_session (const af_stamper_t *self) { return self->session; }
 
 /* -------------------------------------------------------------- encoding */
 
+/* The header is on every message and its layout is fixed, so it is written
+ * here by hand (protobuf-c's generic packer walks the descriptor, twice);
+ * the payload is left to protobuf-c.  The bytes are the ones protobuf-c
+ * writes: fields in number order, proto3 zero values left out. */
+
+static size_t
+s_varint_size (uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *
+s_put_varint (uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t) (v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t) v;
+    return p;
+}
+
+/* Size of a length-delimited field (one-byte key) holding LEN bytes. */
+static size_t
+s_ld_size (size_t len)
+{
+    return len ? 1 + s_varint_size (len) + len : 0;
+}
+
+static uint8_t *
+s_put_ld (uint8_t *p, unsigned field, const void *data, size_t len)
+{
+    if (!len)
+        return p;
+    *p++ = (uint8_t) (field << 3 | 2);
+    p = s_put_varint (p, len);
+    memcpy (p, data, len);
+    return p + len;
+}
+
+static uint8_t *
+s_put_u64 (uint8_t *p, unsigned field, uint64_t v)
+{
+    if (!v)
+        return p;
+    *p++ = (uint8_t) (field << 3);
+    return s_put_varint (p, v);
+}
+
+static size_t
+s_strlen0 (const char *s)
+{
+    return s ? strlen (s) : 0;
+}
+
+/* Size of HDR's encoding (without its own key and length). */
+static size_t
+s_header_size (const Autofab__Header *h)
+{
+    return s_ld_size (h->msg_id.data ? h->msg_id.len : 0) + s_ld_size (s_strlen0 (h->source))
+           + (h->seq ? 1 + s_varint_size (h->seq) : 0) + (h->t_ns ? 1 + s_varint_size (h->t_ns) : 0)
+           + s_ld_size (s_strlen0 (h->factory)) + (h->schema ? 1 + s_varint_size (h->schema) : 0)
+           + (h->session ? 1 + s_varint_size (h->session) : 0) + s_ld_size (s_strlen0 (h->key_id))
+           + s_ld_size (h->signature.data ? h->signature.len : 0);
+}
+
+static uint8_t *
+s_header_write (const Autofab__Header *h, uint8_t *p)
+{
+    p = s_put_ld (p, 1, h->msg_id.data, h->msg_id.data ? h->msg_id.len : 0);
+    p = s_put_ld (p, 2, h->source, s_strlen0 (h->source));
+    p = s_put_u64 (p, 3, h->seq);
+    p = s_put_u64 (p, 4, h->t_ns);
+    p = s_put_ld (p, 5, h->factory, s_strlen0 (h->factory));
+    p = s_put_u64 (p, 6, h->schema);
+    p = s_put_u64 (p, 7, h->session);
+    p = s_put_ld (p, 8, h->key_id, s_strlen0 (h->key_id));
+    return s_put_ld (p, 9, h->signature.data, h->signature.data ? h->signature.len : 0);
+}
+
+/* True when the hand-written header path applies (a header without
+ * unknown fields, as every stamped one is). */
+static bool
+s_header_by_hand (const Autofab__Envelope *env)
+{
+    return env->header && env->header->base.n_unknown_fields == 0;
+}
+
+size_t
+af_envelope_packed_size (const Autofab__Envelope *env)
+{
+    if (!s_header_by_hand (env))
+        return autofab__envelope__get_packed_size (env);
+    Autofab__Envelope rest = *env;
+    rest.header = NULL;
+    size_t h = s_header_size (env->header);
+    return 1 + s_varint_size (h) + h + autofab__envelope__get_packed_size (&rest);
+}
+
+size_t
+af_envelope_pack (const Autofab__Envelope *env, uint8_t *out)
+{
+    if (!s_header_by_hand (env))
+        return autofab__envelope__pack (env, out);
+    Autofab__Envelope rest = *env;
+    rest.header = NULL;
+    uint8_t *p = out;
+    *p++ = 1 << 3 | 2;
+    p = s_put_varint (p, s_header_size (env->header));
+    p = s_header_write (env->header, p);
+    return (size_t) (p - out) + autofab__envelope__pack (&rest, p);
+}
+
 uint8_t *
 af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, size_t *len_out)
 {
-    size_t len = autofab__envelope__get_packed_size (env);
+    size_t len = af_envelope_packed_size (env);
     if (len > max_bytes)
         return NULL;
     uint8_t *buf = malloc (len ? len : 1);
     if (!buf)
         return NULL;
-    *len_out = autofab__envelope__pack (env, buf);
+    *len_out = af_envelope_pack (env, buf);
     return buf;
-}
-
-af_decode_t
-af_envelope_decode (const void *data, size_t len, size_t max_bytes, Autofab__Envelope **out)
-{
-    return af_envelope_decode_with (data, len, max_bytes, NULL, out);
-}
-
-af_decode_t
-af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, ProtobufCAllocator *allocator,
-                         Autofab__Envelope **out)
-{
-    *out = NULL;
-    if (len == 0)
-        return AF_DECODE_EMPTY;
-    if (len > max_bytes)
-        return AF_DECODE_TOO_LARGE;
-    /* Check the schema before the full unpack: a newer schema may carry fields
-     * whose meaning we would get wrong. */
-    af_peek_t peek;
-    af_decode_t why = af_envelope_peek (data, len, &peek);
-    if (why != AF_DECODE_OK)
-        return why;
-    Autofab__Envelope *env = autofab__envelope__unpack (allocator, len, data);
-    if (!env)
-        return AF_DECODE_MALFORMED;
-    if (env->header && (env->header->schema == 0 || env->header->schema > AF_SCHEMA_VERSION)) {
-        autofab__envelope__free_unpacked (env, allocator);
-        return AF_DECODE_SCHEMA;
-    }
-    if (!env->header || !env->header->source || !env->header->source[0]
-        || strlen (env->header->source) != peek.source_len) {
-        autofab__envelope__free_unpacked (env, allocator);
-        return AF_DECODE_NO_HEADER;
-    }
-    *out = env;
-    return AF_DECODE_OK;
-}
-
-af_decode_t
-af_control_decode (const void *data, size_t len, size_t max_bytes, Autofab__Control **out)
-{
-    *out = NULL;
-    if (len == 0)
-        return AF_DECODE_EMPTY;
-    if (len > max_bytes)
-        return AF_DECODE_TOO_LARGE;
-    *out = autofab__control__unpack (NULL, len, data);
-    return *out ? AF_DECODE_OK : AF_DECODE_MALFORMED;
 }
 
 /* Reads a protobuf varint; returns bytes used, 0 if truncated or too long. */
@@ -278,17 +353,33 @@ bad:
     return -1;
 }
 
-af_decode_t
-af_envelope_peek (const void *data, size_t len, af_peek_t *out)
+/* An encoded envelope's header, read in place: where its field lies and
+ * what it holds (strings and bytes point into the message). */
+typedef struct {
+    const uint8_t *field, *field_end;  /* the header field: key, length, body */
+    const uint8_t *msg_id, *factory, *key_id, *signature;
+    size_t msg_id_len, factory_len, key_id_len, signature_len;
+    /* Each known field once, with its own wire type, no unknown field, and
+     * the header the envelope's first field: what the stamper writes, and
+     * what s_decode_fast takes. */
+    bool canonical;
+} s_header_t;
+
+/* Reads the header of an encoded envelope; fills OUT (the peek) and HDR. */
+static af_decode_t
+s_header_read (const void *data, size_t len, af_peek_t *out, s_header_t *hdr_out)
 {
     memset (out, 0, sizeof *out);
+    memset (hdr_out, 0, sizeof *hdr_out);
     if (len == 0)
         return AF_DECODE_EMPTY;
     const uint8_t *p = data;
     const uint8_t *end = p + len;
     const uint8_t *hdr = NULL, *hdr_end = NULL;
+    bool canonical = true;
     /* Find field 1 (header) among the top-level fields. */
     while (p < end) {
+        const uint8_t *field = p;
         uint64_t key;
         size_t n = s_varint (p, end, &key);
         if (!n)
@@ -307,6 +398,9 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
                 return AF_DECODE_MALFORMED;
             hdr = p + n;
             hdr_end = hdr + sub_len;
+            hdr_out->field = field;
+            hdr_out->field_end = hdr_end;
+            canonical = canonical && field == (const uint8_t *) data;
             p = hdr_end;
             continue;
         }
@@ -316,6 +410,7 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
     }
     if (!hdr)
         return AF_DECODE_NO_HEADER;
+    unsigned seen = 0;
     for (p = hdr; p < hdr_end;) {
         uint64_t key, value;
         size_t n = s_varint (p, hdr_end, &key);
@@ -323,6 +418,12 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
             return AF_DECODE_MALFORMED;
         p += n;
         unsigned field = (unsigned) (key >> 3), wire = key & 7;
+        if (field >= 1 && field <= 9) {
+            canonical = canonical && !(seen & 1u << field) && n == 1;
+            seen |= 1u << field;
+        }
+        else
+            canonical = false;
         if (wire == 0 && (field == 3 || field == 4 || field == 6 || field == 7)) {
             n = s_varint (p, hdr_end, &value);
             if (!n)
@@ -332,25 +433,37 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
                 out->seq = value;
             else if (field == 4)
                 out->t_ns = value;
-            else if (field == 6)
-                out->schema = (uint32_t) value;
-            else
-                out->session = (uint32_t) value;
+            else {
+                canonical = canonical && value <= UINT32_MAX;
+                if (field == 6)
+                    out->schema = (uint32_t) value;
+                else
+                    out->session = (uint32_t) value;
+            }
         }
-        else if (wire == 2 && field == 2) {
+        else if (wire == 2 && (field == 1 || field == 2 || field == 5 || field == 8 || field == 9)) {
             n = s_varint (p, hdr_end, &value);
             if (!n || value > (uint64_t) (hdr_end - p - (ptrdiff_t) n))
                 return AF_DECODE_MALFORMED;
-            out->source = (const char *) p + n;
-            out->source_len = (size_t) value;
+            const uint8_t *at = p + n;
+            size_t at_len = (size_t) value;
             p += n + value;
+            switch (field) {
+            case 1: hdr_out->msg_id = at, hdr_out->msg_id_len = at_len; break;
+            case 2: out->source = (const char *) at, out->source_len = at_len; break;
+            case 5: hdr_out->factory = at, hdr_out->factory_len = at_len; break;
+            case 8: hdr_out->key_id = at, hdr_out->key_id_len = at_len; break;
+            default: hdr_out->signature = at, hdr_out->signature_len = at_len; break;
+            }
         }
         else {
+            canonical = false;
             p = s_skip (p, hdr_end, wire);
             if (!p)
                 return AF_DECODE_MALFORMED;
         }
     }
+    hdr_out->canonical = canonical;
     /* A source is an agent name: one topic segment, at most 64 bytes. */
     if (out->source_len == 0 || out->source_len > AF_SOURCE_MAX
         || !af_topic_valid (out->source, out->source_len) || memchr (out->source, '.', out->source_len))
@@ -359,6 +472,146 @@ af_envelope_peek (const void *data, size_t len, af_peek_t *out)
         return AF_DECODE_SCHEMA;
     return AF_DECODE_OK;
 }
+
+af_decode_t
+af_envelope_peek (const void *data, size_t len, af_peek_t *out)
+{
+    s_header_t hdr;
+    return s_header_read (data, len, out, &hdr);
+}
+
+static void *
+s_alloc (ProtobufCAllocator *allocator, size_t size)
+{
+    return allocator ? allocator->alloc (allocator->allocator_data, size) : malloc (size);
+}
+
+/* A NUL-terminated copy of LEN bytes at P (protobuf-c's empty string for
+ * none, as its unpack leaves it); NULL when out of memory. */
+static char *
+s_string (ProtobufCAllocator *allocator, const uint8_t *p, size_t len)
+{
+    if (!len)
+        return (char *) protobuf_c_empty_string;
+    char *s = s_alloc (allocator, len + 1);
+    if (s) {
+        memcpy (s, p, len);
+        s[len] = 0;
+    }
+    return s;
+}
+
+static bool
+s_bytes (ProtobufCAllocator *allocator, ProtobufCBinaryData *out, const uint8_t *p, size_t len)
+{
+    out->len = len;
+    out->data = NULL;
+    if (!len)
+        return true;
+    out->data = s_alloc (allocator, len);
+    if (out->data)
+        memcpy (out->data, p, len);
+    return out->data != NULL;
+}
+
+/* Decodes an envelope whose header (HDR, PEEK) is canonical: protobuf-c
+ * unpacks the payload after it, the header is built from what was read. */
+static af_decode_t
+s_decode_fast (const uint8_t *data, size_t len, const af_peek_t *peek, const s_header_t *hdr,
+               ProtobufCAllocator *allocator, Autofab__Envelope **out)
+{
+    size_t rest = len - (size_t) (hdr->field_end - data);
+    Autofab__Envelope *env = autofab__envelope__unpack (allocator, rest, hdr->field_end);
+    if (!env)
+        return AF_DECODE_MALFORMED;
+    Autofab__Header *h = s_alloc (allocator, sizeof *h);
+    if (!h) {
+        autofab__envelope__free_unpacked (env, allocator);
+        return AF_DECODE_MALFORMED;
+    }
+    autofab__header__init (h);
+    env->header = h;
+    h->seq = peek->seq;
+    h->t_ns = peek->t_ns;
+    h->schema = peek->schema;
+    h->session = peek->session;
+    bool ok = s_bytes (allocator, &h->msg_id, hdr->msg_id, hdr->msg_id_len)
+              && s_bytes (allocator, &h->signature, hdr->signature, hdr->signature_len);
+    if (ok && !(h->source = s_string (allocator, (const uint8_t *) peek->source, peek->source_len)))
+        ok = false;
+    if (ok && !(h->factory = s_string (allocator, hdr->factory, hdr->factory_len)))
+        ok = false;
+    if (ok && !(h->key_id = s_string (allocator, hdr->key_id, hdr->key_id_len)))
+        ok = false;
+    if (!ok) {
+        /* Leave nothing half-built for free_unpacked to trip on. */
+        if (!h->source)
+            h->source = (char *) protobuf_c_empty_string;
+        if (!h->factory)
+            h->factory = (char *) protobuf_c_empty_string;
+        if (!h->key_id)
+            h->key_id = (char *) protobuf_c_empty_string;
+        autofab__envelope__free_unpacked (env, allocator);
+        return AF_DECODE_MALFORMED;
+    }
+    *out = env;
+    return AF_DECODE_OK;
+}
+
+af_decode_t
+af_envelope_decode (const void *data, size_t len, size_t max_bytes, Autofab__Envelope **out)
+{
+    return af_envelope_decode_with (data, len, max_bytes, NULL, out);
+}
+
+af_decode_t
+af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, ProtobufCAllocator *allocator,
+                         Autofab__Envelope **out)
+{
+    *out = NULL;
+    if (len == 0)
+        return AF_DECODE_EMPTY;
+    if (len > max_bytes)
+        return AF_DECODE_TOO_LARGE;
+    /* Check the schema before the full unpack: a newer schema may carry fields
+     * whose meaning we would get wrong. */
+    af_peek_t peek;
+    s_header_t hdr;
+    af_decode_t why = s_header_read (data, len, &peek, &hdr);
+    if (why != AF_DECODE_OK)
+        return why;
+    /* The header just read need not be parsed again: protobuf-c unpacks
+     * the rest, the header is filled from what was read. */
+    if (hdr.canonical)
+        return s_decode_fast (data, len, &peek, &hdr, allocator, out);
+    Autofab__Envelope *env = autofab__envelope__unpack (allocator, len, data);
+    if (!env)
+        return AF_DECODE_MALFORMED;
+    if (env->header && (env->header->schema == 0 || env->header->schema > AF_SCHEMA_VERSION)) {
+        autofab__envelope__free_unpacked (env, allocator);
+        return AF_DECODE_SCHEMA;
+    }
+    if (!env->header || !env->header->source || !env->header->source[0]
+        || strlen (env->header->source) != peek.source_len) {
+        autofab__envelope__free_unpacked (env, allocator);
+        return AF_DECODE_NO_HEADER;
+    }
+    *out = env;
+    return AF_DECODE_OK;
+}
+
+af_decode_t
+af_control_decode (const void *data, size_t len, size_t max_bytes, Autofab__Control **out)
+{
+    *out = NULL;
+    if (len == 0)
+        return AF_DECODE_EMPTY;
+    if (len > max_bytes)
+        return AF_DECODE_TOO_LARGE;
+    *out = autofab__control__unpack (NULL, len, data);
+    return *out ? AF_DECODE_OK : AF_DECODE_MALFORMED;
+}
+
 
 /* ----------------------------------------------------- sequence tracking */
 

@@ -64,6 +64,10 @@ uint32_t af_stamper_session (const af_stamper_t *self);
 
 /* -------------------------------------------------------------- encoding */
 
+/* ENV's encoded size, and its encoding into OUT (that many bytes); the same
+ * bytes as autofab__envelope__pack, faster (the header is written by hand). */
+size_t af_envelope_packed_size (const Autofab__Envelope *env);
+size_t af_envelope_pack (const Autofab__Envelope *env, uint8_t *out);
 /* Encodes ENV into a malloc'd buffer; returns NULL on failure or when the
  * result would exceed MAX_BYTES. */
 uint8_t *af_envelope_encode (const Autofab__Envelope *env, size_t max_bytes, size_t *len_out);

@@ -363,3 +363,142 @@ Test (codec, batch_refuses_what_it_cannot_read)
     free (rec);
     af_stamper_destroy (&st);
 }
+
+/* ------------------------------------------------- hand-written header */
+
+/* Packs ENV both ways and checks the bytes are the same; returns them. */
+static uint8_t *
+s_pack_both (const Autofab__Envelope *env, size_t *len)
+{
+    size_t want = autofab__envelope__get_packed_size (env);
+    cr_assert_eq (af_envelope_packed_size (env), want);
+    uint8_t *a = malloc (want + 1), *b = malloc (want + 1);
+    cr_assert_eq (autofab__envelope__pack (env, a), want);
+    cr_assert_eq (af_envelope_pack (env, b), want);
+    cr_assert_eq (memcmp (a, b, want), 0, "hand-packed header differs from protobuf-c's");
+    free (a);
+    *len = want;
+    return b;
+}
+
+/* Decodes DATA with af_envelope_decode and with protobuf-c alone; the two
+ * must re-encode to the same bytes. */
+static void
+s_decode_both (const uint8_t *data, size_t len)
+{
+    Autofab__Envelope *fast, *slow = autofab__envelope__unpack (NULL, len, data);
+    cr_assert_not_null (slow);
+    cr_assert_eq (af_envelope_decode (data, len, AF_MAX_MSG_BYTES, &fast), AF_DECODE_OK);
+    size_t n = autofab__envelope__get_packed_size (slow);
+    cr_assert_eq (autofab__envelope__get_packed_size (fast), n);
+    uint8_t *a = malloc (n + 1), *b = malloc (n + 1);
+    autofab__envelope__pack (slow, a);
+    autofab__envelope__pack (fast, b);
+    cr_assert_eq (memcmp (a, b, n), 0, "decoded envelopes differ");
+    free (a);
+    free (b);
+    autofab__envelope__free_unpacked (fast, NULL);
+    autofab__envelope__free_unpacked (slow, NULL);
+}
+
+Test (codec, hand_header_matches_protobuf_c)
+{
+    uint8_t id[16], sig[64];
+    for (int i = 0; i < 16; i++)
+        id[i] = (uint8_t) (i * 37);
+    for (int i = 0; i < 64; i++)
+        sig[i] = (uint8_t) (255 - i);
+    const uint64_t values[] = { 0, 1, 127, 128, 16383, 16384, UINT32_MAX, 1ull << 40, UINT64_MAX };
+    const char *strings[] = { NULL, "", "a", "press-7" };
+    Autofab__Metric m = AUTOFAB__METRIC__INIT;
+    m.name = "temp_c";
+    m.value = 71.5;
+    m.unit = "degC";
+    Autofab__Metric *mp = &m;
+    Autofab__Telemetry tel = AUTOFAB__TELEMETRY__INIT;
+    tel.metrics = &mp;
+    tel.n_metrics = 1;
+    Autofab__Event ev = AUTOFAB__EVENT__INIT;
+    ev.kind = "started";
+    int cases = 0;
+    for (size_t v = 0; v < sizeof values / sizeof *values; v++)
+        for (size_t s = 0; s < sizeof strings / sizeof *strings; s++)
+            for (int payload = 0; payload < 3; payload++) {
+                Autofab__Header h = AUTOFAB__HEADER__INIT;
+                h.msg_id.data = v % 2 ? id : NULL;
+                h.msg_id.len = v % 2 ? 16 : 0;
+                h.source = (char *) (s ? "line-1" : strings[s]);
+                h.seq = values[v];
+                h.t_ns = values[(v + 3) % 9];
+                h.factory = (char *) strings[s];
+                h.schema = v % 4 == 3 ? (uint32_t) values[v] : AF_SCHEMA_VERSION;
+                h.session = (uint32_t) values[(v + 5) % 7];
+                h.key_id = (char *) strings[(s + 1) % 4];
+                h.signature.data = payload == 2 ? sig : NULL;
+                h.signature.len = payload == 2 ? 64 : 0;
+                Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+                env.header = &h;
+                if (payload == 1) {
+                    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
+                    env.telemetry = &tel;
+                }
+                else if (payload == 2) {
+                    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_EVENT;
+                    env.event = &ev;
+                }
+                size_t len;
+                uint8_t *bytes = s_pack_both (&env, &len);
+                /* Whatever af_envelope_decode accepts, it reads as protobuf-c does. */
+                Autofab__Envelope *d;
+                if (af_envelope_decode (bytes, len, AF_MAX_MSG_BYTES, &d) == AF_DECODE_OK) {
+                    autofab__envelope__free_unpacked (d, NULL);
+                    s_decode_both (bytes, len);
+                    cases++;
+                }
+                free (bytes);
+            }
+    cr_assert_gt (cases, 20, "too few cases decoded to compare");
+    /* No header at all: protobuf-c's own path. */
+    Autofab__Envelope bare = AUTOFAB__ENVELOPE__INIT;
+    size_t len;
+    free (s_pack_both (&bare, &len));
+}
+
+Test (codec, decode_takes_headers_in_any_order)
+{
+    /* A payload before the header, and header fields out of order and
+     * repeated: not what we write, but valid protobuf; decoded as
+     * protobuf-c decodes it. */
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    size_t len;
+    uint8_t *canon = s_encode_telemetry (st, &len);
+    cr_assert_eq (canon[0], 0x0A);
+    size_t hlen = canon[1];            /* short header: one-byte length */
+    uint8_t moved[512];
+    memcpy (moved, canon + 2 + hlen, len - 2 - hlen);       /* payload first */
+    memcpy (moved + len - 2 - hlen, canon, 2 + hlen);       /* then header */
+    s_decode_both (moved, len);
+    Autofab__Envelope *env;
+    cr_assert_eq (af_envelope_decode (moved, len, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+    cr_assert_str_eq (env->header->source, "line1");
+    autofab__envelope__free_unpacked (env, NULL);
+    /* The header's seq twice (the last one counts) and an unknown field. */
+    uint8_t odd[600];
+    size_t n = 0;
+    odd[n++] = 0x0A;
+    odd[n++] = (uint8_t) (hlen + 4);
+    memcpy (odd + n, canon + 2, hlen);
+    n += hlen;
+    odd[n++] = 3 << 3;                 /* seq = 9 */
+    odd[n++] = 9;
+    odd[n++] = 15 << 3;                /* unknown field 15 = 1 */
+    odd[n++] = 1;
+    memcpy (odd + n, canon + 2 + hlen, len - 2 - hlen);
+    n += len - 2 - hlen;
+    s_decode_both (odd, n);
+    cr_assert_eq (af_envelope_decode (odd, n, AF_MAX_MSG_BYTES, &env), AF_DECODE_OK);
+    cr_assert_eq (env->header->seq, 9);
+    autofab__envelope__free_unpacked (env, NULL);
+    free (canon);
+    af_stamper_destroy (&st);
+}

@@ -4,16 +4,21 @@
 #
 # Workload: 256-byte encoded autofab Envelopes (Telemetry payload), one
 # publisher process → server → one subscriber process over TCP loopback, and
-# sequential request/reply round trips through the server.  Each measurement
-# runs BUS_RUNS times and the median is reported.  The subscriber's received
-# count is what counts: loss is (sent − received) / sent.
+# sequential request/reply round trips through the server.  Pub/sub runs
+# BUS_RUNS times per system, in turns (run 1 of every system, then run 2 …),
+# and the median is reported.  Requests run in BUS_ROUNDS rounds, in turns,
+# with every server up, and the round trips of all rounds are pooled: a
+# burst of load on this shared machine then falls on every system alike.
+# The subscriber's received count is what counts: loss is (sent − received)
+# / sent.
 #
 # Prints one table and writes $OUT/bus.json.  Run through `make bench-bus`,
 # which builds bus_bench and the broker first.  Knobs (environment):
 #   BUS_MSGS (2000000)  messages per pub/sub run
 #   BUS_MQTT_MSGS (400000)  the same for mosquitto, about 10× slower
-#   BUS_REQS (20000)    timed round trips per request run, after BUS_WARMUP (2000)
-#   BUS_RUNS (3)        runs per measurement; the median is reported
+#   BUS_REQS (20000)    timed round trips per system, after BUS_WARMUP (2000)
+#   BUS_ROUNDS (10)     rounds the round trips are split into, taken in turns
+#   BUS_RUNS (3)        pub/sub runs per system; the median is reported
 #   BUS_SYSTEMS ("autofab nats zmq zmq_proxy mosquitto autofab_raw")
 set -euo pipefail
 
@@ -24,6 +29,7 @@ MQTT_MSGS=${BUS_MQTT_MSGS:-400000}
 REQS=${BUS_REQS:-20000}
 WARMUP=${BUS_WARMUP:-2000}
 RUNS=${BUS_RUNS:-3}
+ROUNDS=${BUS_ROUNDS:-10}
 SYSTEMS=${BUS_SYSTEMS:-autofab nats zmq zmq_proxy mosquitto autofab_raw}
 BENCH=$BIN/bus_bench
 BROKER=$BIN/autofab-broker
@@ -209,39 +215,60 @@ run_pubsub() {
     echo "  $sys pub/sub run $run: received $(val "$WORK/sub.out" received) of $count"
 }
 
-run_reqrep() {
-    local sys=$1 run=$2 rep_pid rep_ep=$REQ_EP
-    start "$WORK/rep.out" "$BENCH" rep --system "$CLIENT" --endpoint "$rep_ep"
-    rep_pid=$LAST_PID
-    wait_ready "$WORK/rep.out" "$rep_pid"
-    "$BENCH" req --system "$CLIENT" --endpoint "$REQ_EP" --count "$REQS" --warmup "$WARMUP" \
+# One round of requests against system $1, whose replier is already up:
+# COUNT round trips after WARM warm-up ones, appended to $WORK/lat.$1.
+run_req_round() {
+    local sys=$1 round=$2 count=$3 warm=$4
+    "$BENCH" req --system "${RQ_CLIENT[$sys]}" --endpoint "${RQ_EP[$sys]}" --count "$count" \
+        --warmup "$warm" --dump "$WORK/lat.$sys" \
         > "$WORK/req.out" 2> "$WORK/req.out.err" || die "$sys requester failed: $(cat "$WORK/req.out.err")"
-    stop "$rep_pid"
-    printf 'req\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$(val "$WORK/req.out" requests)" \
-        "$(val "$WORK/req.out" failed)" "$(val "$WORK/req.out" p50_us)" \
-        "$(val "$WORK/req.out" p99_us)" "$(val "$WORK/req.out" p999_us)" >> "$RESULTS"
-    echo "  $sys request run $run: p50 $(val "$WORK/req.out" p50_us) µs, p99 $(val "$WORK/req.out" p99_us) µs"
+    RQ_FAILED[$sys]=$(( ${RQ_FAILED[$sys]:-0} + $(val "$WORK/req.out" failed) ))
+    RQ_CPU[$sys]=$(( ${RQ_CPU[$sys]:-0} + $(val "$WORK/req.out" cpu_ns) ))
+    RQ_SENT[$sys]=$(( ${RQ_SENT[$sys]:-0} + count + warm ))
+    echo "  $sys request round $round: p50 $(val "$WORK/req.out" p50_us) µs, p99 $(val "$WORK/req.out" p99_us) µs"
 }
 
 CORES=$(nproc)
 HZ=$(getconf CLK_TCK)
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 echo "bus benchmark: ${MSGS} × 256-byte messages per pub/sub run (mosquitto ${MQTT_MSGS})," \
-     "${REQS} round trips after ${WARMUP} warm-up, median of ${RUNS} runs, ${CORES} cores"
-for sys in $SYSTEMS; do
-    echo "$sys:"
-    "server_$sys"
-    count=$MSGS
-    [ "$sys" = mosquitto ] && count=$MQTT_MSGS
-    for run in $(seq "$RUNS"); do
+     "${REQS} round trips after ${WARMUP} warm-up in ${ROUNDS} rounds, median of ${RUNS} pub/sub runs, ${CORES} cores"
+# Pub/sub: each system's run 1, then each system's run 2, …
+for run in $(seq "$RUNS"); do
+    for sys in $SYSTEMS; do
+        "server_$sys"
+        count=$MSGS
+        [ "$sys" = mosquitto ] && count=$MQTT_MSGS
         run_pubsub "$sys" "$run" "$count"
+        [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
     done
-    if [ -n "$REQ_EP" ]; then
-        for run in $(seq "$RUNS"); do
-            run_reqrep "$sys" "$run"
-        done
+done
+# Requests: every server and replier up at once, then rounds in turn.
+declare -A RQ_EP RQ_CLIENT RQ_FAILED RQ_CPU RQ_SENT
+RQ_SYSTEMS=""
+for sys in $SYSTEMS; do
+    "server_$sys"
+    if [ -z "$REQ_EP" ]; then
+        [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
+        continue
     fi
-    [ -n "$SERVER_PID" ] && stop "$SERVER_PID"
+    start "$WORK/rep.$sys.out" "$BENCH" rep --system "$CLIENT" --endpoint "$REQ_EP"
+    wait_ready "$WORK/rep.$sys.out" "$LAST_PID"
+    RQ_EP[$sys]=$REQ_EP RQ_CLIENT[$sys]=$CLIENT
+    RQ_SYSTEMS="$RQ_SYSTEMS $sys"
+    rm -f "$WORK/lat.$sys"
+done
+PER_ROUND=$(( (REQS + ROUNDS - 1) / ROUNDS ))
+for round in $(seq "$ROUNDS"); do
+    for sys in $RQ_SYSTEMS; do
+        warm=$(( WARMUP / ROUNDS ))
+        [ "$round" = 1 ] && warm=$WARMUP
+        run_req_round "$sys" "$round" "$PER_ROUND" "$warm"
+    done
+done
+for sys in $RQ_SYSTEMS; do
+    printf 'req\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$WORK/lat.$sys" "${RQ_FAILED[$sys]}" \
+        "${RQ_CPU[$sys]}" "${RQ_SENT[$sys]}" >> "$RESULTS"
 done
 
 NATS_VERSION=$(nats-server --version 2>&1 | head -1 || true)
@@ -250,11 +277,11 @@ MOSQ_VERSION=$(mosquitto -h 2>&1 | head -1 || true)
 LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
 python3 - "$RESULTS" "$OUT/bus.json" "$WORK/versions" "$CORES" "$RUNS" "$REQS" "$WARMUP" \
-    "$NATS_VERSION" "$MOSQ_VERSION" "$HZ" "$LOAD_BEFORE" "$LOAD_AFTER" <<'EOF'
-import json, statistics, sys
+    "$NATS_VERSION" "$MOSQ_VERSION" "$HZ" "$LOAD_BEFORE" "$LOAD_AFTER" "$ROUNDS" <<'EOF'
+import json, math, statistics, sys
 
 (results, out, versions_file, cores, runs, reqs, warmup, nats_v, mosq_v, hz, load0,
- load1) = sys.argv[1:]
+ load1, rounds) = sys.argv[1:]
 versions = dict(l.strip().split("=", 1) for l in open(versions_file) if "=" in l)
 pubsub, req = {}, {}
 for line in open(results):
@@ -273,12 +300,23 @@ for line in open(results):
             "pub_cpu_us_per_msg": int(pub_cpu) / 1e3 / count if pub_cpu else None,
             "sub_cpu_us_per_msg": int(sub_cpu) / 1e3 / got if sub_cpu and got else None,
         })
-    elif f[0] == "req" and f[4]:
-        sys_, _, n, failed, p50, p99, p999 = f[1:]
-        req.setdefault(sys_, []).append({
-            "req_p50_us": float(p50), "req_p99_us": float(p99), "req_p999_us": float(p999),
-            "req_failed": int(failed),
-        })
+    elif f[0] == "req":
+        sys_, lat_file, failed, cpu_ns, sent = f[1:]
+        try:
+            lat = sorted(int(x) for x in open(lat_file))
+        except OSError:
+            lat = []
+        if not lat:
+            continue
+        def pct(p):
+            # Nearest rank, as bus_bench computes it for one run.
+            rank = min(len(lat), max(1, math.ceil(p / 100.0 * len(lat))))
+            return lat[rank - 1] / 1000.0
+        req[sys_] = [{
+            "req_p50_us": pct(50), "req_p99_us": pct(99), "req_p999_us": pct(99.9),
+            "req_failed": int(failed), "req_count_pooled": len(lat),
+            "req_cpu_us_per_req": int(cpu_ns) / 1e3 / int(sent) if int(sent) else None,
+        }]
 
 def med(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
@@ -289,6 +327,7 @@ labels = {"autofab": "autofab broker", "nats": "nats-server", "zmq": "libzmq dir
           "zmq_proxy": "zmq_proxy relay", "mosquitto": "mosquitto (QoS 0)",
           "autofab_raw": "autofab broker, raw clients (diag.)"}
 data = {"msg_bytes": 256, "cores": int(cores), "runs": int(runs), "req_count": int(reqs),
+        "req_rounds": int(rounds),
         "req_warmup": int(warmup), "load_avg_1m_before": float(load0),
         "load_avg_1m_after": float(load1)}
 summary = {}
@@ -301,7 +340,8 @@ for s in order:
                 row[k] = med(pubsub[s], k)
         row["pubsub_count"] = pubsub[s][0]["count"]
     if s in req:
-        for k in ("req_p50_us", "req_p99_us", "req_p999_us", "req_failed"):
+        for k in ("req_p50_us", "req_p99_us", "req_p999_us", "req_failed", "req_count_pooled",
+                  "req_cpu_us_per_req"):
             row[k] = med(req[s], k)
     if row:
         summary[s] = row
@@ -323,7 +363,7 @@ def cell(v, fmt):
 
 print()
 print(f"{'system':<36} {'msgs/s':>11} {'MB/s':>8} {'loss %':>7} {'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9}"
-      f"   CPU µs/msg: {'server':>6} {'pub':>5} {'sub':>5}")
+      f"   CPU µs/msg: {'server':>6} {'pub':>5} {'sub':>5}   CPU µs/req: {'client':>6}")
 for s in order:
     r = summary.get(s)
     if not r:
@@ -332,7 +372,8 @@ for s in order:
           f" {cell(r.get('loss_pct'), '.2f'):>7} {cell(r.get('req_p50_us'), '.1f'):>8}"
           f" {cell(r.get('req_p99_us'), '.1f'):>8} {cell(r.get('req_p999_us'), '.1f'):>9}"
           f"               {cell(r.get('server_cpu_us_per_msg'), '.2f'):>6}"
-          f" {cell(r.get('pub_cpu_us_per_msg'), '.2f'):>5} {cell(r.get('sub_cpu_us_per_msg'), '.2f'):>5}")
+          f" {cell(r.get('pub_cpu_us_per_msg'), '.2f'):>5} {cell(r.get('sub_cpu_us_per_msg'), '.2f'):>5}"
+          f"               {cell(r.get('req_cpu_us_per_req'), '.1f'):>6}")
 print()
 for s in ("nats", "zmq", "zmq_proxy", "mosquitto"):
     parts = []
@@ -347,10 +388,16 @@ print(f"""
 How: 256-byte encoded autofab Envelope (Telemetry payload) + topic frame/subject;
 one publisher process → server → one subscriber process on 127.0.0.1 (TCP).
 msgs/s = messages the subscriber received ÷ time from its first to its last
-message; loss = messages published but never received.  Requests: {reqs} sequential
-round trips after {warmup} warm-up, requester → server → replier → back
-(libzmq: REQ → REP direct; mosquitto: request topic + reply topic, QoS 0).
-Median of {runs} runs per figure.  Counts per run: """ + ", ".join(f"{s} {c:,}" for s, c in counts) + f""".
+message; loss = messages published but never received.  autofab's publisher
+coalesces what it publishes on one topic in a row (af_bus opts.coalesce, as
+every agent does; flushed at the end), as libnats buffers its writes.
+Requests: {reqs} sequential round trips per system after {warmup} warm-up,
+requester → server → replier → back (libzmq: REQ → REP direct; mosquitto:
+request topic + reply topic, QoS 0), in {rounds} rounds taken in turns with every
+server up, percentiles over all rounds pooled; af_bus_request polls for its
+reply for up to 1 ms before it sleeps (AF_BUS_REQUEST_SPIN_US), whose cost
+is in the CPU µs/req column (requester process, all threads, warm-up included).
+Pub/sub: median of {runs} runs per figure, taken in turns.  Counts per run: """ + ", ".join(f"{s} {c:,}" for s, c in counts) + f""".
 Peers run with stock configuration on loopback (mosquitto: only a listener
 line): {nats_v}, {mosq_v}; clients libzmq {versions.get('libzmq')},
 libnats {versions.get('libnats')}, libmosquitto {versions.get('libmosquitto')}.

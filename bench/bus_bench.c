@@ -68,6 +68,7 @@
 
 typedef struct {
     const char *role, *system, *endpoint, *xpub;
+    const char *dump;        /* req: append every round trip (ns) to this file */
     bool bind;
     long count, warmup;
 } bench_opts_t;
@@ -285,6 +286,14 @@ s_req_run (const bench_opts_t *opts, bench_call_fn *call, void *ctx)
         }
         lat[n++] = s_now_ns () - t0;
     }
+    /* Raw round trips for bus.sh, which pools runs taken in turns. */
+    FILE *dump = opts->dump ? fopen (opts->dump, "a") : NULL;
+    if (opts->dump && !dump)
+        fprintf (stderr, "bus_bench: cannot append to %s\n", opts->dump);
+    for (long i = 0; dump && i < n; i++)
+        fprintf (dump, "%lld\n", (long long) lat[i]);
+    if (dump)
+        fclose (dump);
     qsort (lat, (size_t) n, sizeof *lat, s_cmp_i64);
     printf ("requests=%ld\nfailed=%ld\n", n, failed);
     if (n)
@@ -986,7 +995,7 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: bus_bench pub|sub|req|rep --system autofab|zmq|nats|mqtt --endpoint E\n"
-             "                 [--count N] [--warmup N] [--bind]\n"
+             "                 [--count N] [--warmup N] [--bind] [--dump FILE]\n"
              "       bus_bench proxy --endpoint XSUB-ENDPOINT --xpub XPUB-ENDPOINT\n"
              "       bus_bench stats --endpoint CONTROL-ENDPOINT   (autofab broker counters)\n"
              "       bus_bench size | versions\n"
@@ -1012,16 +1021,18 @@ main (int argc, char *argv[])
         { "system", required_argument, NULL, 's' }, { "endpoint", required_argument, NULL, 'e' },
         { "count", required_argument, NULL, 'n' },  { "warmup", required_argument, NULL, 'w' },
         { "xpub", required_argument, NULL, 'x' },   { "bind", no_argument, NULL, 'b' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "dump", required_argument, NULL, 'd' },   { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long (argc, argv, "s:e:n:w:x:bh", longs, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "s:e:n:w:x:d:bh", longs, NULL)) != -1) {
         switch (c) {
         case 's': opts.system = optarg; break;
         case 'e': opts.endpoint = optarg; break;
         case 'n': opts.count = atol (optarg); break;
         case 'w': opts.warmup = atol (optarg); break;
         case 'x': opts.xpub = optarg; break;
+        case 'd': opts.dump = optarg; break;
         case 'b': opts.bind = true; break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;

@@ -54,6 +54,7 @@ struct af_bus {
     zlistx_t *pending;       /* s_pending_t: other subscriptions' messages read
                                 while a snapshot was being cut */
     /* Publishing side of coalescing: records on one topic not sent yet. */
+    int spin_us;             /* control waits poll this long before sleeping */
     unsigned coalesce_max;
     size_t coalesce_bytes;
     uint8_t *out;            /* Batch records, each with its prefix */
@@ -113,6 +114,15 @@ af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len)
     self->factory = strdup (opts->factory ? opts->factory : "factory");
     self->max_msg_bytes = opts->max_msg_bytes ? opts->max_msg_bytes : AF_MAX_MSG_BYTES;
     self->hwm = opts->hwm > 0 ? opts->hwm : AF_DEFAULT_HWM;
+    self->spin_us = opts->request_spin_us;
+    if (!self->spin_us) {
+        const char *env = getenv ("AUTOFAB_REQUEST_SPIN_US");
+        self->spin_us = env && *env ? atoi (env) : AF_BUS_REQUEST_SPIN_US;
+        if (!self->spin_us)
+            self->spin_us = -1;
+    }
+    if (self->spin_us > 100000)
+        self->spin_us = 100000;
     self->coalesce_max = opts->coalesce > AF_BATCH_MAX_RECORDS ? AF_BATCH_MAX_RECORDS : opts->coalesce;
     self->coalesce_bytes = AF_BUS_COALESCE_BYTES < self->max_msg_bytes ? AF_BUS_COALESCE_BYTES
                                                                        : self->max_msg_bytes;
@@ -766,6 +776,7 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
 {
     void *handle = zsock_resolve (self->dealer);
     int64_t deadline = af_clock_mono_ms () + timeout_ms;
+    bool spun = false;
     while (true) {
         zmq_msg_t frames[3];
         for (int i = 0; i < 3; i++)
@@ -798,6 +809,15 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
         if (n > 0)
             continue;
         zmq_pollitem_t item = { handle, 0, ZMQ_POLLIN, 0 };
+        /* Poll a little before sleeping: the answer is usually near. */
+        if (!spun && self->spin_us > 0) {
+            spun = true;
+            int64_t until = zclock_usecs () + (left * 1000 < self->spin_us ? left * 1000 : self->spin_us);
+            while (zmq_poll (&item, 1, 0) == 0 && zclock_usecs () < until && !zsys_interrupted)
+                ;
+            if (item.revents & ZMQ_POLLIN)
+                continue;
+        }
         if ((zmq_poll (&item, 1, (long) left) < 0 && errno == EINTR) || zsys_interrupted)
             return -1;
     }

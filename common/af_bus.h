@@ -38,7 +38,16 @@ typedef struct {
     unsigned coalesce;       /* envelopes per frame when publishing on one
                                 topic in a row (see af_bus_flush); 0 or 1:
                                 each leaves at once */
+    int request_spin_us;     /* how long a request polls for its reply before
+                                it sleeps; 0: $AUTOFAB_REQUEST_SPIN_US or
+                                AF_BUS_REQUEST_SPIN_US; < 0: never polls */
 } af_bus_opts_t;
+
+/* A reply through the broker takes four ZeroMQ hops, each waking a thread,
+ * and on a virtual machine a sleeping requester is woken late (tens of us
+ * per wake).  Polling for the reply this long before sleeping halves the
+ * round trip, at the cost of at most that much CPU per request. */
+#define AF_BUS_REQUEST_SPIN_US 1000
 
 /* Coalescing (DESIGN §2): up to this many envelopes, and this many bytes,
  * share one frame; the agent runtime publishes with AF_BUS_COALESCE. */

@@ -507,3 +507,34 @@ Test (broker, config_file_errors_name_file_and_line)
     aft_stop (pid, SIGTERM, 3000);
     unlink (bad);
 }
+
+/* af_bus_request polls for its reply before it sleeps: with polling off,
+ * on, or longer than the call's own timeout, answers still come and a
+ * timeout is still kept. */
+Test (broker, request_polling_keeps_answers_and_timeouts)
+{
+    pid_t slow = s_demo ("slowpoke", "slow", "--reply-delay-ms", "120");
+    af_bus_t *probe = aft_bus (&s_broker, "probe2");
+    cr_assert (aft_wait_listed (probe, "slowpoke", true, 15000));
+    const int spins[] = { -1, 200, 100000 };
+    for (size_t i = 0; i < sizeof spins / sizeof *spins; i++) {
+        af_bus_opts_t opts = { .broker = s_broker.control, .source = "spinner", .factory = "factory",
+                               .request_spin_us = spins[i] };
+        char err[300];
+        af_bus_t *bus = af_bus_new (&opts, err, sizeof err);
+        cr_assert (bus, "%s", err);
+        char worker[32];
+        cr_assert_eq (s_call (bus, "slow", "ping", worker, sizeof worker, 3000, err, sizeof err), 0,
+                      "spin %d: %s", spins[i], err);
+        cr_assert_str_eq (worker, "slowpoke");
+        int64_t t0 = zclock_mono ();
+        int status = s_call (bus, "slow", "ping", NULL, 0, 40, err, sizeof err);
+        int64_t took = zclock_mono () - t0;
+        cr_assert_eq (status, AUTOFAB__STATUS__STATUS_TIMEOUT, "spin %d: status %d", spins[i], status);
+        cr_assert_lt (took, 100, "spin %d: a 40 ms request took %lld ms", spins[i], (long long) took);
+        af_bus_destroy (&bus);
+        zclock_sleep (200);    /* let the late answer drain from the worker */
+    }
+    aft_stop (slow, SIGTERM, 3000);
+    af_bus_destroy (&probe);
+}

@@ -11,30 +11,14 @@
 #include "af_agent.h"
 #include "af_test.h"
 
-#define HB_MS 300
-
-static aft_broker_t s_broker;
-
-static void
-s_setup (void)
-{
-    zsys_init ();
-    zsys_handler_set (NULL);
-    cr_assert (aft_broker_start (&s_broker, 0, HB_MS), "broker did not start");
-}
-
-static void
-s_teardown (void)
-{
-    aft_broker_stop (&s_broker);
-}
+#define HB_MS AFT_SUITE_HB_MS
 
 static pid_t
 s_demo (const char *name, const char *service, const char *extra_flag, const char *extra_value)
 {
     char hb[16];
     snprintf (hb, sizeof hb, "%d", HB_MS);
-    const char *argv[] = { "--broker", s_broker.control, "--name", name, "--service", service,
+    const char *argv[] = { "--broker", aft_suite_broker.control, "--name", name, "--service", service,
                            "--heartbeat-ms", hb, "--rate-hz", "20", extra_flag, extra_value, NULL };
     return aft_spawn ("autofab-demo-agent", argv);
 }
@@ -57,11 +41,11 @@ s_wait_presence (af_bus_t *bus, const char *name, Autofab__Presence__State state
     return -1;
 }
 
-TestSuite (broker, .init = s_setup, .fini = s_teardown, .timeout = 60);
+TestSuite (broker, .init = aft_suite_broker_start, .fini = aft_suite_broker_stop, .timeout = 60);
 
 Test (broker, birth_and_death_within_two_heartbeats)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "watcher");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "watcher");
     af_bus_subscribe (bus, "sys.>");
     zclock_sleep (100);          /* let the subscription reach the broker */
     pid_t agent = s_demo ("press1", "press", "--cell", "cell3");
@@ -81,15 +65,15 @@ Test (broker, birth_and_death_within_two_heartbeats)
 
 Test (broker, agent_reregisters_after_broker_restart)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "watcher");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "watcher");
     pid_t agent = s_demo ("mixer", "mix", "--cell", "c1");
     cr_assert (aft_wait_listed (bus, "mixer", true, 15000));
     af_bus_destroy (&bus);
-    int port = s_broker.port;
-    aft_broker_stop (&s_broker);
+    int port = aft_suite_broker.port;
+    aft_broker_stop (&aft_suite_broker);
     zclock_sleep (HB_MS);
-    cr_assert (aft_broker_start (&s_broker, port, HB_MS), "broker did not restart");
-    bus = aft_bus (&s_broker, "watcher");
+    cr_assert (aft_broker_start (&aft_suite_broker, port, HB_MS), "broker did not restart");
+    bus = aft_bus (&aft_suite_broker, "watcher");
     cr_assert (aft_wait_listed (bus, "mixer", true, 10 * HB_MS), "agent did not re-register");
     /* And its telemetry flows through the new broker. */
     af_bus_subscribe (bus, "tel.*.c1.mixer.>");
@@ -102,7 +86,7 @@ Test (broker, agent_reregisters_after_broker_restart)
 
 Test (broker, duplicate_name_refused)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "watcher");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "watcher");
     pid_t first = s_demo ("welder", "weld", "--cell", "c2");
     cr_assert (aft_wait_listed (bus, "welder", true, 15000));
     pid_t second = s_demo ("welder", "weld", "--cell", "c2");
@@ -141,7 +125,7 @@ static void *
 s_publisher (void *arg)
 {
     volatile bool *stop = arg;
-    af_bus_t *bus = aft_bus (&s_broker, "fast");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "fast");
     af_bus_wait_ready (bus, 3000);
     for (uint64_t i = 0; !*stop && i < 2000000; i++) {
         char topic[64];
@@ -165,7 +149,7 @@ Test (broker, snapshot_then_live_without_gap)
     pthread_t thread;
     pthread_create (&thread, NULL, s_publisher, (void *) &stop);
     zclock_sleep (300);
-    af_bus_t *bus = aft_bus (&s_broker, "late");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "late");
     /* Another subscription, active before the snapshot: what it receives
      * while the snapshot is cut must not be lost. */
     af_bus_subscribe (bus, "evt.>");
@@ -236,7 +220,7 @@ s_call (af_bus_t *bus, const char *service, const char *action, char *worker, si
 
 Test (broker, requests_routed_least_recently_used)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "operator");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "operator");
     pid_t a = s_demo ("robotA", "robot-cell3", "--cell", "cell3");
     pid_t b = s_demo ("robotB", "robot-cell3", "--cell", "cell3");
     cr_assert (aft_wait_listed (bus, "robotA", true, 15000));
@@ -277,7 +261,7 @@ s_kill_later (void *arg)
 
 Test (broker, request_fails_over_when_worker_dies)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "operator");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "operator");
     /* The slow one registers first, so it gets the first request. */
     pid_t slow = s_demo ("slowbot", "paint", "--reply-delay-ms", "20000");
     cr_assert (aft_wait_listed (bus, "slowbot", true, 15000));
@@ -317,18 +301,13 @@ s_raw_publish (void *pub, const void *const *frames, const size_t *lens, int n)
 
 Test (broker, refuses_bad_pubsub_input_and_keeps_relaying)
 {
-    af_bus_t *bus = aft_bus (&s_broker, "checker");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "checker");
     af_bus_subscribe (bus, "tel.>");
-    af_bus_t *good = aft_bus (&s_broker, "goodsrc");
+    af_bus_t *good = aft_bus (&aft_suite_broker, "goodsrc");
     cr_assert_eq (af_bus_wait_ready (good, 3000), 0);
     zclock_sleep (100);
 
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    char ingress[80];
-    af_bus_endpoint_offset (s_broker.control, 1, ingress, sizeof ingress);
-    zsock_connect (raw, "%s", ingress);
-    zmsg_t *sub = zmsg_recv (raw);     /* wait for the broker's subscription */
-    zmsg_destroy (&sub);
+    zsock_t *raw = aft_raw_ingress (&aft_suite_broker);
     void *pub = zsock_resolve (raw);
 
     const char *topic = "tel.factory.c1.bad.x";
@@ -347,14 +326,8 @@ Test (broker, refuses_bad_pubsub_input_and_keeps_relaying)
     size_t oversized_len[] = { strlen (topic), big_len };
     s_raw_publish (pub, oversized, oversized_len, 2);                  /* too large */
     free (big);
-    Autofab__Header hdr = AUTOFAB__HEADER__INIT;
-    hdr.source = "future";
-    hdr.seq = 1;
-    hdr.schema = AF_SCHEMA_VERSION + 7;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.header = &hdr;
     size_t len;
-    uint8_t *future = af_envelope_encode (&env, AF_MAX_MSG_BYTES, &len);
+    uint8_t *future = aft_future_envelope (AF_SCHEMA_VERSION + 7, &len);
     const void *schema[] = { topic, future };
     size_t schema_len[] = { strlen (topic), len };
     s_raw_publish (pub, schema, schema_len, 2);                        /* unknown schema */
@@ -411,7 +384,7 @@ s_raw_control (zsock_t *dealer, const void *const *frames, const size_t *lens, i
 
 Test (broker, refuses_bad_control_input)
 {
-    zsock_t *dealer = zsock_new_dealer (s_broker.control);
+    zsock_t *dealer = zsock_new_dealer (aft_suite_broker.control);
     const void *f1[] = { "AFC1" };
     size_t l1[] = { 4 };
     cr_assert_eq (s_raw_control (dealer, f1, l1, 1), AUTOFAB__STATUS__STATUS_BAD_REQUEST);
@@ -450,7 +423,7 @@ Test (broker, refuses_bad_control_input)
     cr_assert_eq (s_raw_control (dealer, f6, l6, 2), AUTOFAB__STATUS__STATUS_BAD_REQUEST);
     zsock_destroy (&dealer);
     /* And the broker still works. */
-    af_bus_t *bus = aft_bus (&s_broker, "after");
+    af_bus_t *bus = aft_bus (&aft_suite_broker, "after");
     cr_assert_geq (aft_broker_counter (bus, "unregistered_heartbeats"), 1);
     cr_assert_geq (aft_broker_counter (bus, "control_bad_tag"), 1);
     cr_assert_geq (aft_broker_counter (bus, "control_malformed"), 1);
@@ -514,11 +487,11 @@ Test (broker, config_file_errors_name_file_and_line)
 Test (broker, request_polling_keeps_answers_and_timeouts)
 {
     pid_t slow = s_demo ("slowpoke", "slow", "--reply-delay-ms", "120");
-    af_bus_t *probe = aft_bus (&s_broker, "probe2");
+    af_bus_t *probe = aft_bus (&aft_suite_broker, "probe2");
     cr_assert (aft_wait_listed (probe, "slowpoke", true, 15000));
     const int spins[] = { -1, 200, 100000 };
     for (size_t i = 0; i < sizeof spins / sizeof *spins; i++) {
-        af_bus_opts_t opts = { .broker = s_broker.control, .source = "spinner", .factory = "factory",
+        af_bus_opts_t opts = { .broker = aft_suite_broker.control, .source = "spinner", .factory = "factory",
                                .request_spin_us = spins[i] };
         char err[300];
         af_bus_t *bus = af_bus_new (&opts, err, sizeof err);

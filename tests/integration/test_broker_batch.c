@@ -9,30 +9,14 @@
 #include "af_agent.h"
 #include "af_test.h"
 
-#define HB_MS 300
+#define HB_MS AFT_SUITE_HB_MS
 
-static aft_broker_t s_broker;
-
-static void
-s_setup (void)
-{
-    zsys_init ();
-    zsys_handler_set (NULL);
-    cr_assert (aft_broker_start (&s_broker, 0, HB_MS), "broker did not start");
-}
-
-static void
-s_teardown (void)
-{
-    aft_broker_stop (&s_broker);
-}
-
-TestSuite (batch, .init = s_setup, .fini = s_teardown, .timeout = 60);
+TestSuite (batch, .init = aft_suite_broker_start, .fini = aft_suite_broker_stop, .timeout = 60);
 
 static af_bus_t *
 s_coalescing_bus (const char *source)
 {
-    af_bus_opts_t opts = { .broker = s_broker.control, .source = source, .factory = "factory",
+    af_bus_opts_t opts = { .broker = aft_suite_broker.control, .source = source, .factory = "factory",
                            .coalesce = AF_BUS_COALESCE };
     char err[200];
     af_bus_t *bus = af_bus_new (&opts, err, sizeof err);
@@ -52,7 +36,7 @@ s_publish_value (af_bus_t *bus, const char *topic, double value)
 
 Test (batch, coalesced_stream_arrives_whole_and_in_order)
 {
-    af_bus_t *sub = aft_bus (&s_broker, "checker");
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
     af_bus_subscribe (sub, "tel.>");
     zclock_sleep (100);
     af_bus_t *pub = s_coalescing_bus ("burst");
@@ -106,7 +90,7 @@ Test (batch, snapshot_holds_the_newest_record)
     for (int i = 0; i < 50; i++)
         cr_assert_eq (s_publish_value (pub, "tel.factory.c1.snap.x", i), 0);
     cr_assert_eq (af_bus_flush (pub), 0);
-    af_bus_t *late = aft_bus (&s_broker, "late");
+    af_bus_t *late = aft_bus (&aft_suite_broker, "late");
     double newest = -1;
     for (int tries = 0; tries < 20 && newest != 49; tries++) {
         /* Empty until the broker has relayed the batch. */
@@ -130,7 +114,7 @@ Test (batch, snapshot_holds_the_newest_record)
 
 Test (batch, held_until_flushed_then_sent)
 {
-    af_bus_t *sub = aft_bus (&s_broker, "checker");
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
     af_bus_subscribe (sub, "tel.>");
     zclock_sleep (100);
     af_bus_t *pub = s_coalescing_bus ("held");
@@ -179,11 +163,11 @@ s_burst (af_agent_t *agent, void *arg)
 
 Test (batch, agent_runtime_flushes_before_it_waits)
 {
-    af_bus_t *sub = aft_bus (&s_broker, "checker");
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
     af_bus_subscribe (sub, "tel.factory.c1.ticker.>");
     zclock_sleep (100);
     af_agent_opts_t opts = { .name = "ticker", .kind = "test", .cell = "c1", .factory = "factory",
-                             .broker = s_broker.control, .heartbeat_ms = HB_MS };
+                             .broker = aft_suite_broker.control, .heartbeat_ms = HB_MS };
     char err[200];
     af_agent_t *agent = af_agent_new (&opts, err, sizeof err);
     cr_assert (agent, "%s", err);
@@ -215,15 +199,10 @@ Test (batch, agent_runtime_flushes_before_it_waits)
 
 Test (batch, bad_records_refused_good_ones_relayed)
 {
-    af_bus_t *sub = aft_bus (&s_broker, "checker");
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
     af_bus_subscribe (sub, "tel.>");
     zclock_sleep (100);
-    zsock_t *raw = zsock_new (ZMQ_XPUB);
-    char ingress[80];
-    af_bus_endpoint_offset (s_broker.control, 1, ingress, sizeof ingress);
-    zsock_connect (raw, "%s", ingress);
-    zmsg_t *notice = zmsg_recv (raw);  /* wait for the broker's subscription */
-    zmsg_destroy (&notice);
+    zsock_t *raw = aft_raw_ingress (&aft_suite_broker);
     void *pub = zsock_resolve (raw);
     const char *topic = "tel.factory.c1.mixed.x";
 
@@ -232,14 +211,8 @@ Test (batch, bad_records_refused_good_ones_relayed)
     size_t good_len[3];
     for (int i = 0; i < 3; i++)
         good[i] = aft_telemetry (st, "v", i, 1, &good_len[i]);
-    Autofab__Header hdr = AUTOFAB__HEADER__INIT;
-    hdr.source = "future";
-    hdr.seq = 1;
-    hdr.schema = AF_SCHEMA_VERSION + 7;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.header = &hdr;
     size_t future_len;
-    uint8_t *future = af_envelope_encode (&env, AF_MAX_MSG_BYTES, &future_len);
+    uint8_t *future = aft_future_envelope (AF_SCHEMA_VERSION + 7, &future_len);
     uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
 
     /* [good0, garbage, good1, future schema]: two refused, two relayed. */
@@ -297,7 +270,7 @@ Test (batch, subscriber_refuses_a_bad_batch_and_keeps_reading)
     cr_assert_eq (zsock_bind (raw, "tcp://127.0.0.1:%d", port), port);
     char egress[80];
     snprintf (egress, sizeof egress, "tcp://127.0.0.1:%d", port);
-    af_bus_opts_t opts = { .broker = s_broker.control, .egress = egress, .source = "reader" };
+    af_bus_opts_t opts = { .broker = aft_suite_broker.control, .egress = egress, .source = "reader" };
     char err[200];
     af_bus_t *sub = af_bus_new (&opts, err, sizeof err);
     cr_assert (sub, "%s", err);

@@ -23,8 +23,7 @@ static char s_dir[256];
 static void
 s_setup (void)
 {
-    zsys_init ();
-    zsys_handler_set (NULL);
+    aft_zsys_init ();
     cr_assert (aft_tmpdir (s_dir, sizeof s_dir, "af-record"));
 }
 

@@ -18,8 +18,7 @@ static char s_config[512];
 static void
 s_setup (void)
 {
-    zsys_init ();
-    zsys_handler_set (NULL);
+    aft_zsys_init ();
     const char *src = getenv ("AF_SRC");
     snprintf (s_config, sizeof s_config, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
     cr_assert (aft_broker_start (&s_broker, 0, 500), "broker did not start");

@@ -115,8 +115,7 @@ s_sample (const char *text, const char *name)
 static void
 s_setup (void)
 {
-    zsys_init ();
-    zsys_handler_set (NULL);
+    aft_zsys_init ();
     signal (SIGPIPE, SIG_IGN);
     cr_assert (aft_broker_start (&s_broker, 0, HB_MS), "broker did not start");
     char hb[16], listen[64];

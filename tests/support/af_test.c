@@ -1,5 +1,6 @@
 /*  Test support (see af_test.h).  */
 #include "af_test.h"
+#include <criterion/criterion.h>
 #include "af_args.h"
 
 #include <arpa/inet.h>
@@ -197,6 +198,52 @@ aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, 
     Autofab__Header hdr;
     uint8_t id[16];
     af_stamper_stamp (st, &env, &hdr, id, t_ns);
+    return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
+}
+
+void
+aft_zsys_init (void)
+{
+    zsys_init ();
+    zsys_handler_set (NULL);
+}
+
+aft_broker_t aft_suite_broker;
+
+void
+aft_suite_broker_start (void)
+{
+    aft_zsys_init ();
+    cr_assert (aft_broker_start (&aft_suite_broker, 0, AFT_SUITE_HB_MS), "broker did not start");
+}
+
+void
+aft_suite_broker_stop (void)
+{
+    aft_broker_stop (&aft_suite_broker);
+}
+
+zsock_t *
+aft_raw_ingress (const aft_broker_t *broker)
+{
+    zsock_t *raw = zsock_new (ZMQ_XPUB);
+    char ingress[80];
+    af_bus_endpoint_offset (broker->control, 1, ingress, sizeof ingress);
+    zsock_connect (raw, "%s", ingress);
+    zmsg_t *notice = zmsg_recv (raw);
+    zmsg_destroy (&notice);
+    return raw;
+}
+
+uint8_t *
+aft_future_envelope (uint32_t schema, size_t *len)
+{
+    Autofab__Header hdr = AUTOFAB__HEADER__INIT;
+    hdr.source = "future";
+    hdr.seq = 1;
+    hdr.schema = schema;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.header = &hdr;
     return af_envelope_encode (&env, AF_MAX_MSG_BYTES, len);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "af_bus.h"
+#include <czmq.h>
 
 /* A port P such that P, P+1 … P+N-1 are free on 127.0.0.1 right now. */
 int aft_free_ports (int n);
@@ -35,6 +36,21 @@ char *aft_child_log (pid_t pid, const char *program);
 /* An encoded Envelope with one telemetry metric NAME = VALUE, stamped by ST
  * at T_NS; free() it.  NULL on failure. */
 uint8_t *aft_telemetry (af_stamper_t *st, const char *name, double value, uint64_t t_ns, size_t *len);
+/* Starts CZMQ for a test process without its signal handlers (Criterion
+ * and the test itself handle signals). */
+void aft_zsys_init (void);
+/* A broker for a whole Criterion suite (.init/.fini), on free ports with
+ * heartbeats every AFT_SUITE_HB_MS. */
+#define AFT_SUITE_HB_MS 300
+extern aft_broker_t aft_suite_broker;
+void aft_suite_broker_start (void);
+void aft_suite_broker_stop (void);
+/* A raw XPUB connected to BROKER's ingress, returned once the broker has
+ * subscribed (so nothing sent on it is dropped); for hostile-input tests. */
+zsock_t *aft_raw_ingress (const aft_broker_t *broker);
+/* An encoded envelope from source "future" with schema version SCHEMA (one
+ * newer than this build knows must be refused by every receiver); free() it. */
+uint8_t *aft_future_envelope (uint32_t schema, size_t *len);
 /* Writes a Batch of the N records RECS (LENS bytes each) into OUT (CAP
  * bytes); returns its length (0 if it does not fit). */
 size_t aft_batch (uint8_t *out, size_t cap, uint8_t *const recs[], const size_t lens[], size_t n);

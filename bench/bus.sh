@@ -390,7 +390,10 @@ one publisher process → server → one subscriber process on 127.0.0.1 (TCP).
 msgs/s = messages the subscriber received ÷ time from its first to its last
 message; loss = messages published but never received.  autofab's publisher
 coalesces what it publishes on one topic in a row (af_bus opts.coalesce, as
-every agent does; flushed at the end), as libnats buffers its writes.
+every agent does; flushed at the end), as libnats buffers its writes; in
+this tight loop frames carry up to 256 envelopes, the best case: an agent
+that publishes one envelope per topic per turn sends one frame each, whose
+broker cost is the diag. row's.
 Requests: {reqs} sequential round trips per system after {warmup} warm-up,
 requester → server → replier → back (libzmq: REQ → REP direct; mosquitto:
 request topic + reply topic, QoS 0), in {rounds} rounds taken in turns with every

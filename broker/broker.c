@@ -88,7 +88,7 @@ s_bind (const broker_opts_t *opts, int type, const char *endpoint, char *err, si
      * unlimited.  A bit of slack over the envelope cap lets the relay count
      * and refuse slightly-too-large messages itself instead of libzmq just
      * dropping the connection. */
-    zsock_set_maxmsgsize (sock, (int) (opts->max_msg_bytes * 2));
+    zsock_set_maxmsgsize (sock, (int) (AF_BATCH_FRAME_CAP (opts->max_msg_bytes) * 2));
     zsock_set_sndhwm (sock, opts->hwm);
     zsock_set_rcvhwm (sock, opts->hwm);
     zsock_set_linger (sock, 0);

@@ -223,8 +223,8 @@ broker__relay (broker_t *self, int burst)
         size_t msgs = 1, bytes = zmq_msg_size (&body);
         bool batch = af_batch_is (zmq_msg_data (&body), bytes);
         if (batch) {
-            /* A batch may be as large as the cap; each record is checked. */
-            if (bytes > self->opts.max_msg_bytes) {
+            /* Each record is held to the cap; the frame to the batch cap. */
+            if (bytes > AF_BATCH_FRAME_CAP (self->opts.max_msg_bytes)) {
                 s_refuse (self, AF_DECODE_TOO_LARGE, &topic);
                 goto drop;
             }
@@ -249,7 +249,7 @@ broker__relay (broker_t *self, int burst)
         }
         self->counters.relayed_msgs += msgs;
         self->counters.relayed_bytes += bytes;
-        self->counters.relayed_batches += batch;
+        self->counters.relayed_batches += batch && msgs > 1;
         relayed++;
         continue;
 drop:

@@ -124,8 +124,9 @@ af_bus_new (const af_bus_opts_t *opts, char *err, size_t err_len)
     if (self->spin_us > 100000)
         self->spin_us = 100000;
     self->coalesce_max = opts->coalesce > AF_BATCH_MAX_RECORDS ? AF_BATCH_MAX_RECORDS : opts->coalesce;
-    self->coalesce_bytes = AF_BUS_COALESCE_BYTES < self->max_msg_bytes ? AF_BUS_COALESCE_BYTES
-                                                                       : self->max_msg_bytes;
+    /* Each record is held to max_msg_bytes; the frame to what every
+     * receiver takes (AF_BATCH_MAX_BYTES). */
+    self->coalesce_bytes = AF_BUS_COALESCE_BYTES;
     zmq_msg_init (&self->in);
     self->clock = opts->clock;
     if (!self->clock)
@@ -161,8 +162,11 @@ af_bus_destroy (af_bus_t **self_p)
         zmq_pollitem_t item = { zsock_resolve (self->pub), 0, ZMQ_POLLOUT, 0 };
         zmq_poll (&item, 1, 10);
     }
-    if (self->out_count)
-        af_warn ("bus: %u published messages could not leave before close", self->out_count);
+    if (self->out_count) {
+        af_warn ("bus: %u published messages could not leave before close (high-water mark)",
+                 self->out_count);
+        self->counters.publish_failed += self->out_count;
+    }
     free (self->out);
     zmq_msg_close (&self->in);
     zsock_destroy (&self->pub);
@@ -188,7 +192,7 @@ s_socket (af_bus_t *self, int type, const char *endpoint)
     zsock_t *sock = zsock_new (type);
     if (!sock)
         return NULL;
-    zsock_set_maxmsgsize (sock, (int) (self->max_msg_bytes + 4096));
+    zsock_set_maxmsgsize (sock, (int) (AF_BATCH_FRAME_CAP (self->max_msg_bytes) + 4096));
     zsock_set_sndhwm (sock, self->hwm);
     zsock_set_rcvhwm (sock, self->hwm);
     zsock_set_linger (sock, 0);
@@ -356,7 +360,8 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
 {
     size_t topic_len = strlen (topic);
     /* The topic validated last needs no second look. */
-    if ((topic_len != self->valid_topic_len || memcmp (topic, self->valid_topic, topic_len) != 0)) {
+    if (!self->valid_topic_len || topic_len != self->valid_topic_len
+        || memcmp (topic, self->valid_topic, topic_len) != 0) {
         if (!af_topic_valid (topic, topic_len)) {
             AF_LOG_ONCE (AF_LOG_ERROR, "bus: refusing to publish on invalid topic '%s'", topic);
             self->counters.publish_failed++;
@@ -815,8 +820,13 @@ s_control_wait (af_bus_t *self, s_match_fn *match, uint64_t id, int timeout_ms,
             int64_t until = zclock_usecs () + (left * 1000 < self->spin_us ? left * 1000 : self->spin_us);
             while (zmq_poll (&item, 1, 0) == 0 && zclock_usecs () < until && !zsys_interrupted)
                 ;
+            if (zsys_interrupted)
+                return -1;
             if (item.revents & ZMQ_POLLIN)
                 continue;
+            left = deadline - af_clock_mono_ms ();
+            if (left <= 0)
+                return 0;
         }
         if ((zmq_poll (&item, 1, (long) left) < 0 && errno == EINTR) || zsys_interrupted)
             return -1;

@@ -52,7 +52,7 @@ typedef struct {
 /* Coalescing (DESIGN §2): up to this many envelopes, and this many bytes,
  * share one frame; the agent runtime publishes with AF_BUS_COALESCE. */
 #define AF_BUS_COALESCE 256u
-#define AF_BUS_COALESCE_BYTES (64u * 1024u)
+#define AF_BUS_COALESCE_BYTES AF_BATCH_MAX_BYTES
 
 /* Bytes of the per-message decode arena: a typical envelope decodes into it
  * without a single malloc; a larger one spills over to malloc. */
@@ -105,7 +105,8 @@ int af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env);
  * does it before every poll, so nothing waits longer than the turn of the
  * loop that published it and an idle bus adds no delay.  Returns 0 when
  * nothing is left waiting, -1 when the high-water mark held the batch back
- * (it is kept, in order, for the next flush; a publish meanwhile fails). */
+ * (it is kept, in order, for the next flush; meanwhile publishes on its
+ * topic join it until it is full, and any other publish fails). */
 int af_bus_flush (af_bus_t *self);
 /* Publishes a Telemetry payload built from N metrics. */
 int af_bus_publish_metrics (af_bus_t *self, const char *topic, const Autofab__Metric *metrics,

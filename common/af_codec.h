@@ -105,6 +105,12 @@ af_decode_t af_envelope_peek (const void *data, size_t len, af_peek_t *out);
 #define AF_BATCH_FIELD 2047u
 /* Most records one batch may carry; receivers refuse the rest. */
 #define AF_BATCH_MAX_RECORDS 4096u
+/* Largest batch frame a publisher writes.  Every receiver takes a batch
+ * frame this large whatever its own message cap (which bounds each record),
+ * so that lowering the cap never makes whole batches bounce. */
+#define AF_BATCH_MAX_BYTES (64u * 1024u)
+/* The frame cap for batches of a receiver whose message cap is CAP. */
+#define AF_BATCH_FRAME_CAP(cap) ((cap) > AF_BATCH_MAX_BYTES ? (size_t) (cap) : (size_t) AF_BATCH_MAX_BYTES)
 /* Longest record prefix (key + length varint) a writer puts down. */
 #define AF_BATCH_PREFIX_MAX 7u
 

@@ -118,6 +118,9 @@ Test (batch, held_until_flushed_then_sent)
     af_bus_subscribe (sub, "tel.>");
     zclock_sleep (100);
     af_bus_t *pub = s_coalescing_bus ("held");
+    /* The first publish of a bus still has its topic checked. */
+    cr_assert_eq (s_publish_value (pub, "", 0), -1);
+    cr_assert_eq (af_bus_counters (pub)->publish_failed, 1);
     for (int i = 0; i < 5; i++)
         cr_assert_eq (s_publish_value (pub, "tel.factory.c1.held.x", i), 0);
     af_msg_t msg;
@@ -214,12 +217,17 @@ Test (batch, bad_records_refused_good_ones_relayed)
     size_t future_len;
     uint8_t *future = aft_future_envelope (AF_SCHEMA_VERSION + 7, &future_len);
     uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
+    /* An envelope behind the batch field's key: alone it would read as a
+     * batch, so no envelope may carry that field. */
+    uint8_t disguised[512] = { 0xFA, 0x7F, 0x00 };
+    memcpy (disguised + 3, good[0], good_len[0]);
 
-    /* [good0, garbage, good1, future schema]: two refused, two relayed. */
-    uint8_t *recs[4] = { good[0], garbage, good[1], future };
-    size_t lens[4] = { good_len[0], sizeof garbage, good_len[1], future_len };
+    /* [good0, garbage, good1, future schema, disguised]: three refused,
+     * two relayed. */
+    uint8_t *recs[5] = { good[0], garbage, good[1], future, disguised };
+    size_t lens[5] = { good_len[0], sizeof garbage, good_len[1], future_len, good_len[0] + 3 };
     uint8_t batch[2048];
-    size_t blen = aft_batch (batch, sizeof batch, recs, lens, 4);
+    size_t blen = aft_batch (batch, sizeof batch, recs, lens, 5);
     zmq_send (pub, topic, strlen (topic), ZMQ_SNDMORE);
     zmq_send (pub, batch, blen, 0);
     /* [good2, then a record whose length runs past the end]. */
@@ -249,7 +257,7 @@ Test (batch, bad_records_refused_good_ones_relayed)
     cr_assert_eq (af_bus_recv (sub, &msg, 200), 0, "nothing else should have been relayed");
     cr_assert_eq (af_bus_counters (sub)->refused[AF_DECODE_MALFORMED], 0,
                   "the subscriber saw a bad record");
-    cr_assert_eq (aft_broker_counter (sub, "relay_malformed"), 3);
+    cr_assert_eq (aft_broker_counter (sub, "relay_malformed"), 4);
     cr_assert_eq (aft_broker_counter (sub, "relay_bad_schema"), 1);
     cr_assert_eq (aft_broker_counter (sub, "relayed_msgs"), 3);
     for (int i = 0; i < 3; i++)
@@ -304,4 +312,30 @@ Test (batch, subscriber_refuses_a_bad_batch_and_keeps_reading)
     af_stamper_destroy (&st);
     af_bus_destroy (&sub);
     zsock_destroy (&raw);
+}
+
+Test (batch, a_small_message_cap_still_takes_whole_batches)
+{
+    /* Each record is held to the receiver's cap; a batch frame up to
+     * AF_BATCH_MAX_BYTES is taken whatever the cap. */
+    af_bus_opts_t opts = { .broker = aft_suite_broker.control, .source = "tiny", .factory = "factory",
+                           .max_msg_bytes = 1024 };
+    char err[200];
+    af_bus_t *sub = af_bus_new (&opts, err, sizeof err);
+    cr_assert (sub, "%s", err);
+    af_bus_subscribe (sub, "tel.factory.c1.wide.>");
+    zclock_sleep (100);
+    af_bus_t *pub = s_coalescing_bus ("wide");
+    for (int i = 0; i < 600; i++)
+        cr_assert_eq (s_publish_value (pub, "tel.factory.c1.wide.x", i), 0);
+    cr_assert_eq (af_bus_flush (pub), 0);
+    cr_assert_gt (af_bus_counters (pub)->batches, 0);
+    af_msg_t msg;
+    for (int i = 0; i < 600; i++) {
+        cr_assert_eq (af_bus_recv (sub, &msg, 3000), 1, "message %d lost", i);
+        cr_assert_eq (msg.env->telemetry->metrics[0]->value, i);
+        af_msg_clear (&msg);
+    }
+    af_bus_destroy (&pub);
+    af_bus_destroy (&sub);
 }

@@ -300,6 +300,30 @@ Test (codec, batch_records_come_back_in_order)
     af_stamper_destroy (&st);
 }
 
+Test (codec, an_envelope_never_carries_the_batch_field)
+{
+    /* Field 2047 before (it would look like a batch on its own) or after
+     * the envelope's fields is refused, by the peek and by the decoder. */
+    af_stamper_t *st = af_stamper_new ("line1", "giga");
+    size_t len;
+    uint8_t *rec = s_encode_telemetry (st, &len);
+    uint8_t both[600];
+    uint8_t *front = both, *back = both + 300;
+    front[0] = 0xFA, front[1] = 0x7F, front[2] = 0x00;
+    memcpy (front + 3, rec, len);
+    memcpy (back, rec, len);
+    back[len] = 0xFA, back[len + 1] = 0x7F, back[len + 2] = 0x00;
+    af_peek_t peek;
+    Autofab__Envelope *env;
+    cr_assert_eq (af_envelope_peek (front, len + 3, &peek), AF_DECODE_MALFORMED);
+    cr_assert_eq (af_envelope_decode (front, len + 3, AF_MAX_MSG_BYTES, &env), AF_DECODE_MALFORMED);
+    cr_assert_eq (af_envelope_peek (back, len + 3, &peek), AF_DECODE_MALFORMED);
+    cr_assert_eq (af_envelope_decode (back, len + 3, AF_MAX_MSG_BYTES, &env), AF_DECODE_MALFORMED);
+    cr_assert_eq (af_envelope_peek (rec, len, &peek), AF_DECODE_OK);
+    free (rec);
+    af_stamper_destroy (&st);
+}
+
 Test (codec, batch_prefix_lengths)
 {
     uint8_t p[AF_BATCH_PREFIX_MAX];

@@ -169,6 +169,7 @@ broker_destroy (broker_t **self_p)
     zhashx_destroy (&self->agents);
     broker_journal_destroy (&self->journal);
     cache_destroy (&self->cache);
+    free (self->run_buf);
     af_seqtrack_destroy (&self->sources);
     af_stamper_destroy (&self->stamper);
     zsock_destroy (&self->control);

@@ -63,6 +63,7 @@ struct broker {
     af_seqtrack_t *sources;  /* per-source counters and gaps of relayed traffic */
     cache_t *cache;
     size_t cache_prefix_len;  /* strlen (opts.cache_prefix), once, off the hot path */
+    uint8_t *run_buf;         /* the relay's batch being built (AF_BATCH_MAX_BYTES) */
     broker_journal_t *journal; /* the historian, or NULL */
     zhashx_t *agents;        /* key → agent_t */
     zhashx_t *names;         /* name → agent_t (not owned) */

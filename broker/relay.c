@@ -188,10 +188,108 @@ s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
     zmq_msg_close (&copy);
 }
 
+/* The relay's own coalescing (DESIGN §2): plain envelopes that are already
+ * queued on the ingress for one topic leave the egress as one Batch, so a
+ * publisher that does not coalesce still costs each subscriber one ZeroMQ
+ * message per run.  Nothing waits for more than the burst being drained:
+ * the run is sent when the topic changes, when it is full, and at the end
+ * of the burst (an empty queue). */
+typedef struct {
+    zmq_msg_t topic, first;  /* the run's topic frame, and its body while alone */
+    size_t count, bytes;     /* envelopes in the run, and their bytes */
+    size_t len;              /* bytes of self->run_buf used, once count > 1 */
+} s_run_t;
+
+/* Sends TOPIC and BODY (one envelope, or a batch of MSGS envelopes of BYTES
+ * bytes) on the egress, counting them. */
+static void
+s_send (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t msgs, size_t bytes)
+{
+    if (zmq_msg_send (topic, self->egress_h, ZMQ_SNDMORE) < 0
+        || zmq_msg_send (body, self->egress_h, 0) < 0) {
+        self->counters.relay_send_failed += msgs;
+        zmq_msg_close (topic);
+        zmq_msg_close (body);
+        return;
+    }
+    self->counters.relayed_msgs += msgs;
+    self->counters.relayed_bytes += bytes;
+    self->counters.relayed_batches += msgs > 1;
+}
+
+static void
+s_run_flush (broker_t *self, s_run_t *run)
+{
+    if (!run->count)
+        return;
+    if (run->count == 1)
+        s_send (self, &run->topic, &run->first, 1, run->bytes);
+    else {
+        zmq_msg_t batch;
+        if (zmq_msg_init_size (&batch, run->len) == 0) {
+            memcpy (zmq_msg_data (&batch), self->run_buf, run->len);
+            s_send (self, &run->topic, &batch, run->count, run->bytes);
+        }
+        else {
+            self->counters.relay_send_failed += run->count;
+            zmq_msg_close (&run->topic);
+        }
+    }
+    run->count = run->bytes = run->len = 0;
+}
+
+static void
+s_run_append (uint8_t *buf, size_t *len, zmq_msg_t *body)
+{
+    size_t n = zmq_msg_size (body);
+    *len += af_batch_prefix (buf + *len, n);
+    memcpy (buf + *len, zmq_msg_data (body), n);
+    *len += n;
+}
+
+/* Adds an admitted plain envelope (TOPIC, BODY; both taken) to the run,
+ * sending the run first if it is on another topic or full. */
+static void
+s_run_add (broker_t *self, s_run_t *run, zmq_msg_t *topic, zmq_msg_t *body)
+{
+    size_t t_len = zmq_msg_size (topic), b_len = zmq_msg_size (body);
+    if (run->count
+        && (t_len != zmq_msg_size (&run->topic)
+            || memcmp (zmq_msg_data (topic), zmq_msg_data (&run->topic), t_len) != 0
+            || run->count >= AF_BUS_COALESCE
+            || (run->count > 1 ? run->len : AF_BATCH_PREFIX_MAX + zmq_msg_size (&run->first))
+                       + AF_BATCH_PREFIX_MAX + b_len
+                   > AF_BATCH_MAX_BYTES
+            || (!self->run_buf && !(self->run_buf = malloc (AF_BATCH_MAX_BYTES)))))
+        s_run_flush (self, run);
+    if (!run->count) {
+        zmq_msg_init (&run->topic);
+        zmq_msg_move (&run->topic, topic);
+        zmq_msg_init (&run->first);
+        zmq_msg_move (&run->first, body);
+        run->count = 1;
+        run->bytes = b_len;
+        zmq_msg_close (topic);
+        zmq_msg_close (body);
+        return;
+    }
+    if (run->count == 1) {
+        /* The second envelope: the run becomes a batch. */
+        s_run_append (self->run_buf, &run->len, &run->first);
+        zmq_msg_close (&run->first);
+    }
+    s_run_append (self->run_buf, &run->len, body);
+    run->count++;
+    run->bytes += b_len;
+    zmq_msg_close (topic);
+    zmq_msg_close (body);
+}
+
 int
 broker__relay (broker_t *self, int burst)
 {
     int relayed = 0;
+    s_run_t run = { .count = 0 };
     for (int i = 0; i < burst; i++) {
         zmq_msg_t topic, body;
         zmq_msg_init (&topic);
@@ -242,20 +340,21 @@ broker__relay (broker_t *self, int burst)
         s_cache (self, &topic, &body);
         if (self->journal)
             broker_journal_offer (self->journal, t, t_len, &body);
-        if (zmq_msg_send (&topic, self->egress_h, ZMQ_SNDMORE) < 0
-            || zmq_msg_send (&body, self->egress_h, 0) < 0) {
-            self->counters.relay_send_failed += msgs;
-            goto drop;
-        }
-        self->counters.relayed_msgs += msgs;
-        self->counters.relayed_bytes += bytes;
-        self->counters.relayed_batches += batch && msgs > 1;
         relayed++;
+        if (af_batch_is (zmq_msg_data (&body), zmq_msg_size (&body))) {
+            /* Already a batch: after the run before it, whole, no copy (a
+             * rebuilt batch left with one record is a plain envelope). */
+            s_run_flush (self, &run);
+            s_send (self, &topic, &body, msgs, bytes);
+        }
+        else
+            s_run_add (self, &run, &topic, &body);
         continue;
 drop:
         zmq_msg_close (&topic);
         zmq_msg_close (&body);
     }
+    s_run_flush (self, &run);
     return relayed;
 }
 

@@ -5,6 +5,7 @@
  *  a batch are refused one by one and the good ones still arrive.  */
 #include <criterion/criterion.h>
 #include <czmq.h>
+#include <signal.h>
 
 #include "af_agent.h"
 #include "af_test.h"
@@ -337,5 +338,49 @@ Test (batch, a_small_message_cap_still_takes_whole_batches)
         af_msg_clear (&msg);
     }
     af_bus_destroy (&pub);
+    af_bus_destroy (&sub);
+}
+
+Test (batch, broker_coalesces_what_is_queued)
+{
+    /* A raw publisher sends plain envelopes, one frame each, while the
+     * broker is stopped, so that they are queued when it wakes: it relays
+     * each run of one topic as a batch, and subscribers see every envelope,
+     * in order, with no gap. */
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
+    af_bus_subscribe (sub, "tel.factory.c1.plain.>");
+    zclock_sleep (100);
+    zsock_t *raw = aft_raw_ingress (&aft_suite_broker);
+    void *pub = zsock_resolve (raw);
+    long long batches_before = aft_broker_counter (sub, "relayed_batches");
+    /* One stamper per topic: each stream numbered on its own. */
+    af_stamper_t *st[2] = { af_stamper_new ("plain", "factory"), af_stamper_new ("plain", "factory") };
+    const char *topics[2] = { "tel.factory.c1.plain.a", "tel.factory.c1.plain.b" };
+    cr_assert_eq (kill (aft_suite_broker.pid, SIGSTOP), 0);
+    int sent = 0;
+    for (int run = 0; run < 6; run++)
+        for (int i = 0; i < (run % 2 ? 7 : 300); i++, sent++) {
+            size_t len;
+            uint8_t *env = aft_telemetry (st[run % 2], "v", sent, 1, &len);
+            const char *t = topics[run % 2];
+            zmq_send (pub, t, strlen (t), ZMQ_SNDMORE);
+            zmq_send (pub, env, len, 0);
+            free (env);
+        }
+    zclock_sleep (100);                /* let the frames reach the broker's socket */
+    cr_assert_eq (kill (aft_suite_broker.pid, SIGCONT), 0);
+    af_msg_t msg;
+    for (int i = 0; i < sent; i++) {
+        cr_assert_eq (af_bus_recv (sub, &msg, 3000), 1, "message %d lost", i);
+        cr_assert_eq (msg.env->telemetry->metrics[0]->value, i, "out of order");
+        cr_assert_eq (msg.gap, 0);
+        af_msg_clear (&msg);
+    }
+    cr_assert_eq (af_bus_recv (sub, &msg, 200), 0);
+    cr_assert_gt (aft_broker_counter (sub, "relayed_batches"), batches_before,
+                  "nothing was coalesced");
+    af_stamper_destroy (&st[0]);
+    af_stamper_destroy (&st[1]);
+    zsock_destroy (&raw);
     af_bus_destroy (&sub);
 }

@@ -14,6 +14,17 @@
 
 TestSuite (batch, .init = aft_suite_broker_start, .fini = aft_suite_broker_stop, .timeout = 60);
 
+/* A subscriber to PATTERN, given time for its subscription to reach the
+ * broker's egress. */
+static af_bus_t *
+s_checker (const char *pattern)
+{
+    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
+    af_bus_subscribe (sub, pattern);
+    zclock_sleep (100);
+    return sub;
+}
+
 static af_bus_t *
 s_coalescing_bus (const char *source)
 {
@@ -37,9 +48,7 @@ s_publish_value (af_bus_t *bus, const char *topic, double value)
 
 Test (batch, coalesced_stream_arrives_whole_and_in_order)
 {
-    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
-    af_bus_subscribe (sub, "tel.>");
-    zclock_sleep (100);
+    af_bus_t *sub = s_checker ("tel.>");
     af_bus_t *pub = s_coalescing_bus ("burst");
     /* Runs of one topic (coalesced) broken by another topic (flushed). */
     const char *topics[2] = { "tel.factory.c1.burst.a", "tel.factory.c1.burst.b" };
@@ -115,9 +124,7 @@ Test (batch, snapshot_holds_the_newest_record)
 
 Test (batch, held_until_flushed_then_sent)
 {
-    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
-    af_bus_subscribe (sub, "tel.>");
-    zclock_sleep (100);
+    af_bus_t *sub = s_checker ("tel.>");
     af_bus_t *pub = s_coalescing_bus ("held");
     /* The first publish of a bus still has its topic checked. */
     cr_assert_eq (s_publish_value (pub, "", 0), -1);
@@ -167,9 +174,7 @@ s_burst (af_agent_t *agent, void *arg)
 
 Test (batch, agent_runtime_flushes_before_it_waits)
 {
-    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
-    af_bus_subscribe (sub, "tel.factory.c1.ticker.>");
-    zclock_sleep (100);
+    af_bus_t *sub = s_checker ("tel.factory.c1.ticker.>");
     af_agent_opts_t opts = { .name = "ticker", .kind = "test", .cell = "c1", .factory = "factory",
                              .broker = aft_suite_broker.control, .heartbeat_ms = HB_MS };
     char err[200];
@@ -203,9 +208,7 @@ Test (batch, agent_runtime_flushes_before_it_waits)
 
 Test (batch, bad_records_refused_good_ones_relayed)
 {
-    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
-    af_bus_subscribe (sub, "tel.>");
-    zclock_sleep (100);
+    af_bus_t *sub = s_checker ("tel.>");
     zsock_t *raw = aft_raw_ingress (&aft_suite_broker);
     void *pub = zsock_resolve (raw);
     const char *topic = "tel.factory.c1.mixed.x";
@@ -347,9 +350,7 @@ Test (batch, broker_coalesces_what_is_queued)
      * broker is stopped, so that they are queued when it wakes: it relays
      * each run of one topic as a batch, and subscribers see every envelope,
      * in order, with no gap. */
-    af_bus_t *sub = aft_bus (&aft_suite_broker, "checker");
-    af_bus_subscribe (sub, "tel.factory.c1.plain.>");
-    zclock_sleep (100);
+    af_bus_t *sub = s_checker ("tel.factory.c1.plain.>");
     zsock_t *raw = aft_raw_ingress (&aft_suite_broker);
     void *pub = zsock_resolve (raw);
     long long batches_before = aft_broker_counter (sub, "relayed_batches");

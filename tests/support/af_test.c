@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,14 @@ aft_spawn (const char *program, const char *const argv[])
     for (int i = 0; argv && argv[i] && n < 63; i++)
         args[n++] = argv[i];
     args[n] = NULL;
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0) {
+        /* A test that fails half-way never stops what it started: the
+         * child goes with the test process instead of living on. */
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid () != parent)
+            _exit (127);
         char log[512];
         s_log_path (log, sizeof log, getpid (), program);
         int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0644);

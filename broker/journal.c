@@ -10,6 +10,7 @@
  *  batches of af_journal's batch_ms anyway.
  */
 #include "journal.h"
+#include "af_clock.h"
 #include "af_codec.h"
 
 #include <pthread.h>
@@ -64,14 +65,6 @@ static void
 s_bump (_Atomic uint64_t *counter)
 {
     s_add (counter, 1);
-}
-
-static uint64_t
-s_wall_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
 /* True if TOPIC is under one of the prefixes, on a segment boundary. */
@@ -280,20 +273,12 @@ broker_journal_destroy (broker_journal_t **self_p)
 
 void
 broker_journal_offer (broker_journal_t *self, const void *topic, size_t topic_len,
-                      zmq_msg_t *body)
+                      zmq_msg_t *body, size_t records)
 {
     if (!self || !s_wanted (self, topic, topic_len))
         return;
     /* Counted in envelopes: a batch is as many as it carries. */
-    uint64_t n = 1;
-    if (af_batch_is (zmq_msg_data (body), zmq_msg_size (body))) {
-        af_batch_iter_t it;
-        af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
-        const uint8_t *rec;
-        size_t len;
-        for (n = 0; af_batch_next (&it, &rec, &len) == 1;)
-            n++;
-    }
+    uint64_t n = records;
     s_add (&self->offered, n);
     size_t tail = atomic_load_explicit (&self->tail, memory_order_relaxed);
     size_t head = atomic_load_explicit (&self->head, memory_order_acquire);
@@ -312,7 +297,7 @@ broker_journal_offer (broker_journal_t *self, const void *topic, size_t topic_le
     }
     memcpy (slot->topic, topic, topic_len);
     slot->topic_len = topic_len;
-    slot->recv_ns = s_wall_ns ();
+    slot->recv_ns = af_clock_now_ns (NULL);
     atomic_store_explicit (&self->tail, tail + 1, memory_order_release);
 }
 

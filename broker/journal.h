@@ -47,10 +47,11 @@ broker_journal_t *broker_journal_new_sized (const char *path, const char *const 
 void broker_journal_destroy (broker_journal_t **self_p);
 
 /* Offers a relayed message: TOPIC (TOPIC_LEN bytes, already validated) and
- * BODY, which keeps belonging to the caller (the journal takes its own
+ * BODY, one envelope or a batch of RECORDS (the relay has counted them),
+ * which keeps belonging to the caller (the journal takes its own
  * reference).  Never blocks.  Call from one thread only (the relay's). */
 void broker_journal_offer (broker_journal_t *self, const void *topic, size_t topic_len,
-                           zmq_msg_t *body);
+                           zmq_msg_t *body, size_t records);
 /* Copies the counters; safe from the relay's thread while the writer runs. */
 void broker_journal_stats (const broker_journal_t *self, broker_journal_stats_t *out);
 

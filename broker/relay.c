@@ -8,6 +8,7 @@
  *  the queue is empty and never pays a poll per message when it is full.
  */
 #include "broker_internal.h"
+#include "af_clock.h"
 
 /* Reads and discards the rest of a multipart message. */
 static void
@@ -121,9 +122,40 @@ s_batch_rebuild (broker_t *self, zmq_msg_t *body, size_t good_bytes, size_t good
     return rc;
 }
 
-/* Checks every record of a batch.  The frame is relayed whole when all are
- * good (no copy), rebuilt without the bad ones otherwise.  Returns the
- * number of good records (0: drop it) and their size in *BYTES. */
+/* True if TOPIC's messages go into the last-value cache. */
+static bool
+s_cacheable (const broker_t *self, zmq_msg_t *topic)
+{
+    return self->cache && zmq_msg_size (topic) >= self->cache_prefix_len
+           && memcmp (zmq_msg_data (topic), self->opts.cache_prefix, self->cache_prefix_len) == 0;
+}
+
+/* Keeps BODY (one envelope) in the last-value cache, by reference. */
+static void
+s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
+{
+    if (s_cacheable (self, topic)
+        && cache_put (self->cache, zmq_msg_data (topic), zmq_msg_size (topic), body) != 0)
+        self->counters.cache_full++;
+}
+
+/* Keeps a copy of REC (a batch's newest record, LEN bytes), so that the
+ * cache does not pin the whole frame. */
+static void
+s_cache_copy (broker_t *self, zmq_msg_t *topic, const uint8_t *rec, size_t len)
+{
+    zmq_msg_t copy;
+    if (!s_cacheable (self, topic) || zmq_msg_init_size (&copy, len) != 0)
+        return;
+    memcpy (zmq_msg_data (&copy), rec, len);
+    s_cache (self, topic, &copy);
+    zmq_msg_close (&copy);
+}
+
+/* Checks every record of a batch and caches the newest good one.  The frame
+ * is relayed whole when all are good (no copy), rebuilt without the bad
+ * ones otherwise.  Returns the number of good records (0: drop it) and
+ * their size in *BYTES. */
 static size_t
 s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
 {
@@ -134,8 +166,8 @@ s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
     s_last_t last = { 0 };
     size_t good = 0, bad = 0;
     *bytes = 0;
-    const uint8_t *rec;
-    size_t len;
+    const uint8_t *rec, *newest = NULL;
+    size_t len, newest_len = 0;
     int rc;
     while ((rc = af_batch_next (&it, &rec, &len)) == 1) {
         af_decode_t why = s_admit (self, t, t_len, rec, len, &last);
@@ -146,46 +178,17 @@ s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
         }
         good++;
         *bytes += len;
+        newest = rec;
+        newest_len = len;
     }
     if (rc < 0)
         s_refuse (self, AF_DECODE_MALFORMED, topic);
-    if (good && (bad || rc < 0) && s_batch_rebuild (self, body, *bytes, good) != 0)
+    if (!good)
+        return 0;
+    s_cache_copy (self, topic, newest, newest_len);
+    if ((bad || rc < 0) && s_batch_rebuild (self, body, *bytes, good) != 0)
         return 0;
     return good;
-}
-
-/* Keeps the newest envelope of BODY (an envelope, or a batch's last record)
- * in the last-value cache. */
-static void
-s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
-{
-    const char *t = zmq_msg_data (topic);
-    size_t t_len = zmq_msg_size (topic);
-    if (!self->cache || t_len < self->cache_prefix_len
-        || memcmp (t, self->opts.cache_prefix, self->cache_prefix_len) != 0)
-        return;
-    if (!af_batch_is (zmq_msg_data (body), zmq_msg_size (body))) {
-        if (cache_put (self->cache, t, t_len, body) != 0)
-            self->counters.cache_full++;
-        return;
-    }
-    /* A batch: copy its last record out, so that the cache does not pin the
-     * whole frame. */
-    af_batch_iter_t it;
-    af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
-    const uint8_t *rec, *last = NULL;
-    size_t len, last_len = 0;
-    while (af_batch_next (&it, &rec, &len) == 1) {
-        last = rec;
-        last_len = len;
-    }
-    zmq_msg_t copy;
-    if (!last || zmq_msg_init_size (&copy, last_len) != 0)
-        return;
-    memcpy (zmq_msg_data (&copy), last, last_len);
-    if (cache_put (self->cache, t, t_len, &copy) != 0)
-        self->counters.cache_full++;
-    zmq_msg_close (&copy);
 }
 
 /* The relay's own coalescing (DESIGN §2): plain envelopes that are already
@@ -336,10 +339,10 @@ broker__relay (broker_t *self, int burst)
                 s_refuse (self, why, &topic);
                 goto drop;
             }
+            s_cache (self, &topic, &body);
         }
-        s_cache (self, &topic, &body);
         if (self->journal)
-            broker_journal_offer (self->journal, t, t_len, &body);
+            broker_journal_offer (self->journal, t, t_len, &body, msgs);
         relayed++;
         if (af_batch_is (zmq_msg_data (&body), zmq_msg_size (&body))) {
             /* Already a batch: after the run before it, whole, no copy (a
@@ -365,10 +368,7 @@ s_publish (broker_t *self, const char *topic, Autofab__Envelope *env, bool cache
 {
     Autofab__Header hdr;
     uint8_t msg_id[16];
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id,
-                            (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec,
+    af_stamper_stamp_topic (self->stamper, env, &hdr, msg_id, af_clock_now_ns (NULL),
                             marker ? NULL : topic, strlen (topic));
     size_t len;
     uint8_t *buf = af_envelope_encode (env, self->opts.max_msg_bytes, &len);

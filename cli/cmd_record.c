@@ -50,14 +50,6 @@ typedef struct {
     uint64_t refused;            /* not a valid envelope, or wrong frames */
 } s_record_t;
 
-static uint64_t
-s_wall_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
 /* Keeps one envelope (DATA, LEN bytes) that came on topic T.  Returns 1
  * recorded, 0 refused, -1 on a journal error (already reported). */
 static int
@@ -76,7 +68,7 @@ s_keep (s_record_t *self, const char *t, size_t t_len, const uint8_t *data, size
         self->gaps += af_seqtrack_note (self->sources, stream, stream_len, env->header->session,
                                         env->header->seq, len, NULL);
     autofab__envelope__free_unpacked (env, NULL);
-    int rc = af_journal_append_at (self->journal, t, t_len, data, len, s_wall_ns ());
+    int rc = af_journal_append_at (self->journal, t, t_len, data, len, af_clock_now_ns (NULL));
     if (rc < 0) {
         cli_fail ("record", "%s", af_journal_error (self->journal));
         return -1;

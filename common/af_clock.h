@@ -15,7 +15,8 @@ typedef struct af_clock af_clock_t;
 af_clock_t *af_clock_new_real (void);
 af_clock_t *af_clock_new_sim (uint64_t start_ns);
 void af_clock_destroy (af_clock_t **self_p);
-/* Current time in ns since the epoch (wall clock or simulated). */
+/* Current time in ns since the epoch (wall clock or simulated); SELF NULL
+ * reads the wall clock. */
 uint64_t af_clock_now_ns (const af_clock_t *self);
 bool af_clock_is_sim (const af_clock_t *self);
 /* Simulation mode: moves time to T_NS (never backwards); -1 if refused. */

@@ -386,10 +386,13 @@ s_header_read (const void *data, size_t len, af_peek_t *out, s_header_t *hdr_out
             return AF_DECODE_MALFORMED;
         p += n;
         unsigned wire = key & 7;
-        /* Field 2047 is a batch's: an envelope that carries it could pass
-         * for a batch once it travels alone (reserved in envelope.proto). */
-        if ((key >> 3) == AF_BATCH_FIELD)
+        /* Field 0 does not exist (protobuf-c refuses it too).  Field 2047
+         * is a batch's: an envelope that carries it could pass for a batch
+         * once it travels alone (reserved in envelope.proto). */
+        if ((key >> 3) == 0 || (key >> 3) == AF_BATCH_FIELD)
             return AF_DECODE_MALFORMED;
+        if ((key >> 3) >= 10 && (key >> 3) <= 19)
+            out->payload = (unsigned) (key >> 3);
         if ((key >> 3) == 1 && wire == 2) {
             /* protobuf merges repeated message fields: a second header could
              * change what the full decode sees (a newer schema, another

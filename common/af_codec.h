@@ -89,6 +89,9 @@ typedef struct {
     uint32_t session;
     uint32_t schema;
     uint64_t t_ns;
+    unsigned payload;        /* the payload's field number (10 … 19 in
+                                envelope.proto), 0 if none; the last on the
+                                wire, as protobuf reads a oneof */
 } af_peek_t;
 
 /* Reads the header fields of an encoded envelope in place: no allocation, no

@@ -92,84 +92,25 @@ s_fail_db (af_journal_t *self, const char *what)
     return s_fail (self, "%s: %s", what, sqlite3_errmsg (self->db));
 }
 
-static uint64_t
-s_wall_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
 /* ------------------------------------------------------- envelope shape */
 
-/* Reads a varint; returns its length, or 0 if malformed or truncated. */
-static size_t
-s_varint (const uint8_t *p, const uint8_t *end, uint64_t *out)
-{
-    uint64_t value = 0;
-    for (size_t i = 0; i < 10 && p + i < end; i++) {
-        value |= (uint64_t) (p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *out = value;
-            return i + 1;
-        }
-    }
-    return 0;
-}
-
-const char *
-af_journal_kind (const void *body, size_t len)
+/* The payload kind of a peeked envelope, as stored in `messages.kind`. */
+static const char *
+s_kind (const af_peek_t *peek)
 {
     /* Envelope's payload oneof, fields 10 … 19 in envelope.proto. */
     static const char *const s_kinds[] = {
         "telemetry", "event", "alarm", "command", "result",
         "presence", "tick", "tick_ack", "typed", "raw",
     };
-    if (!body || len == 0)
-        return NULL;
-    const uint8_t *p = body;
-    const uint8_t *end = p + len;
-    const char *kind = "none";
-    /* Walk every top-level field to the end, so that a truncated or padded
-     * body is caught here even when its header is intact. */
-    while (p < end) {
-        uint64_t key, value;
-        size_t n = s_varint (p, end, &key);
-        if (!n || (key >> 3) == 0)
-            return NULL;
-        p += n;
-        uint64_t field = key >> 3;
-        switch (key & 7) {
-        case 0:
-            n = s_varint (p, end, &value);
-            if (!n)
-                return NULL;
-            p += n;
-            break;
-        case 1:
-            if (end - p < 8)
-                return NULL;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return NULL;
-            p += 4;
-            break;
-        case 2:
-            n = s_varint (p, end, &value);
-            if (!n || value > (uint64_t) (end - p) - n)
-                return NULL;
-            p += n + value;
-            break;
-        default:
-            return NULL;         /* groups and unknown wire types */
-        }
-        /* In a oneof the last field on the wire wins, as in protobuf. */
-        if (field >= 10 && field <= 19)
-            kind = s_kinds[field - 10];
-    }
-    return kind;
+    return peek->payload >= 10 && peek->payload <= 19 ? s_kinds[peek->payload - 10] : "none";
+}
+
+const char *
+af_journal_kind (const void *body, size_t len)
+{
+    af_peek_t peek;
+    return body && af_envelope_peek (body, len, &peek) == AF_DECODE_OK ? s_kind (&peek) : NULL;
 }
 
 /* --------------------------------------------------------------- opening */
@@ -245,7 +186,7 @@ s_create_schema (af_journal_t *self)
     if (s_exec (self, s_schema, "cannot create the journal") != 0)
         goto fail;
     char created[32], created_ns[32], version[16];
-    uint64_t now = s_wall_ns ();
+    uint64_t now = af_clock_now_ns (NULL);
     time_t secs = (time_t) (now / 1000000000ull);
     struct tm tm;
     gmtime_r (&secs, &tm);
@@ -445,7 +386,7 @@ int
 af_journal_append (af_journal_t *self, const char *topic, size_t topic_len, const void *body,
                    size_t len)
 {
-    return af_journal_append_at (self, topic, topic_len, body, len, s_wall_ns ());
+    return af_journal_append_at (self, topic, topic_len, body, len, af_clock_now_ns (NULL));
 }
 
 int
@@ -457,11 +398,11 @@ af_journal_append_at (af_journal_t *self, const char *topic, size_t topic_len, c
     af_peek_t peek;
     const char *kind = NULL;
     if (!topic || !af_topic_valid (topic, topic_len) || !body || len > AF_JOURNAL_MAX_BODY_BYTES
-        || af_envelope_peek (body, len, &peek) != AF_DECODE_OK
-        || !(kind = af_journal_kind (body, len))) {
+        || af_envelope_peek (body, len, &peek) != AF_DECODE_OK) {
         self->refused++;
         return 1;
     }
+    kind = s_kind (&peek);
     if (!self->in_batch && s_begin (self) != 0)
         return -1;
     sqlite3_stmt *st = self->insert;
@@ -613,8 +554,7 @@ af_journal_iter_next (af_journal_iter_t *self, const char **topic, const void **
         if (!typed || !row->topic
             || !af_topic_valid (row->topic, row->topic_len) || !row->body
             || row->len > AF_JOURNAL_MAX_BODY_BYTES
-            || af_envelope_peek (row->body, row->len, &peek) != AF_DECODE_OK
-            || !af_journal_kind (row->body, row->len)) {
+            || af_envelope_peek (row->body, row->len, &peek) != AF_DECODE_OK) {
             self->skipped++;
             continue;
         }

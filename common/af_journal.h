@@ -115,8 +115,8 @@ const af_journal_row_t *af_journal_iter_row (const af_journal_iter_t *self);
 uint64_t af_journal_iter_skipped (const af_journal_iter_t *self);
 
 /* The payload kind of an encoded envelope ("telemetry", "event", … "none"),
- * as stored in `messages.kind`; NULL if the bytes are not a well-formed
- * envelope at the top level (truncated, garbage). */
+ * as stored in `messages.kind`; NULL if the bytes are not an envelope
+ * af_envelope_peek accepts (truncated, garbage, no header). */
 const char *af_journal_kind (const void *body, size_t len);
 
 #endif

@@ -39,7 +39,7 @@ s_offer (broker_journal_t *j, af_stamper_t *st, const char *topic)
     zmq_msg_init_size (&body, len);
     memcpy (zmq_msg_data (&body), buf, len);
     free (buf);
-    broker_journal_offer (j, topic, strlen (topic), &body);
+    broker_journal_offer (j, topic, strlen (topic), &body, 1);
     zmq_msg_close (&body);
 }
 
@@ -154,8 +154,8 @@ Test (broker_journal, refuses_bad_prefixes_and_bodies)
     zmq_msg_t body;
     zmq_msg_init_size (&body, 40);
     memset (zmq_msg_data (&body), 0xee, 40);
-    broker_journal_offer (j, "tel.f.c.a.k", 11, &body);
-    broker_journal_offer (NULL, "tel.f.c.a.k", 11, &body);   /* no journal: nothing */
+    broker_journal_offer (j, "tel.f.c.a.k", 11, &body, 1);
+    broker_journal_offer (NULL, "tel.f.c.a.k", 11, &body, 1);   /* no journal: nothing */
     zmq_msg_close (&body);
     broker_journal_stats_t stats = s_settle (j);
     cr_assert_eq (stats.refused, 1);
@@ -181,7 +181,7 @@ Test (broker_journal, a_batch_is_a_row_per_record)
     zmq_msg_t body;
     zmq_msg_init_size (&body, len);
     memcpy (zmq_msg_data (&body), batch, len);
-    broker_journal_offer (j, "tel.f1.c1.press.temp", 20, &body);
+    broker_journal_offer (j, "tel.f1.c1.press.temp", 20, &body, 10);
     zmq_msg_close (&body);
     broker_journal_stats_t stats = s_settle (j);
     cr_assert_eq (stats.offered, 10);

@@ -34,19 +34,25 @@ s_strv_free (char **v, size_t n)
     free (v);
 }
 
-void
-broker__agent_free (agent_t **agent_p)
+/* Frees what an agent's registration filled in (s_agent_fill). */
+static void
+s_agent_clear (agent_t *a)
 {
-    if (!agent_p || !*agent_p)
-        return;
-    agent_t *a = *agent_p;
     free (a->name);
     free (a->kind);
     free (a->cell);
     free (a->version);
     s_strv_free (a->services, a->n_services);
     s_strv_free (a->capabilities, a->n_capabilities);
-    free (a);
+}
+
+void
+broker__agent_free (agent_t **agent_p)
+{
+    if (!agent_p || !*agent_p)
+        return;
+    s_agent_clear (*agent_p);
+    free (*agent_p);
     *agent_p = NULL;
 }
 
@@ -133,12 +139,7 @@ s_presence_publish (broker_t *self, agent_t *a, bool birth, const char *reason)
 static void
 s_agent_fill (agent_t *a, const Autofab__Register *reg, int default_heartbeat_ms)
 {
-    free (a->name);
-    free (a->kind);
-    free (a->cell);
-    free (a->version);
-    s_strv_free (a->services, a->n_services);
-    s_strv_free (a->capabilities, a->n_capabilities);
+    s_agent_clear (a);
     a->name = strdup (reg->name);
     a->kind = strdup (reg->kind ? reg->kind : "");
     a->cell = strdup (reg->cell ? reg->cell : "");

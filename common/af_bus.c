@@ -158,7 +158,7 @@ af_bus_destroy (af_bus_t **self_p)
     af_bus_t *self = *self_p;
     /* What was published still leaves, within the publisher's linger. */
     int64_t deadline = af_clock_mono_ms () + AF_BUS_PUB_LINGER_MS;
-    while (self->out_count && af_bus_flush (self) != 0 && af_clock_mono_ms () < deadline) {
+    while (af_bus_flush (self) != 0 && af_clock_mono_ms () < deadline) {
         zmq_pollitem_t item = { zsock_resolve (self->pub), 0, ZMQ_POLLOUT, 0 };
         zmq_poll (&item, 1, 10);
     }
@@ -279,7 +279,7 @@ af_bus_publish_frames (af_bus_t *self, const void *const *frames, const size_t *
     if (!self->pub_ready)
         s_pub_drain (self);
     /* Raw frames go after what is already waiting, never before it. */
-    if (self->out_count && af_bus_flush (self) != 0)
+    if (af_bus_flush (self) != 0)
         return s_publish_failed (self);
     void *handle = zsock_resolve (self->pub);
     for (size_t i = 0; i < n; i++)
@@ -399,11 +399,6 @@ af_bus_publish (af_bus_t *self, const char *topic, Autofab__Envelope *env)
             self->counters.published++;
             return 0;
         }
-    }
-    else if (self->out_count && af_bus_flush (self) != 0) {
-        env->header = NULL;
-        af_stamper_unstamp_topic (self->stamper, topic, topic_len);
-        return s_publish_failed (self);
     }
     /* Pack straight into the message ZeroMQ will send: no copy. */
     zmq_msg_t body;
@@ -665,8 +660,7 @@ af_bus_recv (af_bus_t *self, af_msg_t *msg, int timeout_ms)
 {
     msg->env = NULL;
     msg->arena_used_ = msg->arena_spilled_ = 0;
-    if (self->out_count)
-        af_bus_flush (self);
+    af_bus_flush (self);
     if (s_sub_open (self) != 0)
         return -1;
     void *handle = zsock_resolve (self->sub);
@@ -854,8 +848,7 @@ af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req, int
                 int retries, Autofab__Envelope **reply, char *err, size_t err_len)
 {
     *reply = NULL;
-    if (self->out_count)
-        af_bus_flush (self);
+    af_bus_flush (self);
     if (s_dealer_open (self) != 0) {
         snprintf (err, err_len, "cannot connect to %s", self->control);
         return AUTOFAB__STATUS__STATUS_UNAVAILABLE;
@@ -944,8 +937,7 @@ s_control_call (af_bus_t *self, Autofab__Control *ctl, int wanted_case, int time
                 Autofab__Control **out)
 {
     *out = NULL;
-    if (self->out_count)
-        af_bus_flush (self);
+    af_bus_flush (self);
     if (s_dealer_open (self) != 0)
         return -1;
     int64_t start = af_clock_mono_ms ();
@@ -1061,8 +1053,7 @@ af_bus_snapshot (af_bus_t *self, const char *prefix, af_snapshot_fn *fn, void *a
     /* "" means everything; "tel.f1" the topic and everything under it. */
     char pattern[AF_TOPIC_MAX_BYTES + 2];
     snprintf (pattern, sizeof pattern, "%s%s", prefix, prefix[0] ? "" : ">");
-    if (self->out_count)
-        af_bus_flush (self);
+    af_bus_flush (self);
     if (af_bus_subscribe (self, pattern) != 0)
         return -1;
     if (s_dealer_open (self) != 0)

@@ -65,6 +65,10 @@ typedef struct {
 int  sched__sol_init(sched_sol_t *s, int n_ops, int n_machines);
 void sched__sol_free(sched_sol_t *s);
 void sched__sol_copy(sched_sol_t *dst, const sched_sol_t *src);
+/* Takes operation u off its machine's list. */
+void sched__sol_unlink(sched_sol_t *s, int u);
+/* Puts u on machine m right after v (v = -1: at the front). */
+void sched__sol_insert_after(sched_sol_t *s, int u, int m, int v);
 /* Builds machine orders from a plan's machines and start times. */
 void sched__sol_from_plan(sched_sol_t *s, const sched_inst_t *in,
                           const sched_plan_t *plan);

@@ -124,6 +124,24 @@ void sched__sol_copy(sched_sol_t *d, const sched_sol_t *s)
     memcpy(d->mlast, s->mlast, m);
 }
 
+void sched__sol_unlink(sched_sol_t *s, int u)
+{
+    int p = s->mp[u], n = s->ms[u], m = s->mach[u];
+    if (p >= 0) s->ms[p] = n; else if (s->mfirst[m] == u) s->mfirst[m] = n;
+    if (n >= 0) s->mp[n] = p; else if (s->mlast[m] == u) s->mlast[m] = p;
+    s->mp[u] = s->ms[u] = -1;
+}
+
+void sched__sol_insert_after(sched_sol_t *s, int u, int m, int v)
+{
+    int n = v >= 0 ? s->ms[v] : s->mfirst[m];
+    s->mach[u] = m;
+    s->mp[u] = v;
+    s->ms[u] = n;
+    if (v >= 0) s->ms[v] = u; else s->mfirst[m] = u;
+    if (n >= 0) s->mp[n] = u; else s->mlast[m] = u;
+}
+
 typedef struct {
     int m, start, o;
 } s_key_t;

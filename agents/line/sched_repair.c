@@ -17,25 +17,6 @@
 
 #include <stdlib.h>
 
-static void s_detach(sched_sol_t *s, int u)
-{
-    int p = s->mp[u], n = s->ms[u], m = s->mach[u];
-    if (p >= 0) s->ms[p] = n; else if (s->mfirst[m] == u) s->mfirst[m] = n;
-    if (n >= 0) s->mp[n] = p; else if (s->mlast[m] == u) s->mlast[m] = p;
-    s->mp[u] = s->ms[u] = -1;
-}
-
-/* Puts u on machine m right after v (-1: at the front). */
-static void s_attach(sched_sol_t *s, int u, int m, int v)
-{
-    int n = v >= 0 ? s->ms[v] : s->mfirst[m];
-    s->mach[u] = m;
-    s->mp[u] = v;
-    s->ms[u] = n;
-    if (v >= 0) s->ms[v] = u; else s->mfirst[m] = u;
-    if (n >= 0) s->mp[n] = u; else s->mlast[m] = u;
-}
-
 int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
                         sched_obj_t obj, sched_sol_t *s)
 {
@@ -82,7 +63,7 @@ int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
      * heuristic; operations not yet inserted do not occupy a machine). */
     for (int o = 0; o < n; o++)
         if (old[o] < 0)
-            s_detach(s, o);
+            sched__sol_unlink(s, o);
     for (int o = 0; o < n; o++) {
         if (old[o] >= 0)
             continue;
@@ -91,7 +72,7 @@ int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
         for (int a = 0; a < in->op_alt_n[o]; a++) {
             int m = in->alt_mach[in->op_alt_first[o] + a];
             for (int v = -1;; v = v < 0 ? s->mfirst[m] : s->ms[v]) {
-                s_attach(s, o, m, v);
+                sched__sol_insert_after(s, o, m, v);
                 long long oa, ob;
                 if (sched__decode(in, s, buf, buf + n + 1, buf + 2 * (n + 1)) == 0) {
                     sched__objective(in, obj, s, buf, &oa, &ob);
@@ -99,12 +80,12 @@ int sched__repair_start(const sched_inst_t *in, const sched_plan_t *prev,
                         ba = oa; bb = ob; bm = m; bv = v;
                     }
                 }
-                s_detach(s, o);
+                sched__sol_unlink(s, o);
                 if ((v < 0 ? s->mfirst[m] : s->ms[v]) < 0)
                     break;
             }
         }
-        s_attach(s, o, bm, bv);
+        sched__sol_insert_after(s, o, bm, bv);
     }
     if (sched__decode(in, s, buf, buf + n + 1, buf + 2 * (n + 1)) < 0)
         sched__sol_from_plan(s, in, disp);  /* cannot happen; stay safe */

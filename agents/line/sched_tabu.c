@@ -244,25 +244,6 @@ static int s_eval(s_eng_t *e)
 
 /* ------------------------------------------------------------ list edits */
 
-static void s_unlink(sched_sol_t *s, int u)
-{
-    int p = s->mp[u], n = s->ms[u], m = s->mach[u];
-    if (p >= 0) s->ms[p] = n; else s->mfirst[m] = n;
-    if (n >= 0) s->mp[n] = p; else s->mlast[m] = p;
-    s->mp[u] = s->ms[u] = -1;
-}
-
-/* Inserts u on machine m right after v (v = -1: at the front). */
-static void s_insert_after(sched_sol_t *s, int u, int m, int v)
-{
-    int n = v >= 0 ? s->ms[v] : s->mfirst[m];
-    s->mach[u] = m;
-    s->mp[u] = v;
-    s->ms[u] = n;
-    if (v >= 0) s->ms[v] = u; else s->mfirst[m] = u;
-    if (n >= 0) s->mp[n] = u; else s->mlast[m] = u;
-}
-
 typedef struct {
     int u, m, prev, dur;
 } s_undo_t;
@@ -271,16 +252,16 @@ static s_undo_t s_apply(s_eng_t *e, const s_move_t *mv)
 {
     sched_sol_t *s = &e->cur;
     s_undo_t un = { mv->u, s->mach[mv->u], s->mp[mv->u], s->dur[mv->u] };
-    s_unlink(s, mv->u);
+    sched__sol_unlink(s, mv->u);
     switch (mv->kind) {
     case S_FWD:
-        s_insert_after(s, mv->u, un.m, mv->v);
+        sched__sol_insert_after(s, mv->u, un.m, mv->v);
         break;
     case S_BWD:
-        s_insert_after(s, mv->u, un.m, s->mp[mv->v]);
+        sched__sol_insert_after(s, mv->u, un.m, s->mp[mv->v]);
         break;
     case S_FLEX:
-        s_insert_after(s, mv->u, mv->m, mv->v);
+        sched__sol_insert_after(s, mv->u, mv->m, mv->v);
         s->dur[mv->u] = e->in->op_dur[mv->u];
         break;
     }
@@ -289,8 +270,8 @@ static s_undo_t s_apply(s_eng_t *e, const s_move_t *mv)
 
 static void s_undo(s_eng_t *e, const s_undo_t *un)
 {
-    s_unlink(&e->cur, un->u);
-    s_insert_after(&e->cur, un->u, un->m, un->prev);
+    sched__sol_unlink(&e->cur, un->u);
+    sched__sol_insert_after(&e->cur, un->u, un->m, un->prev);
     e->cur.dur[un->u] = un->dur;
 }
 

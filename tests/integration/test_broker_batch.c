@@ -159,8 +159,9 @@ Test (batch, held_until_flushed_then_sent)
     af_bus_destroy (&sub);
 }
 
-/* An agent's timer publishes bursts; the runtime flushes before it waits,
- * so they arrive without the agent ever calling af_bus_flush. */
+/* An agent's timer publishes bursts; they arrive whole and in order without
+ * the agent ever calling af_bus_flush (that they leave at the end of the
+ * turn, not when a batch fills, is a_turn_leaves_when_the_agent_waits). */
 static int s_ticks;
 
 static void
@@ -172,7 +173,7 @@ s_burst (af_agent_t *agent, void *arg)
     s_ticks++;
 }
 
-Test (batch, agent_runtime_flushes_before_it_waits)
+Test (batch, agent_bursts_arrive_whole_and_in_order)
 {
     af_bus_t *sub = s_checker ("tel.factory.c1.ticker.>");
     af_agent_opts_t opts = { .name = "ticker", .kind = "test", .cell = "c1", .factory = "factory",
@@ -202,6 +203,33 @@ Test (batch, agent_runtime_flushes_before_it_waits)
     }
     cr_assert_geq (got, 200);
     cr_assert_gt (af_bus_counters (af_agent_bus (agent))->batches, 0);
+    af_agent_destroy (&agent);
+    af_bus_destroy (&sub);
+}
+
+/* What a turn publishes is held until the agent next waits, and not
+ * longer: af_agent_iterate sends it before it polls. */
+Test (batch, a_turn_leaves_when_the_agent_waits)
+{
+    af_bus_t *sub = s_checker ("tel.factory.c1.turner.>");
+    af_agent_opts_t opts = { .name = "turner", .kind = "test", .cell = "c1", .factory = "factory",
+                             .broker = aft_suite_broker.control, .heartbeat_ms = HB_MS };
+    char err[200];
+    af_agent_t *agent = af_agent_new (&opts, err, sizeof err);
+    cr_assert (agent, "%s", err);
+    cr_assert_eq (af_agent_wait_registered (agent, 3000), 0);
+    cr_assert_eq (af_bus_wait_ready (af_agent_bus (agent), 3000), 0);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq (s_publish_value (af_agent_bus (agent), "tel.factory.c1.turner.x", i), 0);
+    af_msg_t msg;
+    cr_assert_eq (af_bus_recv (sub, &msg, 300), 0, "a turn's batch left before the turn ended");
+    af_agent_iterate (agent, 0);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq (af_bus_recv (sub, &msg, 3000), 1, "message %d still held", i);
+        cr_assert_eq (msg.env->telemetry->metrics[0]->value, i);
+        af_msg_clear (&msg);
+    }
+    cr_assert_eq (af_bus_counters (af_agent_bus (agent))->batches, 1);
     af_agent_destroy (&agent);
     af_bus_destroy (&sub);
 }

@@ -10,6 +10,7 @@
  *  garbage.  Nothing here trusts a pointer it did not check.
  */
 #include "cli.h"
+#include "af_json.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -29,33 +30,13 @@
 /* -------------------------------------------------------------- strings */
 
 /* Length of the valid UTF-8 sequence at P (at most LEFT bytes), or 0.  C1
- * controls (U+0080..U+009F) count as invalid: terminals may obey them. */
+ * controls (U+0080..U+009F, encoded C2 80..C2 9F) count as invalid:
+ * terminals may obey them. */
 static size_t
 s_utf8_len (const unsigned char *p, size_t left)
 {
-    size_t len;
-    uint32_t cp;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xe0) == 0xc0)
-        len = 2, cp = p[0] & 0x1f;
-    else if ((p[0] & 0xf0) == 0xe0)
-        len = 3, cp = p[0] & 0x0f;
-    else if ((p[0] & 0xf8) == 0xf0)
-        len = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (len > left)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    static const uint32_t s_min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-    if (cp < s_min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
-        return 0;
-    return len;
+    size_t n = af_utf8_len (p, left);
+    return n == 2 && p[0] == 0xc2 && p[1] <= 0x9f ? 0 : n;
 }
 
 void

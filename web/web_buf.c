@@ -1,5 +1,6 @@
 /*  web_buf — bounded text buffer and escapes for JSON and Prometheus.  */
 #include "web_buf.h"
+#include "af_json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -98,36 +99,6 @@ web_buf_printf (web_buf_t *self, const char *fmt, ...)
     self->len += (size_t) n;
 }
 
-/* Length of the valid UTF-8 sequence at P (at most LEFT bytes), or 0. */
-static size_t
-s_utf8_len (const unsigned char *p, size_t left)
-{
-    size_t n;
-    uint32_t min;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xe0) == 0xc0)
-        n = 2, min = 0x80;
-    else if ((p[0] & 0xf0) == 0xe0)
-        n = 3, min = 0x800;
-    else if ((p[0] & 0xf8) == 0xf0)
-        n = 4, min = 0x10000;
-    else
-        return 0;
-    if (n > left)
-        return 0;
-    uint32_t cp = p[0] & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
 void
 web_buf_json_str (web_buf_t *self, const char *text)
 {
@@ -143,7 +114,7 @@ web_buf_json_str (web_buf_t *self, const char *text)
         else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
             web_buf_printf (self, "\\u%04x", c);
         else if (c >= 0x80) {
-            size_t n = s_utf8_len (p, left);
+            size_t n = af_utf8_len (p, left);
             if (n == 0) {
                 web_buf_puts (self, "\\ufffd");
                 n = 1;

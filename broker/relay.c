@@ -86,40 +86,36 @@ s_admit (broker_t *self, const char *t, size_t t_len, const void *data, size_t l
     return AF_DECODE_OK;
 }
 
-/* A copy of BODY (a batch) with only the records that pass the checks, or
- * the one good record alone; 0 or -1. */
+/* Replaces BODY (a batch) by a copy of the records KEEP marks (GOOD of
+ * them, WIRE bytes as a batch), or by the one good record alone; 0 or -1. */
 static int
-s_batch_rebuild (broker_t *self, zmq_msg_t *body, size_t good_bytes, size_t good)
+s_batch_rebuild (zmq_msg_t *body, const bool keep[], size_t good, size_t wire)
 {
-    zmq_msg_t out;
-    if (zmq_msg_init_size (&out, good_bytes + good * AF_BATCH_PREFIX_MAX) != 0)
-        return -1;
-    uint8_t *w = zmq_msg_data (&out);
-    size_t used = 0;
     af_batch_iter_t it;
     af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
     const uint8_t *rec;
     size_t len;
-    af_peek_t peek;
-    while (af_batch_next (&it, &rec, &len) == 1) {
-        if (len > self->opts.max_msg_bytes || af_envelope_peek (rec, len, &peek) != AF_DECODE_OK)
-            continue;
-        if (good > 1)
-            used += af_batch_prefix (w + used, len);
-        memcpy (w + used, rec, len);
-        used += len;
+    zmq_msg_t out;
+    if (good == 1) {
+        for (size_t i = 0; af_batch_next (&it, &rec, &len) == 1; i++)
+            if (keep[i])
+                break;
+        if (zmq_msg_init_size (&out, len) != 0)
+            return -1;
+        memcpy (zmq_msg_data (&out), rec, len);
     }
-    /* Shrink to what was written: a fresh message of the exact size. */
-    zmq_msg_t exact;
-    int rc = zmq_msg_init_size (&exact, used);
-    if (rc == 0) {
-        memcpy (zmq_msg_data (&exact), w, used);
-        zmq_msg_close (body);
-        zmq_msg_init (body);
-        zmq_msg_move (body, &exact);
+    else {
+        if (zmq_msg_init_size (&out, wire) != 0)
+            return -1;
+        uint8_t *w = zmq_msg_data (&out);
+        for (size_t i = 0; af_batch_next (&it, &rec, &len) == 1; i++)
+            if (keep[i])
+                w += af_batch_put (w, rec, len);
     }
-    zmq_msg_close (&out);
-    return rc;
+    zmq_msg_close (body);
+    zmq_msg_init (body);
+    zmq_msg_move (body, &out);
+    return 0;
 }
 
 /* True if TOPIC's messages go into the last-value cache. */
@@ -164,20 +160,23 @@ s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
     af_batch_iter_t it;
     af_batch_iter_init (&it, zmq_msg_data (body), zmq_msg_size (body));
     s_last_t last = { 0 };
-    size_t good = 0, bad = 0;
+    bool keep[AF_BATCH_MAX_RECORDS];
+    size_t n = 0, good = 0, wire = 0;
     *bytes = 0;
     const uint8_t *rec, *newest = NULL;
     size_t len, newest_len = 0;
     int rc;
     while ((rc = af_batch_next (&it, &rec, &len)) == 1) {
         af_decode_t why = s_admit (self, t, t_len, rec, len, &last);
+        keep[n++] = why == AF_DECODE_OK;
         if (why != AF_DECODE_OK) {
             s_refuse (self, why, topic);
-            bad++;
             continue;
         }
+        uint8_t prefix[AF_BATCH_PREFIX_MAX];
         good++;
         *bytes += len;
+        wire += af_batch_prefix (prefix, len) + len;
         newest = rec;
         newest_len = len;
     }
@@ -186,7 +185,7 @@ s_admit_batch (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body, size_t *bytes)
     if (!good)
         return 0;
     s_cache_copy (self, topic, newest, newest_len);
-    if ((bad || rc < 0) && s_batch_rebuild (self, body, *bytes, good) != 0)
+    if ((good < n || rc < 0) && s_batch_rebuild (body, keep, good, wire) != 0)
         return 0;
     return good;
 }
@@ -241,15 +240,6 @@ s_run_flush (broker_t *self, s_run_t *run)
     run->count = run->bytes = run->len = 0;
 }
 
-static void
-s_run_append (uint8_t *buf, size_t *len, zmq_msg_t *body)
-{
-    size_t n = zmq_msg_size (body);
-    *len += af_batch_prefix (buf + *len, n);
-    memcpy (buf + *len, zmq_msg_data (body), n);
-    *len += n;
-}
-
 /* Adds an admitted plain envelope (TOPIC, BODY; both taken) to the run,
  * sending the run first if it is on another topic or full. */
 static void
@@ -278,10 +268,11 @@ s_run_add (broker_t *self, s_run_t *run, zmq_msg_t *topic, zmq_msg_t *body)
     }
     if (run->count == 1) {
         /* The second envelope: the run becomes a batch. */
-        s_run_append (self->run_buf, &run->len, &run->first);
+        run->len += af_batch_put (self->run_buf + run->len, zmq_msg_data (&run->first),
+                                  zmq_msg_size (&run->first));
         zmq_msg_close (&run->first);
     }
-    s_run_append (self->run_buf, &run->len, body);
+    run->len += af_batch_put (self->run_buf + run->len, zmq_msg_data (body), b_len);
     run->count++;
     run->bytes += b_len;
     zmq_msg_close (topic);

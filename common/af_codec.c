@@ -322,6 +322,14 @@ af_batch_prefix (uint8_t out[AF_BATCH_PREFIX_MAX], size_t len)
     return n;
 }
 
+size_t
+af_batch_put (uint8_t *out, const void *rec, size_t len)
+{
+    size_t n = af_batch_prefix (out, len);
+    memcpy (out + n, rec, len);
+    return n + len;
+}
+
 void
 af_batch_iter_init (af_batch_iter_t *it, const void *data, size_t len)
 {

@@ -121,6 +121,9 @@ af_decode_t af_envelope_peek (const void *data, size_t len, af_peek_t *out);
 bool af_batch_is (const void *data, size_t len);
 /* Writes the prefix of a record of LEN bytes into OUT; returns its length. */
 size_t af_batch_prefix (uint8_t out[AF_BATCH_PREFIX_MAX], size_t len);
+/* Writes a whole record (prefix and REC's LEN bytes) at OUT, which has room
+ * for AF_BATCH_PREFIX_MAX + LEN; returns the bytes written. */
+size_t af_batch_put (uint8_t *out, const void *rec, size_t len);
 
 /* Walks the records of a batch in place (no copy, no allocation). */
 typedef struct {

@@ -261,9 +261,7 @@ aft_batch (uint8_t *out, size_t cap, uint8_t *const recs[], const size_t lens[],
     for (size_t i = 0; i < n; i++) {
         if (used + AF_BATCH_PREFIX_MAX + lens[i] > cap)
             return 0;
-        used += af_batch_prefix (out + used, lens[i]);
-        memcpy (out + used, recs[i], lens[i]);
-        used += lens[i];
+        used += af_batch_put (out + used, recs[i], lens[i]);
     }
     return used;
 }

@@ -124,17 +124,12 @@ s_drain (broker_journal_t *self)
     for (; head != tail; head++, done++) {
         s_slot_t *slot = &self->ring[head & self->mask];
         /* An envelope, or a batch: each record is a row of its own. */
-        const uint8_t *data = zmq_msg_data (&slot->body);
-        size_t len = zmq_msg_size (&slot->body);
         af_batch_iter_t it;
-        bool batch = af_batch_is (data, len);
-        if (batch)
-            af_batch_iter_init (&it, data, len);
-        while (!batch || af_batch_next (&it, &data, &len) == 1) {
+        af_body_iter_init (&it, zmq_msg_data (&slot->body), zmq_msg_size (&slot->body));
+        const uint8_t *data;
+        size_t len;
+        while (af_batch_next (&it, &data, &len) == 1)
             s_append (self, slot, data, len);
-            if (!batch)
-                break;
-        }
         zmq_msg_close (&slot->body);
         /* Hand the slot back to the relay only once we are done with it. */
         atomic_store_explicit (&self->head, head + 1, memory_order_release);

@@ -68,7 +68,7 @@ s_keep (s_record_t *self, const char *t, size_t t_len, const uint8_t *data, size
         self->gaps += af_seqtrack_note (self->sources, stream, stream_len, env->header->session,
                                         env->header->seq, len, NULL);
     autofab__envelope__free_unpacked (env, NULL);
-    int rc = af_journal_append_at (self->journal, t, t_len, data, len, af_clock_now_ns (NULL));
+    int rc = af_journal_append (self->journal, t, t_len, data, len);
     if (rc < 0) {
         cli_fail ("record", "%s", af_journal_error (self->journal));
         return -1;
@@ -91,52 +91,28 @@ s_keep (s_record_t *self, const char *t, size_t t_len, const uint8_t *data, size
 static int
 s_take (s_record_t *self, void *handle)
 {
-    zmq_msg_t topic, body;
-    zmq_msg_init (&topic);
-    zmq_msg_init (&body);
+    zmq_msg_t frames[2];
+    zmq_msg_init (&frames[0]);
+    zmq_msg_init (&frames[1]);
     int result = 0;
-    if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0)
-        goto done;
-    if (!zmq_msg_more (&topic) || zmq_msg_recv (&body, handle, 0) < 0) {
-        self->refused++;
-        goto done;
-    }
-    if (zmq_msg_more (&body)) {
-        /* Three or more frames: not ours to keep.  Drain the rest. */
-        int more = 1;
-        while (more) {
-            zmq_msg_t rest;
-            zmq_msg_init (&rest);
-            more = zmq_msg_recv (&rest, handle, 0) >= 0 && zmq_msg_more (&rest);
-            zmq_msg_close (&rest);
-        }
-        self->refused++;
-        goto done;
-    }
-    const char *t = zmq_msg_data (&topic);
-    size_t t_len = zmq_msg_size (&topic);
-    if (!af_topic_valid (t, t_len)) {
-        self->refused++;
+    int n = af_recv_frames (handle, frames, 2);
+    const char *t = zmq_msg_data (&frames[0]);
+    size_t t_len = zmq_msg_size (&frames[0]);
+    if (n != 2 || !af_topic_valid (t, t_len)) {
+        /* Not two frames, or no topic: not ours to keep. */
+        self->refused += n > 0;
         goto done;
     }
     /* ZeroMQ filtered on the literal prefix; the glob's rest is ours. */
     if (!af_topic_match (self->pattern, t, t_len))
         goto done;
     /* An envelope, or a batch of them: each record is kept on its own. */
-    const uint8_t *data = zmq_msg_data (&body);
-    size_t len = zmq_msg_size (&body);
     af_batch_iter_t it;
-    bool batch = af_batch_is (data, len);
-    if (batch)
-        af_batch_iter_init (&it, data, len);
-    while (true) {
-        if (batch) {
-            int more = af_batch_next (&it, &data, &len);
-            if (more < 0)
-                self->refused++;
-            if (more != 1)
-                break;
-        }
+    af_body_iter_init (&it, zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]));
+    const uint8_t *data;
+    size_t len;
+    int more;
+    while ((more = af_batch_next (&it, &data, &len)) == 1) {
         int rc = s_keep (self, t, t_len, data, len);
         if (rc < 0) {
             result = -1;
@@ -144,12 +120,14 @@ s_take (s_record_t *self, void *handle)
         }
         if (rc == 1)
             result = 1;
-        if (!batch || (self->limit && self->recorded >= self->limit))
+        if (self->limit && self->recorded >= self->limit)
             break;
     }
+    if (more < 0)
+        self->refused++;
 done:
-    zmq_msg_close (&topic);
-    zmq_msg_close (&body);
+    zmq_msg_close (&frames[0]);
+    zmq_msg_close (&frames[1]);
     return result;
 }
 

@@ -1002,13 +1002,11 @@ s_skip_to_marker (af_bus_t *self, const char *marker, const char *pattern, int t
         bool is_marker = n >= 1 && topic_len == marker_len && memcmp (topic, marker, marker_len) == 0;
         if (n == 2 && !is_marker && af_topic_match (pattern, topic, topic_len)) {
             /* An envelope, or every record of a batch. */
-            const uint8_t *body = zmq_msg_data (&frames[1]);
-            size_t len = zmq_msg_size (&frames[1]);
             af_batch_iter_t it;
-            bool batch = af_batch_is (body, len);
-            if (batch)
-                af_batch_iter_init (&it, body, len);
-            while (!batch || af_batch_next (&it, &body, &len) == 1) {
+            af_body_iter_init (&it, zmq_msg_data (&frames[1]), zmq_msg_size (&frames[1]));
+            const uint8_t *body;
+            size_t len;
+            while (af_batch_next (&it, &body, &len) == 1) {
                 af_peek_t peek;
                 char key[AF_STREAM_KEY_MAX];
                 size_t key_len = 0;
@@ -1019,8 +1017,6 @@ s_skip_to_marker (af_bus_t *self, const char *marker, const char *pattern, int t
                                                                               AF_BUS_MAX_STREAMS) : NULL;
                 if (stream)
                     af_seqtrack_apply (self->seqs, stream, peek.session, peek.seq, len, NULL);
-                if (!batch)
-                    break;
             }
         }
         else if (n == 2 && !is_marker) {

@@ -336,11 +336,28 @@ af_batch_iter_init (af_batch_iter_t *it, const void *data, size_t len)
     it->at = data;
     it->end = it->at + len;
     it->count = 0;
+    it->whole = false;
+}
+
+void
+af_body_iter_init (af_batch_iter_t *it, const void *data, size_t len)
+{
+    af_batch_iter_init (it, data, len);
+    it->whole = !af_batch_is (data, len);
 }
 
 int
 af_batch_next (af_batch_iter_t *it, const uint8_t **rec, size_t *len)
 {
+    if (it->whole) {
+        /* One envelope (even an empty one, for the caller to refuse). */
+        if (it->count)
+            return 0;
+        *rec = it->at;
+        *len = (size_t) (it->end - it->at);
+        it->count = 1;
+        return 1;
+    }
     if (it->at >= it->end)
         return 0;
     uint64_t key, rec_len;

@@ -129,9 +129,13 @@ size_t af_batch_put (uint8_t *out, const void *rec, size_t len);
 typedef struct {
     const uint8_t *at, *end;
     size_t count;            /* records returned so far */
+    bool whole;              /* the body is one envelope, returned as is */
 } af_batch_iter_t;
 
 void af_batch_iter_init (af_batch_iter_t *it, const void *data, size_t len);
+/* The envelopes of a pub/sub body, whichever it is: a batch's records, or
+ * the one envelope it is. */
+void af_body_iter_init (af_batch_iter_t *it, const void *data, size_t len);
 /* 1: the next record in *REC (*LEN bytes, pointing into the batch); 0: no
  * more; -1: the rest is malformed (a bad key or length, or more than
  * AF_BATCH_MAX_RECORDS records) and must be refused.  Records are not

@@ -57,9 +57,8 @@ s_on_snapshot (const char *topic, const Autofab__Envelope *env, void *arg)
 /* One snapshot of everything, then the live stream.  One, because a
  * snapshot drops what arrives before its marker: a second snapshot (say of
  * tel after sys) would lose live sys messages, a birth among them.  cmd is
- * taken too: it is only counted, but without it every command result a
- * source publishes would look like a sequence gap (gaps are per source,
- * across all its topics).  Other factories are filtered out by web_state. */
+ * taken too, to be counted.  Other factories are filtered out by
+ * web_state. */
 static int
 s_subscribe (af_bus_t *bus, web_state_t *state)
 {

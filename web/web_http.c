@@ -5,6 +5,7 @@
  *  reader until the state changes.  Requests are bounded by MHD's
  *  per-connection memory limit and by our connection limit.  */
 #include "web_http.h"
+#include "af_clock.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -54,14 +55,6 @@ typedef struct {
     bool started;
     bool sent_full;              /* the first event (the whole state) went out */
 } s_sse_t;
-
-static int64_t
-s_mono_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 s_sleep_ms (int ms)
@@ -146,7 +139,7 @@ s_sse_read (void *cls, uint64_t pos, char *out, size_t max)
         }
         else {
             /* Coalesce: at most one event per WEB_SSE_MIN_MS. */
-            int64_t wait_ms = sse->sent_ms + WEB_SSE_MIN_MS - s_mono_ms ();
+            int64_t wait_ms = sse->sent_ms + WEB_SSE_MIN_MS - af_clock_mono_ms ();
             if (wait_ms > 0)
                 s_sleep_ms ((int) wait_ms);
             web_state_wait (self->state, sse->version, WEB_SSE_MAX_MS);
@@ -171,7 +164,7 @@ s_sse_read (void *cls, uint64_t pos, char *out, size_t max)
         }
         else
             web_buf_puts (&sse->buf, ": keep-alive\n\n");
-        sse->sent_ms = s_mono_ms ();
+        sse->sent_ms = af_clock_mono_ms ();
         if (sse->buf.truncated || !sse->buf.data)
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }

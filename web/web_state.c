@@ -508,12 +508,6 @@ web_state_apply (web_state_t *self, const char *topic, const Autofab__Envelope *
         return;
     }
     web_class_t cls = s_class (seg[0]);
-    /* The broker's sequence also numbers the snapshot markers it sends to
-     * each client that asks for a snapshot (broker/control.c), which other
-     * subscribers never see: its "gaps" are not lost messages.  (Belongs
-     * fixed in the broker; until then its own relay counters tell.) */
-    if (env->header && env->header->source && !strcmp (env->header->source, "broker"))
-        gap = 0;
     self->rates[cls].msgs++;
     self->rates[cls].bytes += bytes;
     self->rates[cls].gaps += gap;

@@ -256,13 +256,20 @@ twin__wear_frac (const twin_station_t *s, int c)
     return k->present ? k->wear / k->threshold : 0;
 }
 
-static void
-s_quality (twin_station_t *s, twin_unit_t *u)
+double
+twin__worst_wear (const twin_station_t *s)
 {
     double worst = 0;
     for (int c = 0; c < TWIN_COMP_COUNT; c++)
         if (twin__wear_frac (s, c) > worst)
             worst = twin__wear_frac (s, c);
+    return worst;
+}
+
+static void
+s_quality (twin_station_t *s, twin_unit_t *u)
+{
+    double worst = twin__worst_wear (s);
     double hot = s->temp_c > 35.0 ? s->temp_c - 35.0 : 0;
     double fast = s->speed > 1.0 ? s->speed - 1.0 : 0;
     double p = s->defect_base_p * (1.0 + s->defect_wear_gain * worst * worst)

@@ -154,10 +154,7 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
     }
     else if (kind == TWIN_TASK_INSPECT && station >= 0) {
         twin_station_t *s = &self->st[station];
-        double worst = 0;
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (twin__wear_frac (s, c) > worst)
-                worst = twin__wear_frac (s, c);
+        double worst = twin__worst_wear (s);
         /* A measured condition, not the truth: ±5 % of full scale. */
         s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->people_rng, 0, 0.05));
         s->t_inspected_s = now;

@@ -43,10 +43,7 @@ twin_shadow_report (twin_t *self, const twin_plant_report_t *rep, char *diff, si
         twin__buffer_set (self, s, rep->buffer_level);
     }
     if (rep->measured_wear >= 0) {
-        double worst = 0;
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (s->comp[c].present && s->comp[c].wear / s->comp[c].threshold > worst)
-                worst = s->comp[c].wear / s->comp[c].threshold;
+        double worst = twin__worst_wear (s);
         if (fabs (worst - rep->measured_wear) > 0.05) {
             disagree = 1;
             S_NOTE ("%s: wear model=%.2f measured=%.2f (corrected); ", s->name, worst,

@@ -26,8 +26,8 @@ twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n, doubl
     double f = s->shaft_hz * s->speed;
     double bpfo = n_balls / 2 * f * (1 - r), bpfi = n_balls / 2 * f * (1 + r);
     double bsf = 1 / (2 * r) * f * (1 - r * r);
-    double wb = s->comp[TWIN_C_BEARING].present ? s->comp[TWIN_C_BEARING].wear / s->comp[TWIN_C_BEARING].threshold : 0;
-    double wj = s->comp[TWIN_C_JOINT].present ? s->comp[TWIN_C_JOINT].wear / s->comp[TWIN_C_JOINT].threshold : 0;
+    double wb = twin__wear_frac (s, TWIN_C_BEARING);
+    double wj = twin__wear_frac (s, TWIN_C_JOINT);
     double a1 = s->vib_base_mm_s * 1.2, a2 = 0.3 * a1 + 1.5 * wj;   /* misalignment → 2× */
     double ao = 3.0 * wb * wb, ai = 2.0 * wb * wb, ab = 1.2 * wb * wb;
     double noise = 0.15 + 0.4 * wb;
@@ -56,9 +56,9 @@ twin_torque_curve (twin_t *self, int station, size_t n, double *angle_deg, doubl
     snprintf (name, sizeof name, "torque.%s.%llu", s->name, (unsigned long long) self->snippet_count++);
     twin_rng_t rng;
     twin_rng_seed (&rng, self->seed, name);
-    double wm = s->comp[TWIN_C_MOTOR].present ? s->comp[TWIN_C_MOTOR].wear / s->comp[TWIN_C_MOTOR].threshold : 0;
-    double wb = s->comp[TWIN_C_BEARING].present ? s->comp[TWIN_C_BEARING].wear / s->comp[TWIN_C_BEARING].threshold : 0;
-    double wj = s->comp[TWIN_C_JOINT].present ? s->comp[TWIN_C_JOINT].wear / s->comp[TWIN_C_JOINT].threshold : 0;
+    double wm = twin__wear_frac (s, TWIN_C_MOTOR);
+    double wb = twin__wear_frac (s, TWIN_C_BEARING);
+    double wj = twin__wear_frac (s, TWIN_C_JOINT);
     double target = s->torque_nominal_nm * (1 + twin_rng_normal (&rng, 0, 0.01 + 0.04 * (wm + wb)));
     double snug_deg = 360 * (1 - 0.4 * wj) + twin_rng_normal (&rng, 0, 5);
     double final_deg = snug_deg + 60;

@@ -343,7 +343,7 @@ s_station_physics (twin_t *self, double dt_s)
         double busy = dt_s > 0 ? s->epoch_busy_s / dt_s : 0;
         double w[TWIN_COMP_COUNT];
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            w[c] = s->comp[c].present ? s->comp[c].wear / s->comp[c].threshold : 0;
+            w[c] = twin__wear_frac (s, c);
         s->temp_c = self->indoor_c + s->heat_rise_c * busy * s->speed
                     + 15.0 * w[TWIN_C_MOTOR] + 8.0 * w[TWIN_C_LUBE] + 5.0 * w[TWIN_C_BEARING];
         double run = s->state == TWIN_ST_BUSY || busy > 0 ? 1.0 : 0.1;

@@ -359,6 +359,8 @@ bool twin__is_route_start (const twin_t *self, int station);
 double twin__service_duration (twin_station_t *s);
 /* Wear of component C as a fraction of its rated limit. */
 double twin__wear_frac (const twin_station_t *s, int c);
+/* The most worn present component of S, as a fraction of its threshold. */
+double twin__worst_wear (const twin_station_t *s);
 void twin__component_fit (twin_station_t *s, int c);
 int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
 int  twin__queue_push (twin_queue_t *q, int item);
@@ -366,7 +368,7 @@ void twin__maint_log (twin_t *self, int station, const char *kind, const char *c
 /* energy.c */
 void twin__energy_epoch (twin_t *self, double dt_s);
 double twin__price (const twin_t *self, double t_s);
-/* inventory.c */
+/* energy.c too (inventory) */
 void twin__inventory_order (twin_t *self, int part, double qty);
 /* site.c */
 int  twin__site_load (twin_t *self, const af_config_t *root);
@@ -383,7 +385,5 @@ void twin__project_dispatch (twin_t *self);
 void twin__project_free (twin_t *self);
 int  twin__rover_service_check (const twin_t *self, int robot, bool by_robot, char *err, size_t len);
 void twin__rover_service (twin_t *self, int robot, bool by_robot);
-/* epoch.c */
-void twin__epoch_schedule (twin_t *self);
 
 #endif

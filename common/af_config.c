@@ -207,8 +207,8 @@ af_config_parse (const char *text, size_t len, const char *name, char *err, size
     return root;
 }
 
-af_config_t *
-af_config_load (const char *path, char *err, size_t err_len)
+char *
+af_config_read (const char *path, size_t *len_out, char *err, size_t err_len)
 {
     FILE *file = fopen (path, "rb");
     if (!file) {
@@ -217,16 +217,45 @@ af_config_load (const char *path, char *err, size_t err_len)
         return NULL;
     }
     /* Configuration files are small; a huge one is a mistake, not a config. */
-    const size_t max_bytes = 16u << 20;
-    char *text = malloc (max_bytes + 1);
-    size_t len = text ? fread (text, 1, max_bytes + 1, file) : 0;
+    const size_t max_bytes = AF_CONFIG_MAX_BYTES;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    bool failed = false;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *grown = cap <= 2 * max_bytes ? realloc (text, cap + 1) : NULL;
+            if (!grown) {
+                failed = true;
+                break;
+            }
+            text = grown;
+        }
+        size_t n = fread (text + len, 1, cap - len, file);
+        len += n;
+        if (n == 0 || len > max_bytes)
+            break;
+    }
     fclose (file);
-    if (!text || len > max_bytes) {
+    if (failed || len > max_bytes) {
         if (err && err_len)
-            snprintf (err, err_len, "%s: larger than %zu bytes", path, max_bytes);
+            snprintf (err, err_len, failed ? "%s: out of memory" : "%s: larger than %zu bytes", path,
+                      max_bytes);
         free (text);
         return NULL;
     }
+    text[len] = 0;
+    *len_out = len;
+    return text;
+}
+
+af_config_t *
+af_config_load (const char *path, char *err, size_t err_len)
+{
+    size_t len;
+    char *text = af_config_read (path, &len, err, err_len);
+    if (!text)
+        return NULL;
     af_config_t *root = af_config_parse (text, len, path, err, err_len);
     free (text);
     return root;

@@ -20,6 +20,11 @@ typedef enum { AF_CONFIG_SCALAR, AF_CONFIG_MAP, AF_CONFIG_SEQ } af_config_kind_t
 /* Loads a YAML file.  On failure returns NULL and writes "file:line: why" to
  * ERR (if not NULL). */
 af_config_t *af_config_load (const char *path, char *err, size_t err_len);
+/* Largest configuration file read, bytes. */
+#define AF_CONFIG_MAX_BYTES (16u << 20)
+/* Reads a whole configuration file (at most AF_CONFIG_MAX_BYTES) into a
+ * NUL-terminated malloc'd buffer; NULL with "PATH: why" in ERR. */
+char *af_config_read (const char *path, size_t *len, char *err, size_t err_len);
 /* Parses YAML text; NAME stands for the file name in messages. */
 af_config_t *af_config_parse (const char *text, size_t len, const char *name,
                               char *err, size_t err_len);

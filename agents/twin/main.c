@@ -43,15 +43,6 @@ s_usage (FILE *out)
              "  --idle-timeout-ms N    shadow: stop after N ms without a report [10000]\n");
 }
 
-static int
-s_bad (const char *fmt, const char *arg)
-{
-    fprintf (stderr, "autofab-twin: ");
-    fprintf (stderr, fmt, arg);
-    fprintf (stderr, " (try --help)\n");
-    return 2;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -85,19 +76,19 @@ main (int argc, char **argv)
         case 'H':
             hours = strtod (optarg, &end);
             if (*end || !(hours > 0) || hours > 1e6)
-                return s_bad ("--hours must be a number of hours > 0, got '%s'", optarg);
+                return af_args_usage_error ("autofab-twin", "--hours must be a number of hours > 0, got '%s'", optarg);
             break;
         case 's':
             seed = strtoull (optarg, &end, 0);
             if (*end || !*optarg || *optarg == '-')
-                return s_bad ("--seed must be a non-negative integer, got '%s'", optarg);
+                return af_args_usage_error ("autofab-twin", "--seed must be a non-negative integer, got '%s'", optarg);
             break;
         case 'p': policy = optarg; break;
         case 'j': json = true; break;
         case 'P': progress = true; break;
         case 'l':
             if (af_log_parse_level (optarg) < 0)
-                return s_bad ("unknown log level '%s'", optarg);
+                return af_args_usage_error ("autofab-twin", "unknown log level '%s'", optarg);
             af_log_set_level ((af_log_level_t) af_log_parse_level (optarg));
             break;
         case 'h': s_usage (stdout); return 0;
@@ -124,17 +115,17 @@ main (int argc, char **argv)
             bus_opts.idle_timeout_ms = (int) idle_ms;
             break;
         default:
-            return s_bad ("unknown or incomplete option '%s'", argv[optind - 1]);
+            return af_args_usage_error ("autofab-twin", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return s_bad ("unexpected argument '%s'", argv[optind]);
+        return af_args_usage_error ("autofab-twin", "unexpected argument '%s'", argv[optind]);
     if (!config)
-        return s_bad ("%s", "--config FILE is required");
+        return af_args_usage_error ("autofab-twin", "--config FILE is required");
     if (hours < 0)
-        return s_bad ("%s", "--hours H is required");
+        return af_args_usage_error ("autofab-twin", "--hours H is required");
     if (strcmp (policy, "baseline") && strcmp (policy, "none"))
-        return s_bad ("unknown policy '%s' (baseline or none)", policy);
+        return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", policy);
 
     char err[512];
     twin_t *twin = twin_new_from_file (config, seed, err, sizeof err);

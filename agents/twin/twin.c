@@ -102,32 +102,11 @@ twin_new_from_text (const char *yaml, size_t len, const char *name, uint64_t see
 twin_t *
 twin_new_from_file (const char *path, uint64_t seed, char *err, size_t err_len)
 {
-    FILE *f = fopen (path, "rb");
-    if (!f) {
-        snprintf (err, err_len, "%s: cannot open: %m", path);
+    size_t len;
+    char *text = af_config_read (path, &len, err, err_len);
+    if (!text)
         return NULL;
-    }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *t = realloc (text, cap);
-            if (!t) {
-                free (text);
-                fclose (f);
-                snprintf (err, err_len, "%s: out of memory", path);
-                return NULL;
-            }
-            text = t;
-        }
-        size_t n = fread (text + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    fclose (f);
-    twin_t *self = twin__new (text ? text : "", len, path, seed, err, err_len);
+    twin_t *self = twin__new (text, len, path, seed, err, err_len);
     free (text);
     return self;
 }

@@ -520,3 +520,34 @@ Test (codec, decode_takes_headers_in_any_order)
     free (canon);
     af_stamper_destroy (&st);
 }
+
+Test (config, files_are_read_whole_and_capped)
+{
+    char dir[256], path[300], err[400] = "";
+    cr_assert (aft_tmpdir (dir, sizeof dir, "af-config"));
+    snprintf (path, sizeof path, "%s/c.yaml", dir);
+    FILE *f = fopen (path, "w");
+    fputs ("a: 1\nb: [2, 3]\n", f);
+    fclose (f);
+    size_t len = 0;
+    char *text = af_config_read (path, &len, err, sizeof err);
+    cr_assert_not_null (text, "%s", err);
+    cr_assert_eq (len, 15);
+    cr_assert_str_eq (text, "a: 1\nb: [2, 3]\n");
+    free (text);
+    /* One byte over the cap: refused before parsing, with the path. */
+    f = fopen (path, "w");
+    char line[64];
+    memset (line, ' ', sizeof line);
+    line[0] = '#';
+    line[63] = '\n';
+    for (size_t i = 0; i <= AF_CONFIG_MAX_BYTES; i += sizeof line)
+        fwrite (line, 1, sizeof line, f);
+    fclose (f);
+    cr_assert_null (af_config_load (path, err, sizeof err));
+    cr_assert (strstr (err, "larger than") && strstr (err, "c.yaml"), "%s", err);
+    snprintf (path, sizeof path, "%s/none.yaml", dir);
+    cr_assert_null (af_config_read (path, &len, err, sizeof err));
+    cr_assert (strstr (err, "cannot open"), "%s", err);
+    cr_assert (aft_rmtree (dir));
+}

@@ -4,57 +4,13 @@
  *  broker; none of them prints or exits.
  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int
-cli_parse_long (const char *text, long min, long max, long *out, char *err, size_t err_len)
-{
-    if (!text || !*text) {
-        snprintf (err, err_len, "expected a whole number, got an empty string");
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    long value = strtol (text, &end, 10);
-    if (*end || errno == ERANGE) {
-        snprintf (err, err_len, "expected a whole number, got '%s'", text);
-        return -1;
-    }
-    if (value < min || value > max) {
-        snprintf (err, err_len, "%ld is out of range [%ld, %ld]", value, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
-
-int
-cli_parse_double (const char *text, double min, double max, double *out, char *err,
-                  size_t err_len)
-{
-    if (!text || !*text) {
-        snprintf (err, err_len, "expected a number, got an empty string");
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    double value = strtod (text, &end);
-    if (*end || errno == ERANGE || !isfinite (value)) {
-        snprintf (err, err_len, "expected a number, got '%s'", text);
-        return -1;
-    }
-    if (value < min || value > max) {
-        snprintf (err, err_len, "%g is out of range [%g, %g]", value, min, max);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
 
 /* Metric and parameter names follow the same rule as topic segments, so that
  * they can be used as keys in JSON, YAML and Prometheus alike. */
@@ -98,7 +54,7 @@ cli_parse_metric (const char *text, cli_metric_t *out, char *err, size_t err_len
         out->unit = colon + 1;
     }
     char why[128];
-    if (cli_parse_double (value, -INFINITY, INFINITY, &out->value, why, sizeof why) != 0) {
+    if (af_parse_double (value, -INFINITY, INFINITY, &out->value, why, sizeof why) != 0) {
         snprintf (err, err_len, "metric '%s': %s", out->name, why);
         return -1;
     }

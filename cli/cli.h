@@ -73,12 +73,6 @@ af_bus_t *cli_bus_open (const cli_ctx_t *ctx, const char *cmd, const char *sourc
  * Pure functions, unit-tested in tests/unit/test_cli_print.c.  Each returns
  * 0 on success, or -1 with a reason in ERR. */
 
-/* A whole decimal integer in [MIN, MAX]. */
-int cli_parse_long (const char *text, long min, long max, long *out, char *err, size_t err_len);
-/* A finite number in [MIN, MAX]. */
-int cli_parse_double (const char *text, double min, double max, double *out, char *err,
-                      size_t err_len);
-
 /* "name=value[:unit]" for --metric.  The strings point into BUF, a copy. */
 typedef struct {
     char buf[256];

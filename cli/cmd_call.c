@@ -1,5 +1,6 @@
 /*  cmd_call — `autofab call`: send a Command to a service, print the result.  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -103,11 +104,11 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (cli_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
                 return cli_usage_error ("call", "--timeout: %s", why);
             break;
         case 'r':
-            if (cli_parse_long (optarg, 0, 100, &retries, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 0, 100, &retries, why, sizeof why) != 0)
                 return cli_usage_error ("call", "--retries: %s", why);
             break;
         case 'j':

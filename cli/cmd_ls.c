@@ -1,5 +1,6 @@
 /*  cmd_ls — `autofab ls`: who is registered with the broker.  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -103,7 +104,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
             json = true;
             break;
         case 't':
-            if (cli_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
                 return cli_usage_error ("ls", "--timeout: %s", why);
             break;
         case 'h':

@@ -1,5 +1,6 @@
 /*  cmd_pub — `autofab pub`: publish telemetry, an event or an alarm.  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -167,11 +168,11 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
             self.clear = true;
             break;
         case 'n':
-            if (cli_parse_long (optarg, 1, 1000000000, &self.count, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 1000000000, &self.count, why, sizeof why) != 0)
                 return cli_usage_error ("pub", "--count: %s", why);
             break;
         case 'r':
-            if (cli_parse_double (optarg, 0.001, 1e7, &self.rate_hz, why, sizeof why) != 0)
+            if (af_parse_double (optarg, 0.001, 1e7, &self.rate_hz, why, sizeof why) != 0)
                 return cli_usage_error ("pub", "--rate: %s", why);
             break;
         case 's':

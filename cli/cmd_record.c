@@ -7,6 +7,7 @@
  *  the frames are read from the bus's subscriber socket directly.
  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -150,11 +151,11 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (cli_parse_long (optarg, 1, 1000000000000L, &count, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 1000000000000L, &count, why, sizeof why) != 0)
                 return cli_usage_error ("record", "--count: %s", why);
             break;
         case 'd':
-            if (cli_parse_double (optarg, 0.001, 1e9, &duration_s, why, sizeof why) != 0)
+            if (af_parse_double (optarg, 0.001, 1e9, &duration_s, why, sizeof why) != 0)
                 return cli_usage_error ("record", "--duration: %s", why);
             break;
         case 'a':

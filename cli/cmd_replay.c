@@ -8,6 +8,7 @@
  *  --speed; the header times are the senders' clocks, possibly simulated.
  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -176,7 +177,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (cli_parse_double (optarg, 1e-6, 1e9, &self.speed, why, sizeof why) != 0)
+            if (af_parse_double (optarg, 1e-6, 1e9, &self.speed, why, sizeof why) != 0)
                 return cli_usage_error ("replay", "--speed: %s", why);
             speed_given = true;
             break;

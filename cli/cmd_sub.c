@@ -1,5 +1,6 @@
 /*  cmd_sub — `autofab sub`: print decoded messages matching a pattern.  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -74,14 +75,14 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
             self.fmt = CLI_FMT_JSON;
             break;
         case 'n':
-            if (cli_parse_long (optarg, 1, 1000000000, &self.count, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 1000000000, &self.count, why, sizeof why) != 0)
                 return cli_usage_error ("sub", "--count: %s", why);
             break;
         case 's':
             snapshot = true;
             break;
         case 't':
-            if (cli_parse_double (optarg, 0.001, 1e6, &timeout_s, why, sizeof why) != 0)
+            if (af_parse_double (optarg, 0.001, 1e6, &timeout_s, why, sizeof why) != 0)
                 return cli_usage_error ("sub", "--timeout: %s", why);
             break;
         case 'h':

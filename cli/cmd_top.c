@@ -2,6 +2,7 @@
  *  `ros2 topic hz/bw`, with the broker's drop and refusal counters.
  */
 #include "cli.h"
+#include "af_args.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -180,11 +181,11 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
         switch (c) {
         case 'i':
-            if (cli_parse_double (optarg, 0.05, 3600, &interval_s, why, sizeof why) != 0)
+            if (af_parse_double (optarg, 0.05, 3600, &interval_s, why, sizeof why) != 0)
                 return cli_usage_error ("top", "--interval: %s", why);
             break;
         case 'd':
-            if (cli_parse_long (optarg, 1, 32, &depth, why, sizeof why) != 0)
+            if (af_parse_long (optarg, 1, 32, &depth, why, sizeof why) != 0)
                 return cli_usage_error ("top", "--depth: %s", why);
             break;
         case 'o':

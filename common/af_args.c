@@ -13,35 +13,72 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+int
+af_parse_long (const char *text, long min, long max, long *out, char *err, size_t err_len)
+{
+    if (!text || !*text) {
+        snprintf (err, err_len, "expected a whole number, got an empty string");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long value = strtol (text, &end, 10);
+    if (*end || errno == ERANGE) {
+        snprintf (err, err_len, "expected a whole number, got '%s'", text);
+        return -1;
+    }
+    if (value < min || value > max) {
+        snprintf (err, err_len, "%ld is out of range [%ld, %ld]", value, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int
+af_parse_double (const char *text, double min, double max, double *out, char *err,
+                  size_t err_len)
+{
+    if (!text || !*text) {
+        snprintf (err, err_len, "expected a number, got an empty string");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    double value = strtod (text, &end);
+    if (*end || errno == ERANGE || !isfinite (value)) {
+        snprintf (err, err_len, "expected a number, got '%s'", text);
+        return -1;
+    }
+    if (value < min || value > max) {
+        snprintf (err, err_len, "%g is out of range [%g, %g]", value, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
 bool
 af_args_long (const char *program, const char *option, const char *text, long min, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long value = text ? strtol (text, &end, 10) : 0;
-    if (!text || end == text || *end || errno || value < min || value > max) {
-        fprintf (stderr, "%s: %s wants a whole number between %ld and %ld, got '%s'\n", program,
-                 option, min, max, text ? text : "");
-        return false;
-    }
-    *out = value;
-    return true;
+    char why[160];
+    if (af_parse_long (text, min, max, out, why, sizeof why) == 0)
+        return true;
+    fprintf (stderr, "%s: %s wants a whole number between %ld and %ld, got '%s'\n", program,
+             option, min, max, text ? text : "");
+    return false;
 }
 
 bool
 af_args_double (const char *program, const char *option, const char *text, double min, double max,
                 double *out)
 {
-    char *end;
-    errno = 0;
-    double value = text ? strtod (text, &end) : 0;
-    if (!text || end == text || *end || errno || !isfinite (value) || value < min || value > max) {
-        fprintf (stderr, "%s: %s wants a number between %g and %g, got '%s'\n", program, option,
-                 min, max, text ? text : "");
-        return false;
-    }
-    *out = value;
-    return true;
+    char why[160];
+    if (af_parse_double (text, min, max, out, why, sizeof why) == 0)
+        return true;
+    fprintf (stderr, "%s: %s wants a number between %g and %g, got '%s'\n", program, option,
+             min, max, text ? text : "");
+    return false;
 }
 
 int

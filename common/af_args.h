@@ -4,7 +4,15 @@
 #define AF_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+/* Parses TEXT as a whole number in [MIN, MAX] into *OUT: 0, or -1 with why
+ * in ERR ("expected a whole number, got 'x'", "5 is out of range [1, 3]").
+ * Prints nothing. */
+int af_parse_long (const char *text, long min, long max, long *out, char *err, size_t err_len);
+/* The same for a finite real number. */
+int af_parse_double (const char *text, double min, double max, double *out, char *err,
+                     size_t err_len);
 /* Parses TEXT as a whole number in [MIN, MAX] into *OUT.  On failure prints
  * "PROGRAM: OPTION wants a whole number between MIN and MAX, got 'TEXT'" to
  * stderr and returns false. */

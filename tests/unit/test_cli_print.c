@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "af_args.h"
 
 /* Runs FN into a memory stream and returns what it wrote (free it). */
 #define CAPTURE(buf, ...) do { \
@@ -24,18 +25,18 @@ Test (cli_args, long_and_double)
     char err[128];
     long n;
     double d;
-    cr_expect_eq (cli_parse_long ("42", 1, 100, &n, err, sizeof err), 0);
+    cr_expect_eq (af_parse_long ("42", 1, 100, &n, err, sizeof err), 0);
     cr_expect_eq (n, 42);
-    cr_expect_eq (cli_parse_long ("0", 1, 100, &n, err, sizeof err), -1);
+    cr_expect_eq (af_parse_long ("0", 1, 100, &n, err, sizeof err), -1);
     cr_expect (strstr (err, "out of range"));
-    cr_expect_eq (cli_parse_long ("4x", 1, 100, &n, err, sizeof err), -1);
-    cr_expect_eq (cli_parse_long ("", 1, 100, &n, err, sizeof err), -1);
-    cr_expect_eq (cli_parse_long ("99999999999999999999999", 1, 100, &n, err, sizeof err), -1);
-    cr_expect_eq (cli_parse_double ("2.5", 0, 10, &d, err, sizeof err), 0);
+    cr_expect_eq (af_parse_long ("4x", 1, 100, &n, err, sizeof err), -1);
+    cr_expect_eq (af_parse_long ("", 1, 100, &n, err, sizeof err), -1);
+    cr_expect_eq (af_parse_long ("99999999999999999999999", 1, 100, &n, err, sizeof err), -1);
+    cr_expect_eq (af_parse_double ("2.5", 0, 10, &d, err, sizeof err), 0);
     cr_expect_float_eq (d, 2.5, 1e-12);
-    cr_expect_eq (cli_parse_double ("nan", -1e9, 1e9, &d, err, sizeof err), -1);
-    cr_expect_eq (cli_parse_double ("inf", -INFINITY, INFINITY, &d, err, sizeof err), -1);
-    cr_expect_eq (cli_parse_double ("1e400", -INFINITY, INFINITY, &d, err, sizeof err), -1);
+    cr_expect_eq (af_parse_double ("nan", -1e9, 1e9, &d, err, sizeof err), -1);
+    cr_expect_eq (af_parse_double ("inf", -INFINITY, INFINITY, &d, err, sizeof err), -1);
+    cr_expect_eq (af_parse_double ("1e400", -INFINITY, INFINITY, &d, err, sizeof err), -1);
 }
 
 Test (cli_args, metric)

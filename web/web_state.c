@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "af_kpis.h"
 #include "twin.pb-c.h"
 #include "web_state_int.h"
 
@@ -369,16 +370,9 @@ static void
 s_kpis_from_proto (web_state_t *self, const Autofab__Twin__Kpis *k)
 {
     const web__pair_t values[] = {
-        { "sim_h", k->sim_h }, { "units", k->units }, { "throughput_uph", k->throughput_uph },
-        { "cycle_time_mean_min", k->cycle_time_mean_min }, { "oee_pct", k->oee_pct },
-        { "downtime_h", k->downtime_h }, { "unplanned_downtime_h", k->unplanned_downtime_h },
-        { "planned_downtime_h", k->planned_downtime_h }, { "mtbf_h", k->mtbf_h },
-        { "mttr_h", k->mttr_h }, { "escaped_defects_ppm", k->escaped_defects_ppm },
-        { "scrap_units", k->scrap_units }, { "rework_units", k->rework_units },
-        { "energy_kwh_per_unit", k->energy_kwh_per_unit },
-        { "energy_cost_per_unit", k->energy_cost_per_unit }, { "peak_kw", k->peak_kw },
-        { "manual_interventions", k->manual_interventions },
-        { "robot_utilisation_pct", k->robot_utilisation_pct },
+#define X(id, key, unit, better) { #key, k->key },
+        AF_KPIS (X)
+#undef X
     };
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         s_pair_set (self->kpis, &self->n_kpis, WEB__MAX_KPIS, values[i].name, values[i].value);

@@ -569,15 +569,18 @@ s_descriptor_symbol (const char *full_name, char *out, size_t out_len)
     return 0;
 }
 
-const ProtobufCMessageDescriptor *
-cli_find_type (const char *full_name)
+/* Looks FULL_NAME up: among the types reachable from the root messages,
+ * then among the program's symbols. */
+static const ProtobufCMessageDescriptor *
+s_find_type (const char *full_name)
 {
-    if (!full_name || !*full_name)
-        return NULL;
-    const ProtobufCMessageDescriptor *seen[CLI_MAX_KNOWN_TYPES];
-    size_t n_seen = 0;
-    s_collect (&autofab__envelope__descriptor, seen, &n_seen);
-    s_collect (&autofab__control__descriptor, seen, &n_seen);
+    /* The reachable types are the same for the whole run: collected once. */
+    static const ProtobufCMessageDescriptor *seen[CLI_MAX_KNOWN_TYPES];
+    static size_t n_seen = 0;
+    if (!n_seen) {
+        s_collect (&autofab__envelope__descriptor, seen, &n_seen);
+        s_collect (&autofab__control__descriptor, seen, &n_seen);
+    }
     for (size_t i = 0; i < n_seen; i++)
         if (seen[i]->name && strcmp (seen[i]->name, full_name) == 0)
             return seen[i];
@@ -591,5 +594,24 @@ cli_find_type (const char *full_name)
     if (!desc || desc->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC || !desc->name
         || strcmp (desc->name, full_name) != 0)
         return NULL;
+    return desc;
+}
+
+const ProtobufCMessageDescriptor *
+cli_find_type (const char *full_name)
+{
+    if (!full_name || !*full_name)
+        return NULL;
+    /* A stream carries one type again and again: remember the last answer
+     * (found or not) rather than search, and dlsym, per message. */
+    static char last_name[AF_TOPIC_MAX_BYTES];
+    static const ProtobufCMessageDescriptor *last_desc;
+    if (last_name[0] && strcmp (last_name, full_name) == 0)
+        return last_desc;
+    const ProtobufCMessageDescriptor *desc = s_find_type (full_name);
+    if (strlen (full_name) < sizeof last_name) {
+        strcpy (last_name, full_name);
+        last_desc = desc;
+    }
     return desc;
 }

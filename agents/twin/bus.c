@@ -41,6 +41,29 @@ typedef struct {
 
 /* ------------------------------------------------------------ controllers */
 
+/* Publishes MSG (a message of twin.proto) as a Typed body on
+ * evt.<factory>.<cell>.<name>.KIND; a message too large for the stack
+ * buffer is not sent (logged once). */
+static void
+s_publish_typed (af_agent_t *agent, const char *kind, const ProtobufCMessage *msg)
+{
+    uint8_t buf[1024];
+    if (protobuf_c_message_get_packed_size (msg) > sizeof buf) {
+        AF_LOG_ONCE (AF_LOG_WARN, "twin: a %s message is over %zu bytes; not published",
+                     msg->descriptor->name, sizeof buf);
+        return;
+    }
+    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
+    typed.type = (char *) msg->descriptor->name;
+    typed.data.data = buf;
+    typed.data.len = protobuf_c_message_pack (msg, buf);
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
+    env.typed = &typed;
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_bus_publish (af_agent_bus (agent), af_agent_topic (agent, "evt", kind, topic, sizeof topic), &env);
+}
+
 static s_controller_t *
 s_controller (s_bus_t *self, const char *name, bool add)
 {
@@ -607,17 +630,7 @@ s_publish_maintenance (s_bus_t *self)
         me.kind = (char *) (e->kind ? e->kind : "");
         me.cause = (char *) (e->cause ? e->cause : "");
         me.manual = e->manual;
-        uint8_t buf[256];
-        if (autofab__twin__maintenance_event__get_packed_size (&me) > sizeof buf)
-            continue;
-        Autofab__Typed typed = AUTOFAB__TYPED__INIT;
-        typed.type = "autofab.twin.MaintenanceEvent";
-        typed.data.data = buf;
-        typed.data.len = autofab__twin__maintenance_event__pack (&me, buf);
-        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
-        env.typed = &typed;
-        af_bus_publish (bus, af_agent_topic (self->agent, "evt", "maintenance", topic, sizeof topic), &env);
+        s_publish_typed (self->agent, "maintenance", &me.base);
         bool breakdown = me.kind && !strcmp (me.kind, "breakdown");
         if (!breakdown && !(me.kind && !strcmp (me.kind, "repair")))
             continue;
@@ -705,16 +718,7 @@ s_publish_kpis (s_bus_t *self)
     twin_kpis (self->twin, &k);
     Autofab__Twin__Kpis p;
     s_kpis_to_proto (&k, &p);
-    uint8_t buf[512];
-    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
-    typed.type = "autofab.twin.Kpis";
-    typed.data.data = buf;
-    typed.data.len = autofab__twin__kpis__pack (&p, buf);
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
-    env.typed = &typed;
-    char topic[AF_TOPIC_MAX_BYTES];
-    af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "evt", "kpis", topic, sizeof topic), &env);
+    s_publish_typed (self->agent, "kpis", &p.base);
 }
 
 /* Writes "NAME":[…] with N doubles (non-finite as null). */
@@ -927,17 +931,7 @@ s_on_station_report (af_agent_t *agent, const af_msg_t *msg, void *arg)
     Autofab__Twin__ShadowDisagreement d = AUTOFAB__TWIN__SHADOW_DISAGREEMENT__INIT;
     d.station = (char *) (name + 1);
     d.text = diff;
-    uint8_t buf[768];
-    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
-    typed.type = "autofab.twin.ShadowDisagreement";
-    typed.data.data = buf;
-    typed.data.len = autofab__twin__shadow_disagreement__get_packed_size (&d) <= sizeof buf
-                         ? autofab__twin__shadow_disagreement__pack (&d, buf) : 0;
-    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TYPED;
-    env.typed = &typed;
-    char topic[AF_TOPIC_MAX_BYTES];
-    af_bus_publish (af_agent_bus (agent), af_agent_topic (agent, "evt", "shadow", topic, sizeof topic), &env);
+    s_publish_typed (agent, "shadow", &d.base);
 }
 
 int

@@ -46,6 +46,50 @@ s_json_num (const char *json, const char *key)
     return p ? strtod (p + strlen (pat), NULL) : NAN;
 }
 
+/* A saturated line of N stations (exponential times around 1 s, buffers of
+ * 5 units, a conveyor between stations), as long lines of a large plant are
+ * built: the cost per event must not grow with N. */
+static char *
+s_line_yaml (int n)
+{
+    size_t cap = 256 + (size_t) n * 160;
+    char *y = malloc (cap);
+    if (!y)
+        return NULL;
+    int len = snprintf (y, cap, "factory: {name: line%d, warmup_h: 0}\narrivals: {mode: saturated}\nstations:\n", n);
+    for (int i = 0; i < n; i++)
+        len += snprintf (y + len, cap - (size_t) len,
+                         "  - {name: s%d, process_s: {dist: exponential, mean: %.3f}, buffer_cap: 5, conveyor_s: 2}\n",
+                         i, 0.8 + 0.2 * (double) ((i * 7) % 5) / 4.0);
+    return y;
+}
+
+/* Nanoseconds per event of the line of N stations, best of REPEAT runs of
+ * about 4 M events each. */
+static double
+s_line_ns_per_event (int n, int repeat)
+{
+    char err[512], *yaml = s_line_yaml (n);
+    double best = 1e300;
+    for (int r = 0; yaml && r < repeat; r++) {
+        twin_t *t = twin_new_from_text (yaml, strlen (yaml), "line", 1, err, sizeof err);
+        if (!t) {
+            fprintf (stderr, "twin-bench: %s\n", err);
+            break;
+        }
+        twin_start (t);
+        double w0 = s_wall ();
+        /* Each unit costs about three events per station (start, end, conveyor). */
+        twin_run (t, 4e6 / (3.0 * n * 3600.0), NULL);
+        double ns = (s_wall () - w0) * 1e9 / (double) twin_events (t);
+        if (ns < best)
+            best = ns;
+        twin_destroy (&t);
+    }
+    free (yaml);
+    return best;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -140,6 +184,12 @@ main (int argc, char **argv)
         twin_destroy (&f);
     }
 
+    /* 3. Cost per event against plant size. */
+    static const int sizes[] = { 3, 8, 30, 100 };
+    double ns_per_event[4];
+    for (int i = 0; i < 4; i++)
+        ns_per_event[i] = s_line_ns_per_event (sizes[i], repeat);
+
     printf ("twin engine vs SimPy %s: open tandem M/M/1 line, λ = 1/s, μ = 2, 2.5, 3 /s\n\n",
             "2.3 (python3-simpy)");
     printf ("%-22s %12s %14s %16s %12s\n", "engine", "customers", "events/s", "sojourn_mean_s", "error_pct");
@@ -152,6 +202,12 @@ main (int argc, char **argv)
     printf ("  wall %.2f s, %.0f simulated h per wall s, %.0f events (%.0f events/s), %.0f units\n",
             year_wall, 8760 / year_wall, year_events, year_events / year_wall, fk.units);
     printf ("  target: a simulated year in < 10 s on one core\n");
+    printf ("\ncost per event against line length (saturated line, exponential times, buffers of 5,\n"
+            "conveyors; best of %d runs of ~4 M events):\n", repeat);
+    printf ("%-10s %14s\n", "stations", "ns/event");
+    for (int i = 0; i < 4; i++)
+        printf ("%-10d %14.1f\n", sizes[i], ns_per_event[i]);
+    printf ("ratio 100 vs 8 stations: %.2f (target <= 1.5)\n", ns_per_event[3] / ns_per_event[1]);
 
     if (json_path) {
         FILE *j = fopen (json_path, "w");
@@ -162,9 +218,12 @@ main (int argc, char **argv)
         fprintf (j, "{\"twin_events_per_s\":%.0f,\"simpy_events_per_s\":%.0f,\"ratio_vs_simpy\":%.2f,"
                     "\"sojourn_analytic_s\":%.6f,\"twin_sojourn_s\":%.6f,\"simpy_sojourn_s\":%.6f,"
                     "\"sojourn_error_pct\":%.4f,\"simpy_sojourn_error_pct\":%.4f,"
-                    "\"sim_year_wall_s\":%.3f,\"sim_h_per_wall_s\":%.0f,\"sim_year_events\":%.0f}\n",
+                    "\"sim_year_wall_s\":%.3f,\"sim_h_per_wall_s\":%.0f,\"sim_year_events\":%.0f,"
+                    "\"ns_per_event_3\":%.1f,\"ns_per_event_8\":%.1f,\"ns_per_event_30\":%.1f,"
+                    "\"ns_per_event_100\":%.1f,\"ns_per_event_ratio_100_vs_8\":%.3f}\n",
                  twin_eps, simpy_eps, ratio, analytic_s, twin_sojourn, simpy_sojourn, err_pct,
-                 simpy_err_pct, year_wall, 8760 / year_wall, year_events);
+                 simpy_err_pct, year_wall, 8760 / year_wall, year_events, ns_per_event[0],
+                 ns_per_event[1], ns_per_event[2], ns_per_event[3], ns_per_event[3] / ns_per_event[1]);
         fclose (j);
     }
     return 0;

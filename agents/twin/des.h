@@ -1,14 +1,11 @@
 /*  twin des — the discrete-event core: a clock and an event calendar.
  *
- *  The calendar is an implicit binary heap in one array, ordered by time and
- *  then by a sequence number, so events at the same instant run in the order
- *  they were scheduled and a run repeats bit for bit.  Why a binary heap: the
- *  plant keeps only a few pending events per station (tens to a few hundred in
- *  all), where a heap's log n is a handful of cache-resident comparisons; a
- *  calendar queue pays off only for tens of thousands of pending events with a
- *  stable time distribution and needs re-tuning when that changes, and a
- *  pairing heap chases pointers.  Cancellation is lazy: the model bumps a
- *  generation counter and ignores stale events, which keeps the heap simple.
+ *  The calendar is a timing wheel over an overflow heap (des.c says how and
+ *  why), ordered by time and then by a sequence number, so events at the
+ *  same instant run in the order they were scheduled and a run repeats bit
+ *  for bit, and an event costs about the same in a plant of hundreds of
+ *  stations as in a small one.  Cancellation is lazy: the model bumps a
+ *  generation counter and ignores stale events.
  *
  *  The engine is embeddable: des_iterate() advances to a time or by a number
  *  of events, so a test, the bus wrapper or a what-if fork can step it.

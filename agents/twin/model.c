@@ -358,15 +358,61 @@ s_conveyor_done (des_t *des, void *ctx, uint64_t arg)
     s_arrive_at (self, j, (int) (arg >> 32));
 }
 
+/* Stations blocked on J are listed at J (ascending index, the order a scan
+ * of all stations would visit them), so that freeing space costs the number
+ * of stations waiting there, not the size of the plant.  Entries are added
+ * when a station blocks and dropped lazily, once no visit of J's list is in
+ * progress, when they no longer wait on J. */
+static void
+s_waiter_add (twin_station_t *j, twin_station_t *s)
+{
+    for (int k = 0; k < j->n_waiters; k++)
+        if (j->waiters[k] == s->index)
+            return;
+    if (j->n_waiters == j->waiters_cap) {
+        int cap = j->waiters_cap ? 2 * j->waiters_cap : 4;
+        int *w = realloc (j->waiters, (size_t) cap * sizeof *w);
+        if (!w) {
+            AF_LOG_ONCE (AF_LOG_ERROR, "twin: out of memory listing stations blocked on '%s'", j->name);
+            return;
+        }
+        j->waiters = w;
+        j->waiters_cap = cap;
+    }
+    int k = j->n_waiters++;
+    while (k > 0 && j->waiters[k - 1] > s->index) {
+        j->waiters[k] = j->waiters[k - 1];
+        k--;
+    }
+    j->waiters[k] = s->index;
+}
+
+static void
+s_waiters_prune (twin_t *self, twin_station_t *j)
+{
+    int n = 0;
+    for (int k = 0; k < j->n_waiters; k++) {
+        const twin_station_t *s = &self->st[j->waiters[k]];
+        if (s->state == TWIN_ST_BLOCKED && s->blocked_on == j->index)
+            j->waiters[n++] = j->waiters[k];
+    }
+    j->n_waiters = n;
+}
+
 /* Space opened in front of J: let blocked stations push, then new orders in. */
 static void
 s_space_freed (twin_t *self, twin_station_t *j)
 {
-    for (int i = 0; i < self->n_stations && s_can_accept (j); i++) {
-        twin_station_t *s = &self->st[i];
+    j->waiters_visiting++;
+    /* An insertion during the visit shifts later entries right, so an entry
+     * may be seen twice (harmless: the test below is repeated), never skipped. */
+    for (int k = 0; k < j->n_waiters && s_can_accept (j); k++) {
+        twin_station_t *s = &self->st[j->waiters[k]];
         if (s->state == TWIN_ST_BLOCKED && s->blocked_on == j->index)
             s_try_push (self, s);
     }
+    if (--j->waiters_visiting == 0)
+        s_waiters_prune (self, j);
     if (self->release.n)
         twin__try_release (self);
 }
@@ -420,6 +466,7 @@ s_try_push (twin_t *self, twin_station_t *s)
         if (!s_can_accept (j)) {
             s_set_state (self, s, TWIN_ST_BLOCKED);
             s->blocked_on = next;
+            s_waiter_add (j, s);
             return;
         }
         u->step++;
@@ -546,6 +593,13 @@ s_pull (twin_t *self, twin_station_t *s)
         s_begin_unit (self, s);
         s_space_freed (self, s);
         return;
+    }
+    if (s->buffer_cap == 0 && s->n_waiters > 0 && s->in_transit == 0) {
+        /* No buffer: an upstream station blocked on this one hands its unit
+         * over directly now that this one is idle (docs/twin.md). */
+        s_space_freed (self, s);
+        if (s->unit >= 0)
+            return;
     }
     if (self->arrival_mode != TWIN_ARR_SATURATED) {
         /* Room in front of a first station: waiting orders may come in. */

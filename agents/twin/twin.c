@@ -133,6 +133,7 @@ twin_destroy (twin_t **self_p)
         free (s->process_by_variant);
         free (s->has_variant_process);
         free (s->buf.items);
+        free (s->waiters);
     }
     for (int v = 0; self->var && v < self->n_variants; v++) {
         free (self->var[v].route[0]);

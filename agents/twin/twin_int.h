@@ -82,6 +82,8 @@ typedef struct {
     bool svc_by_tech;                   /* the current service is a technician's */
     int unit;                           /* unit held (processing or blocked), −1 */
     int blocked_on;                     /* station index, or −2 for the sink */
+    int *waiters, n_waiters, waiters_cap; /* stations blocked on this one (model.c) */
+    int waiters_visiting;               /* nesting of s_space_freed on this station */
     bool holding_done;                  /* unit held is finished */
     double remaining_s;                 /* work left when a failure interrupted it */
     twin_state_t resume_state;

@@ -46,79 +46,201 @@ Test (twin_valid, jackson_tandem_sojourn)
     cr_assert_null (t);
 }
 
-/* Exact throughput of M1 → buffer K → M2, exponential times, M1 never starved,
- * blocking after service: a continuous-time Markov chain on n = units in the
- * buffer and at M2 (0 … K+1) plus "M1 blocked", solved here by Gaussian
- * elimination on πQ = 0, Σπ = 1.  Throughput = μ2 · P(M2 busy). */
-static double
-s_finite_buffer_throughput (double mu1, double mu2, int K)
+/* Exact throughput of a saturated line M0 → B1 → M1 → … with exponential
+ * times and blocking after service, as a continuous-time Markov chain built
+ * here from the line's rules (not from the twin's code): each machine is
+ * idle, working or blocked (holding a finished unit); buffer i holds up to
+ * CAP[i] units in front of machine i (CAP[i] = 0: a direct hand-over to an
+ * idle machine); M0 is never starved.  States are enumerated from the empty
+ * line, πQ = 0 with Σπ = 1 is solved by Gaussian elimination, and the
+ * throughput is μ_last · P(last machine working). */
+#define S_CTMC_MAX_M 4
+#define S_CTMC_MAX_STATES 400
+enum { S_IDLE, S_WORK, S_BLOCK };
+typedef struct {
+    int m[S_CTMC_MAX_M], b[S_CTMC_MAX_M];
+} s_line_state_t;
+
+typedef struct {
+    int n_mach;
+    const double *mu;
+    const int *cap;
+    s_line_state_t st[S_CTMC_MAX_STATES];
+    int n;
+} s_ctmc_t;
+
+/* Machine I has just released its unit: it takes the next one from its
+ * buffer (or, M0, from the endless supply; or directly from a blocked
+ * upstream machine when it has no buffer), and what that frees upstream
+ * moves on in turn. */
+static void
+s_line_free (s_ctmc_t *c, s_line_state_t *x, int i)
 {
-    int n = K + 3;                  /* states 0..K+1, and K+2 = blocked */
-    double Q[16][17];
-    memset (Q, 0, sizeof Q);
-    for (int s = 0; s <= K + 1; s++) {
-        int up = s < K + 1 ? s + 1 : K + 2;
-        Q[s][up] += mu1;
-        if (s > 0)
-            Q[s][s - 1] += mu2;
+    if (i == 0) {
+        x->m[0] = S_WORK;
+        return;
     }
-    Q[K + 2][K + 1] += mu2;        /* M2 finishes; the blocked unit moves in */
-    for (int s = 0; s < n; s++) {
-        double out = 0;
-        for (int j = 0; j < n; j++)
-            out += j != s ? Q[s][j] : 0;
-        Q[s][s] = -out;
+    if (x->b[i] > 0) {
+        x->b[i]--;
+        x->m[i] = S_WORK;
+        if (x->m[i - 1] == S_BLOCK) {
+            x->b[i]++;
+            s_line_free (c, x, i - 1);
+        }
     }
-    /* Solve A x = b with A = Qᵀ, last equation replaced by Σπ = 1. */
-    double A[16][17];
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++)
-            A[i][j] = i == n - 1 ? 1.0 : Q[j][i];
-        A[i][n] = i == n - 1 ? 1.0 : 0.0;
+    else if (x->m[i - 1] == S_BLOCK) {
+        x->m[i] = S_WORK;
+        s_line_free (c, x, i - 1);
     }
-    for (int c = 0; c < n; c++) {
-        int p = c;
-        for (int r = c + 1; r < n; r++)
-            if (fabs (A[r][c]) > fabs (A[p][c]))
+    else
+        x->m[i] = S_IDLE;
+}
+
+/* Machine I finishes: its unit leaves the line or moves on (to an idle
+ * machine with an empty buffer, into the buffer, or it blocks). */
+static s_line_state_t
+s_line_done (s_ctmc_t *c, s_line_state_t x, int i)
+{
+    if (i == c->n_mach - 1) {
+        s_line_free (c, &x, i);
+        return x;
+    }
+    int j = i + 1;
+    if (x.m[j] == S_IDLE && x.b[j] == 0)
+        x.m[j] = S_WORK;
+    else if (x.b[j] < c->cap[j])
+        x.b[j]++;
+    else {
+        x.m[i] = S_BLOCK;
+        return x;
+    }
+    s_line_free (c, &x, i);
+    return x;
+}
+
+static int
+s_ctmc_index (s_ctmc_t *c, const s_line_state_t *x)
+{
+    for (int k = 0; k < c->n; k++)
+        if (!memcmp (&c->st[k], x, sizeof *x))
+            return k;
+    cr_assert_lt (c->n, S_CTMC_MAX_STATES);
+    c->st[c->n] = *x;
+    return c->n++;
+}
+
+static double
+s_line_throughput (int n_mach, const double *mu, const int *cap)
+{
+    static s_ctmc_t c;
+    static double A[S_CTMC_MAX_STATES][S_CTMC_MAX_STATES + 1];
+    memset (&c, 0, sizeof c);
+    memset (A, 0, sizeof A);
+    c.n_mach = n_mach;
+    c.mu = mu;
+    c.cap = cap;
+    s_line_state_t x0;
+    memset (&x0, 0, sizeof x0);
+    x0.m[0] = S_WORK;
+    s_ctmc_index (&c, &x0);
+    /* Breadth-first: A holds Qᵀ (A[to][from] += rate, A[from][from] −= rate). */
+    for (int k = 0; k < c.n; k++)
+        for (int i = 0; i < n_mach; i++)
+            if (c.st[k].m[i] == S_WORK) {
+                s_line_state_t y = s_line_done (&c, c.st[k], i);
+                int to = s_ctmc_index (&c, &y);
+                A[to][k] += mu[i];
+                A[k][k] -= mu[i];
+            }
+    int n = c.n;
+    for (int j = 0; j < n; j++)
+        A[n - 1][j] = 1.0;          /* Σπ = 1 replaces the last balance equation */
+    A[n - 1][n] = 1.0;
+    for (int col = 0; col < n; col++) {
+        int p = col;
+        for (int r = col + 1; r < n; r++)
+            if (fabs (A[r][col]) > fabs (A[p][col]))
                 p = r;
         for (int j = 0; j <= n; j++) {
-            double tmp = A[c][j];
-            A[c][j] = A[p][j];
+            double tmp = A[col][j];
+            A[col][j] = A[p][j];
             A[p][j] = tmp;
         }
         for (int r = 0; r < n; r++) {
-            if (r == c)
+            if (r == col)
                 continue;
-            double f = A[r][c] / A[c][c];
-            for (int j = c; j <= n; j++)
-                A[r][j] -= f * A[c][j];
+            double f = A[r][col] / A[col][col];
+            for (int j = col; j <= n; j++)
+                A[r][j] -= f * A[col][j];
         }
     }
-    double p0 = A[0][n] / A[0][0];
-    return mu2 * (1 - p0);
+    double th = 0;
+    for (int k = 0; k < n; k++)
+        if (c.st[k].m[n_mach - 1] == S_WORK)
+            th += mu[n_mach - 1] * A[k][n] / A[k][k];
+    return th;
+}
+
+/* The twin's throughput on a saturated line of exponential machines with
+ * MEAN_S and buffers CAP (cap[0] unused), against the exact chain. */
+static void
+s_check_line (int n, const double *mean_s, const int *cap, uint64_t seed)
+{
+    char yaml[1024];
+    double mu[S_CTMC_MAX_M];
+    for (int i = 0; i < n; i++)
+        mu[i] = 1.0 / mean_s[i];
+    /* A station's buffer_cap is the buffer in front of it. */
+    int len;
+    len = snprintf (yaml, sizeof yaml, "factory: {name: line, warmup_h: 5}\n"
+                    "arrivals: {mode: saturated}\nstations:\n");
+    for (int i = 0; i < n; i++)
+        len += snprintf (yaml + len, sizeof yaml - (size_t) len,
+                         "  - {name: m%d, process_s: {dist: exponential, mean: %.17g}, buffer_cap: %d}\n",
+                         i, mean_s[i], i > 0 ? cap[i] : 0);
+    twin_t *t = s_twin (yaml, seed);
+    twin_run (t, 105, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    double exact_per_s = s_line_throughput (n, mu, cap);
+    double sim_per_s = k.throughput_uph / 3600;
+    double err_pct = 100 * fabs (sim_per_s - exact_per_s) / exact_per_s;
+    cr_log_info ("line of %d, buffers %d %d %d: sim %.5f/s, Markov %.5f/s (%.3f %%)", n, cap[1],
+                 n > 2 ? cap[2] : -1, n > 3 ? cap[3] : -1, sim_per_s, exact_per_s, err_pct);
+    cr_assert (err_pct < 2.0, "throughput %.5f/s vs Markov chain %.5f/s: %.2f %% off",
+               sim_per_s, exact_per_s, err_pct);
+    twin_destroy (&t);
 }
 
 Test (twin_valid, finite_buffer_throughput)
 {
-    const char *yaml =
-        "factory: {name: fb, warmup_h: 5}\n"
-        "arrivals: {mode: saturated}\n"
-        "stations:\n"
-        "  - {name: m1, process_s: {dist: exponential, mean: 1.0}, buffer_cap: 0}\n"
-        "  - {name: m2, process_s: {dist: exponential, mean: 0.9}, buffer_cap: 2}\n";
-    twin_t *t = s_twin (yaml, 5);
-    twin_run (t, 105, NULL);
-    twin_kpi_t k;
-    twin_kpis (t, &k);
-    double exact_per_s = s_finite_buffer_throughput (1.0, 1 / 0.9, 2);
-    double sim_per_s = k.throughput_uph / 3600;
-    double err_pct = 100 * fabs (sim_per_s - exact_per_s) / exact_per_s;
-    cr_log_info ("finite buffer: sim %.5f/s, Markov %.5f/s (%.3f %%)", sim_per_s, exact_per_s, err_pct);
-    cr_assert (err_pct < 2.0, "throughput %.5f/s vs Markov chain %.5f/s: %.2f %% off",
-               sim_per_s, exact_per_s, err_pct);
-    /* The chain itself: with K → ∞ it must tend to min(μ1, μ2). */
-    cr_assert (fabs (s_finite_buffer_throughput (1.0, 2.0, 12) - 1.0) < 1e-3);
-    twin_destroy (&t);
+    double mean_s[] = { 1.0, 0.9 };
+    int cap[] = { 0, 2 };
+    s_check_line (2, mean_s, cap, 5);
+    /* The chain itself: with a large buffer it must tend to min(μ1, μ2). */
+    double mu[] = { 1.0, 2.0 };
+    int big[] = { 0, 12 };
+    cr_assert (fabs (s_line_throughput (2, mu, big) - 1.0) < 1e-3);
+}
+
+/* No buffer at all (buffer_cap: 0, a direct hand-over): two machines, means
+ * 1 s and 0.9 s, give exactly 0.7011/s; the twin once deadlocked here. */
+Test (twin_valid, no_buffer_throughput)
+{
+    double mean_s[] = { 1.0, 0.9 };
+    int cap[] = { 0, 0 };
+    double mu[] = { 1.0, 1 / 0.9 };
+    cr_assert (fabs (s_line_throughput (2, mu, cap) - 0.70111) < 1e-4,
+               "chain %.6f", s_line_throughput (2, mu, cap));
+    s_check_line (2, mean_s, cap, 5);
+    double mean3[] = { 1.0, 0.8, 1.2 };
+    int cap3[] = { 0, 0, 0 };
+    s_check_line (3, mean3, cap3, 6);
+    int mixed[] = { 0, 1, 0 };
+    s_check_line (3, mean3, mixed, 7);
+    double mean4[] = { 0.9, 1.0, 0.8, 1.1 };
+    int cap4[] = { 0, 0, 1, 0 };
+    s_check_line (4, mean4, cap4, 8);
 }
 
 /* Little's law L = λW on a line with three variants, per-variant times,

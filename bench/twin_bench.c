@@ -14,12 +14,19 @@
  *  shared and a best-of is the least noisy estimate of what the code can do.
  */
 #include "agents/twin/twin.h"
+#include "agents/twin/twin_bus.h"
+#include "af_args.h"
+#include "af_bus.h"
+#include "af_supervisor.h"
+
+#include <czmq.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *s_tandem =
     "factory: {name: tandem, warmup_h: 0}\n"
@@ -90,11 +97,65 @@ s_line_ns_per_event (int n, int repeat)
     return best;
 }
 
+/* A simulated HOURS of FACTORY on the bus (DESIGN §3): a real broker (with
+ * its journal, as autofab run starts it), N_CTL controller processes
+ * (twin-ctl) that acknowledge every tick at once, and the twin as time
+ * master in this process.  Returns the wall seconds, or a negative value. */
+static double
+s_bus_run (const char *bin, const char *factory, int n_ctl, double hours)
+{
+    char path[1024], control[64], port_text[16], journal[256], name[16][16];
+    int port = af_free_port_block (4);
+    if (port < 0)
+        return -1;
+    snprintf (control, sizeof control, "tcp://127.0.0.1:%d", port);
+    snprintf (port_text, sizeof port_text, "%d", port);
+    snprintf (journal, sizeof journal, "/tmp/twin-bench-%d.sqlite", (int) getpid ());
+    af_supervisor_t *sup = af_supervisor_new ();
+    snprintf (path, sizeof path, "%s/autofab-broker", bin);
+    const char *broker_argv[] = { "--port", port_text, "--heartbeat-ms", "500", "--journal", journal,
+                                  "--log-level", "warn", NULL };
+    af_supervisor_start (sup, &(af_child_spec_t) { "broker", path, broker_argv, "/dev/null", false });
+    snprintf (path, sizeof path, "%s/twin-ctl", bin);
+    for (int i = 0; i < n_ctl && i < 16; i++) {
+        snprintf (name[i], sizeof name[i], "ctl%d", i + 1);
+        const char *ctl_argv[] = { "--broker", control, "--name", name[i], NULL };
+        af_supervisor_start (sup, &(af_child_spec_t) { name[i], path, ctl_argv, "/dev/null", false });
+    }
+    char err[512];
+    double wall = -1;
+    twin_t *t = twin_new_from_file (factory, 1, err, sizeof err);
+    if (t) {
+        twin_policy_t pol;
+        twin_policy_baseline (t, &pol);
+        twin_set_policy (t, &pol);
+        twin_bus_opts_t opts = { .broker = control, .factory = "factory", .cell = "plant", .name = "twin",
+                                 .heartbeat_ms = 500, .expect_controllers = n_ctl,
+                                 .start_timeout_ms = 30000 };
+        /* The clock starts once every controller is registered: the first
+         * epoch is when the twin has them all. */
+        double w0 = s_wall ();
+        if (twin_bus_run (t, hours, &opts, NULL) == 0)
+            wall = s_wall () - w0;
+        twin_destroy (&t);
+    }
+    else
+        fprintf (stderr, "twin-bench: %s\n", err);
+    af_supervisor_destroy (&sup);
+    unlink (journal);
+    char side[300];
+    snprintf (side, sizeof side, "%s-wal", journal);
+    unlink (side);
+    snprintf (side, sizeof side, "%s-shm", journal);
+    unlink (side);
+    return wall;
+}
+
 int
 main (int argc, char **argv)
 {
     const char *simpy = "bench/twin_simpy.py", *factory = "deploy/factories/gigafactory.yaml";
-    const char *json_path = NULL, *python = "/usr/bin/python3";
+    const char *json_path = NULL, *python = "/usr/bin/python3", *bin = NULL;
     long simpy_customers = 200000;
     int repeat = 3;
     double twin_hours = 1000;           /* 3.6 M customers */
@@ -103,6 +164,7 @@ main (int argc, char **argv)
         else if (!strcmp (argv[i], "--factory")) factory = argv[i + 1];
         else if (!strcmp (argv[i], "--json")) json_path = argv[i + 1];
         else if (!strcmp (argv[i], "--python")) python = argv[i + 1];
+        else if (!strcmp (argv[i], "--bin")) bin = argv[i + 1];
         else if (!strcmp (argv[i], "--simpy-customers")) simpy_customers = atol (argv[i + 1]);
         else if (!strcmp (argv[i], "--twin-hours")) twin_hours = atof (argv[i + 1]);
         else if (!strcmp (argv[i], "--repeat")) repeat = atoi (argv[i + 1]) > 0 ? atoi (argv[i + 1]) : 1;
@@ -184,6 +246,17 @@ main (int argc, char **argv)
         twin_destroy (&f);
     }
 
+    /* 4. A simulated week on the bus with five controllers (needs --bin). */
+    double bus_week_s = bin ? s_bus_run (bin, factory, 5, 168) : -1;
+    double epoch_s = 0;
+    {
+        twin_t *f = twin_new_from_file (factory, 1, err, sizeof err);
+        if (f) {
+            epoch_s = twin_epoch_s (f);
+            twin_destroy (&f);
+        }
+    }
+
     /* 3. Cost per event against plant size. */
     static const int sizes[] = { 3, 8, 30, 100 };
     double ns_per_event[4];
@@ -208,6 +281,12 @@ main (int argc, char **argv)
     for (int i = 0; i < 4; i++)
         printf ("%-10d %14.1f\n", sizes[i], ns_per_event[i]);
     printf ("ratio 100 vs 8 stations: %.2f (target <= 1.5)\n", ns_per_event[3] / ns_per_event[1]);
+    if (bus_week_s >= 0)
+        printf ("\none simulated week of the default factory on the bus (broker with journal, 5 controller\n"
+                "processes acknowledging every tick at once, decision epoch %g s = %.0f epochs):\n"
+                "  wall %.1f s (target: about a minute or less)\n", epoch_s, 168 * 3600 / epoch_s, bus_week_s);
+    else
+        printf ("\nbus week: %s\n", bin ? "FAILED (see above)" : "skipped (no --bin)");
 
     if (json_path) {
         FILE *j = fopen (json_path, "w");
@@ -220,10 +299,12 @@ main (int argc, char **argv)
                     "\"sojourn_error_pct\":%.4f,\"simpy_sojourn_error_pct\":%.4f,"
                     "\"sim_year_wall_s\":%.3f,\"sim_h_per_wall_s\":%.0f,\"sim_year_events\":%.0f,"
                     "\"ns_per_event_3\":%.1f,\"ns_per_event_8\":%.1f,\"ns_per_event_30\":%.1f,"
-                    "\"ns_per_event_100\":%.1f,\"ns_per_event_ratio_100_vs_8\":%.3f}\n",
+                    "\"ns_per_event_100\":%.1f,\"ns_per_event_ratio_100_vs_8\":%.3f,"
+                    "\"epoch_s\":%g,\"bus_week_5_controllers_wall_s\":%.2f}\n",
                  twin_eps, simpy_eps, ratio, analytic_s, twin_sojourn, simpy_sojourn, err_pct,
                  simpy_err_pct, year_wall, 8760 / year_wall, year_events, ns_per_event[0],
-                 ns_per_event[1], ns_per_event[2], ns_per_event[3], ns_per_event[3] / ns_per_event[1]);
+                 ns_per_event[1], ns_per_event[2], ns_per_event[3], ns_per_event[3] / ns_per_event[1],
+                 epoch_s, bus_week_s);
         fclose (j);
     }
     return 0;

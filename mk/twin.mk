@@ -25,9 +25,15 @@ $(BUILD)/tests/test-twin: $(call objs,$(TWIN_TEST_SRCS)) $(TWIN_A) $(LIBAF_A)
 $(BIN)/twin-bench: $(call objs,bench/twin_bench.c) $(TWIN_A) $(LIBAF_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(TWIN_A) $(LIBAF_A) $(LDLIBS)
+# twin-ctl: a minimal controller (acknowledges ticks, optionally sends a
+# command), for the bus week of bench-twin and the twin's determinism tests.
+$(BIN)/twin-ctl: $(call objs,bench/twin_ctl.c) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBAF_A) $(LDLIBS)
+all: $(BIN)/twin-ctl
 BENCHES += twin
 .PHONY: bench-twin
-bench-twin: deps-bench $(BIN)/twin-bench
+bench-twin: deps-bench $(BIN)/twin-bench $(BIN)/twin-ctl $(BIN)/autofab-broker
 	@mkdir -p $(BUILD)/bench
 	$(BIN)/twin-bench --simpy bench/twin_simpy.py --factory deploy/factories/gigafactory.yaml \
-	    --json $(BUILD)/bench/twin.json
+	    --bin $(BIN) --json $(BUILD)/bench/twin.json

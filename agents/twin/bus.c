@@ -676,7 +676,7 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     engine[1].value = twin_now_s (twin) / 3600.0;
     char topic[AF_TOPIC_MAX_BYTES];
     af_bus_publish_metrics (af_agent_bus (self->agent), af_agent_topic (self->agent, "tel", "engine", topic, sizeof topic), engine, 2);
-    s_publish_tick (self, 0, false);
+    s_publish_tick (self, twin_epoch_s (twin), false);
     /* Pace to the wall clock when asked (--realtime / --speed X). */
     if (self->opts->speed > 0) {
         int64_t due = self->wall_start_ms
@@ -695,7 +695,7 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         }
         int64_t now = zclock_mono ();
         if (now - resent >= TWIN_BUS_TICK_RESEND_MS) {
-            s_publish_tick (self, 0, false);
+            s_publish_tick (self, twin_epoch_s (twin), false);
             resent = now;
         }
         if (!stall_logged && now - waiting_since >= TWIN_BUS_STALL_LOG_MS) {

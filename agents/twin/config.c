@@ -50,7 +50,8 @@ static const char *const s_ambient_keys[] = { "mean_c", "day_amp_c", "season_amp
 static const char *const s_hvac_keys[] = { "setpoint_c", "cop", "max_kw", "ua_kw_per_c", "heat_cap_kwh_per_c", NULL };
 static const char *const s_solar_keys[] = { "peak_kw", "latitude_deg", "cloud_mean", NULL };
 static const char *const s_batt_keys[] = { "capacity_kwh", "max_kw", "round_trip_eff", "soc", "min_soc", NULL };
-static const char *const s_tariff_keys[] = { "price_per_kwh", "tou", "demand_charge_per_kw", NULL };
+static const char *const s_tariff_keys[] = { "price_per_kwh", "tou", "demand_charge_per_kw",
+                                              "demand_interval_min", NULL };
 static const char *const s_tou_keys[] = { "from_h", "to_h", "price_per_kwh", NULL };
 
 /* A child mapping that may be absent; records an error if it is not a map. */
@@ -550,6 +551,7 @@ s_load_energy (twin_t *self, const af_config_t *root)
     const af_config_t *t = s_map (e, "tariff", s_tariff_keys);
     self->price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
     self->demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
+    self->demand_interval_s = af_config_num (t, "demand_interval_min", 15, 1, 1440) * 60.0;
     const af_config_t *tou = t ? af_config_seq (t, "tou") : NULL;
     if (tou) {
         if (af_config_size (tou) > 8)
@@ -578,7 +580,7 @@ twin__load (twin_t *self, const af_config_t *root)
     af_config_known_keys (root, s_top_keys);
     const af_config_t *f = s_map (root, "factory", s_factory_keys);
     snprintf (self->factory, sizeof self->factory, "%s", af_config_str (f, "name", "factory"));
-    self->epoch_s = af_config_num (f, "epoch_s", 900, 1, 86400);
+    self->epoch_s = af_config_num (f, "epoch_s", TWIN_EPOCH_DEFAULT_S, 1, 86400);
     self->warmup_s = af_config_num (f, "warmup_h", 0, 0, 1e6) * 3600.0;
 
     const af_config_t *seq = af_config_seq (root, "stations");

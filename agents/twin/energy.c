@@ -69,6 +69,27 @@ twin__price (const twin_t *self, double t_s)
     return self->price_default;
 }
 
+/* The demand charge and the peak are billed on the utility's interval
+ * averages (15 min), whatever the decision epoch: import is summed over the
+ * interval and its average counts when the interval is complete.  An epoch
+ * of exactly one interval gives each epoch's import, as before. */
+static void
+s_demand_interval (twin_t *self, double now, double import_kw, double dt_s)
+{
+    self->demand_kwh += import_kw * dt_s / 3600.0;
+    self->demand_s += dt_s;
+    if (self->demand_s < self->demand_interval_s - 1e-6)
+        return;
+    double avg_kw = self->demand_s == dt_s ? import_kw : self->demand_kwh * 3600.0 / self->demand_s;
+    self->demand_kwh = self->demand_s = 0;
+    if (now <= self->t_stats_s)
+        return;
+    if (avg_kw > self->peak_kw)
+        self->peak_kw = avg_kw;
+    if (avg_kw > self->month_peak_kw)
+        self->month_peak_kw = avg_kw;
+}
+
 void
 twin__energy_epoch (twin_t *self, double dt_s)
 {
@@ -129,8 +150,6 @@ twin__energy_epoch (twin_t *self, double dt_s)
         self->energy_kwh += (demand_kw + (batt_kw < 0 ? -batt_kw : 0) * (1 - self->batt_eff)) * dt_h;
         self->solar_kwh += fmin (solar_kw, demand_kw) * dt_h;
         self->energy_cost += import_kw * dt_h * price;
-        if (import_kw > self->peak_kw)
-            self->peak_kw = import_kw;
     }
     int month = (int) (now / 3600.0 / S_HOURS_PER_MONTH);
     if (month != self->month) {
@@ -138,8 +157,7 @@ twin__energy_epoch (twin_t *self, double dt_s)
         self->month_peak_kw = 0;
         self->month = month;
     }
-    if (now > self->t_stats_s && import_kw > self->month_peak_kw)
-        self->month_peak_kw = import_kw;
+    s_demand_interval (self, now, import_kw, dt_s);
 
     self->last_load_kw = load_kw;
     self->last_hvac_kw = hvac_kw;

@@ -81,8 +81,11 @@ s_unit_new (twin_t *self, int variant)
             self->free_units = free_units;
         if (!units || !free_units)
             return -1;
-        for (int i = cap - 1; i >= self->n_units_cap; i--)
+        for (int i = cap - 1; i >= self->n_units_cap; i--) {
             self->free_units[self->n_free++] = i;
+            self->units[i].transit_to = -1;
+            self->units[i].lost = false;
+        }
         self->n_units_cap = cap;
     }
     int id = self->free_units[--self->n_free];
@@ -94,6 +97,8 @@ s_unit_new (twin_t *self, int variant)
     u->defects = 0;
     u->t_arrive_s = des_now_s (self->des);
     u->due_s = u->t_arrive_s + v->due_h * 3600.0;
+    u->transit_to = -1;
+    u->lost = false;
     return id;
 }
 
@@ -354,8 +359,14 @@ s_conveyor_done (des_t *des, void *ctx, uint64_t arg)
     (void) des;
     twin_t *self = ctx;
     twin_station_t *j = &self->st[(uint32_t) arg];
+    int id = (int) (arg >> 32);
+    self->units[id].transit_to = -1;
+    if (self->units[id].lost) {
+        s_unit_free (self, id);         /* taken off the model by a shadow report */
+        return;
+    }
     j->in_transit--;
-    s_arrive_at (self, j, (int) (arg >> 32));
+    s_arrive_at (self, j, id);
 }
 
 /* Stations blocked on J are listed at J (ascending index, the order a scan
@@ -478,6 +489,7 @@ s_try_push (twin_t *self, twin_station_t *s)
             /* Belt drag slows the conveyor as the belt wears. */
             double t = s->conveyor_s * (1.0 + 0.5 * twin__wear_frac (s, TWIN_C_BELT));
             j->in_transit++;
+            u->transit_to = next;
             des_schedule (self->des, t, s_conveyor_done, self,
                           ((uint64_t) id << 32) | (uint32_t) next);
         }
@@ -947,15 +959,40 @@ int
 twin__buffer_set (twin_t *self, twin_station_t *s, int level)
 {
     int change = 0;
-    while ((int) s->buf.n + s->in_transit > level && s->buf.n > 0) {
-        int id = s->buf.items[(s->buf.head + s->buf.n - 1) % s->buf.cap];
-        s->buf.n--;
-        double now = des_now_s (self->des);
-        self->wip_area += self->wip * (now - self->t_wip_s);
-        self->t_wip_s = now;
-        self->wip--;
-        s_unit_free (self, id);
-        change--;
+    /* Space made here lets a station the model has blocked on this one push
+     * its unit in at once; the plant reported no such unit, so it goes too
+     * (at most once per station upstream). */
+    for (int round = 0; round <= self->n_stations; round++) {
+        bool removed = false;
+        while ((int) s->buf.n + s->in_transit > level) {
+            if (s->buf.n > 0) {
+                int id = s->buf.items[(s->buf.head + s->buf.n - 1) % s->buf.cap];
+                s->buf.n--;
+                s_unit_free (self, id);
+            }
+            else {
+                /* The rest is on the conveyor: the latest unit there leaves
+                 * the model when its transit ends (its id stays taken until
+                 * then, so it cannot be reused meanwhile). */
+                int last = -1;
+                for (int id = 0; id < self->n_units_cap; id++)
+                    if (self->units[id].transit_to == s->index && !self->units[id].lost)
+                        last = id;
+                if (last < 0)
+                    break;
+                self->units[last].lost = true;
+                s->in_transit--;
+            }
+            double now = des_now_s (self->des);
+            self->wip_area += self->wip * (now - self->t_wip_s);
+            self->t_wip_s = now;
+            self->wip--;
+            change--;
+            removed = true;
+        }
+        if (!removed)
+            break;
+        s_space_freed (self, s);
     }
     while ((int) s->buf.n + s->in_transit < level) {
         int variant = s->last_variant >= 0 ? s->last_variant : 0;
@@ -972,8 +1009,6 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
         s_arrive_at (self, s, id);
         change++;
     }
-    if (change < 0)
-        s_space_freed (self, s);
     return change;
 }
 

@@ -3,7 +3,7 @@
  *  A twin is built from a factory YAML (see deploy/factories/) and a seed.
  *  It simulates assembly-line flow, machine health, quality, energy, heat,
  *  material and robots on the discrete-event core in des.h, and stops at
- *  every decision epoch (factory.epoch_s, 15 min by default) to let a policy
+ *  every decision epoch (factory.epoch_s, 1 min by default) to let a policy
  *  (built-in baseline, or controllers on the bus through the epoch callback)
  *  read the observable state and issue commands.
  *

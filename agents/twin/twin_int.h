@@ -15,6 +15,8 @@
 #define TWIN_DEFECT_COUNT 5
 #define TWIN_MAX_BOM      8
 #define TWIN_MAX_WIP      100000          /* orders in the plant, release queue included */
+/* Controllers act every minute of plant time unless factory.epoch_s says otherwise. */
+#define TWIN_EPOCH_DEFAULT_S 60.0
 /* Downtime causes: the components, then random failures, then planned. */
 #define TWIN_CAUSE_RANDOM TWIN_COMP_COUNT
 #define TWIN_CAUSE_PM     (TWIN_COMP_COUNT + 1)
@@ -121,6 +123,8 @@ typedef struct {
     int step;
     uint32_t defects;                   /* hidden: bit per defect kind */
     double t_arrive_s, due_s;
+    int transit_to;                     /* on the conveyor to this station, or −1 */
+    bool lost;                          /* removed by a shadow report while on a conveyor */
 } twin_unit_t;
 
 typedef struct {
@@ -254,6 +258,8 @@ struct twin {
     struct { double from_h, to_h, price; } tou[8];
     int n_tou;
     double price_default, demand_charge_per_kw;
+    double demand_interval_s;           /* the utility's averaging interval (15 min) */
+    double demand_kwh, demand_s;        /* import so far in the current interval */
     double month_peak_kw;
     int month;
     double last_station_kwh;

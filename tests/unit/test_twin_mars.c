@@ -12,17 +12,18 @@
 #include "twin_bad_config.h"
 
 /* The gigafactory's KPIs for seed 1, 168 h, baseline policy, recorded with
- * `autofab-twin --json` before the off-world features went in. */
+ * `autofab-twin --json` before the off-world features went in (re-recorded when
+ * the plant's decision epoch went from 15 min to one minute). */
 static const char s_giga_golden[] =
-    "{\"units\":8510,\"throughput_uph\":50.6548,\"cycle_time_mean_min\":20.2892,\"wip_mean\":17.1451,"
-    "\"oee_pct\":84.4742,\"availability_pct\":99.239,\"performance_pct\":85.122,\"quality_pct\":100,"
-    "\"downtime_h\":5.1374,\"unplanned_downtime_h\":3.85888,\"planned_downtime_h\":1.27852,"
-    "\"mtbf_h\":267.773,\"mttr_h\":0.771777,\"breakdowns\":5,\"escaped_defects_ppm\":822.562,"
-    "\"escaped_defects\":7,\"scrap_units\":0,\"rework_units\":0,\"energy_kwh\":60992.2,"
-    "\"energy_kwh_per_unit\":7.16713,\"energy_cost\":16048.3,\"energy_cost_per_unit\":1.88582,"
-    "\"peak_kw\":424.765,\"solar_kwh\":3181.46,\"manual_interventions\":7,"
-    "\"robot_utilisation_pct\":22.0064,\"shortage_h\":0.25,\"damaged_parts\":1753,\"orders_lost\":0,"
-    "\"sim_h\":168,\"bottleneck\":2}";
+    "{\"units\":8545,\"throughput_uph\":50.8631,\"cycle_time_mean_min\":20.0911,\"wip_mean\":17.0511,"
+    "\"oee_pct\":84.8413,\"availability_pct\":99.239,\"performance_pct\":85.4919,\"quality_pct\":100,"
+    "\"downtime_h\":4.25546,\"unplanned_downtime_h\":2.97694,\"planned_downtime_h\":1.27852,"
+    "\"mtbf_h\":334.936,\"mttr_h\":0.744235,\"breakdowns\":4,\"escaped_defects_ppm\":585.138,"
+    "\"escaped_defects\":5,\"scrap_units\":0,\"rework_units\":0,\"energy_kwh\":61293.7,"
+    "\"energy_kwh_per_unit\":7.17304,\"energy_cost\":16106.2,\"energy_cost_per_unit\":1.88487,"
+    "\"peak_kw\":424.987,\"solar_kwh\":3180.57,\"manual_interventions\":5,"
+    "\"robot_utilisation_pct\":22.0933,\"shortage_h\":0.0166667,\"damaged_parts\":1753,"
+    "\"orders_lost\":0,\"sim_h\":168,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

@@ -446,13 +446,13 @@ static int
 s_load_floor (twin_t *self, const af_config_t *root)
 {
     int n = self->n_stations + 2;
-    self->n_nodes = n;
-    self->node_warehouse = 0;
-    self->node_dock = 1;
+    self->fleet.n_nodes = n;
+    self->fleet.node_warehouse = 0;
+    self->fleet.node_dock = 1;
     double *x = calloc ((size_t) n, sizeof (double)), *y = calloc ((size_t) n, sizeof (double));
-    self->dist_m = malloc ((size_t) n * n * sizeof (double));
+    self->fleet.dist_m = malloc ((size_t) n * n * sizeof (double));
     int rc = -1;
-    if (!x || !y || !self->dist_m) {
+    if (!x || !y || !self->fleet.dist_m) {
         af_config_fail (root, "out of memory");
         goto done;
     }
@@ -482,7 +482,7 @@ s_load_floor (twin_t *self, const af_config_t *root)
     const af_config_t *edges = floor ? af_config_seq (floor, "edges") : NULL;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
-            self->dist_m[i * n + j] = edges ? (i == j ? 0 : INFINITY)
+            self->fleet.dist_m[i * n + j] = edges ? (i == j ? 0 : INFINITY)
                                             : fabs (x[i] - x[j]) + fabs (y[i] - y[j]);
     if (edges) {
         for (size_t k = 0; k < af_config_size (edges); k++) {
@@ -496,15 +496,15 @@ s_load_floor (twin_t *self, const af_config_t *root)
                 goto done;
             }
             double d = hypot (x[ia] - x[ib], y[ia] - y[ib]);
-            self->dist_m[ia * n + ib] = self->dist_m[ib * n + ia] = d;
+            self->fleet.dist_m[ia * n + ib] = self->fleet.dist_m[ib * n + ia] = d;
         }
         for (int k = 0; k < n; k++)
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
-                    if (self->dist_m[i * n + k] + self->dist_m[k * n + j] < self->dist_m[i * n + j])
-                        self->dist_m[i * n + j] = self->dist_m[i * n + k] + self->dist_m[k * n + j];
+                    if (self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j] < self->fleet.dist_m[i * n + j])
+                        self->fleet.dist_m[i * n + j] = self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j];
         for (int i = 0; i < n; i++)
-            if (!isfinite (self->dist_m[i]) ) {
+            if (!isfinite (self->fleet.dist_m[i]) ) {
                 af_config_fail (edges, "floor graph is not connected: '%s' cannot be reached "
                                 "from the warehouse", i < 2 ? "dock" : self->st[i - 2].name);
                 goto done;
@@ -523,35 +523,35 @@ static int
 s_load_energy (twin_t *self, const af_config_t *root)
 {
     const af_config_t *e = s_map (root, "energy", s_energy_keys);
-    self->base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
+    self->energy.base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
     const af_config_t *a = s_map (e, "ambient", s_ambient_keys);
     /* Mars (site.profile: mars): −60 °C mean at a mid-latitude site, a
      * 70 K swing over the sol in the thin air, and long seasons. */
-    self->ambient_mean_c = af_config_num (a, "mean_c", self->site_mars ? -60 : 12, -150, 60);
-    self->ambient_day_amp_c = af_config_num (a, "day_amp_c", self->site_mars ? 35 : 5, 0, 100);
-    self->ambient_season_amp_c = af_config_num (a, "season_amp_c", self->site_mars ? 20 : 9, 0, 100);
+    self->energy.ambient_mean_c = af_config_num (a, "mean_c", self->site.site_mars ? -60 : 12, -150, 60);
+    self->energy.ambient_day_amp_c = af_config_num (a, "day_amp_c", self->site.site_mars ? 35 : 5, 0, 100);
+    self->energy.ambient_season_amp_c = af_config_num (a, "season_amp_c", self->site.site_mars ? 20 : 9, 0, 100);
     const af_config_t *h = s_map (e, "hvac", s_hvac_keys);
-    self->hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
-    self->indoor_c = self->hvac_setpoint_c;
-    self->hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
-    self->hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
-    self->ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);
-    self->heat_cap_kwh_per_c = af_config_num (h, "heat_cap_kwh_per_c", 500, 1, 1e7);
+    self->energy.hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
+    self->energy.indoor_c = self->energy.hvac_setpoint_c;
+    self->energy.hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
+    self->energy.hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
+    self->energy.ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);
+    self->energy.heat_cap_kwh_per_c = af_config_num (h, "heat_cap_kwh_per_c", 500, 1, 1e7);
     const af_config_t *s = s_map (e, "solar", s_solar_keys);
-    self->solar_peak_kw = af_config_num (s, "peak_kw", 0, 0, 1e6);
-    self->latitude_deg = af_config_num (s, "latitude_deg", 52, -66, 66);
-    self->cloud_mean = af_config_num (s, "cloud_mean", 0.4, 0, 1);
-    self->cloud_day = -1;
+    self->energy.solar_peak_kw = af_config_num (s, "peak_kw", 0, 0, 1e6);
+    self->energy.latitude_deg = af_config_num (s, "latitude_deg", 52, -66, 66);
+    self->energy.cloud_mean = af_config_num (s, "cloud_mean", 0.4, 0, 1);
+    self->energy.cloud_day = -1;
     const af_config_t *b = s_map (e, "battery", s_batt_keys);
-    self->batt_cap_kwh = af_config_num (b, "capacity_kwh", 0, 0, 1e7);
-    self->batt_max_kw = af_config_num (b, "max_kw", 0, 0, 1e6);
-    self->batt_eff = af_config_num (b, "round_trip_eff", 0.9, 0.1, 1);
-    self->batt_soc = af_config_num (b, "soc", 0.5, 0, 1);
-    self->batt_min_soc = af_config_num (b, "min_soc", 0.1, 0, 1);
+    self->energy.batt_cap_kwh = af_config_num (b, "capacity_kwh", 0, 0, 1e7);
+    self->energy.batt_max_kw = af_config_num (b, "max_kw", 0, 0, 1e6);
+    self->energy.batt_eff = af_config_num (b, "round_trip_eff", 0.9, 0.1, 1);
+    self->energy.batt_soc = af_config_num (b, "soc", 0.5, 0, 1);
+    self->energy.batt_min_soc = af_config_num (b, "min_soc", 0.1, 0, 1);
     const af_config_t *t = s_map (e, "tariff", s_tariff_keys);
-    self->price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
-    self->demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
-    self->demand_interval_s = af_config_num (t, "demand_interval_min", 15, 1, 1440) * 60.0;
+    self->energy.price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
+    self->energy.demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
+    self->energy.demand_interval_s = af_config_num (t, "demand_interval_min", 15, 1, 1440) * 60.0;
     const af_config_t *tou = t ? af_config_seq (t, "tou") : NULL;
     if (tou) {
         if (af_config_size (tou) > 8)
@@ -561,10 +561,10 @@ s_load_energy (twin_t *self, const af_config_t *root)
             if (af_config_kind (p) != AF_CONFIG_MAP)
                 return af_config_fail (p, "a time-of-use period is {from_h, to_h, price_per_kwh}");
             af_config_known_keys (p, s_tou_keys);
-            self->tou[i].from_h = af_config_num_req (p, "from_h", 0, 24);
-            self->tou[i].to_h = af_config_num_req (p, "to_h", 0, 24);
-            self->tou[i].price = af_config_num_req (p, "price_per_kwh", 0, 100);
-            self->n_tou++;
+            self->energy.tou[i].from_h = af_config_num_req (p, "from_h", 0, 24);
+            self->energy.tou[i].to_h = af_config_num_req (p, "to_h", 0, 24);
+            self->energy.tou[i].price = af_config_num_req (p, "price_per_kwh", 0, 100);
+            self->energy.n_tou++;
         }
     }
     return af_config_error (root) ? -1 : 0;
@@ -590,8 +590,8 @@ twin__load (twin_t *self, const af_config_t *root)
         return af_config_fail (root, "'stations' is missing: a factory needs at least one station");
     self->n_stations = (int) af_config_size (seq);
     self->st = calloc ((size_t) self->n_stations, sizeof *self->st);
-    self->repair_queue = calloc ((size_t) self->n_stations, sizeof (int));
-    if (!self->st || !self->repair_queue)
+    self->health.repair_queue = calloc ((size_t) self->n_stations, sizeof (int));
+    if (!self->st || !self->health.repair_queue)
         return af_config_fail (root, "out of memory");
     for (int i = 0; i < self->n_stations; i++) {
         const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
@@ -609,55 +609,55 @@ twin__load (twin_t *self, const af_config_t *root)
     const af_config_t *a = s_map (root, "arrivals", s_arrival_keys);
     const char *mode = af_config_str (a, "mode", "saturated");
     if (!strcmp (mode, "poisson")) {
-        self->arrival_mode = TWIN_ARR_POISSON;
-        self->arrival_rate_per_h = af_config_num_req (a, "rate_per_h", 1e-9, 1e12);
+        self->flow.arrival_mode = TWIN_ARR_POISSON;
+        self->flow.arrival_rate_per_h = af_config_num_req (a, "rate_per_h", 1e-9, 1e12);
     }
     else if (!strcmp (mode, "saturated"))
-        self->arrival_mode = TWIN_ARR_SATURATED;
+        self->flow.arrival_mode = TWIN_ARR_SATURATED;
     else
         return af_config_fail (af_config_get (a, "mode"),
                                "arrivals.mode must be 'poisson' or 'saturated', got '%s'", mode);
     const char *sq = af_config_str (a, "sequence", "fifo");
-    self->seq_rule = !strcmp (sq, "edd") ? TWIN_SEQ_EDD : !strcmp (sq, "batch") ? TWIN_SEQ_BATCH
+    self->flow.seq_rule = !strcmp (sq, "edd") ? TWIN_SEQ_EDD : !strcmp (sq, "batch") ? TWIN_SEQ_BATCH
                                                                                   : TWIN_SEQ_FIFO;
     if (strcmp (sq, "fifo") && strcmp (sq, "edd") && strcmp (sq, "batch"))
         return af_config_fail (af_config_get (a, "sequence"),
                                "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
-    self->batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
-    self->last_released_variant = -1;
-    twin_rng_seed (&self->arr_rng, self->seed, "arrivals");
+    self->flow.batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
+    self->flow.last_released_variant = -1;
+    twin_rng_seed (&self->flow.arr_rng, self->seed, "arrivals");
 
     const af_config_t *q = s_map (root, "quality", s_quality_keys);
-    self->sample_every = (int) af_config_int (q, "sample_every", 20, 0, 1000000);
+    self->quality.sample_every = (int) af_config_int (q, "sample_every", 20, 0, 1000000);
     const af_config_t *dp = q ? af_config_get (q, "detect_p") : NULL;
     for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-        self->detect_p[d] = 0.9;
+        self->quality.detect_p[d] = 0.9;
     if (dp && af_config_kind (dp) == AF_CONFIG_SCALAR) {
         double v = af_config_num (q, "detect_p", 0.9, 0, 1);
         for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-            self->detect_p[d] = v;
+            self->quality.detect_p[d] = v;
     }
     else if (dp) {
         af_config_known_keys (dp, twin__defect_names);
         for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-            self->detect_p[d] = af_config_num (dp, twin__defect_names[d], 0.9, 0, 1);
+            self->quality.detect_p[d] = af_config_num (dp, twin__defect_names[d], 0.9, 0, 1);
     }
-    self->rework_p = af_config_num (q, "rework_p", 0.7, 0, 1);
-    twin_rng_seed (&self->qual_rng, self->seed, "quality");
+    self->quality.rework_p = af_config_num (q, "rework_p", 0.7, 0, 1);
+    twin_rng_seed (&self->quality.qual_rng, self->seed, "quality");
 
     const af_config_t *pp = s_map (root, "people", s_people_keys);
-    self->technicians = (int) af_config_int (pp, "technicians", 0, 0, 10000);
-    s_opt_dist (&self->tech_response_s, pp, "response_min", 60.0, 10);
+    self->health.technicians = (int) af_config_int (pp, "technicians", 0, 0, 10000);
+    s_opt_dist (&self->health.tech_response_s, pp, "response_min", 60.0, 10);
     if (twin__people_remote_load (self, pp))
         return -1;
-    twin_rng_seed (&self->people_rng, self->seed, "people");
+    twin_rng_seed (&self->health.people_rng, self->seed, "people");
 
     const af_config_t *r = s_map (root, "robots", s_robot_keys);
     self->n_robots = (int) af_config_int (r, "mobile", 0, 0, 255);
-    self->robot_speed_mps = af_config_num (r, "speed_mps", 1.5, 0.05, 20);
-    self->robot_inspect_s = af_config_num (r, "inspect_min", 5, 0, 1e4) * 60.0;
-    self->robot_handle_s = af_config_num (r, "handle_min", 2, 0, 1e4) * 60.0;
-    self->robot_can_repair = af_config_bool (r, "can_repair", true);
+    self->fleet.robot_speed_mps = af_config_num (r, "speed_mps", 1.5, 0.05, 20);
+    self->fleet.robot_inspect_s = af_config_num (r, "inspect_min", 5, 0, 1e4) * 60.0;
+    self->fleet.robot_handle_s = af_config_num (r, "handle_min", 2, 0, 1e4) * 60.0;
+    self->fleet.robot_can_repair = af_config_bool (r, "can_repair", true);
     if (self->n_robots > 0) {
         self->robot = calloc ((size_t) self->n_robots, sizeof *self->robot);
         if (!self->robot)
@@ -666,7 +666,7 @@ twin__load (twin_t *self, const af_config_t *root)
     if (twin__site_load (self, root) || s_load_floor (self, root) || s_load_energy (self, root)
         || twin__project_load (self, root))
         return -1;
-    twin_rng_seed (&self->weather_rng, self->seed, "weather");
-    twin_rng_seed (&self->sensor_rng, self->seed, "sensors");
+    twin_rng_seed (&self->energy.weather_rng, self->seed, "weather");
+    twin_rng_seed (&self->view.sensor_rng, self->seed, "sensors");
     return af_config_error (root) ? -1 : 0;
 }

@@ -27,10 +27,10 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     double now = des_now_s (self->des);
     double T = now - self->t_stats_s;
     k->sim_h = T / 3600.0;
-    k->units = self->good_out;
-    k->throughput_uph = s_div (self->good_out, k->sim_h);
-    k->cycle_time_mean_min = s_div (self->sojourn_sum_s, self->units_out) / 60.0;
-    k->wip_mean = s_div (self->wip_area + self->wip * (now - self->t_wip_s), T);
+    k->units = self->flow.good_out;
+    k->throughput_uph = s_div (self->flow.good_out, k->sim_h);
+    k->cycle_time_mean_min = s_div (self->flow.sojourn_sum_s, self->flow.units_out) / 60.0;
+    k->wip_mean = s_div (self->flow.wip_area + self->flow.wip * (now - self->flow.t_wip_s), T);
 
     double down = 0, planned = 0, up = 0, best = -1;
     int failing = 0;
@@ -54,9 +54,9 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->unplanned_downtime_h = down / 3600.0;
     k->planned_downtime_h = planned / 3600.0;
     k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
-    k->breakdowns = self->breakdowns;
-    k->mtbf_h = self->breakdowns > 0 ? up / 3600.0 / self->breakdowns : up / 3600.0;
-    k->mttr_h = s_div (self->repair_time_s, self->repairs) / 3600.0;
+    k->breakdowns = self->health.breakdowns;
+    k->mtbf_h = self->health.breakdowns > 0 ? up / 3600.0 / self->health.breakdowns : up / 3600.0;
+    k->mttr_h = s_div (self->health.repair_time_s, self->health.repairs) / 3600.0;
 
     /* OEE on the bottleneck (the station that sets the line's pace). */
     if (k->bottleneck >= 0 && T > 0) {
@@ -68,7 +68,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
                                                 ? b->process_by_variant[v].mean : b->process_s.mean);
         double avail = (T - stopped) / T;
         double perf = s_div ((double) b->processed * ideal_ct, T - stopped);
-        double qual = self->units_out > 0 ? (self->units_out - self->scrap - self->rework) / self->units_out : 1;
+        double qual = self->flow.units_out > 0 ? (self->flow.units_out - self->quality.scrap - self->quality.rework) / self->flow.units_out : 1;
         if (perf > 1)
             perf = 1;
         k->availability_pct = 100 * avail;
@@ -76,18 +76,18 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
         k->quality_pct = 100 * qual;
         k->oee_pct = 100 * avail * perf * qual;
     }
-    k->escaped_defects = self->escaped;
-    k->escaped_defects_ppm = s_div (self->escaped, self->good_out) * 1e6;
-    k->scrap_units = self->scrap;
-    k->rework_units = self->rework;
-    k->energy_kwh = self->energy_kwh;
-    k->energy_kwh_per_unit = s_div (self->energy_kwh, self->good_out);
+    k->escaped_defects = self->quality.escaped;
+    k->escaped_defects_ppm = s_div (self->quality.escaped, self->flow.good_out) * 1e6;
+    k->scrap_units = self->quality.scrap;
+    k->rework_units = self->quality.rework;
+    k->energy_kwh = self->energy.energy_kwh;
+    k->energy_kwh_per_unit = s_div (self->energy.energy_kwh, self->flow.good_out);
     /* Demand charges of closed months plus the open month's so far. */
-    k->energy_cost = self->energy_cost + self->demand_cost
-                     + self->month_peak_kw * self->demand_charge_per_kw;
-    k->energy_cost_per_unit = s_div (k->energy_cost, self->good_out);
-    k->peak_kw = self->peak_kw;
-    k->solar_kwh = self->solar_kwh;
+    k->energy_cost = self->energy.energy_cost + self->energy.demand_cost
+                     + self->energy.month_peak_kw * self->energy.demand_charge_per_kw;
+    k->energy_cost_per_unit = s_div (k->energy_cost, self->flow.good_out);
+    k->peak_kw = self->energy.peak_kw;
+    k->solar_kwh = self->energy.solar_kwh;
     k->manual_interventions = self->manual;
     double busy = 0;
     for (int r = 0; r < self->n_robots; r++) {
@@ -96,22 +96,22 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
             busy += now - fmax (self->robot[r].t_busy_start_s, self->t_stats_s);
     }
     k->robot_utilisation_pct = self->n_robots > 0 ? 100 * s_div (busy, T * self->n_robots) : 0;
-    k->shortage_h = self->shortage_s / 3600.0;
-    k->damaged_parts = self->damaged;
-    k->orders_lost = self->orders_lost;
-    if (self->n_ptasks > 0) {
+    k->shortage_h = self->inv.shortage_s / 3600.0;
+    k->damaged_parts = self->inv.damaged;
+    k->orders_lost = self->flow.orders_lost;
+    if (self->project.n_ptasks > 0) {
         /* Habitat construction: the work is the project's tasks, and broken
          * rovers are unplanned downtime like broken stations. */
         k->has_project = true;
-        k->units = self->ptasks_done;
+        k->units = self->project.ptasks_done;
         k->throughput_uph = s_div (k->units, k->sim_h);
-        k->energy_kwh_per_unit = s_div (self->energy_kwh, k->units);
+        k->energy_kwh_per_unit = s_div (self->energy.energy_kwh, k->units);
         k->energy_cost_per_unit = s_div (k->energy_cost, k->units);
-        k->unplanned_downtime_h += self->rover_down_s / 3600.0;
-        k->planned_downtime_h += self->rover_service_s_sum / 3600.0;
+        k->unplanned_downtime_h += self->project.rover_down_s / 3600.0;
+        k->planned_downtime_h += self->project.rover_service_s_sum / 3600.0;
         k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
-        k->project_makespan_h = (self->ptasks_done == self->n_ptasks ? self->t_project_done_s : now) / 3600.0;
-        k->project_done_pct = 100.0 * self->ptasks_done / self->n_ptasks;
+        k->project_makespan_h = (self->project.ptasks_done == self->project.n_ptasks ? self->project.t_project_done_s : now) / 3600.0;
+        k->project_done_pct = 100.0 * self->project.ptasks_done / self->project.n_ptasks;
     }
 }
 

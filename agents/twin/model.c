@@ -71,25 +71,25 @@ s_queue_take (twin_queue_t *q, size_t i)
 static int
 s_unit_new (twin_t *self, int variant)
 {
-    if (self->n_free == 0) {
-        int cap = self->n_units_cap ? 2 * self->n_units_cap : 256;
-        twin_unit_t *units = realloc (self->units, (size_t) cap * sizeof *units);
-        int *free_units = realloc (self->free_units, (size_t) cap * sizeof *free_units);
+    if (self->flow.n_free == 0) {
+        int cap = self->flow.n_units_cap ? 2 * self->flow.n_units_cap : 256;
+        twin_unit_t *units = realloc (self->flow.units, (size_t) cap * sizeof *units);
+        int *free_units = realloc (self->flow.free_units, (size_t) cap * sizeof *free_units);
         if (units)
-            self->units = units;
+            self->flow.units = units;
         if (free_units)
-            self->free_units = free_units;
+            self->flow.free_units = free_units;
         if (!units || !free_units)
             return -1;
-        for (int i = cap - 1; i >= self->n_units_cap; i--) {
-            self->free_units[self->n_free++] = i;
-            self->units[i].transit_to = -1;
-            self->units[i].lost = false;
+        for (int i = cap - 1; i >= self->flow.n_units_cap; i--) {
+            self->flow.free_units[self->flow.n_free++] = i;
+            self->flow.units[i].transit_to = -1;
+            self->flow.units[i].lost = false;
         }
-        self->n_units_cap = cap;
+        self->flow.n_units_cap = cap;
     }
-    int id = self->free_units[--self->n_free];
-    twin_unit_t *u = &self->units[id];
+    int id = self->flow.free_units[--self->flow.n_free];
+    twin_unit_t *u = &self->flow.units[id];
     twin_variant_t *v = &self->var[variant];
     u->variant = variant;
     u->route = v->active_route;
@@ -105,7 +105,7 @@ s_unit_new (twin_t *self, int variant)
 static void
 s_unit_free (twin_t *self, int id)
 {
-    self->free_units[self->n_free++] = id;
+    self->flow.free_units[self->flow.n_free++] = id;
 }
 
 static inline int
@@ -180,7 +180,7 @@ static void s_setup_done (des_t *des, void *ctx, uint64_t arg);
 static void
 s_begin_process (twin_t *self, twin_station_t *s)
 {
-    twin_unit_t *u = &self->units[s->unit];
+    twin_unit_t *u = &self->flow.units[s->unit];
     const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                ? &s->process_by_variant[u->variant] : &s->process_s;
     double t = twin_dist_sample (d, &s->rng) / s->speed;
@@ -192,7 +192,7 @@ s_begin_process (twin_t *self, twin_station_t *s)
 static void
 s_begin_unit (twin_t *self, twin_station_t *s)
 {
-    int variant = self->units[s->unit].variant;
+    int variant = self->flow.units[s->unit].variant;
     if (s->has_setup && s->last_variant >= 0 && s->last_variant != variant) {
         double t = twin_dist_sample (&s->setup_s, &s->rng);
         if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
@@ -314,7 +314,7 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
     twin__station_flush (self, s);
     s->processed++;
     s->holding_done = true;
-    twin_unit_t *u = &self->units[s->unit];
+    twin_unit_t *u = &self->flow.units[s->unit];
     if (s->defect_base_p > 0)
         s_quality (s, u);
     int broke = -1;
@@ -322,7 +322,7 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
         || s->comp[3].present || s->comp[4].present) {
         const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                    ? &s->process_by_variant[u->variant] : &s->process_s;
-        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load, self->wear_mult);
+        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load, self->site.wear_mult);
     }
     if (broke >= 0) {
         /* The unit is finished; the machine stops with it on board. */
@@ -360,8 +360,8 @@ s_conveyor_done (des_t *des, void *ctx, uint64_t arg)
     twin_t *self = ctx;
     twin_station_t *j = &self->st[(uint32_t) arg];
     int id = (int) (arg >> 32);
-    self->units[id].transit_to = -1;
-    if (self->units[id].lost) {
+    self->flow.units[id].transit_to = -1;
+    if (self->flow.units[id].lost) {
         s_unit_free (self, id);         /* taken off the model by a shadow report */
         return;
     }
@@ -424,44 +424,44 @@ s_space_freed (twin_t *self, twin_station_t *j)
     }
     if (--j->waiters_visiting == 0)
         s_waiters_prune (self, j);
-    if (self->release.n)
+    if (self->flow.release.n)
         twin__try_release (self);
 }
 
 static void
 s_ship (twin_t *self, int id)
 {
-    twin_unit_t *u = &self->units[id];
+    twin_unit_t *u = &self->flow.units[id];
     double now = des_now_s (self->des);
-    self->wip_area += self->wip * (now - self->t_wip_s);
-    self->t_wip_s = now;
-    self->wip--;
+    self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
+    self->flow.t_wip_s = now;
+    self->flow.wip--;
     if (u->t_arrive_s >= self->t_stats_s) {
-        self->units_out++;
-        self->sojourn_sum_s += now - u->t_arrive_s;
-        self->epoch_units++;
-        bool sampled = self->sample_every > 0 && ++self->sample_count >= self->sample_every;
+        self->flow.units_out++;
+        self->flow.sojourn_sum_s += now - u->t_arrive_s;
+        self->flow.epoch_units++;
+        bool sampled = self->quality.sample_every > 0 && ++self->quality.sample_count >= self->quality.sample_every;
         if (sampled)
-            self->sample_count = 0;
+            self->quality.sample_count = 0;
         bool detected = false;
         if (sampled && u->defects)
             for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-                if ((u->defects & (1u << d)) && twin_rng_uniform (&self->qual_rng) < self->detect_p[d])
+                if ((u->defects & (1u << d)) && twin_rng_uniform (&self->quality.qual_rng) < self->quality.detect_p[d])
                     detected = true;
         if (detected) {
-            self->defects_found++;
-            if (twin_rng_uniform (&self->qual_rng) < self->rework_p) {
-                self->rework++;
+            self->quality.defects_found++;
+            if (twin_rng_uniform (&self->quality.qual_rng) < self->quality.rework_p) {
+                self->quality.rework++;
                 self->manual++;        /* rework is done by hand at the rework bay */
-                self->good_out++;
+                self->flow.good_out++;
             }
             else
-                self->scrap++;
+                self->quality.scrap++;
         }
         else {
-            self->good_out++;
+            self->flow.good_out++;
             if (u->defects)
-                self->escaped++;
+                self->quality.escaped++;
         }
     }
     s_unit_free (self, id);
@@ -470,7 +470,7 @@ s_ship (twin_t *self, int id)
 static void
 s_try_push (twin_t *self, twin_station_t *s)
 {
-    twin_unit_t *u = &self->units[s->unit];
+    twin_unit_t *u = &self->flow.units[s->unit];
     int next = s_unit_station (self, u, u->step + 1);
     if (next >= 0) {
         twin_station_t *j = &self->st[next];
@@ -519,12 +519,12 @@ twin__is_route_start (const twin_t *self, int station)
 static int
 s_pick_variant (twin_t *self)
 {
-    if (self->seq_rule == TWIN_SEQ_BATCH && self->batch_left > 0
-        && self->last_released_variant >= 0) {
-        self->batch_left--;
-        return self->last_released_variant;
+    if (self->flow.seq_rule == TWIN_SEQ_BATCH && self->flow.batch_left > 0
+        && self->flow.last_released_variant >= 0) {
+        self->flow.batch_left--;
+        return self->flow.last_released_variant;
     }
-    double x = twin_rng_uniform (&self->arr_rng), acc = 0;
+    double x = twin_rng_uniform (&self->flow.arr_rng), acc = 0;
     int v = self->n_variants - 1;
     for (int i = 0; i < self->n_variants; i++) {
         acc += self->var[i].mix;
@@ -533,7 +533,7 @@ s_pick_variant (twin_t *self)
             break;
         }
     }
-    self->batch_left = self->batch_size - 1;
+    self->flow.batch_left = self->flow.batch_size - 1;
     return v;
 }
 
@@ -578,17 +578,17 @@ static void
 s_wip_add (twin_t *self)
 {
     double now = des_now_s (self->des);
-    self->wip_area += self->wip * (now - self->t_wip_s);
-    self->t_wip_s = now;
-    self->wip++;
+    self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
+    self->flow.t_wip_s = now;
+    self->flow.wip++;
 }
 
 static void
 s_enter_line (twin_t *self, int id)
 {
-    if (self->arrival_mode == TWIN_ARR_SATURATED)
+    if (self->flow.arrival_mode == TWIN_ARR_SATURATED)
         s_wip_add (self);
-    self->last_released_variant = self->units[id].variant;
+    self->flow.last_released_variant = self->flow.units[id].variant;
 }
 
 static void
@@ -613,9 +613,9 @@ s_pull (twin_t *self, twin_station_t *s)
         if (s->unit >= 0)
             return;
     }
-    if (self->arrival_mode != TWIN_ARR_SATURATED) {
+    if (self->flow.arrival_mode != TWIN_ARR_SATURATED) {
         /* Room in front of a first station: waiting orders may come in. */
-        if (self->release.n > 0 && s->in_transit == 0)
+        if (self->flow.release.n > 0 && s->in_transit == 0)
             twin__try_release (self);
         return;
     }
@@ -624,11 +624,11 @@ s_pull (twin_t *self, twin_station_t *s)
     /* Saturated line: an order is always waiting, if the parts are there. */
     int variant = s_pick_variant (self);
     if (self->var[variant].route[self->var[variant].active_route][0] != s->index) {
-        self->batch_left = 0;
+        self->flow.batch_left = 0;
         return;
     }
     if (!s_take_bom (self, variant)) {
-        self->batch_left = 0;
+        self->flow.batch_left = 0;
         return;
     }
     int id = s_unit_new (self, variant);
@@ -644,18 +644,18 @@ s_pull (twin_t *self, twin_station_t *s)
 static size_t
 s_pick_order (twin_t *self)
 {
-    twin_queue_t *q = &self->release;
+    twin_queue_t *q = &self->flow.release;
     size_t best = 0;
-    if (self->seq_rule == TWIN_SEQ_EDD) {
+    if (self->flow.seq_rule == TWIN_SEQ_EDD) {
         for (size_t i = 1; i < q->n; i++)
-            if (self->units[q->items[(q->head + i) % q->cap]].due_s
-                < self->units[q->items[(q->head + best) % q->cap]].due_s)
+            if (self->flow.units[q->items[(q->head + i) % q->cap]].due_s
+                < self->flow.units[q->items[(q->head + best) % q->cap]].due_s)
                 best = i;
     }
-    else if (self->seq_rule == TWIN_SEQ_BATCH && self->batch_left > 0) {
+    else if (self->flow.seq_rule == TWIN_SEQ_BATCH && self->flow.batch_left > 0) {
         for (size_t i = 0; i < q->n; i++)
-            if (self->units[q->items[(q->head + i) % q->cap]].variant
-                == self->last_released_variant)
+            if (self->flow.units[q->items[(q->head + i) % q->cap]].variant
+                == self->flow.last_released_variant)
                 return i;
     }
     return best;
@@ -664,26 +664,26 @@ s_pick_order (twin_t *self)
 void
 twin__try_release (twin_t *self)
 {
-    if (self->arrival_mode == TWIN_ARR_SATURATED) {
+    if (self->flow.arrival_mode == TWIN_ARR_SATURATED) {
         for (int i = 0; i < self->n_stations; i++)
             if (self->st[i].state == TWIN_ST_STARVED && self->st[i].unit < 0)
                 s_pull (self, &self->st[i]);
         return;
     }
-    while (self->release.n > 0) {
+    while (self->flow.release.n > 0) {
         size_t i = s_pick_order (self);
-        int id = self->release.items[(self->release.head + i) % self->release.cap];
-        twin_unit_t *u = &self->units[id];
+        int id = self->flow.release.items[(self->flow.release.head + i) % self->flow.release.cap];
+        twin_unit_t *u = &self->flow.units[id];
         u->route = self->var[u->variant].active_route;
         twin_station_t *j = &self->st[s_unit_station (self, u, 0)];
         if (!s_can_accept (j))
             return;
         if (!s_take_bom (self, u->variant))
             return;
-        s_queue_take (&self->release, i);
-        if (self->seq_rule == TWIN_SEQ_BATCH)
-            self->batch_left = u->variant == self->last_released_variant
-                                   ? self->batch_left - 1 : self->batch_size - 1;
+        s_queue_take (&self->flow.release, i);
+        if (self->flow.seq_rule == TWIN_SEQ_BATCH)
+            self->flow.batch_left = u->variant == self->flow.last_released_variant
+                                   ? self->flow.batch_left - 1 : self->flow.batch_size - 1;
         s_enter_line (self, id);
         s_arrive_at (self, j, id);
     }
@@ -694,16 +694,16 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
 {
     (void) arg;
     twin_t *self = ctx;
-    double x = twin_rng_uniform (&self->arr_rng), acc = 0;
+    double x = twin_rng_uniform (&self->flow.arr_rng), acc = 0;
     int v = self->n_variants - 1;
-    if (self->wip >= TWIN_MAX_WIP) {
+    if (self->flow.wip >= TWIN_MAX_WIP) {
         /* An overloaded plant would grow its work in process without bound: orders
          * beyond this are turned away (and counted) instead. */
         if (des_now_s (des) >= self->t_stats_s)
-            self->orders_lost++;
+            self->flow.orders_lost++;
         AF_LOG_ONCE (AF_LOG_WARN, "twin: %d orders in the plant; turning orders away "
                      "(arrivals exceed capacity)", TWIN_MAX_WIP);
-        des_schedule (des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+        des_schedule (des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
                       s_arrival, self, 0);
         return;
     }
@@ -717,10 +717,10 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
     int id = s_unit_new (self, v);
     if (id >= 0) {
         s_wip_add (self);
-        twin__queue_push (&self->release, id);
+        twin__queue_push (&self->flow.release, id);
         twin__try_release (self);
     }
-    des_schedule (des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+    des_schedule (des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
                   s_arrival, self, 0);
 }
 
@@ -729,17 +729,17 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
 void
 twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual)
 {
-    if (!self->record)
+    if (!self->rec.record)
         return;
-    if (self->mev_n == self->mev_cap) {
-        size_t cap = self->mev_cap ? 2 * self->mev_cap : 64;
-        twin_maint_event_t *m = realloc (self->mev, cap * sizeof *m);
+    if (self->rec.mev_n == self->rec.mev_cap) {
+        size_t cap = self->rec.mev_cap ? 2 * self->rec.mev_cap : 64;
+        twin_maint_event_t *m = realloc (self->rec.mev, cap * sizeof *m);
         if (!m)
             return;
-        self->mev = m;
-        self->mev_cap = cap;
+        self->rec.mev = m;
+        self->rec.mev_cap = cap;
     }
-    self->mev[self->mev_n++] = (twin_maint_event_t) {
+    self->rec.mev[self->rec.mev_n++] = (twin_maint_event_t) {
         des_now_s (self->des) / 3600.0, station, kind, cause, manual
     };
 }
@@ -774,7 +774,7 @@ twin__station_breakdown (twin_t *self, twin_station_t *s, int cause)
     s->failures++;
     s->repair_started_s = now;
     if (now >= self->t_stats_s)
-        self->breakdowns++;
+        self->health.breakdowns++;
     twin__maint_log (self, s->index, "breakdown",
                      cause >= 0 ? twin__comp_names[cause] : "random", false);
     s_request_service (self, s);
@@ -817,19 +817,19 @@ s_svc_arg (const twin_station_t *s, bool tech)
 static void
 s_tech_start (twin_t *self, twin_station_t *s)
 {
-    self->tech_busy++;
+    self->health.tech_busy++;
     self->manual++;
     s->svc_by_tech = true;
-    double t = twin_dist_sample (&self->tech_response_s, &self->people_rng)
+    double t = twin_dist_sample (&self->health.tech_response_s, &self->health.people_rng)
                + twin__service_duration (s);
-    if (self->remote_only) {
+    if (self->site.remote_only) {
         /* No one on site: a tele-operation, which first waits for the link
          * (round trip, and the end of a blackout); the station stays down. */
         double wait = twin__link_wait_s (self, des_now_s (self->des));
         t += wait;
         if (des_now_s (self->des) >= self->t_stats_s) {
-            self->teleops++;
-            self->link_wait_s += wait;
+            self->site.teleops++;
+            self->site.link_wait_s += wait;
         }
     }
     des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
@@ -839,20 +839,20 @@ static void
 s_request_service (twin_t *self, twin_station_t *s)
 {
     bool robot = s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot;
-    if (robot && self->n_robots > 0 && self->robot_can_repair) {
+    if (robot && self->n_robots > 0 && self->fleet.robot_can_repair) {
         twin__task_push (self, TWIN_TASK_REPAIR, s->index, -1);
         return;
     }
-    if (self->technicians <= 0) {
+    if (self->health.technicians <= 0) {
         /* No crew configured: the machine restarts itself after the repair time. */
         des_schedule (self->des, twin__service_duration (s), s_service_done, self,
                       s_svc_arg (s, false));
         return;
     }
-    if (self->tech_busy < self->technicians)
+    if (self->health.tech_busy < self->health.technicians)
         s_tech_start (self, s);
     else
-        self->repair_queue[(self->rq_head + self->rq_n++) % self->n_stations] = s->index;
+        self->health.repair_queue[(self->health.rq_head + self->health.rq_n++) % self->n_stations] = s->index;
 }
 
 static void
@@ -889,7 +889,7 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
     int cause = s->state == TWIN_ST_MAINT ? TWIN_CAUSE_PM
                 : s->down_cause >= 0 ? s->down_cause : TWIN_CAUSE_RANDOM;
     if (s->repair_started_s >= self->t_stats_s)
-        self->down_by_cause_s[cause] += now - s->repair_started_s;
+        self->health.down_by_cause_s[cause] += now - s->repair_started_s;
     if (s->state == TWIN_ST_MAINT) {
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             s->comp[c].wear *= 1.0 - s->comp[c].pm_restore;
@@ -901,8 +901,8 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
         if (s->down_cause >= 0)
             twin__component_fit (s, s->down_cause);
         if (s->repair_started_s >= self->t_stats_s) {
-            self->repairs++;
-            self->repair_time_s += now - s->repair_started_s;
+            self->health.repairs++;
+            self->health.repair_time_s += now - s->repair_started_s;
         }
         s->repair_by_robot = false;
         twin__maint_log (self, s->index, "repair",
@@ -922,11 +922,11 @@ s_service_done (des_t *des, void *ctx, uint64_t arg)
     twin_t *self = ctx;
     twin_station_t *s = &self->st[(uint32_t) arg];
     if (arg & (1ull << 40)) {
-        self->tech_busy--;
-        while (self->rq_n > 0) {
-            twin_station_t *next = &self->st[self->repair_queue[self->rq_head]];
-            self->rq_head = (self->rq_head + 1) % self->n_stations;
-            self->rq_n--;
+        self->health.tech_busy--;
+        while (self->health.rq_n > 0) {
+            twin_station_t *next = &self->st[self->health.repair_queue[self->health.rq_head]];
+            self->health.rq_head = (self->health.rq_head + 1) % self->n_stations;
+            self->health.rq_n--;
             if (next->state == TWIN_ST_DOWN || next->state == TWIN_ST_MAINT) {
                 s_tech_start (self, next);
                 break;
@@ -975,18 +975,18 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
                  * the model when its transit ends (its id stays taken until
                  * then, so it cannot be reused meanwhile). */
                 int last = -1;
-                for (int id = 0; id < self->n_units_cap; id++)
-                    if (self->units[id].transit_to == s->index && !self->units[id].lost)
+                for (int id = 0; id < self->flow.n_units_cap; id++)
+                    if (self->flow.units[id].transit_to == s->index && !self->flow.units[id].lost)
                         last = id;
                 if (last < 0)
                     break;
-                self->units[last].lost = true;
+                self->flow.units[last].lost = true;
                 s->in_transit--;
             }
             double now = des_now_s (self->des);
-            self->wip_area += self->wip * (now - self->t_wip_s);
-            self->t_wip_s = now;
-            self->wip--;
+            self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
+            self->flow.t_wip_s = now;
+            self->flow.wip--;
             change--;
             removed = true;
         }
@@ -999,7 +999,7 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
         int id = s_unit_new (self, variant);
         if (id < 0)
             break;
-        twin_unit_t *u = &self->units[id];
+        twin_unit_t *u = &self->flow.units[id];
         /* Put it on its route at this station, if the route has it. */
         const twin_variant_t *v = &self->var[variant];
         for (int k = 0; k < v->route_len[u->route]; k++)
@@ -1029,18 +1029,18 @@ twin__stats_reset (twin_t *self)
         self->robot[r].busy_s = 0;
     }
     self->t_stats_s = now;
-    self->units_out = self->good_out = self->sojourn_sum_s = 0;
-    self->scrap = self->rework = self->escaped = self->defects_found = 0;
-    self->wip_area = 0;
-    self->t_wip_s = now;
-    self->energy_kwh = self->solar_kwh = self->energy_cost = self->peak_kw = self->demand_cost = 0;
-    self->manual = self->breakdowns = self->repairs = self->repair_time_s = 0;
-    self->shortage_s = self->damaged = self->orders_lost = 0;
-    memset (self->down_by_cause_s, 0, sizeof self->down_by_cause_s);
-    self->last_station_kwh = 0;
-    self->storm_s = self->storms = self->teleops = self->link_wait_s = 0;
-    self->airlock_passages = self->airlock_waits = self->airlock_wait_s = self->airlock_busy_s = 0;
-    self->rover_breakdowns = self->rover_down_s = self->rover_services = self->rover_service_s_sum = 0;
+    self->flow.units_out = self->flow.good_out = self->flow.sojourn_sum_s = 0;
+    self->quality.scrap = self->quality.rework = self->quality.escaped = self->quality.defects_found = 0;
+    self->flow.wip_area = 0;
+    self->flow.t_wip_s = now;
+    self->energy.energy_kwh = self->energy.solar_kwh = self->energy.energy_cost = self->energy.peak_kw = self->energy.demand_cost = 0;
+    self->manual = self->health.breakdowns = self->health.repairs = self->health.repair_time_s = 0;
+    self->inv.shortage_s = self->inv.damaged = self->flow.orders_lost = 0;
+    memset (self->health.down_by_cause_s, 0, sizeof self->health.down_by_cause_s);
+    self->energy.last_station_kwh = 0;
+    self->site.storm_s = self->site.storms = self->site.teleops = self->site.link_wait_s = 0;
+    self->project.airlock_passages = self->project.airlock_waits = self->project.airlock_wait_s = self->project.airlock_busy_s = 0;
+    self->project.rover_breakdowns = self->project.rover_down_s = self->project.rover_services = self->project.rover_service_s_sum = 0;
 }
 
 static void
@@ -1067,8 +1067,8 @@ twin__model_start (twin_t *self)
     }
     if (self->warmup_s > 0)
         des_schedule (self->des, self->warmup_s, s_warmup_done, self, 0);
-    if (self->arrival_mode == TWIN_ARR_POISSON)
-        des_schedule (self->des, twin_rng_exponential (&self->arr_rng, 3600.0 / self->arrival_rate_per_h),
+    if (self->flow.arrival_mode == TWIN_ARR_POISSON)
+        des_schedule (self->des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
                       s_arrival, self, 0);
     else
         twin__try_release (self);

@@ -48,9 +48,9 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         }
     }
     /* Rovers: service at the maker's interval of work hours (odometer). */
-    for (int r = 0; twin->rover_service_every_s > 0 && r < twin->n_robots; r++) {
+    for (int r = 0; twin->project.rover_service_every_s > 0 && r < twin->n_robots; r++) {
         const twin_robot_t *rb = &twin->robot[r];
-        if (rb->work_s >= twin->rover_service_every_s && !rb->service_pending && !rb->down) {
+        if (rb->work_s >= twin->project.rover_service_every_s && !rb->service_pending && !rb->down) {
             twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
             twin_apply (twin, &c, err, sizeof err);
         }

@@ -33,17 +33,17 @@ static const char *const s_rover_wear_keys[] = {
 static int
 s_skill (twin_t *self, const af_config_t *at, const char *name, bool add)
 {
-    for (int i = 0; i < self->n_skills; i++)
-        if (!strcmp (self->skill_names[i], name))
+    for (int i = 0; i < self->project.n_skills; i++)
+        if (!strcmp (self->project.skill_names[i], name))
             return i;
     if (!add)
         return af_config_fail (at, "unknown skill '%s': no robot in robots.skills has it", name);
-    if (self->n_skills == TWIN_MAX_SKILLS)
+    if (self->project.n_skills == TWIN_MAX_SKILLS)
         return af_config_fail (at, "at most %d skills", TWIN_MAX_SKILLS);
     if (!*name || strlen (name) >= TWIN_NAME_MAX)
         return af_config_fail (at, "skill name '%s' must be 1..%d characters", name, TWIN_NAME_MAX - 1);
-    strcpy (self->skill_names[self->n_skills], name);
-    return self->n_skills++;
+    strcpy (self->project.skill_names[self->project.n_skills], name);
+    return self->project.n_skills++;
 }
 
 static int
@@ -78,22 +78,22 @@ s_load_rovers (twin_t *self, const af_config_t *r)
         return af_config_fail (w, "robots.wear must be {rate_per_h, life_cv, repair_min}");
     if (w)
         af_config_known_keys (w, s_rover_wear_keys);
-    self->rover_rate_per_h = af_config_num (w, "rate_per_h", 0, 0, 10);
-    self->rover_life_cv = af_config_num (w, "life_cv", 0.25, 0, 2);
+    self->project.rover_rate_per_h = af_config_num (w, "rate_per_h", 0, 0, 10);
+    self->project.rover_life_cv = af_config_num (w, "life_cv", 0.25, 0, 2);
     const af_config_t *rm = w ? af_config_get (w, "repair_min") : NULL;
-    if (rm ? twin_dist_parse (&self->rover_repair_s, rm, 60.0) : (twin_dist_const (&self->rover_repair_s, 120 * 60.0), 0))
+    if (rm ? twin_dist_parse (&self->project.rover_repair_s, rm, 60.0) : (twin_dist_const (&self->project.rover_repair_s, 120 * 60.0), 0))
         return -1;
     const af_config_t *sm = w ? af_config_get (w, "service_min") : NULL;
-    if (sm ? twin_dist_parse (&self->rover_service_s, sm, 60.0) : (twin_dist_const (&self->rover_service_s, 60 * 60.0), 0))
+    if (sm ? twin_dist_parse (&self->project.rover_service_s, sm, 60.0) : (twin_dist_const (&self->project.rover_service_s, 60 * 60.0), 0))
         return -1;
-    self->rover_service_every_s = af_config_num (w, "service_every_h", 0, 0, 1e6) * 3600.0;
+    self->project.rover_service_every_s = af_config_num (w, "service_every_h", 0, 0, 1e6) * 3600.0;
     const char *by = af_config_str (r, "repair_by", "teleop");
     if (!strcmp (by, "robot"))
-        self->rover_repair_by_robot = true;
+        self->project.rover_repair_by_robot = true;
     else if (strcmp (by, "teleop"))
         return af_config_fail (af_config_get (r, "repair_by"),
                                "robots.repair_by must be 'teleop' or 'robot', got '%s'", by);
-    twin_rng_seed (&self->rover_rng, self->seed, "rovers");
+    twin_rng_seed (&self->project.rover_rng, self->seed, "rovers");
     return 0;
 }
 
@@ -102,7 +102,7 @@ s_load_rovers (twin_t *self, const af_config_t *r)
 static int
 s_check_dag (twin_t *self, const af_config_t *tasks)
 {
-    int n = self->n_ptasks;
+    int n = self->project.n_ptasks;
     if (n <= 0)
         return 0;
     int *order = calloc ((size_t) n, sizeof (int));
@@ -114,15 +114,15 @@ s_check_dag (twin_t *self, const af_config_t *tasks)
     }
     int head = 0, tail = 0;
     for (int i = 0; i < n; i++) {
-        left[i] = self->ptask[i].n_pred;
+        left[i] = self->project.ptask[i].n_pred;
         if (left[i] == 0)
             order[tail++] = i;
     }
     while (head < tail) {
         int a = order[head++];
-        for (int k = 0; k < self->ptask[a].n_succ; k++)
-            if (--left[self->ptask[a].succ[k]] == 0)
-                order[tail++] = self->ptask[a].succ[k];
+        for (int k = 0; k < self->project.ptask[a].n_succ; k++)
+            if (--left[self->project.ptask[a].succ[k]] == 0)
+                order[tail++] = self->project.ptask[a].succ[k];
     }
     int rc = 0;
     if (tail < n) {
@@ -137,14 +137,14 @@ s_check_dag (twin_t *self, const af_config_t *tasks)
         const af_config_t *m = af_config_at (tasks, (size_t) bad, NULL);
         const af_config_t *after = af_config_get (m, "after");
         rc = af_config_fail (after ? after : m, "project: task '%s' depends on itself through "
-                             "its predecessors (a cycle in 'after')", self->ptask_pub[bad].name);
+                             "its predecessors (a cycle in 'after')", self->project.ptask_pub[bad].name);
     }
     else
         for (int i = n - 1; i >= 0; i--) {
-            twin_ptask_t *t = &self->ptask[order[i]];
+            twin_ptask_t *t = &self->project.ptask[order[i]];
             double tail_s = 0;
             for (int k = 0; k < t->n_succ; k++)
-                tail_s = fmax (tail_s, self->ptask[t->succ[k]].lrp_s);
+                tail_s = fmax (tail_s, self->project.ptask[t->succ[k]].lrp_s);
             t->lrp_s = t->dur_s.mean + tail_s;
         }
     free (order);
@@ -168,8 +168,8 @@ s_name_copy (char *dst, const af_config_t *m)
 static int
 s_load_task (twin_t *self, int i, const af_config_t *m, bool any_skill)
 {
-    twin_ptask_t *t = &self->ptask[i];
-    twin_project_task_t *pub = &self->ptask_pub[i];
+    twin_ptask_t *t = &self->project.ptask[i];
+    twin_project_task_t *pub = &self->project.ptask_pub[i];
     char *name = malloc (TWIN_NAME_MAX);
     if (!name)
         return af_config_fail (m, "out of memory");
@@ -182,7 +182,7 @@ s_load_task (twin_t *self, int i, const af_config_t *m, bool any_skill)
     if (s_name_copy (name, m))
         return -1;
     for (int k = 0; k < i; k++)
-        if (!strcmp (self->ptask_pub[k].name, name))
+        if (!strcmp (self->project.ptask_pub[k].name, name))
             return af_config_fail (m, "project task '%s' is defined twice", name);
     const af_config_t *d = af_config_get (m, "duration_h");
     if (!d)
@@ -197,7 +197,7 @@ s_load_task (twin_t *self, int i, const af_config_t *m, bool any_skill)
         t->skill = s_skill (self, af_config_get (m, "skill"), skill, any_skill);
         if (t->skill < 0)
             return -1;
-        pub->skill = self->skill_names[t->skill];
+        pub->skill = self->project.skill_names[t->skill];
     }
     t->outside = af_config_bool (m, "outside", false);
     pub->outside = t->outside;
@@ -234,7 +234,7 @@ twin__project_load (twin_t *self, const af_config_t *root)
     af_config_known_keys (pj, s_project_keys);
     const char *rule = af_config_str (pj, "rule", "lrp");
     if (!strcmp (rule, "fifo"))
-        self->rule_fifo = true;
+        self->project.rule_fifo = true;
     else if (strcmp (rule, "lrp"))
         return af_config_fail (af_config_get (pj, "rule"),
                                "project.rule must be 'lrp' or 'fifo', got '%s'", rule);
@@ -243,8 +243,8 @@ twin__project_load (twin_t *self, const af_config_t *root)
         return af_config_fail (al, "project.airlock must be {capacity, cycle_min}");
     if (al)
         af_config_known_keys (al, s_airlock_keys);
-    self->airlock_cap = (int) af_config_int (al, "capacity", 1, 1, 1000);
-    self->airlock_cycle_s = af_config_num (al, "cycle_min", 20, 0, 1e4) * 60.0;
+    self->project.airlock_cap = (int) af_config_int (al, "capacity", 1, 1, 1000);
+    self->project.airlock_cycle_s = af_config_num (al, "cycle_min", 20, 0, 1e4) * 60.0;
     const af_config_t *tasks = af_config_seq (pj, "tasks");
     if (af_config_error (root))
         return -1;
@@ -252,26 +252,26 @@ twin__project_load (twin_t *self, const af_config_t *root)
         return af_config_fail (pj, "project needs 'tasks' (at least one)");
     if (self->n_robots == 0)
         return af_config_fail (pj, "a project needs robots to do it (robots.mobile ≥ 1)");
-    self->n_ptasks = (int) af_config_size (tasks);
-    self->ptask = calloc ((size_t) self->n_ptasks, sizeof *self->ptask);
-    self->ptask_pub = calloc ((size_t) self->n_ptasks, sizeof *self->ptask_pub);
-    self->rover_rq = calloc ((size_t) self->n_robots, sizeof (int));
-    self->airlock_q = calloc ((size_t) self->n_robots, sizeof (int));
-    if (!self->ptask || !self->ptask_pub || !self->rover_rq || !self->airlock_q)
+    self->project.n_ptasks = (int) af_config_size (tasks);
+    self->project.ptask = calloc ((size_t) self->project.n_ptasks, sizeof *self->project.ptask);
+    self->project.ptask_pub = calloc ((size_t) self->project.n_ptasks, sizeof *self->project.ptask_pub);
+    self->project.rover_rq = calloc ((size_t) self->n_robots, sizeof (int));
+    self->project.airlock_q = calloc ((size_t) self->n_robots, sizeof (int));
+    if (!self->project.ptask || !self->project.ptask_pub || !self->project.rover_rq || !self->project.airlock_q)
         return af_config_fail (pj, "out of memory");
     bool any_skill = !(r && af_config_kind (r) == AF_CONFIG_MAP && af_config_get (r, "skills"));
-    for (int i = 0; i < self->n_ptasks; i++)
+    for (int i = 0; i < self->project.n_ptasks; i++)
         if (s_load_task (self, i, af_config_at (tasks, (size_t) i, NULL), any_skill))
             return -1;
     /* Predecessors, once every name is known. */
-    for (int i = 0; i < self->n_ptasks; i++) {
+    for (int i = 0; i < self->project.n_ptasks; i++) {
         const af_config_t *m = af_config_at (tasks, (size_t) i, NULL);
         const af_config_t *after = af_config_get (m, "after");
         if (!after)
             continue;
         if (af_config_kind (after) != AF_CONFIG_SEQ)
-            return af_config_fail (after, "task '%s': 'after' is a list of task names", self->ptask_pub[i].name);
-        twin_ptask_t *t = &self->ptask[i];
+            return af_config_fail (after, "task '%s': 'after' is a list of task names", self->project.ptask_pub[i].name);
+        twin_ptask_t *t = &self->project.ptask[i];
         t->pred = calloc (af_config_size (after) + 1, sizeof (int));
         if (!t->pred)
             return af_config_fail (after, "out of memory");
@@ -279,11 +279,11 @@ twin__project_load (twin_t *self, const af_config_t *root)
             const af_config_t *e = af_config_at (after, k, NULL);
             const char *pn = af_config_text (e);
             int p = -1;
-            for (int j = 0; pn && j < self->n_ptasks; j++)
-                if (!strcmp (self->ptask_pub[j].name, pn))
+            for (int j = 0; pn && j < self->project.n_ptasks; j++)
+                if (!strcmp (self->project.ptask_pub[j].name, pn))
                     p = j;
             if (p < 0)
-                return af_config_fail (e, "task '%s': unknown predecessor '%s'", self->ptask_pub[i].name,
+                return af_config_fail (e, "task '%s': unknown predecessor '%s'", self->project.ptask_pub[i].name,
                                        pn ? pn : "(not a name)");
             bool dup = false;
             for (int j = 0; j < t->n_pred; j++)
@@ -291,26 +291,26 @@ twin__project_load (twin_t *self, const af_config_t *root)
             if (dup)
                 continue;
             t->pred[t->n_pred++] = p;
-            twin_ptask_t *pt = &self->ptask[p];
+            twin_ptask_t *pt = &self->project.ptask[p];
             int *succ = realloc (pt->succ, (size_t) (pt->n_succ + 1) * sizeof (int));
             if (!succ)
                 return af_config_fail (e, "out of memory");
             pt->succ = succ;
             pt->succ[pt->n_succ++] = i;
         }
-        self->ptask_pub[i].after = t->pred;
-        self->ptask_pub[i].n_after = t->n_pred;
+        self->project.ptask_pub[i].after = t->pred;
+        self->project.ptask_pub[i].n_after = t->n_pred;
     }
-    for (int i = 0; i < self->n_ptasks; i++) {
-        twin_ptask_t *t = &self->ptask[i];
+    for (int i = 0; i < self->project.n_ptasks; i++) {
+        twin_ptask_t *t = &self->project.ptask[i];
         t->preds_left = t->n_pred;
         bool able = false;
         for (int k = 0; k < self->n_robots; k++)
             able |= t->skill < 0 || (self->robot[k].skills >> t->skill) & 1;
         if (!able)
             return af_config_fail (af_config_at (tasks, (size_t) i, NULL),
-                                   "task '%s': no robot has skill '%s'", self->ptask_pub[i].name,
-                                   self->skill_names[t->skill]);
+                                   "task '%s': no robot has skill '%s'", self->project.ptask_pub[i].name,
+                                   self->project.skill_names[t->skill]);
     }
     return s_check_dag (self, tasks);
 }
@@ -318,21 +318,21 @@ twin__project_load (twin_t *self, const af_config_t *root)
 void
 twin__project_free (twin_t *self)
 {
-    for (int i = 0; i < self->n_ptasks && self->ptask; i++) {
-        twin_dist_free (&self->ptask[i].dur_s);
-        free (self->ptask[i].succ);
-        free (self->ptask[i].pred);
-        if (self->ptask_pub)
-            free ((char *) self->ptask_pub[i].name);
+    for (int i = 0; i < self->project.n_ptasks && self->project.ptask; i++) {
+        twin_dist_free (&self->project.ptask[i].dur_s);
+        free (self->project.ptask[i].succ);
+        free (self->project.ptask[i].pred);
+        if (self->project.ptask_pub)
+            free ((char *) self->project.ptask_pub[i].name);
     }
-    free (self->ptask);
-    free (self->ptask_pub);
-    free (self->rover_rq);
-    free (self->airlock_q);
-    twin_dist_free (&self->rover_repair_s);
-    twin_dist_free (&self->rover_service_s);
-    twin_dist_free (&self->storm_sol);
-    twin_dist_free (&self->storm_tau);
+    free (self->project.ptask);
+    free (self->project.ptask_pub);
+    free (self->project.rover_rq);
+    free (self->project.airlock_q);
+    twin_dist_free (&self->project.rover_repair_s);
+    twin_dist_free (&self->project.rover_service_s);
+    twin_dist_free (&self->site.storm_sol);
+    twin_dist_free (&self->site.storm_tau);
 }
 
 /* ------------------------------------------------------------ rovers */
@@ -357,9 +357,9 @@ s_rover_fit (twin_t *self, twin_robot_t *rb)
 {
     rb->wear = 0;
     rb->life = 1.0;
-    if (self->rover_life_cv > 0) {
-        double s2 = log (1 + self->rover_life_cv * self->rover_life_cv);
-        rb->life = exp (twin_rng_normal (&self->rover_rng, -0.5 * s2, sqrt (s2)));
+    if (self->project.rover_life_cv > 0) {
+        double s2 = log (1 + self->project.rover_life_cv * self->project.rover_life_cv);
+        rb->life = exp (twin_rng_normal (&self->project.rover_rng, -0.5 * s2, sqrt (s2)));
     }
 }
 
@@ -380,15 +380,15 @@ s_robot_free (twin_t *self, twin_robot_t *rb)
 static void
 s_rover_work_by_person (twin_t *self, int r, const twin_dist_t *work, double now)
 {
-    bool person = self->technicians > 0;
-    double t = person ? twin_dist_sample (&self->tech_response_s, &self->rover_rng) : 0;
-    t += twin_dist_sample (work, &self->rover_rng);
-    if (person && self->remote_only) {
+    bool person = self->health.technicians > 0;
+    double t = person ? twin_dist_sample (&self->health.tech_response_s, &self->project.rover_rng) : 0;
+    t += twin_dist_sample (work, &self->project.rover_rng);
+    if (person && self->site.remote_only) {
         double wait = twin__link_wait_s (self, now);
         t += wait;
         if (s_measured (self)) {
-            self->teleops++;
-            self->link_wait_s += wait;
+            self->site.teleops++;
+            self->site.link_wait_s += wait;
         }
     }
     if (person && s_measured (self))
@@ -408,14 +408,14 @@ s_rover_break (twin_t *self, int r)
     rb->t_busy_start_s = now;
     rb->t_down_s = now;
     if (s_measured (self)) {
-        self->rover_breakdowns++;
-        self->breakdowns++;
+        self->project.rover_breakdowns++;
+        self->health.breakdowns++;
     }
-    if (self->rover_repair_by_robot && self->n_robots > 1) {
-        self->rover_rq[self->rover_rq_n++] = r;
+    if (self->project.rover_repair_by_robot && self->n_robots > 1) {
+        self->project.rover_rq[self->project.rover_rq_n++] = r;
         return;
     }
-    s_rover_work_by_person (self, r, &self->rover_repair_s, now);
+    s_rover_work_by_person (self, r, &self->project.rover_repair_s, now);
 }
 
 /* A planned service: cleaned, relubricated, worn parts swapped; the rover
@@ -432,12 +432,12 @@ s_service_start (twin_t *self, int r)
     rb->t_busy_start_s = now;
     rb->t_down_s = now;
     if (s_measured (self))
-        self->rover_services++;
+        self->project.rover_services++;
     if (rb->service_by_robot) {
-        self->rover_rq[self->rover_rq_n++] = r;
+        self->project.rover_rq[self->project.rover_rq_n++] = r;
         return;
     }
-    s_rover_work_by_person (self, r, &self->rover_service_s, now);
+    s_rover_work_by_person (self, r, &self->project.rover_service_s, now);
 }
 
 static void
@@ -453,15 +453,15 @@ s_rover_fixed (twin_t *self, int r)
         /* A service removes the wear but the parts keep their own life. */
         rb->servicing = false;
         rb->wear = 0;
-        self->rover_service_s_sum += now - fmax (rb->t_down_s, self->t_stats_s);
+        self->project.rover_service_s_sum += now - fmax (rb->t_down_s, self->t_stats_s);
         return;
     }
     s_rover_fit (self, rb);
     if (rb->t_down_s >= self->t_stats_s) {
-        self->repairs++;
-        self->repair_time_s += now - rb->t_down_s;
+        self->health.repairs++;
+        self->health.repair_time_s += now - rb->t_down_s;
     }
-    self->rover_down_s += now - fmax (rb->t_down_s, self->t_stats_s);
+    self->project.rover_down_s += now - fmax (rb->t_down_s, self->t_stats_s);
     if (rb->ptask >= 0) {
         /* It broke in the middle of a task: back to it. */
         rb->busy = true;
@@ -473,7 +473,7 @@ s_rover_fixed (twin_t *self, int r)
 int
 twin__rover_service_check (const twin_t *self, int r, bool by_robot, char *err, size_t len)
 {
-    if (self->n_ptasks == 0)
+    if (self->project.n_ptasks == 0)
         return twin__fail (err, len, "this plant has no rovers (no project)");
     if (r < 0 || r >= self->n_robots)
         return twin__fail (err, len, "unknown robot %d (the fleet has %d)", r, self->n_robots);
@@ -505,15 +505,15 @@ static void
 s_airlock_enter (twin_t *self, int r)
 {
     twin_robot_t *rb = &self->robot[r];
-    self->airlock_in++;
-    if (self->airlock_in > self->airlock_max_in)
-        self->airlock_max_in = self->airlock_in;
+    self->project.airlock_in++;
+    if (self->project.airlock_in > self->project.airlock_max_in)
+        self->project.airlock_max_in = self->project.airlock_in;
     if (s_measured (self)) {
-        self->airlock_passages++;
-        self->airlock_busy_s += self->airlock_cycle_s;
+        self->project.airlock_passages++;
+        self->project.airlock_busy_s += self->project.airlock_cycle_s;
     }
     rb->phase = rb->phase == S_PH_LOCK_WAIT_OUT ? S_PH_LOCK_OUT : S_PH_LOCK_IN;
-    des_schedule (self->des, self->airlock_cycle_s, s_event, self, s_ev (r, S_EV_AIRLOCK, -1));
+    des_schedule (self->des, self->project.airlock_cycle_s, s_event, self, s_ev (r, S_EV_AIRLOCK, -1));
 }
 
 static void
@@ -521,26 +521,26 @@ s_airlock_request (twin_t *self, int r, bool out)
 {
     twin_robot_t *rb = &self->robot[r];
     rb->phase = out ? S_PH_LOCK_WAIT_OUT : S_PH_LOCK_WAIT_IN;
-    if (self->airlock_in < self->airlock_cap && self->airlock_qn == 0) {
+    if (self->project.airlock_in < self->project.airlock_cap && self->project.airlock_qn == 0) {
         s_airlock_enter (self, r);
         return;
     }
     rb->t_wait_s = des_now_s (self->des);
     if (s_measured (self))
-        self->airlock_waits++;
-    self->airlock_q[self->airlock_qn++] = r;
+        self->project.airlock_waits++;
+    self->project.airlock_q[self->project.airlock_qn++] = r;
 }
 
 static void
 s_airlock_leave (twin_t *self)
 {
-    self->airlock_in--;
-    while (self->airlock_qn > 0 && self->airlock_in < self->airlock_cap) {
-        int r = self->airlock_q[0];
-        memmove (self->airlock_q, self->airlock_q + 1, (size_t) (self->airlock_qn - 1) * sizeof (int));
-        self->airlock_qn--;
+    self->project.airlock_in--;
+    while (self->project.airlock_qn > 0 && self->project.airlock_in < self->project.airlock_cap) {
+        int r = self->project.airlock_q[0];
+        memmove (self->project.airlock_q, self->project.airlock_q + 1, (size_t) (self->project.airlock_qn - 1) * sizeof (int));
+        self->project.airlock_qn--;
         if (s_measured (self))
-            self->airlock_wait_s += des_now_s (self->des) - self->robot[r].t_wait_s;
+            self->project.airlock_wait_s += des_now_s (self->des) - self->robot[r].t_wait_s;
         s_airlock_enter (self, r);
     }
 }
@@ -556,7 +556,7 @@ s_work_for (twin_t *self, int r, double dur_s)
     rb->phase = S_PH_WORK;
     /* Dust in the joints and on the tracks: wear runs faster in a storm
      * (at the rate of the storm state when the work starts). */
-    double rate_per_s = self->rover_rate_per_h / 3600.0 * self->wear_mult;
+    double rate_per_s = self->project.rover_rate_per_h / 3600.0 * self->site.wear_mult;
     if (rate_per_s > 0 && rb->wear + rate_per_s * dur_s >= rb->life) {
         double t = fmax (0, (rb->life - rb->wear) / rate_per_s);
         rb->wear = rb->life;
@@ -574,21 +574,21 @@ static void
 s_work (twin_t *self, int r)
 {
     twin_robot_t *rb = &self->robot[r];
-    twin_ptask_t *t = &self->ptask[rb->ptask];
-    s_work_for (self, r, twin_dist_sample (&t->dur_s, &self->rover_rng));
+    twin_ptask_t *t = &self->project.ptask[rb->ptask];
+    s_work_for (self, r, twin_dist_sample (&t->dur_s, &self->project.rover_rng));
 }
 
 static void
 s_task_start (twin_t *self, int r, int k)
 {
     twin_robot_t *rb = &self->robot[r];
-    twin_ptask_t *t = &self->ptask[k];
+    twin_ptask_t *t = &self->project.ptask[k];
     double now = des_now_s (self->des);
     for (int i = 0; i < t->n_part; i++)
         self->part[t->part[i]].warehouse -= t->qty[i];
     t->started = true;
-    self->ptask_pub[k].t_start_s = now;
-    self->ptask_pub[k].robot = r;
+    self->project.ptask_pub[k].t_start_s = now;
+    self->project.ptask_pub[k].robot = r;
     rb->busy = true;
     rb->ptask = k;
     rb->t_busy_start_s = now;
@@ -603,18 +603,18 @@ s_task_finish (twin_t *self, int r)
 {
     twin_robot_t *rb = &self->robot[r];
     int k = rb->ptask;
-    twin_ptask_t *t = &self->ptask[k];
+    twin_ptask_t *t = &self->project.ptask[k];
     double now = des_now_s (self->des);
     t->done = true;
-    self->ptask_pub[k].t_end_s = now;
-    self->ptasks_done++;
-    if (self->ptasks_done == self->n_ptasks)
-        self->t_project_done_s = now;
+    self->project.ptask_pub[k].t_end_s = now;
+    self->project.ptasks_done++;
+    if (self->project.ptasks_done == self->project.n_ptasks)
+        self->project.t_project_done_s = now;
     for (int i = 0; i < t->n_succ; i++)
-        self->ptask[t->succ[i]].preds_left--;
+        self->project.ptask[t->succ[i]].preds_left--;
     rb->ptask = -1;
     s_robot_free (self, rb);
-    if (self->rover_rate_per_h > 0 && rb->wear >= rb->life)
+    if (self->project.rover_rate_per_h > 0 && rb->wear >= rb->life)
         s_rover_break (self, r);
     else if (rb->service_pending)
         s_service_start (self, r);
@@ -650,28 +650,28 @@ twin__project_dispatch (twin_t *self)
         if (self->robot[r].service_pending && !self->robot[r].busy)
             s_service_start (self, r);
     /* Broken rovers first: a robot that repairs one frees two. */
-    while (self->rover_rq_n > 0) {
-        int x = self->rover_rq[0];
+    while (self->project.rover_rq_n > 0) {
+        int x = self->project.rover_rq[0];
         int f = s_idle_robot (self, -1, x);
         if (f < 0)
             break;
-        memmove (self->rover_rq, self->rover_rq + 1, (size_t) (self->rover_rq_n - 1) * sizeof (int));
-        self->rover_rq_n--;
+        memmove (self->project.rover_rq, self->project.rover_rq + 1, (size_t) (self->project.rover_rq_n - 1) * sizeof (int));
+        self->project.rover_rq_n--;
         twin_robot_t *fb = &self->robot[f];
         fb->busy = true;
         fb->phase = S_PH_FIX;
         fb->t_busy_start_s = des_now_s (self->des);
-        const twin_dist_t *d = self->robot[x].servicing ? &self->rover_service_s : &self->rover_repair_s;
-        des_schedule (self->des, twin_dist_sample (d, &self->rover_rng), s_event, self, s_ev (f, S_EV_FIX, x));
+        const twin_dist_t *d = self->robot[x].servicing ? &self->project.rover_service_s : &self->project.rover_repair_s;
+        des_schedule (self->des, twin_dist_sample (d, &self->project.rover_rng), s_event, self, s_ev (f, S_EV_FIX, x));
     }
     for (;;) {
         /* The best ready task that some idle robot can do. */
         int best = -1, robot = -1;
-        for (int k = 0; k < self->n_ptasks; k++) {
-            const twin_ptask_t *t = &self->ptask[k];
+        for (int k = 0; k < self->project.n_ptasks; k++) {
+            const twin_ptask_t *t = &self->project.ptask[k];
             if (t->started || t->preds_left > 0)
                 continue;
-            if (best >= 0 && (self->rule_fifo || t->lrp_s <= self->ptask[best].lrp_s))
+            if (best >= 0 && (self->project.rule_fifo || t->lrp_s <= self->project.ptask[best].lrp_s))
                 continue;
             int r = s_idle_robot (self, t->skill, -1);
             if (r < 0 || !s_parts_ready (self, t))
@@ -705,7 +705,7 @@ s_event (des_t *des, void *ctx, uint64_t arg)
         break;
     }
     case S_EV_WORK:
-        if (self->ptask[rb->ptask].outside)
+        if (self->project.ptask[rb->ptask].outside)
             s_airlock_request (self, r, false);
         else
             s_task_finish (self, r);
@@ -731,15 +731,15 @@ void
 twin__project_start (twin_t *self)
 {
     for (int r = 0; r < self->n_robots; r++)
-        if (self->rover_rate_per_h > 0)
+        if (self->project.rover_rate_per_h > 0)
             s_rover_fit (self, &self->robot[r]);
-    if (self->n_ptasks > 0)
+    if (self->project.n_ptasks > 0)
         twin__project_dispatch (self);
 }
 
 const twin_project_task_t *
 twin_project_tasks (const twin_t *self, size_t *n)
 {
-    *n = (size_t) self->n_ptasks;
-    return self->ptask_pub;
+    *n = (size_t) self->project.n_ptasks;
+    return self->project.ptask_pub;
 }

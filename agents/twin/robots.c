@@ -34,15 +34,15 @@ twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
         }
         return;
     }
-    if (self->task_n == self->task_cap) {
-        int cap = self->task_cap ? 2 * self->task_cap : 32;
-        twin_task_t *t = realloc (self->tasks, (size_t) cap * sizeof *t);
+    if (self->fleet.task_n == self->fleet.task_cap) {
+        int cap = self->fleet.task_cap ? 2 * self->fleet.task_cap : 32;
+        twin_task_t *t = realloc (self->fleet.tasks, (size_t) cap * sizeof *t);
         if (!t)
             return;
-        self->tasks = t;
-        self->task_cap = cap;
+        self->fleet.tasks = t;
+        self->fleet.task_cap = cap;
     }
-    self->tasks[self->task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
+    self->fleet.tasks[self->fleet.task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
     twin__robots_dispatch (self);
 }
 
@@ -51,7 +51,7 @@ static void s_robot_done (des_t *des, void *ctx, uint64_t arg);
 static double
 s_travel_s (const twin_t *self, int from, int to)
 {
-    return self->dist_m[from * self->n_nodes + to] / self->robot_speed_mps;
+    return self->fleet.dist_m[from * self->fleet.n_nodes + to] / self->fleet.robot_speed_mps;
 }
 
 static void
@@ -67,19 +67,19 @@ s_robot_start (twin_t *self, int r, const twin_task_t *t)
                 dest = s_node_of_station (s);
                 break;
             }
-        dur = s_travel_s (self, rb->node, self->node_warehouse) + self->robot_handle_s
-              + s_travel_s (self, self->node_warehouse, dest) + self->robot_handle_s;
+        dur = s_travel_s (self, rb->node, self->fleet.node_warehouse) + self->fleet.robot_handle_s
+              + s_travel_s (self, self->fleet.node_warehouse, dest) + self->fleet.robot_handle_s;
     }
     else {
         dest = s_node_of_station (t->station);
         dur = s_travel_s (self, rb->node, dest);
         if (t->kind == TWIN_TASK_INSPECT)
-            dur += self->robot_inspect_s;
+            dur += self->fleet.robot_inspect_s;
         else {
             twin_station_t *s = &self->st[t->station];
             if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
                 /* Repair without a fault: the robot swaps the most worn part. */
-                dur += self->robot_handle_s;
+                dur += self->fleet.robot_handle_s;
             }
             else
                 dur += twin__service_duration (s);
@@ -107,27 +107,27 @@ twin__robots_dispatch (twin_t *self)
         }
     }
     /* Then first come first served, each task to the nearest idle robot. */
-    while (self->task_n > 0) {
-        const twin_task_t *t = &self->tasks[0];
-        int from = t->kind == TWIN_TASK_DELIVER ? self->node_warehouse
+    while (self->fleet.task_n > 0) {
+        const twin_task_t *t = &self->fleet.tasks[0];
+        int from = t->kind == TWIN_TASK_DELIVER ? self->fleet.node_warehouse
                                                 : s_node_of_station (t->station);
         int best = -1;
         for (int r = 0; r < self->n_robots; r++) {
             if (self->robot[r].busy || self->robot[r].q_n > 0)
                 continue;
-            if (best < 0 || self->dist_m[self->robot[r].node * self->n_nodes + from]
-                                < self->dist_m[self->robot[best].node * self->n_nodes + from])
+            if (best < 0 || self->fleet.dist_m[self->robot[r].node * self->fleet.n_nodes + from]
+                                < self->fleet.dist_m[self->robot[best].node * self->fleet.n_nodes + from])
                 best = r;
         }
         if (best < 0)
             break;
         twin_task_t task = *t;
-        memmove (self->tasks, self->tasks + 1, (size_t) (self->task_n - 1) * sizeof task);
-        self->task_n--;
+        memmove (self->fleet.tasks, self->fleet.tasks + 1, (size_t) (self->fleet.task_n - 1) * sizeof task);
+        self->fleet.task_n--;
         s_robot_start (self, best, &task);
     }
     /* The plant's own tasks first; the project (project.c) gets the rest. */
-    if (self->n_ptasks > 0 || self->rover_rq_n > 0)
+    if (self->project.n_ptasks > 0 || self->project.rover_rq_n > 0)
         twin__project_dispatch (self);
 }
 
@@ -156,7 +156,7 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
         twin_station_t *s = &self->st[station];
         double worst = twin__worst_wear (s);
         /* A measured condition, not the truth: ±5 % of full scale. */
-        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->people_rng, 0, 0.05));
+        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->health.people_rng, 0, 0.05));
         s->t_inspected_s = now;
     }
     else if (kind == TWIN_TASK_REPAIR && station >= 0) {

@@ -34,44 +34,44 @@ static const char *const s_blackout_keys[] = { "every_h", "duration_h", NULL };
 int
 twin__site_load (twin_t *self, const af_config_t *root)
 {
-    self->day_s = S_EARTH_DAY_S;
-    self->year_days = 365.0;
-    self->tilt_deg = 23.44;
-    self->wear_mult = 1.0;
-    self->solar_factor = 1.0;
+    self->site.day_s = S_EARTH_DAY_S;
+    self->site.year_days = 365.0;
+    self->site.tilt_deg = 23.44;
+    self->site.wear_mult = 1.0;
+    self->site.solar_factor = 1.0;
     const af_config_t *m = af_config_get (root, "site");
     if (!m)
         return 0;
     if (af_config_kind (m) != AF_CONFIG_MAP)
         return af_config_fail (m, "'site' must be a mapping (profile, day_h, dust_storms, …)");
     af_config_known_keys (m, s_site_keys);
-    self->site_set = true;
+    self->site.site_set = true;
     const char *profile = af_config_str (m, "profile", "earth");
     if (!strcmp (profile, "mars"))
-        self->site_mars = true;
+        self->site.site_mars = true;
     else if (strcmp (profile, "earth"))
         return af_config_fail (af_config_get (m, "profile"),
                                "site.profile must be 'earth' or 'mars', got '%s'", profile);
-    self->day_s = af_config_num (m, "day_h", self->site_mars ? S_MARS_SOL_H : 24.0, 1, 1000) * 3600.0;
-    self->year_days = af_config_num (m, "year_days", self->site_mars ? S_MARS_YEAR_SOLS : 365.0, 1, 1e5);
-    self->tilt_deg = af_config_num (m, "axial_tilt_deg", self->site_mars ? S_MARS_TILT_DEG : 23.44, 0, 90);
+    self->site.day_s = af_config_num (m, "day_h", self->site.site_mars ? S_MARS_SOL_H : 24.0, 1, 1000) * 3600.0;
+    self->site.year_days = af_config_num (m, "year_days", self->site.site_mars ? S_MARS_YEAR_SOLS : 365.0, 1, 1e5);
+    self->site.tilt_deg = af_config_num (m, "axial_tilt_deg", self->site.site_mars ? S_MARS_TILT_DEG : 23.44, 0, 90);
     const af_config_t *d = af_config_get (m, "dust_storms");
     if (d && af_config_kind (d) != AF_CONFIG_MAP)
         return af_config_fail (d, "'dust_storms' must be a mapping (onset_per_sol, duration_sol, …)");
     if (d)
         af_config_known_keys (d, s_storm_keys);
     /* Regional storms on Mars: a few per Mars year, lasting days. */
-    self->storm_onset_per_sol = af_config_num (d, "onset_per_sol", self->site_mars ? 0.01 : 0, 0, 10);
+    self->site.storm_onset_per_sol = af_config_num (d, "onset_per_sol", self->site.site_mars ? 0.01 : 0, 0, 10);
     const af_config_t *ds = d ? af_config_get (d, "duration_sol") : NULL;
-    if (ds ? twin_dist_parse (&self->storm_sol, ds, 1.0) : (twin_dist_const (&self->storm_sol, 5), 0))
+    if (ds ? twin_dist_parse (&self->site.storm_sol, ds, 1.0) : (twin_dist_const (&self->site.storm_sol, 5), 0))
         return -1;
     const af_config_t *dt = d ? af_config_get (d, "optical_depth") : NULL;
-    if (dt ? twin_dist_parse (&self->storm_tau, dt, 1.0) : (twin_dist_const (&self->storm_tau, 2.5), 0))
+    if (dt ? twin_dist_parse (&self->site.storm_tau, dt, 1.0) : (twin_dist_const (&self->site.storm_tau, 2.5), 0))
         return -1;
-    self->tau_clear = af_config_num (d, "clear_optical_depth", 0.5, 0, 20);
-    self->storm_wear_mult = af_config_num (d, "wear_mult", 2.0, 1, 100);
-    self->tau_now = self->tau_clear;
-    twin_rng_seed (&self->site_rng, self->seed, "site");
+    self->site.tau_clear = af_config_num (d, "clear_optical_depth", 0.5, 0, 20);
+    self->site.storm_wear_mult = af_config_num (d, "wear_mult", 2.0, 1, 100);
+    self->site.tau_now = self->site.tau_clear;
+    twin_rng_seed (&self->site.site_rng, self->seed, "site");
     return af_config_error (root) ? -1 : 0;
 }
 
@@ -94,19 +94,19 @@ twin__site_load_part (twin_t *self, twin_part_t *p, const af_config_t *m)
 int
 twin__people_remote_load (twin_t *self, const af_config_t *pp)
 {
-    self->remote_only = af_config_bool (pp, "remote_only", false);
+    self->site.remote_only = af_config_bool (pp, "remote_only", false);
     /* Mars is 3 to 22 light-minutes away; 12.5 min is a mean. */
-    self->link_delay_s = af_config_num (pp, "link_delay_s", self->remote_only ? 750 : 0, 0, 1e6);
+    self->site.link_delay_s = af_config_num (pp, "link_delay_s", self->site.remote_only ? 750 : 0, 0, 1e6);
     const af_config_t *b = pp ? af_config_get (pp, "link_blackout") : NULL;
     if (b) {
         if (af_config_kind (b) != AF_CONFIG_MAP)
             return af_config_fail (b, "'link_blackout' must be {every_h, duration_h}");
         af_config_known_keys (b, s_blackout_keys);
-        self->blackout_every_s = af_config_num_req (b, "every_h", 1e-3, 1e6) * 3600.0;
-        self->blackout_s = af_config_num_req (b, "duration_h", 0, 1e6) * 3600.0;
+        self->site.blackout_every_s = af_config_num_req (b, "every_h", 1e-3, 1e6) * 3600.0;
+        self->site.blackout_s = af_config_num_req (b, "duration_h", 0, 1e6) * 3600.0;
         if (af_config_error (b))
             return -1;
-        if (self->blackout_s >= self->blackout_every_s)
+        if (self->site.blackout_s >= self->site.blackout_every_s)
             return af_config_fail (b, "link_blackout: duration_h must be shorter than every_h "
                                    "(the link would never come back)");
     }
@@ -119,15 +119,15 @@ double
 twin__link_wait_s (const twin_t *self, double now_s)
 {
     double wait = 0;
-    if (self->blackout_every_s > 0 && self->blackout_s > 0) {
+    if (self->site.blackout_every_s > 0 && self->site.blackout_s > 0) {
         /* Blackouts (orbital occultation, solar conjunction) open each
          * period: [k·every, k·every + duration) for k ≥ 1. */
-        double k = floor (now_s / self->blackout_every_s);
-        double into = now_s - k * self->blackout_every_s;
-        if (k >= 1 && into < self->blackout_s)
-            wait = self->blackout_s - into;
+        double k = floor (now_s / self->site.blackout_every_s);
+        double into = now_s - k * self->site.blackout_every_s;
+        if (k >= 1 && into < self->site.blackout_s)
+            wait = self->site.blackout_s - into;
     }
-    return wait + 2.0 * self->link_delay_s;
+    return wait + 2.0 * self->site.link_delay_s;
 }
 
 /* ------------------------------------------------------------ dust storms */
@@ -140,27 +140,27 @@ s_storm_onset (des_t *des, void *ctx, uint64_t arg)
     (void) arg;
     twin_t *self = ctx;
     double now = des_now_s (des);
-    double sols = twin_dist_sample (&self->storm_sol, &self->site_rng);
-    double tau = twin_dist_sample (&self->storm_tau, &self->site_rng);
-    if (tau < self->tau_clear)
-        tau = self->tau_clear;
-    self->storm_active = true;
-    self->tau_now = tau;
+    double sols = twin_dist_sample (&self->site.storm_sol, &self->site.site_rng);
+    double tau = twin_dist_sample (&self->site.storm_tau, &self->site.site_rng);
+    if (tau < self->site.tau_clear)
+        tau = self->site.tau_clear;
+    self->site.storm_active = true;
+    self->site.tau_now = tau;
     /* Direct sunlight through the dust (air mass 1) against the clear sky. */
-    self->solar_factor = exp (-(tau - self->tau_clear));
-    self->wear_mult = self->storm_wear_mult;
-    self->storm_start_s = now;
+    self->site.solar_factor = exp (-(tau - self->site.tau_clear));
+    self->site.wear_mult = self->site.storm_wear_mult;
+    self->site.storm_start_s = now;
     if (now >= self->t_stats_s)
-        self->storms++;
-    des_schedule (des, fmax (sols * self->day_s, 60.0), s_storm_end, self, 0);
+        self->site.storms++;
+    des_schedule (des, fmax (sols * self->site.day_s, 60.0), s_storm_end, self, 0);
 }
 
 static void
 s_storm_schedule (twin_t *self)
 {
-    if (self->storm_onset_per_sol <= 0)
+    if (self->site.storm_onset_per_sol <= 0)
         return;
-    double gap = twin_rng_exponential (&self->site_rng, self->day_s / self->storm_onset_per_sol);
+    double gap = twin_rng_exponential (&self->site.site_rng, self->site.day_s / self->site.storm_onset_per_sol);
     des_schedule (self->des, gap, s_storm_onset, self, 0);
 }
 
@@ -170,11 +170,11 @@ s_storm_end (des_t *des, void *ctx, uint64_t arg)
     (void) arg;
     twin_t *self = ctx;
     double now = des_now_s (des);
-    self->storm_s += now - fmax (self->storm_start_s, self->t_stats_s);
-    self->storm_active = false;
-    self->tau_now = self->tau_clear;
-    self->solar_factor = 1.0;
-    self->wear_mult = 1.0;
+    self->site.storm_s += now - fmax (self->site.storm_start_s, self->t_stats_s);
+    self->site.storm_active = false;
+    self->site.tau_now = self->site.tau_clear;
+    self->site.solar_factor = 1.0;
+    self->site.wear_mult = 1.0;
     s_storm_schedule (self);
 }
 
@@ -209,25 +209,25 @@ twin_site_stats (const twin_t *self, twin_site_stats_t *o)
     memset (o, 0, sizeof *o);
     double now = des_now_s (self->des);
     double T = now - self->t_stats_s;
-    o->storm_active = self->storm_active;
-    o->optical_depth = self->site_set ? self->tau_now : 0;
-    o->solar_factor = self->solar_factor;
-    o->storm_h = (self->storm_s + (self->storm_active ? now - fmax (self->storm_start_s, self->t_stats_s) : 0))
+    o->storm_active = self->site.storm_active;
+    o->optical_depth = self->site.site_set ? self->site.tau_now : 0;
+    o->solar_factor = self->site.solar_factor;
+    o->storm_h = (self->site.storm_s + (self->site.storm_active ? now - fmax (self->site.storm_start_s, self->t_stats_s) : 0))
                  / 3600.0;
-    o->storms = self->storms;
-    o->airlock_capacity = self->airlock_cap;
-    o->airlock_inside = self->airlock_in;
-    o->airlock_max_inside = self->airlock_max_in;
-    o->airlock_queue = self->airlock_qn;
-    o->airlock_passages = self->airlock_passages;
-    o->airlock_waits = self->airlock_waits;
-    o->airlock_wait_h = self->airlock_wait_s / 3600.0;
-    o->airlock_utilisation = self->airlock_cap > 0 && T > 0
-                                 ? fmin (1.0, self->airlock_busy_s / (T * self->airlock_cap)) : 0;
-    o->tasks = self->n_ptasks;
-    o->tasks_done = self->ptasks_done;
-    o->rover_breakdowns = self->rover_breakdowns;
-    o->rover_services = self->rover_services;
-    o->teleops = self->teleops;
-    o->link_wait_h = self->link_wait_s / 3600.0;
+    o->storms = self->site.storms;
+    o->airlock_capacity = self->project.airlock_cap;
+    o->airlock_inside = self->project.airlock_in;
+    o->airlock_max_inside = self->project.airlock_max_in;
+    o->airlock_queue = self->project.airlock_qn;
+    o->airlock_passages = self->project.airlock_passages;
+    o->airlock_waits = self->project.airlock_waits;
+    o->airlock_wait_h = self->project.airlock_wait_s / 3600.0;
+    o->airlock_utilisation = self->project.airlock_cap > 0 && T > 0
+                                 ? fmin (1.0, self->project.airlock_busy_s / (T * self->project.airlock_cap)) : 0;
+    o->tasks = self->project.n_ptasks;
+    o->tasks_done = self->project.ptasks_done;
+    o->rover_breakdowns = self->project.rover_breakdowns;
+    o->rover_services = self->project.rover_services;
+    o->teleops = self->site.teleops;
+    o->link_wait_h = self->site.link_wait_s / 3600.0;
 }

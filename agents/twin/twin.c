@@ -64,10 +64,10 @@ twin__new (const char *text, size_t len, const char *name, uint64_t seed, char *
         snprintf (err, err_len, "%s", af_config_error (root) ? af_config_error (root) : "bad config");
         goto fail;
     }
-    self->st_obs = calloc ((size_t) self->n_stations, sizeof *self->st_obs);
-    self->part_obs = calloc ((size_t) (self->n_parts ? self->n_parts : 1), sizeof *self->part_obs);
-    self->robot_busy_obs = calloc ((size_t) (self->n_robots ? self->n_robots : 1), sizeof (int));
-    if (!self->st_obs || !self->part_obs || !self->robot_busy_obs) {
+    self->view.st_obs = calloc ((size_t) self->n_stations, sizeof *self->view.st_obs);
+    self->view.part_obs = calloc ((size_t) (self->n_parts ? self->n_parts : 1), sizeof *self->view.part_obs);
+    self->view.robot_busy_obs = calloc ((size_t) (self->n_robots ? self->n_robots : 1), sizeof (int));
+    if (!self->view.st_obs || !self->view.part_obs || !self->view.robot_busy_obs) {
         snprintf (err, err_len, "out of memory");
         goto fail;
     }
@@ -77,7 +77,7 @@ twin__new (const char *text, size_t len, const char *name, uint64_t seed, char *
     for (int i = 0; i < self->n_stations; i++)
         if (self->st[i].process_s.mean > ct_max)
             ct_max = self->st[i].process_s.mean;
-    double rate_per_h = self->arrival_mode == TWIN_ARR_POISSON ? self->arrival_rate_per_h
+    double rate_per_h = self->flow.arrival_mode == TWIN_ARR_POISSON ? self->flow.arrival_rate_per_h
                                                                 : 3600.0 / ct_max;
     for (int v = 0; v < self->n_variants; v++)
         for (int k = 0; k < self->var[v].bom_n; k++)
@@ -141,31 +141,31 @@ twin_destroy (twin_t **self_p)
     }
     for (int p = 0; self->part && p < self->n_parts; p++)
         twin_dist_free (&self->part[p].lead_time_s);
-    twin_dist_free (&self->tech_response_s);
+    twin_dist_free (&self->health.tech_response_s);
     twin__project_free (self);
     free (self->st);
     free (self->var);
     free (self->part);
     free (self->robot);
-    free (self->release.items);
-    free (self->units);
-    free (self->free_units);
-    free (self->repair_queue);
-    free (self->dist_m);
-    free (self->tasks);
-    free (self->st_obs);
-    free (self->part_obs);
-    free (self->robot_busy_obs);
-    free (self->series.t_h);
-    free (self->series.throughput_uph);
-    free (self->series.grid_kw);
-    free (self->series.battery_soc);
-    free (self->series.price_per_kwh);
-    free (self->series.down_unplanned_h);
-    free (self->series.down_planned_h);
-    free (self->series.station_util);
-    free (self->mev);
-    free (self->log);
+    free (self->flow.release.items);
+    free (self->flow.units);
+    free (self->flow.free_units);
+    free (self->health.repair_queue);
+    free (self->fleet.dist_m);
+    free (self->fleet.tasks);
+    free (self->view.st_obs);
+    free (self->view.part_obs);
+    free (self->view.robot_busy_obs);
+    free (self->rec.series.t_h);
+    free (self->rec.series.throughput_uph);
+    free (self->rec.series.grid_kw);
+    free (self->rec.series.battery_soc);
+    free (self->rec.series.price_per_kwh);
+    free (self->rec.series.down_unplanned_h);
+    free (self->rec.series.down_planned_h);
+    free (self->rec.series.station_util);
+    free (self->rec.mev);
+    free (self->cmds.log);
     free (self->config_text);
     des_destroy (&self->des);
     free (self);
@@ -205,7 +205,7 @@ twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT])
 {
     double now = des_now_s (self->des);
     for (int c = 0; c < TWIN_CAUSE_COUNT; c++)
-        hours[c] = self->down_by_cause_s[c] / 3600.0;
+        hours[c] = self->health.down_by_cause_s[c] / 3600.0;
     /* Stations still down count up to now. */
     for (int i = 0; i < self->n_stations; i++) {
         const twin_station_t *s = &self->st[i];
@@ -254,26 +254,26 @@ s_observe (twin_t *self)
 {
     double now = des_now_s (self->des);
     double T = now - self->t_stats_s;
-    twin_obs_t *o = &self->obs;
+    twin_obs_t *o = &self->view.obs;
     o->t_s = now;
     o->epoch = self->epoch;
     o->n_stations = self->n_stations;
     o->n_parts = self->n_parts;
     o->n_robots = self->n_robots;
     o->n_variants = self->n_variants;
-    o->stations = self->st_obs;
-    o->parts = self->part_obs;
-    o->robot_busy = self->robot_busy_obs;
+    o->stations = self->view.st_obs;
+    o->parts = self->view.part_obs;
+    o->robot_busy = self->view.robot_busy_obs;
     for (int i = 0; i < self->n_stations; i++) {
         twin_station_t *s = &self->st[i];
-        twin_station_obs_t *so = &self->st_obs[i];
+        twin_station_obs_t *so = &self->view.st_obs[i];
         so->name = s->name;
         so->state = s->state;
         so->buffer_level = (int) s->buf.n + s->in_transit;
         so->buffer_cap = s->buffer_cap;
         so->speed = s->speed;
-        so->vibration_rms_mm_s = fmax (0, s->vib_mm_s + twin_rng_normal (&self->sensor_rng, 0, 0.05 * s->vib_mm_s + 0.02));
-        so->temp_c = s->temp_c + twin_rng_normal (&self->sensor_rng, 0, 0.3);
+        so->vibration_rms_mm_s = fmax (0, s->vib_mm_s + twin_rng_normal (&self->view.sensor_rng, 0, 0.05 * s->vib_mm_s + 0.02));
+        so->temp_c = s->temp_c + twin_rng_normal (&self->view.sensor_rng, 0, 0.3);
         so->torque_nm = s->torque_nm;
         so->alignment_mm = s->alignment_mm;
         so->hours_since_pm = (now - s->t_last_pm_s) / 3600.0;
@@ -288,30 +288,30 @@ s_observe (twin_t *self)
     }
     for (int p = 0; p < self->n_parts; p++) {
         twin_part_t *pt = &self->part[p];
-        self->part_obs[p] = (twin_part_obs_t) {
+        self->view.part_obs[p] = (twin_part_obs_t) {
             pt->name, pt->warehouse, pt->on_order, pt->bin, pt->bin_cap, pt->avg_use_per_h,
             pt->lead_time_s.mean / 3600.0
         };
     }
     for (int r = 0; r < self->n_robots; r++)
-        self->robot_busy_obs[r] = self->robot[r].busy;
-    o->grid_kw = self->last_grid_kw;
-    o->load_kw = self->last_load_kw;
-    o->solar_kw = self->last_solar_kw;
-    o->battery_kw = self->last_batt_kw;
-    o->battery_soc = self->batt_soc;
-    o->price_per_kwh = self->last_price;
-    o->indoor_c = self->indoor_c;
-    o->hvac_kw = self->last_hvac_kw;
-    o->release_queue = (int) self->release.n;
-    o->units = (uint64_t) self->good_out;
-    o->defects_found = (uint64_t) self->defects_found;
+        self->view.robot_busy_obs[r] = self->robot[r].busy;
+    o->grid_kw = self->energy.last_grid_kw;
+    o->load_kw = self->energy.last_load_kw;
+    o->solar_kw = self->energy.last_solar_kw;
+    o->battery_kw = self->energy.last_batt_kw;
+    o->battery_soc = self->energy.batt_soc;
+    o->price_per_kwh = self->energy.last_price;
+    o->indoor_c = self->energy.indoor_c;
+    o->hvac_kw = self->energy.last_hvac_kw;
+    o->release_queue = (int) self->flow.release.n;
+    o->units = (uint64_t) self->flow.good_out;
+    o->defects_found = (uint64_t) self->quality.defects_found;
 }
 
 const twin_obs_t *
 twin_observe (const twin_t *self)
 {
-    return &self->obs;
+    return &self->view.obs;
 }
 
 /* Station temperature and vibration follow load and (hidden) wear. */
@@ -324,7 +324,7 @@ s_station_physics (twin_t *self, double dt_s)
         double w[TWIN_COMP_COUNT];
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             w[c] = twin__wear_frac (s, c);
-        s->temp_c = self->indoor_c + s->heat_rise_c * busy * s->speed
+        s->temp_c = self->energy.indoor_c + s->heat_rise_c * busy * s->speed
                     + 15.0 * w[TWIN_C_MOTOR] + 8.0 * w[TWIN_C_LUBE] + 5.0 * w[TWIN_C_BEARING];
         double run = s->state == TWIN_ST_BUSY || busy > 0 ? 1.0 : 0.1;
         s->vib_mm_s = run * (s->vib_base_mm_s * s->speed + 6.0 * w[TWIN_C_BEARING] * w[TWIN_C_BEARING]
@@ -348,23 +348,23 @@ s_grow (double **a, size_t cap)
 static void
 s_record (twin_t *self, double dt_s)
 {
-    twin_series_t *sr = &self->series;
-    if (sr->n == self->series_cap) {
-        size_t cap = self->series_cap ? 2 * self->series_cap : 1024;
+    twin_series_t *sr = &self->rec.series;
+    if (sr->n == self->rec.series_cap) {
+        size_t cap = self->rec.series_cap ? 2 * self->rec.series_cap : 1024;
         if (s_grow (&sr->t_h, cap) || s_grow (&sr->throughput_uph, cap) || s_grow (&sr->grid_kw, cap)
             || s_grow (&sr->battery_soc, cap) || s_grow (&sr->price_per_kwh, cap)
             || s_grow (&sr->down_unplanned_h, cap) || s_grow (&sr->down_planned_h, cap)
             || s_grow (&sr->station_util, cap * (size_t) self->n_stations))
             return;
-        self->series_cap = cap;
+        self->rec.series_cap = cap;
     }
     size_t k = sr->n++;
     sr->n_stations = self->n_stations;
     sr->t_h[k] = des_now_s (self->des) / 3600.0;
-    sr->throughput_uph[k] = dt_s > 0 ? self->epoch_units * 3600.0 / dt_s : 0;
-    sr->grid_kw[k] = self->last_grid_kw;
-    sr->battery_soc[k] = self->batt_soc;
-    sr->price_per_kwh[k] = self->last_price;
+    sr->throughput_uph[k] = dt_s > 0 ? self->flow.epoch_units * 3600.0 / dt_s : 0;
+    sr->grid_kw[k] = self->energy.last_grid_kw;
+    sr->battery_soc[k] = self->energy.batt_soc;
+    sr->price_per_kwh[k] = self->energy.last_price;
     double down = 0, planned = 0;
     for (int i = 0; i < self->n_stations; i++) {
         down += self->st[i].time_in_s[TWIN_ST_DOWN];
@@ -379,19 +379,19 @@ s_record (twin_t *self, double dt_s)
 void
 twin_record_series (twin_t *self, bool on)
 {
-    self->record = on;
+    self->rec.record = on;
 }
 
 const twin_series_t *
 twin_series (const twin_t *self)
 {
-    return &self->series;
+    return &self->rec.series;
 }
 
 int
 twin_series_write_csv (const twin_t *self, FILE *out)
 {
-    const twin_series_t *sr = &self->series;
+    const twin_series_t *sr = &self->rec.series;
     fprintf (out, "t_h,throughput_uph,grid_kw,battery_soc,price_per_kwh,down_unplanned_h,down_planned_h");
     for (int i = 0; i < self->n_stations; i++)
         fprintf (out, ",util_%s", self->st[i].name);
@@ -410,8 +410,8 @@ twin_series_write_csv (const twin_t *self, FILE *out)
 const twin_maint_event_t *
 twin_maint_events (const twin_t *self, size_t *n)
 {
-    *n = self->mev_n;
-    return self->mev;
+    *n = self->rec.mev_n;
+    return self->rec.mev;
 }
 
 /* ------------------------------------------------------------ epochs */
@@ -441,24 +441,24 @@ s_epoch (des_t *des, void *ctx, uint64_t arg)
      * quantity one unit of any variant needs (96 cells, not 1). */
     for (int p = 0; p < self->n_parts; p++)
         if (self->part[p].bin < s_min_need (self, p) && des_now_s (des) > self->t_stats_s) {
-            self->shortage_s += dt_s;
+            self->inv.shortage_s += dt_s;
             break;
         }
-    if (self->record && dt_s > 0)
+    if (self->rec.record && dt_s > 0)
         s_record (self, dt_s);
     s_station_physics (self, dt_s);
-    self->epoch_units = 0;
+    self->flow.epoch_units = 0;
     s_observe (self);
     /* A fork re-applies what the live run's hooks did in this epoch. */
-    while (self->replay && self->replay_i < self->replay_n
-           && self->replay[self->replay_i].in_epoch
-           && self->replay[self->replay_i].epoch <= self->epoch)
-        twin__replay_one (self, &self->replay[self->replay_i++]);
+    while (self->cmds.replay && self->cmds.replay_i < self->cmds.replay_n
+           && self->cmds.replay[self->cmds.replay_i].in_epoch
+           && self->cmds.replay[self->cmds.replay_i].epoch <= self->epoch)
+        twin__replay_one (self, &self->cmds.replay[self->cmds.replay_i++]);
     self->in_epoch = true;
     if (self->has_policy && self->policy.on_epoch)
-        self->policy.on_epoch (self->policy.ctx, self, &self->obs);
+        self->policy.on_epoch (self->policy.ctx, self, &self->view.obs);
     if (self->epoch_fn)
-        self->epoch_fn (self->epoch_ctx, self, &self->obs);
+        self->epoch_fn (self->epoch_ctx, self, &self->view.obs);
     self->in_epoch = false;
     self->epoch++;
     des_schedule (des, self->epoch_s, s_epoch, self, 1);
@@ -470,7 +470,7 @@ twin_start (twin_t *self)
     if (self->started)
         return -1;
     self->started = true;
-    self->t_wip_s = 0;
+    self->flow.t_wip_s = 0;
     if (twin__model_start (self))
         return -1;
     return des_schedule (self->des, 0, s_epoch, self, 0);
@@ -566,7 +566,7 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
                 return twin__fail (err, len, "unknown part %d", c->u.task.part);
             return 0;
         }
-        if (c->u.task.task == TWIN_TASK_REPAIR && !self->robot_can_repair)
+        if (c->u.task.task == TWIN_TASK_REPAIR && !self->fleet.robot_can_repair)
             return twin__fail (err, len, "mobile robots here cannot repair (robots.can_repair: false)");
         return s_check_station (self, c->u.task.station, err, len);
     }
@@ -579,7 +579,7 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
             return twin__fail (err, len, "station '%s' already has maintenance planned", st->name);
         if (st->state == TWIN_ST_DOWN)
             return twin__fail (err, len, "station '%s' is down; it is being repaired", st->name);
-        if (c->u.maintenance.by_robot && (self->n_robots == 0 || !self->robot_can_repair))
+        if (c->u.maintenance.by_robot && (self->n_robots == 0 || !self->fleet.robot_can_repair))
             return twin__fail (err, len, "no mobile robot can do maintenance here");
         return 0;
     }
@@ -592,11 +592,11 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
         return 0;
     }
     case TWIN_CMD_BATTERY:
-        if (self->batt_cap_kwh <= 0)
+        if (self->energy.batt_cap_kwh <= 0)
             return twin__fail (err, len, "this factory has no battery");
-        if (!(fabs (c->u.battery.power_kw) <= self->batt_max_kw))
+        if (!(fabs (c->u.battery.power_kw) <= self->energy.batt_max_kw))
             return twin__fail (err, len, "battery set point %.6g kW beyond ±%.6g kW",
-                           c->u.battery.power_kw, self->batt_max_kw);
+                           c->u.battery.power_kw, self->energy.batt_max_kw);
         return 0;
     case TWIN_CMD_HVAC:
         if (!(c->u.hvac.setpoint_c >= 16 && c->u.hvac.setpoint_c <= 30))
@@ -627,17 +627,17 @@ s_validate (twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 twin_logged_cmd_t *
 twin__log (twin_t *self, const twin_cmd_t *cmd, const twin_plant_report_t *report, int epoch)
 {
-    if (self->replay)
+    if (self->cmds.replay)
         return NULL;            /* a fork does not re-log what it replays */
-    if (self->log_n == self->log_cap) {
-        size_t cap = self->log_cap ? 2 * self->log_cap : 256;
-        twin_logged_cmd_t *l = realloc (self->log, cap * sizeof *l);
+    if (self->cmds.log_n == self->cmds.log_cap) {
+        size_t cap = self->cmds.log_cap ? 2 * self->cmds.log_cap : 256;
+        twin_logged_cmd_t *l = realloc (self->cmds.log, cap * sizeof *l);
         if (!l)
             return NULL;
-        self->log = l;
-        self->log_cap = cap;
+        self->cmds.log = l;
+        self->cmds.log_cap = cap;
     }
-    twin_logged_cmd_t *e = &self->log[self->log_n++];
+    twin_logged_cmd_t *e = &self->cmds.log[self->cmds.log_n++];
     memset (e, 0, sizeof *e);
     e->t_s = des_now_s (self->des);
     e->events = des_events (self->des);
@@ -668,9 +668,9 @@ twin__apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch
             }
         break;
     case TWIN_CMD_BATCH_SEQUENCE:
-        self->seq_rule = c->u.batch.rule;
-        self->batch_size = c->u.batch.batch_size;
-        self->batch_left = 0;
+        self->flow.seq_rule = c->u.batch.rule;
+        self->flow.batch_size = c->u.batch.batch_size;
+        self->flow.batch_left = 0;
         twin__try_release (self);
         break;
     case TWIN_CMD_TASK_ASSIGN: {
@@ -693,14 +693,14 @@ twin__apply (twin_t *self, const twin_cmd_t *c, char *err, size_t len, int epoch
         self->var[c->u.routing.variant].active_route = c->u.routing.route;
         break;
     case TWIN_CMD_BATTERY:
-        self->batt_setpoint_kw = c->u.battery.power_kw;
+        self->energy.batt_setpoint_kw = c->u.battery.power_kw;
         break;
     case TWIN_CMD_HVAC:
-        self->hvac_setpoint_c = c->u.hvac.setpoint_c;
+        self->energy.hvac_setpoint_c = c->u.hvac.setpoint_c;
         break;
     case TWIN_CMD_INSPECTION:
-        self->sample_every = c->u.inspection.sample_every;
-        self->sample_count = 0;
+        self->quality.sample_every = c->u.inspection.sample_every;
+        self->quality.sample_count = 0;
         break;
     case TWIN_CMD_REORDER:
         twin__inventory_order (self, c->u.reorder.part, c->u.reorder.qty);
@@ -743,20 +743,20 @@ s_site_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *)
     twin_site_stats_t ss;
     twin_site_stats (self, &ss);
     twin_sample_t t;
-    if (self->site_set) {
+    if (self->site.site_set) {
         memset (&t, 0, sizeof t);
         snprintf (t.topic, sizeof t.topic, "site");
         s_sample (&t, "storm", ss.storm_active);
         s_sample (&t, "optical_depth", ss.optical_depth);
         s_sample (&t, "solar_factor", ss.solar_factor);
-        s_sample (&t, "wear_mult", self->wear_mult);
-        s_sample (&t, "ambient_c", self->obs.ambient_c);
+        s_sample (&t, "wear_mult", self->site.wear_mult);
+        s_sample (&t, "ambient_c", self->view.obs.ambient_c);
         s_sample (&t, "storm_h", ss.storm_h);
-        s_sample (&t, "link_up", twin__link_wait_s (self, des_now_s (self->des)) <= 2.0 * self->link_delay_s);
+        s_sample (&t, "link_up", twin__link_wait_s (self, des_now_s (self->des)) <= 2.0 * self->site.link_delay_s);
         s_sample (&t, "teleops", ss.teleops);
         fn (ctx, &t);
     }
-    if (self->n_ptasks > 0) {
+    if (self->project.n_ptasks > 0) {
         memset (&t, 0, sizeof t);
         snprintf (t.topic, sizeof t.topic, "airlock");
         s_sample (&t, "inside", ss.airlock_inside);
@@ -768,8 +768,8 @@ s_site_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *)
         s_sample (&t, "wait_h", ss.airlock_wait_h);
         fn (ctx, &t);
         int running = 0, ready = 0, down = 0;
-        for (int k = 0; k < self->n_ptasks; k++) {
-            const twin_ptask_t *pt = &self->ptask[k];
+        for (int k = 0; k < self->project.n_ptasks; k++) {
+            const twin_ptask_t *pt = &self->project.ptask[k];
             running += pt->started && !pt->done;
             ready += !pt->started && pt->preds_left == 0;
         }
@@ -791,7 +791,7 @@ s_site_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *)
 void
 twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
 {
-    const twin_obs_t *o = &self->obs;
+    const twin_obs_t *o = &self->view.obs;
     twin_sample_t t;
     for (int i = 0; i < o->n_stations; i++) {
         const twin_station_obs_t *s = &o->stations[i];
@@ -839,7 +839,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         s_sample (&t, "node", rb->node);
         s_sample (&t, "tasks_queued", rb->q_n);
         s_sample (&t, "utilisation", T > 0 ? rb->busy_s / T : 0);
-        if (self->n_ptasks > 0) {
+        if (self->project.n_ptasks > 0) {
             /* A rover's odometer, not its hidden wear: what a maintenance
              * controller can plan service from. */
             s_sample (&t, "down", rb->down);
@@ -851,10 +851,10 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     /* What the plant knows about quality (escapes are, by definition, unknown). */
     memset (&t, 0, sizeof t);
     snprintf (t.topic, sizeof t.topic, "quality");
-    s_sample (&t, "defects_found", self->defects_found);
-    s_sample (&t, "rework_units", self->rework);
-    s_sample (&t, "scrap_units", self->scrap);
-    s_sample (&t, "sample_every", self->sample_every);
+    s_sample (&t, "defects_found", self->quality.defects_found);
+    s_sample (&t, "rework_units", self->quality.rework);
+    s_sample (&t, "scrap_units", self->quality.scrap);
+    s_sample (&t, "sample_every", self->quality.sample_every);
     fn (ctx, &t);
     memset (&t, 0, sizeof t);
     snprintf (t.topic, sizeof t.topic, "line");

@@ -198,55 +198,57 @@ typedef struct {
     double inv_warehouse, inv_bin;
 } twin_logged_cmd_t;
 
-struct twin {
-    char *config_text;                  /* kept for forks */
-    size_t config_len;
-    char config_name[256];
-    uint64_t seed;
-    des_t *des;
-    char factory[TWIN_NAME_MAX];
-    double epoch_s, warmup_s, t_stats_s;
-    int epoch;
+/* The plant's state, one sub-struct per concern, each owned (changed) by
+ * the file named beside it; the concern table in twin.c lists their hooks. */
 
-    int n_stations, n_variants, n_parts, n_robots;
-    twin_station_t *st;
-    twin_variant_t *var;
-    twin_part_t *part;
-    twin_robot_t *robot;
-
-    /* arrivals and release */
+/* flow.c: orders, their release, units on the line, and what flowed. */
+typedef struct {
     enum { TWIN_ARR_POISSON, TWIN_ARR_SATURATED } arrival_mode;
     double arrival_rate_per_h;
     twin_rng_t arr_rng;
     twin_queue_t release;               /* orders not yet released */
     twin_seq_rule_t seq_rule;
     int batch_size, batch_left, last_released_variant;
-
-    /* units */
     twin_unit_t *units;
     int *free_units;
     int n_units_cap, n_free;
+    /* statistics (from t_stats_s) */
+    double units_out, good_out, sojourn_sum_s, orders_lost, epoch_units;
+    double wip, wip_area, t_wip_s;      /* every order from its arrival */
+} twin_flow_t;
 
-    /* inspection & quality */
+/* quality.c: end-of-line inspection and what it found. */
+typedef struct {
     int sample_every, sample_count;
     double detect_p[TWIN_DEFECT_COUNT];
     double rework_p;
     twin_rng_t qual_rng;
+    double scrap, rework, escaped, defects_found;
+} twin_quality_t;
 
-    /* people and robots */
+/* health.c: technicians, breakdowns, repairs and planned maintenance. */
+typedef struct {
     int technicians, tech_busy;
     twin_dist_t tech_response_s;
     int *repair_queue;                  /* station ids waiting for a technician */
     int rq_head, rq_n;
     twin_rng_t people_rng;
+    double breakdowns, repairs, repair_time_s;
+    double down_by_cause_s[TWIN_CAUSE_COUNT];
+} twin_health_t;
+
+/* robots.c: the mobile fleet's floor and task pool (robots are in twin.robot). */
+typedef struct {
     double robot_speed_mps, robot_inspect_s, robot_handle_s;
     bool robot_can_repair;
     double *dist_m;                     /* floor graph shortest paths, (n_stations+2)^2 */
     int n_nodes, node_warehouse, node_dock;
     twin_task_t *tasks;                 /* FCFS pool queue */
     int task_n, task_cap;
+} twin_fleet_t;
 
-    /* energy & heat */
+/* energy.c: power, heat, solar, battery, tariff. */
+typedef struct {
     double ambient_mean_c, ambient_day_amp_c, ambient_season_amp_c;
     double indoor_c, hvac_setpoint_c, hvac_cop, hvac_max_kw, ua_kw_per_c, heat_cap_kwh_per_c;
     double base_load_kw;
@@ -263,44 +265,44 @@ struct twin {
     double month_peak_kw;
     int month;
     double last_station_kwh;
+    double last_grid_kw, last_load_kw, last_solar_kw, last_batt_kw, last_hvac_kw, last_price;
+    double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
+} twin_energy_t;
 
-    /* observation */
+/* inventory.c: supply and shortage (parts are in twin.part). */
+typedef struct {
+    double shortage_s, damaged;
+} twin_inventory_t;
+
+/* observe.c: what controllers may see, refreshed every epoch. */
+typedef struct {
     twin_obs_t obs;
     twin_station_obs_t *st_obs;
     twin_part_obs_t *part_obs;
     int *robot_busy_obs;
     twin_rng_t sensor_rng;
-    double last_grid_kw, last_load_kw, last_solar_kw, last_batt_kw, last_hvac_kw, last_price;
+} twin_view_t;
 
-    /* statistics (from t_stats_s) */
-    double units_out, good_out, sojourn_sum_s, scrap, rework, escaped, defects_found;
-    double wip, wip_area, t_wip_s;
-    double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
-    double manual, breakdowns, repairs, repair_time_s;
-    double shortage_s, damaged, orders_lost;
-    double down_by_cause_s[TWIN_CAUSE_COUNT];
-    double epoch_units;
-
-    /* series & log */
+/* observe.c: time series and the maintenance log for reports. */
+typedef struct {
     bool record;
     twin_series_t series;
     size_t series_cap;
     twin_maint_event_t *mev;
     size_t mev_n, mev_cap;
+} twin_record_t;
+
+/* cmd.c and whatif.c: commands applied from outside, for forks. */
+typedef struct {
     twin_logged_cmd_t *log;
     size_t log_n, log_cap;
     const twin_logged_cmd_t *replay;    /* fork: commands to re-apply */
     size_t replay_n, replay_i;
+} twin_cmdlog_t;
 
-    twin_policy_t policy;
-    bool has_policy;
-    twin_epoch_fn *epoch_fn;
-    void *epoch_ctx;
-    bool started, in_epoch;
-    uint64_t snippet_count;
-
-    /* site (site.c): day length, dust storms, remote staff.  The defaults
-     * (an Earth day, no storms, staff on site) leave the factories as they were. */
+/* site.c: day length, dust storms, remote staff.  The defaults (an Earth
+ * day, no storms, staff on site) leave the factories as they were. */
+typedef struct {
     bool site_set, site_mars;
     double day_s, year_days, tilt_deg;
     double storm_onset_per_sol, tau_clear, storm_wear_mult;
@@ -314,8 +316,10 @@ struct twin {
     bool remote_only;
     double link_delay_s, blackout_every_s, blackout_s;
     double teleops, link_wait_s;
+} twin_site_t;
 
-    /* project (project.c): habitat construction by the rovers */
+/* project.c: habitat construction by the rovers. */
+typedef struct {
     int n_ptasks;
     twin_ptask_t *ptask;
     twin_project_task_t *ptask_pub;
@@ -335,6 +339,46 @@ struct twin {
     int *airlock_q, airlock_qn;         /* robots waiting, FIFO */
     double airlock_passages, airlock_waits, airlock_wait_s, airlock_busy_s;
     double rover_breakdowns, rover_down_s, rover_services;
+} twin_project_t;
+
+struct twin {
+    /* twin.c: life cycle, clock and epochs */
+    char *config_text;                  /* kept for forks */
+    size_t config_len;
+    char config_name[256];
+    uint64_t seed;
+    des_t *des;
+    char factory[TWIN_NAME_MAX];
+    double epoch_s, warmup_s, t_stats_s;
+    int epoch;
+    twin_policy_t policy;
+    bool has_policy;
+    twin_epoch_fn *epoch_fn;
+    void *epoch_ctx;
+    bool started, in_epoch;
+    uint64_t snippet_count;             /* signals.c */
+
+    /* The plant's equipment (config.c builds it; each concern keeps its
+     * part of a station's or part's state in it). */
+    int n_stations, n_variants, n_parts, n_robots;
+    twin_station_t *st;
+    twin_variant_t *var;
+    twin_part_t *part;
+    twin_robot_t *robot;
+    /* Manual interventions, counted by every concern that calls on a person. */
+    double manual;
+
+    twin_flow_t flow;
+    twin_quality_t quality;
+    twin_health_t health;
+    twin_fleet_t fleet;
+    twin_energy_t energy;
+    twin_inventory_t inv;
+    twin_view_t view;
+    twin_record_t rec;
+    twin_cmdlog_t cmds;
+    twin_site_t site;
+    twin_project_t project;
 };
 
 /* twin.c */

@@ -38,11 +38,11 @@ twin_fork (const twin_t *self, char *err, size_t err_len)
                            err, err_len);
     if (!f)
         return NULL;
-    f->record = self->record;
-    f->replay = self->log;
-    f->replay_n = self->log_n;
-    while (f->replay_i < f->replay_n && f->replay[f->replay_i].before_start)
-        twin__replay_one (f, &f->replay[f->replay_i++]);
+    f->rec.record = self->rec.record;
+    f->cmds.replay = self->cmds.log;
+    f->cmds.replay_n = self->cmds.log_n;
+    while (f->cmds.replay_i < f->cmds.replay_n && f->cmds.replay[f->cmds.replay_i].before_start)
+        twin__replay_one (f, &f->cmds.replay[f->cmds.replay_i++]);
     if (twin_start (f)) {
         twin_destroy (&f);
         snprintf (err, err_len, "fork: cannot start");
@@ -55,20 +55,20 @@ twin_fork (const twin_t *self, char *err, size_t err_len)
          * handler; things done between iterations are redone here, after the
          * same number of events. */
         for (;;) {
-            size_t j = f->replay_i;
-            while (j < f->replay_n && f->replay[j].in_epoch)
+            size_t j = f->cmds.replay_i;
+            while (j < f->cmds.replay_n && f->cmds.replay[j].in_epoch)
                 j++;
-            if (j == f->replay_n) {
+            if (j == f->cmds.replay_n) {
                 s_run_to (f, des_events (self->des), des_now_s (self->des));
                 break;
             }
-            s_run_to (f, f->replay[j].events, f->replay[j].t_s);
-            f->replay_i = j + 1;
-            twin__replay_one (f, &f->replay[j]);
+            s_run_to (f, f->cmds.replay[j].events, f->cmds.replay[j].t_s);
+            f->cmds.replay_i = j + 1;
+            twin__replay_one (f, &f->cmds.replay[j]);
         }
     }
-    f->replay = NULL;
-    f->replay_n = f->replay_i = 0;
+    f->cmds.replay = NULL;
+    f->cmds.replay_n = f->cmds.replay_i = 0;
     return f;
 }
 

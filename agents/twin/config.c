@@ -16,7 +16,6 @@ static const char *const s_top_keys[] = {
     "robots", "floor", "energy", "site", "project", NULL
 };
 static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
-static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
 static const char *const s_variant_keys[] = { "name", "mix", "due_h", "load", "route", "alt_route", "bom", NULL };
 static const char *const s_station_keys[] = {
     "name", "process_s", "process_s_by_variant", "setup_s", "setup_manual", "buffer_cap", "conveyor_s",
@@ -37,26 +36,10 @@ static const char *const s_part_keys[] = {
     "name", "warehouse", "bin", "bin_cap", "bin_refill_at", "lead_time_h", "shortage_p",
     "damage_p", "reorder_point", "order_qty", "delivery", NULL
 };
-static const char *const s_quality_keys[] = { "sample_every", "detect_p", "rework_p", NULL };
-static const char *const s_people_keys[] = {
-    "technicians", "response_min", "remote_only", "link_delay_s", "link_blackout", NULL
-};
-static const char *const s_robot_keys[] = {
-    "mobile", "speed_mps", "inspect_min", "handle_min", "can_repair", "skills", "wear", "repair_by", NULL
-};
-static const char *const s_floor_keys[] = { "nodes", "edges", NULL };
-static const char *const s_energy_keys[] = { "base_load_kw", "ambient", "hvac", "solar", "battery", "tariff", NULL };
-static const char *const s_ambient_keys[] = { "mean_c", "day_amp_c", "season_amp_c", NULL };
-static const char *const s_hvac_keys[] = { "setpoint_c", "cop", "max_kw", "ua_kw_per_c", "heat_cap_kwh_per_c", NULL };
-static const char *const s_solar_keys[] = { "peak_kw", "latitude_deg", "cloud_mean", NULL };
-static const char *const s_batt_keys[] = { "capacity_kwh", "max_kw", "round_trip_eff", "soc", "min_soc", NULL };
-static const char *const s_tariff_keys[] = { "price_per_kwh", "tou", "demand_charge_per_kw",
-                                              "demand_interval_min", NULL };
-static const char *const s_tou_keys[] = { "from_h", "to_h", "price_per_kwh", NULL };
 
 /* A child mapping that may be absent; records an error if it is not a map. */
-static const af_config_t *
-s_map (const af_config_t *parent, const char *key, const char *const keys[])
+const af_config_t *
+twin__cfg_map (const af_config_t *parent, const char *key, const char *const keys[])
 {
     const af_config_t *m = parent ? af_config_get (parent, key) : NULL;
     if (!m)
@@ -69,8 +52,8 @@ s_map (const af_config_t *parent, const char *key, const char *const keys[])
     return m;
 }
 
-static int
-s_opt_dist (twin_dist_t *d, const af_config_t *map, const char *key, double scale, double dflt)
+int
+twin__cfg_dist (twin_dist_t *d, const af_config_t *map, const char *key, double scale, double dflt)
 {
     const af_config_t *n = map ? af_config_get (map, key) : NULL;
     if (!n) {
@@ -113,15 +96,15 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
         return af_config_fail (proc, "station '%s': processing time must be > 0", s->name);
     s->has_setup = af_config_get (m, "setup_s") != NULL;
     s->setup_manual = af_config_bool (m, "setup_manual", false);
-    s_opt_dist (&s->setup_s, m, "setup_s", 1.0, 0);
+    twin__cfg_dist (&s->setup_s, m, "setup_s", 1.0, 0);
     s->buffer_cap = (int) af_config_int (m, "buffer_cap", -1, 0, 1000000);
     s->conveyor_s = af_config_num (m, "conveyor_s", 0, 0, 1e6);
     s->max_speed = af_config_num (m, "max_speed", 1.2, 1.0, 3.0);
     s->speed = 1.0;
     s->mtbf_h = af_config_num (m, "mtbf_h", 0, 0, 1e9);
-    s_opt_dist (&s->repair_s, m, "repair_min", 60.0, 30);
+    twin__cfg_dist (&s->repair_s, m, "repair_min", 60.0, 30);
     s->pm_interval_h = af_config_num (m, "pm_interval_h", 0, 0, 1e6);
-    s_opt_dist (&s->pm_s, m, "pm_min", 60.0, 60);
+    twin__cfg_dist (&s->pm_s, m, "pm_min", 60.0, 60);
     const af_config_t *w = af_config_get (m, "wear");
     if (w) {
         if (af_config_kind (w) != AF_CONFIG_MAP)
@@ -130,7 +113,7 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
                                    twin__comp_names[3], twin__comp_names[4]);
         af_config_known_keys (w, twin__comp_names);
         for (int c = 0; c < TWIN_COMP_COUNT; c++) {
-            const af_config_t *cm = s_map (w, twin__comp_names[c], s_wear_keys);
+            const af_config_t *cm = twin__cfg_map (w, twin__comp_names[c], s_wear_keys);
             if (!cm)
                 continue;
             twin_component_t *k = &s->comp[c];
@@ -140,21 +123,21 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
             k->threshold = af_config_num (cm, "threshold", 1.0, 1e-6, 100);
             k->life_cv = af_config_num (cm, "life_cv", 0.25, 0, 2);
             k->pm_restore = af_config_num (cm, "pm_restore", s_pm_restore_default[c], 0, 1);
-            s_opt_dist (&k->repair_s, cm, "repair_min", 60.0, 120);
+            twin__cfg_dist (&k->repair_s, cm, "repair_min", 60.0, 120);
         }
     }
-    const af_config_t *q = s_map (m, "quality", s_squality_keys);
+    const af_config_t *q = twin__cfg_map (m, "quality", s_squality_keys);
     s->defect_base_p = af_config_num (q, "defect_p", 0, 0, 1);
     s->defect_wear_gain = af_config_num (q, "wear_gain", 10, 0, 1e6);
     s->defect_speed_gain = af_config_num (q, "speed_gain", 5, 0, 1e6);
     s->defect_temp_gain = af_config_num (q, "temp_gain", 0.1, 0, 1e6);
     s->torque_nominal_nm = af_config_num (q, "torque_nm", 25, 0, 1e6);
-    const af_config_t *p = s_map (m, "power_kw", s_power_keys);
+    const af_config_t *p = twin__cfg_map (m, "power_kw", s_power_keys);
     s->power_idle_kw = af_config_num (p, "idle", 0, 0, 1e5);
     s->power_busy_kw = af_config_num (p, "busy", 0, 0, 1e5);
     s->power_blocked_kw = af_config_num (p, "blocked", s->power_idle_kw, 0, 1e5);
     s->heat_rise_c = af_config_num (m, "heat_rise_c", 10, 0, 500);
-    const af_config_t *v = s_map (m, "vibration", s_vib_keys);
+    const af_config_t *v = twin__cfg_map (m, "vibration", s_vib_keys);
     s->vib_base_mm_s = af_config_num (v, "base_mm_s", 1.0, 0, 1e3);
     s->shaft_hz = af_config_num (v, "shaft_hz", 25, 0.1, 1e4);
     s->inspected_wear = -1;
@@ -370,7 +353,7 @@ s_load_variant_processes (twin_t *self, const af_config_t *seq)
     return 0;
 }
 
-/* ------------------------------------------------------------ parts, people, floor */
+/* ------------------------------------------------------------ parts */
 
 static int
 s_load_parts (twin_t *self, const af_config_t *root)
@@ -413,162 +396,9 @@ s_load_parts (twin_t *self, const af_config_t *root)
     return af_config_error (root) ? -1 : 0;
 }
 
-static int
-s_node_index (const twin_t *self, const char *name)
-{
-    if (!strcmp (name, "warehouse"))
-        return 0;
-    if (!strcmp (name, "dock"))
-        return 1;
-    int s = twin_station_index (self, name);
-    return s < 0 ? -1 : s + 2;
-}
 
-static int
-s_xy (const af_config_t *n, double *x, double *y)
-{
-    if (af_config_kind (n) != AF_CONFIG_SEQ || af_config_size (n) != 2)
-        return af_config_fail (n, "a floor node is [x_m, y_m]");
-    const char *a = af_config_text (af_config_at (n, 0, NULL));
-    const char *b = af_config_text (af_config_at (n, 1, NULL));
-    char *e1 = NULL, *e2 = NULL;
-    *x = a ? strtod (a, &e1) : NAN;
-    *y = b ? strtod (b, &e2) : NAN;
-    if (!a || !b || *e1 || *e2 || !isfinite (*x) || !isfinite (*y))
-        return af_config_fail (n, "a floor node is [x_m, y_m] with two numbers");
-    return 0;
-}
 
-/* Floor graph: node coordinates (defaults: stations 15 m apart along the
- * aisle, warehouse and dock behind) and optional aisle edges.  Without edges
- * robots move on a rectangular aisle grid (Manhattan distance). */
-static int
-s_load_floor (twin_t *self, const af_config_t *root)
-{
-    int n = self->n_stations + 2;
-    self->fleet.n_nodes = n;
-    self->fleet.node_warehouse = 0;
-    self->fleet.node_dock = 1;
-    double *x = calloc ((size_t) n, sizeof (double)), *y = calloc ((size_t) n, sizeof (double));
-    self->fleet.dist_m = malloc ((size_t) n * n * sizeof (double));
-    int rc = -1;
-    if (!x || !y || !self->fleet.dist_m) {
-        af_config_fail (root, "out of memory");
-        goto done;
-    }
-    x[0] = -20; y[0] = 10;
-    x[1] = -20; y[1] = -10;
-    for (int i = 0; i < self->n_stations; i++)
-        x[i + 2] = 15.0 * i;
-    const af_config_t *floor = s_map (root, "floor", s_floor_keys);
-    const af_config_t *nodes = floor ? af_config_get (floor, "nodes") : NULL;
-    if (nodes) {
-        if (af_config_kind (nodes) != AF_CONFIG_MAP) {
-            af_config_fail (nodes, "'floor.nodes' maps node names to [x_m, y_m]");
-            goto done;
-        }
-        for (size_t k = 0; k < af_config_size (nodes); k++) {
-            const char *name;
-            const af_config_t *v = af_config_at (nodes, k, &name);
-            int idx = s_node_index (self, name);
-            if (idx < 0) {
-                af_config_fail (v, "floor: unknown node '%s' (warehouse, dock or a station)", name);
-                goto done;
-            }
-            if (s_xy (v, &x[idx], &y[idx]))
-                goto done;
-        }
-    }
-    const af_config_t *edges = floor ? af_config_seq (floor, "edges") : NULL;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            self->fleet.dist_m[i * n + j] = edges ? (i == j ? 0 : INFINITY)
-                                            : fabs (x[i] - x[j]) + fabs (y[i] - y[j]);
-    if (edges) {
-        for (size_t k = 0; k < af_config_size (edges); k++) {
-            const af_config_t *e = af_config_at (edges, k, NULL);
-            const char *a = af_config_kind (e) == AF_CONFIG_SEQ && af_config_size (e) == 2
-                                ? af_config_text (af_config_at (e, 0, NULL)) : NULL;
-            const char *b = a ? af_config_text (af_config_at (e, 1, NULL)) : NULL;
-            int ia = a ? s_node_index (self, a) : -1, ib = b ? s_node_index (self, b) : -1;
-            if (ia < 0 || ib < 0) {
-                af_config_fail (e, "floor edge must be [node, node] with known nodes");
-                goto done;
-            }
-            double d = hypot (x[ia] - x[ib], y[ia] - y[ib]);
-            self->fleet.dist_m[ia * n + ib] = self->fleet.dist_m[ib * n + ia] = d;
-        }
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
-                    if (self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j] < self->fleet.dist_m[i * n + j])
-                        self->fleet.dist_m[i * n + j] = self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j];
-        for (int i = 0; i < n; i++)
-            if (!isfinite (self->fleet.dist_m[i]) ) {
-                af_config_fail (edges, "floor graph is not connected: '%s' cannot be reached "
-                                "from the warehouse", i < 2 ? "dock" : self->st[i - 2].name);
-                goto done;
-            }
-    }
-    rc = 0;
-done:
-    free (x);
-    free (y);
-    return rc;
-}
 
-/* ------------------------------------------------------------ energy */
-
-static int
-s_load_energy (twin_t *self, const af_config_t *root)
-{
-    const af_config_t *e = s_map (root, "energy", s_energy_keys);
-    self->energy.base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
-    const af_config_t *a = s_map (e, "ambient", s_ambient_keys);
-    /* Mars (site.profile: mars): −60 °C mean at a mid-latitude site, a
-     * 70 K swing over the sol in the thin air, and long seasons. */
-    self->energy.ambient_mean_c = af_config_num (a, "mean_c", self->site.site_mars ? -60 : 12, -150, 60);
-    self->energy.ambient_day_amp_c = af_config_num (a, "day_amp_c", self->site.site_mars ? 35 : 5, 0, 100);
-    self->energy.ambient_season_amp_c = af_config_num (a, "season_amp_c", self->site.site_mars ? 20 : 9, 0, 100);
-    const af_config_t *h = s_map (e, "hvac", s_hvac_keys);
-    self->energy.hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
-    self->energy.indoor_c = self->energy.hvac_setpoint_c;
-    self->energy.hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
-    self->energy.hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
-    self->energy.ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);
-    self->energy.heat_cap_kwh_per_c = af_config_num (h, "heat_cap_kwh_per_c", 500, 1, 1e7);
-    const af_config_t *s = s_map (e, "solar", s_solar_keys);
-    self->energy.solar_peak_kw = af_config_num (s, "peak_kw", 0, 0, 1e6);
-    self->energy.latitude_deg = af_config_num (s, "latitude_deg", 52, -66, 66);
-    self->energy.cloud_mean = af_config_num (s, "cloud_mean", 0.4, 0, 1);
-    self->energy.cloud_day = -1;
-    const af_config_t *b = s_map (e, "battery", s_batt_keys);
-    self->energy.batt_cap_kwh = af_config_num (b, "capacity_kwh", 0, 0, 1e7);
-    self->energy.batt_max_kw = af_config_num (b, "max_kw", 0, 0, 1e6);
-    self->energy.batt_eff = af_config_num (b, "round_trip_eff", 0.9, 0.1, 1);
-    self->energy.batt_soc = af_config_num (b, "soc", 0.5, 0, 1);
-    self->energy.batt_min_soc = af_config_num (b, "min_soc", 0.1, 0, 1);
-    const af_config_t *t = s_map (e, "tariff", s_tariff_keys);
-    self->energy.price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
-    self->energy.demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
-    self->energy.demand_interval_s = af_config_num (t, "demand_interval_min", 15, 1, 1440) * 60.0;
-    const af_config_t *tou = t ? af_config_seq (t, "tou") : NULL;
-    if (tou) {
-        if (af_config_size (tou) > 8)
-            return af_config_fail (tou, "at most 8 time-of-use periods");
-        for (size_t i = 0; i < af_config_size (tou); i++) {
-            const af_config_t *p = af_config_at (tou, i, NULL);
-            if (af_config_kind (p) != AF_CONFIG_MAP)
-                return af_config_fail (p, "a time-of-use period is {from_h, to_h, price_per_kwh}");
-            af_config_known_keys (p, s_tou_keys);
-            self->energy.tou[i].from_h = af_config_num_req (p, "from_h", 0, 24);
-            self->energy.tou[i].to_h = af_config_num_req (p, "to_h", 0, 24);
-            self->energy.tou[i].price = af_config_num_req (p, "price_per_kwh", 0, 100);
-            self->energy.n_tou++;
-        }
-    }
-    return af_config_error (root) ? -1 : 0;
-}
 
 /* ------------------------------------------------------------ whole plant */
 
@@ -578,7 +408,7 @@ twin__load (twin_t *self, const af_config_t *root)
     if (af_config_kind (root) != AF_CONFIG_MAP)
         return af_config_fail (root, "a factory config is a mapping (factory, stations, …)");
     af_config_known_keys (root, s_top_keys);
-    const af_config_t *f = s_map (root, "factory", s_factory_keys);
+    const af_config_t *f = twin__cfg_map (root, "factory", s_factory_keys);
     snprintf (self->factory, sizeof self->factory, "%s", af_config_str (f, "name", "factory"));
     self->epoch_s = af_config_num (f, "epoch_s", TWIN_EPOCH_DEFAULT_S, 1, 86400);
     self->warmup_s = af_config_num (f, "warmup_h", 0, 0, 1e6) * 3600.0;
@@ -590,8 +420,7 @@ twin__load (twin_t *self, const af_config_t *root)
         return af_config_fail (root, "'stations' is missing: a factory needs at least one station");
     self->n_stations = (int) af_config_size (seq);
     self->st = calloc ((size_t) self->n_stations, sizeof *self->st);
-    self->health.repair_queue = calloc ((size_t) self->n_stations, sizeof (int));
-    if (!self->st || !self->health.repair_queue)
+    if (!self->st)
         return af_config_fail (root, "out of memory");
     for (int i = 0; i < self->n_stations; i++) {
         const af_config_t *m = af_config_at (seq, (size_t) i, NULL);
@@ -606,67 +435,7 @@ twin__load (twin_t *self, const af_config_t *root)
         || s_load_variant_processes (self, seq))
         return -1;
 
-    const af_config_t *a = s_map (root, "arrivals", s_arrival_keys);
-    const char *mode = af_config_str (a, "mode", "saturated");
-    if (!strcmp (mode, "poisson")) {
-        self->flow.arrival_mode = TWIN_ARR_POISSON;
-        self->flow.arrival_rate_per_h = af_config_num_req (a, "rate_per_h", 1e-9, 1e12);
-    }
-    else if (!strcmp (mode, "saturated"))
-        self->flow.arrival_mode = TWIN_ARR_SATURATED;
-    else
-        return af_config_fail (af_config_get (a, "mode"),
-                               "arrivals.mode must be 'poisson' or 'saturated', got '%s'", mode);
-    const char *sq = af_config_str (a, "sequence", "fifo");
-    self->flow.seq_rule = !strcmp (sq, "edd") ? TWIN_SEQ_EDD : !strcmp (sq, "batch") ? TWIN_SEQ_BATCH
-                                                                                  : TWIN_SEQ_FIFO;
-    if (strcmp (sq, "fifo") && strcmp (sq, "edd") && strcmp (sq, "batch"))
-        return af_config_fail (af_config_get (a, "sequence"),
-                               "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
-    self->flow.batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
-    self->flow.last_released_variant = -1;
-    twin_rng_seed (&self->flow.arr_rng, self->seed, "arrivals");
-
-    const af_config_t *q = s_map (root, "quality", s_quality_keys);
-    self->quality.sample_every = (int) af_config_int (q, "sample_every", 20, 0, 1000000);
-    const af_config_t *dp = q ? af_config_get (q, "detect_p") : NULL;
-    for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-        self->quality.detect_p[d] = 0.9;
-    if (dp && af_config_kind (dp) == AF_CONFIG_SCALAR) {
-        double v = af_config_num (q, "detect_p", 0.9, 0, 1);
-        for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-            self->quality.detect_p[d] = v;
-    }
-    else if (dp) {
-        af_config_known_keys (dp, twin__defect_names);
-        for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-            self->quality.detect_p[d] = af_config_num (dp, twin__defect_names[d], 0.9, 0, 1);
-    }
-    self->quality.rework_p = af_config_num (q, "rework_p", 0.7, 0, 1);
-    twin_rng_seed (&self->quality.qual_rng, self->seed, "quality");
-
-    const af_config_t *pp = s_map (root, "people", s_people_keys);
-    self->health.technicians = (int) af_config_int (pp, "technicians", 0, 0, 10000);
-    s_opt_dist (&self->health.tech_response_s, pp, "response_min", 60.0, 10);
-    if (twin__people_remote_load (self, pp))
+    if (twin__concerns_load (self, root))
         return -1;
-    twin_rng_seed (&self->health.people_rng, self->seed, "people");
-
-    const af_config_t *r = s_map (root, "robots", s_robot_keys);
-    self->n_robots = (int) af_config_int (r, "mobile", 0, 0, 255);
-    self->fleet.robot_speed_mps = af_config_num (r, "speed_mps", 1.5, 0.05, 20);
-    self->fleet.robot_inspect_s = af_config_num (r, "inspect_min", 5, 0, 1e4) * 60.0;
-    self->fleet.robot_handle_s = af_config_num (r, "handle_min", 2, 0, 1e4) * 60.0;
-    self->fleet.robot_can_repair = af_config_bool (r, "can_repair", true);
-    if (self->n_robots > 0) {
-        self->robot = calloc ((size_t) self->n_robots, sizeof *self->robot);
-        if (!self->robot)
-            return af_config_fail (root, "out of memory");
-    }
-    if (twin__site_load (self, root) || s_load_floor (self, root) || s_load_energy (self, root)
-        || twin__project_load (self, root))
-        return -1;
-    twin_rng_seed (&self->energy.weather_rng, self->seed, "weather");
-    twin_rng_seed (&self->view.sensor_rng, self->seed, "sensors");
     return af_config_error (root) ? -1 : 0;
 }

@@ -168,42 +168,75 @@ twin__energy_epoch (twin_t *self, double dt_s)
     self->view.obs.ambient_c = amb;
 }
 
-/* ------------------------------------------------------------ supply */
+/* ------------------------------------------------------------ hooks */
 
-static void
-s_delivery (des_t *des, void *ctx, uint64_t arg)
+static const char *const s_energy_keys[] = { "base_load_kw", "ambient", "hvac", "solar", "battery", "tariff", NULL };
+static const char *const s_ambient_keys[] = { "mean_c", "day_amp_c", "season_amp_c", NULL };
+static const char *const s_hvac_keys[] = { "setpoint_c", "cop", "max_kw", "ua_kw_per_c", "heat_cap_kwh_per_c", NULL };
+static const char *const s_solar_keys[] = { "peak_kw", "latitude_deg", "cloud_mean", NULL };
+static const char *const s_batt_keys[] = { "capacity_kwh", "max_kw", "round_trip_eff", "soc", "min_soc", NULL };
+static const char *const s_tariff_keys[] = { "price_per_kwh", "tou", "demand_charge_per_kw",
+                                              "demand_interval_min", NULL };
+static const char *const s_tou_keys[] = { "from_h", "to_h", "price_per_kwh", NULL };
+
+/* ------------------------------------------------------------ energy */
+
+int
+twin__energy_load (twin_t *self, const af_config_t *root)
 {
-    (void) des;
-    twin_t *self = ctx;
-    int p = (int) (arg & 0xffff);
-    double qty = (double) (arg >> 16);
-    twin_part_t *part = &self->part[p];
-    part->on_order -= qty;
-    /* Occasional shortage at the supplier: only part of the order arrives. */
-    double got = qty;
-    if (twin_rng_uniform (&part->rng) < part->shortage_p)
-        got = floor (qty * (0.3 + 0.5 * twin_rng_uniform (&part->rng)));
-    /* Inbound dock: every case is scanned; damaged goods are rejected. */
-    double damaged = 0;
-    if (part->damage_p > 0 && got > 0) {
-        double mean = got * part->damage_p;
-        damaged = floor (fmin (got, fmax (0, twin_rng_normal (&part->rng, mean, sqrt (mean)) + 0.5)));
+    const af_config_t *e = twin__cfg_map (root, "energy", s_energy_keys);
+    self->energy.base_load_kw = af_config_num (e, "base_load_kw", 0, 0, 1e6);
+    const af_config_t *a = twin__cfg_map (e, "ambient", s_ambient_keys);
+    /* Mars (site.profile: mars): −60 °C mean at a mid-latitude site, a
+     * 70 K swing over the sol in the thin air, and long seasons. */
+    self->energy.ambient_mean_c = af_config_num (a, "mean_c", self->site.site_mars ? -60 : 12, -150, 60);
+    self->energy.ambient_day_amp_c = af_config_num (a, "day_amp_c", self->site.site_mars ? 35 : 5, 0, 100);
+    self->energy.ambient_season_amp_c = af_config_num (a, "season_amp_c", self->site.site_mars ? 20 : 9, 0, 100);
+    const af_config_t *h = twin__cfg_map (e, "hvac", s_hvac_keys);
+    self->energy.hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
+    self->energy.indoor_c = self->energy.hvac_setpoint_c;
+    self->energy.hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
+    self->energy.hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
+    self->energy.ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);
+    self->energy.heat_cap_kwh_per_c = af_config_num (h, "heat_cap_kwh_per_c", 500, 1, 1e7);
+    const af_config_t *s = twin__cfg_map (e, "solar", s_solar_keys);
+    self->energy.solar_peak_kw = af_config_num (s, "peak_kw", 0, 0, 1e6);
+    self->energy.latitude_deg = af_config_num (s, "latitude_deg", 52, -66, 66);
+    self->energy.cloud_mean = af_config_num (s, "cloud_mean", 0.4, 0, 1);
+    self->energy.cloud_day = -1;
+    const af_config_t *b = twin__cfg_map (e, "battery", s_batt_keys);
+    self->energy.batt_cap_kwh = af_config_num (b, "capacity_kwh", 0, 0, 1e7);
+    self->energy.batt_max_kw = af_config_num (b, "max_kw", 0, 0, 1e6);
+    self->energy.batt_eff = af_config_num (b, "round_trip_eff", 0.9, 0.1, 1);
+    self->energy.batt_soc = af_config_num (b, "soc", 0.5, 0, 1);
+    self->energy.batt_min_soc = af_config_num (b, "min_soc", 0.1, 0, 1);
+    const af_config_t *t = twin__cfg_map (e, "tariff", s_tariff_keys);
+    self->energy.price_default = af_config_num (t, "price_per_kwh", 0.15, 0, 100);
+    self->energy.demand_charge_per_kw = af_config_num (t, "demand_charge_per_kw", 0, 0, 1e4);
+    self->energy.demand_interval_s = af_config_num (t, "demand_interval_min", 15, 1, 1440) * 60.0;
+    const af_config_t *tou = t ? af_config_seq (t, "tou") : NULL;
+    if (tou) {
+        if (af_config_size (tou) > 8)
+            return af_config_fail (tou, "at most 8 time-of-use periods");
+        for (size_t i = 0; i < af_config_size (tou); i++) {
+            const af_config_t *p = af_config_at (tou, i, NULL);
+            if (af_config_kind (p) != AF_CONFIG_MAP)
+                return af_config_fail (p, "a time-of-use period is {from_h, to_h, price_per_kwh}");
+            af_config_known_keys (p, s_tou_keys);
+            self->energy.tou[i].from_h = af_config_num_req (p, "from_h", 0, 24);
+            self->energy.tou[i].to_h = af_config_num_req (p, "to_h", 0, 24);
+            self->energy.tou[i].price = af_config_num_req (p, "price_per_kwh", 0, 100);
+            self->energy.n_tou++;
+        }
     }
-    if (des_now_s (self->des) >= self->t_stats_s)
-        self->inv.damaged += damaged;
-    part->warehouse += got - damaged;
-    twin__bins_check (self);
-    twin__try_release (self);
+    twin_rng_seed (&self->energy.weather_rng, self->seed, "weather");
+    return af_config_error (root) ? -1 : 0;
 }
 
 void
-twin__inventory_order (twin_t *self, int p, double qty)
+twin__energy_reset (twin_t *self)
 {
-    twin_part_t *part = &self->part[p];
-    qty = floor (qty);
-    if (qty <= 0)
-        return;
-    part->on_order += qty;
-    double lt = twin_dist_sample (&part->lead_time_s, &part->rng);
-    des_schedule (self->des, lt, s_delivery, self, (uint64_t) p | ((uint64_t) qty << 16));
+    twin_energy_t *e = &self->energy;
+    e->energy_kwh = e->solar_kwh = e->energy_cost = e->peak_kw = e->demand_cost = 0;
+    e->last_station_kwh = 0;        /* the stations' counters restart too */
 }

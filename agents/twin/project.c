@@ -727,7 +727,7 @@ s_event (des_t *des, void *ctx, uint64_t arg)
     twin__robots_dispatch (self);
 }
 
-void
+int
 twin__project_start (twin_t *self)
 {
     for (int r = 0; r < self->n_robots; r++)
@@ -735,6 +735,15 @@ twin__project_start (twin_t *self)
             s_rover_fit (self, &self->robot[r]);
     if (self->project.n_ptasks > 0)
         twin__project_dispatch (self);
+    return 0;
+}
+
+void
+twin__project_reset (twin_t *self)
+{
+    twin_project_t *p = &self->project;
+    p->airlock_passages = p->airlock_waits = p->airlock_wait_s = p->airlock_busy_s = 0;
+    p->rover_breakdowns = p->rover_down_s = p->rover_services = p->rover_service_s_sum = 0;
 }
 
 const twin_project_task_t *

@@ -4,7 +4,7 @@
  *  come first served and go to the nearest idle robot (the DESIGN §5
  *  baseline rule); tasks a controller assigned to a robot by command come
  *  first for that robot.  Travel times come from the floor graph's shortest
- *  paths (config.c).
+ *  paths (the floor graph, loaded here).
  */
 #include "twin_int.h"
 
@@ -175,4 +175,149 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
         }
     }
     twin__robots_dispatch (self);
+}
+
+/* ------------------------------------------------------------ hooks */
+
+static const char *const s_robot_keys[] = {
+    "mobile", "speed_mps", "inspect_min", "handle_min", "can_repair", "skills", "wear", "repair_by", NULL
+};
+static const char *const s_floor_keys[] = { "nodes", "edges", NULL };
+
+static int
+s_node_index (const twin_t *self, const char *name)
+{
+    if (!strcmp (name, "warehouse"))
+        return 0;
+    if (!strcmp (name, "dock"))
+        return 1;
+    int s = twin_station_index (self, name);
+    return s < 0 ? -1 : s + 2;
+}
+
+
+static int
+s_xy (const af_config_t *n, double *x, double *y)
+{
+    if (af_config_kind (n) != AF_CONFIG_SEQ || af_config_size (n) != 2)
+        return af_config_fail (n, "a floor node is [x_m, y_m]");
+    const char *a = af_config_text (af_config_at (n, 0, NULL));
+    const char *b = af_config_text (af_config_at (n, 1, NULL));
+    char *e1 = NULL, *e2 = NULL;
+    *x = a ? strtod (a, &e1) : NAN;
+    *y = b ? strtod (b, &e2) : NAN;
+    if (!a || !b || *e1 || *e2 || !isfinite (*x) || !isfinite (*y))
+        return af_config_fail (n, "a floor node is [x_m, y_m] with two numbers");
+    return 0;
+}
+
+
+/* Floor graph: node coordinates (defaults: stations 15 m apart along the
+ * aisle, warehouse and dock behind) and optional aisle edges.  Without edges
+ * robots move on a rectangular aisle grid (Manhattan distance). */
+static int
+s_load_floor (twin_t *self, const af_config_t *root)
+{
+    int n = self->n_stations + 2;
+    self->fleet.n_nodes = n;
+    self->fleet.node_warehouse = 0;
+    self->fleet.node_dock = 1;
+    double *x = calloc ((size_t) n, sizeof (double)), *y = calloc ((size_t) n, sizeof (double));
+    self->fleet.dist_m = malloc ((size_t) n * n * sizeof (double));
+    int rc = -1;
+    if (!x || !y || !self->fleet.dist_m) {
+        af_config_fail (root, "out of memory");
+        goto done;
+    }
+    x[0] = -20; y[0] = 10;
+    x[1] = -20; y[1] = -10;
+    for (int i = 0; i < self->n_stations; i++)
+        x[i + 2] = 15.0 * i;
+    const af_config_t *floor = twin__cfg_map (root, "floor", s_floor_keys);
+    const af_config_t *nodes = floor ? af_config_get (floor, "nodes") : NULL;
+    if (nodes) {
+        if (af_config_kind (nodes) != AF_CONFIG_MAP) {
+            af_config_fail (nodes, "'floor.nodes' maps node names to [x_m, y_m]");
+            goto done;
+        }
+        for (size_t k = 0; k < af_config_size (nodes); k++) {
+            const char *name;
+            const af_config_t *v = af_config_at (nodes, k, &name);
+            int idx = s_node_index (self, name);
+            if (idx < 0) {
+                af_config_fail (v, "floor: unknown node '%s' (warehouse, dock or a station)", name);
+                goto done;
+            }
+            if (s_xy (v, &x[idx], &y[idx]))
+                goto done;
+        }
+    }
+    const af_config_t *edges = floor ? af_config_seq (floor, "edges") : NULL;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            self->fleet.dist_m[i * n + j] = edges ? (i == j ? 0 : INFINITY)
+                                            : fabs (x[i] - x[j]) + fabs (y[i] - y[j]);
+    if (edges) {
+        for (size_t k = 0; k < af_config_size (edges); k++) {
+            const af_config_t *e = af_config_at (edges, k, NULL);
+            const char *a = af_config_kind (e) == AF_CONFIG_SEQ && af_config_size (e) == 2
+                                ? af_config_text (af_config_at (e, 0, NULL)) : NULL;
+            const char *b = a ? af_config_text (af_config_at (e, 1, NULL)) : NULL;
+            int ia = a ? s_node_index (self, a) : -1, ib = b ? s_node_index (self, b) : -1;
+            if (ia < 0 || ib < 0) {
+                af_config_fail (e, "floor edge must be [node, node] with known nodes");
+                goto done;
+            }
+            double d = hypot (x[ia] - x[ib], y[ia] - y[ib]);
+            self->fleet.dist_m[ia * n + ib] = self->fleet.dist_m[ib * n + ia] = d;
+        }
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    if (self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j] < self->fleet.dist_m[i * n + j])
+                        self->fleet.dist_m[i * n + j] = self->fleet.dist_m[i * n + k] + self->fleet.dist_m[k * n + j];
+        for (int i = 0; i < n; i++)
+            if (!isfinite (self->fleet.dist_m[i]) ) {
+                af_config_fail (edges, "floor graph is not connected: '%s' cannot be reached "
+                                "from the warehouse", i < 2 ? "dock" : self->st[i - 2].name);
+                goto done;
+            }
+    }
+    rc = 0;
+done:
+    free (x);
+    free (y);
+    return rc;
+}
+
+int
+twin__fleet_load (twin_t *self, const af_config_t *root)
+{
+    twin_fleet_t *fl = &self->fleet;
+    const af_config_t *r = twin__cfg_map (root, "robots", s_robot_keys);
+    self->n_robots = (int) af_config_int (r, "mobile", 0, 0, 255);
+    fl->robot_speed_mps = af_config_num (r, "speed_mps", 1.5, 0.05, 20);
+    fl->robot_inspect_s = af_config_num (r, "inspect_min", 5, 0, 1e4) * 60.0;
+    fl->robot_handle_s = af_config_num (r, "handle_min", 2, 0, 1e4) * 60.0;
+    fl->robot_can_repair = af_config_bool (r, "can_repair", true);
+    if (self->n_robots > 0) {
+        self->robot = calloc ((size_t) self->n_robots, sizeof *self->robot);
+        if (!self->robot)
+            return af_config_fail (root, "out of memory");
+    }
+    return s_load_floor (self, root);
+}
+
+void
+twin__fleet_reset (twin_t *self)
+{
+    for (int r = 0; r < self->n_robots; r++)
+        self->robot[r].busy_s = 0;
+}
+
+void
+twin__fleet_destroy (twin_t *self)
+{
+    free (self->fleet.dist_m);
+    free (self->fleet.tasks);
 }

@@ -192,13 +192,21 @@ s_lander (des_t *des, void *ctx, uint64_t arg)
     twin__project_dispatch (self);
 }
 
-void
+int
 twin__site_start (twin_t *self)
 {
     s_storm_schedule (self);
     for (int p = 0; p < self->n_parts; p++)
         if (self->part[p].delivery_every_s > 0)
             des_schedule (self->des, self->part[p].delivery_first_s, s_lander, self, (uint64_t) p);
+    return 0;
+}
+
+void
+twin__site_reset (twin_t *self)
+{
+    twin_site_t *s = &self->site;
+    s->storm_s = s->storms = s->teleops = s->link_wait_s = 0;
 }
 
 /* ------------------------------------------------------------ stats */

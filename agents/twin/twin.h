@@ -84,6 +84,56 @@ typedef struct {
 int twin_apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t err_len);
 const char *twin_cmd_name (twin_cmd_kind_t kind);
 
+/* The command table (cmd.c): each command's names, wire field and
+ * parameters, which the bus wrapper, `autofab-twin --commands` and
+ * docs/twin.md read. */
+typedef enum {
+    TWIN_PARAM_NUM, TWIN_PARAM_INT, TWIN_PARAM_FLAG,
+    TWIN_PARAM_STATION, TWIN_PARAM_PART, TWIN_PARAM_VARIANT,    /* by name */
+    TWIN_PARAM_CHOICE                                           /* one of CHOICES, by name or index */
+} twin_param_kind_t;
+
+typedef struct {
+    const char *name;                   /* in the action/params form and the wire form alike */
+    twin_param_kind_t kind;
+    bool required;
+    const char *const *choices;         /* CHOICE: NULL-terminated names; the index is the value */
+    const char *help;
+} twin_param_def_t;
+
+#define TWIN_CMD_MAX_PARAMS 4
+typedef struct {
+    twin_cmd_kind_t kind;
+    const char *name;                   /* "line_speed" */
+    const char *action;                 /* "set_line_speed": `autofab call twin set_line_speed speed=1.1` */
+    int proto_field;                    /* its field in autofab.twin.TwinCommand */
+    const char *help;
+    twin_param_def_t params[TWIN_CMD_MAX_PARAMS];   /* unused rows have a NULL name */
+} twin_cmd_info_t;
+
+/* The table's row for KIND, ACTION or wire FIELD; NULL when there is none. */
+const twin_cmd_info_t *twin_cmd_info (twin_cmd_kind_t kind);
+const twin_cmd_info_t *twin_cmd_by_action (const char *action);
+const twin_cmd_info_t *twin_cmd_by_proto_field (int field);
+
+/* One parameter as it arrives, from either form. */
+typedef struct {
+    const char *name;
+    enum { TWIN_VAL_NUM, TWIN_VAL_TEXT, TWIN_VAL_FLAG } type;
+    double num;
+    const char *text;
+    bool flag;
+} twin_param_t;
+
+/* Builds CMD of INFO's kind from PARAMS, names resolved against the plant
+ * (the twin is only read).  A missing required parameter, an unknown name or
+ * a value of the wrong type: -1 and one line in ERR.  Absent optional
+ * parameters take their defaults (every station, no part, 1, off). */
+int twin_cmd_parse (const twin_t *self, const twin_cmd_info_t *info, const twin_param_t *params,
+                    size_t n, twin_cmd_t *cmd, char *err, size_t err_len);
+/* Writes the table as help text, or as a Markdown table (MARKDOWN). */
+void twin_cmd_help (FILE *out, bool markdown);
+
 /* ------------------------------------------------------------ observation */
 
 typedef struct {

@@ -1,4 +1,4 @@
-/*  twin internals — the plant's full state, shared by the model's files.
+/*  twin internals — the plant's full state, split by concern.
  *
  *  Not a public header: only the files in agents/twin/ include it.  Hidden state (true
  *  wear, defect flags on units) lives here and never in twin_obs_t.
@@ -381,58 +381,116 @@ struct twin {
     twin_project_t project;
 };
 
-/* twin.c */
+/* ------------------------------------------------------------ cross-file internals */
+
+/* twin.c: life cycle and the concern table. */
 twin_t *twin__new (const char *text, size_t len, const char *name, uint64_t seed,
                    char *err, size_t err_len);
-/* Validates and applies CMD, logging it against EPOCH for forks. */
+int  twin__concerns_load (twin_t *self, const af_config_t *root);
+void twin__stats_reset (twin_t *self);
+
+/* cmd.c: the command table.  Validates and applies CMD, logging it against
+ * EPOCH for forks; records a command or (CMD NULL) a shadow report. */
 int  twin__apply (twin_t *self, const twin_cmd_t *cmd, char *err, size_t len, int epoch);
-/* Records a command or (CMD NULL) a shadow report for forks. */
 twin_logged_cmd_t *twin__log (twin_t *self, const twin_cmd_t *cmd,
                               const twin_plant_report_t *report, int epoch);
-/* whatif.c: redoes one logged command or shadow report in a fork. */
-void twin__replay_one (twin_t *self, const twin_logged_cmd_t *entry);
 /* Writes FMT to ERR and returns -1. */
 int  twin__fail (char *err, size_t len, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-/* config.c */
+/* whatif.c: redoes one logged command or shadow report in a fork. */
+void twin__replay_one (twin_t *self, const twin_logged_cmd_t *entry);
+
+/* config.c: the equipment (stations, parts, variants), then every concern's
+ * section; helpers for the concerns' loaders. */
 int  twin__load (twin_t *self, const af_config_t *root);
-/* model.c (robots.c: the task functions) */
-int  twin__model_start (twin_t *self);
-void twin__station_maint_start (twin_t *self, twin_station_t *s);
-void twin__station_try_pm (twin_t *self, twin_station_t *s);
+/* A child mapping that may be absent; records an error if it is not a map. */
+const af_config_t *twin__cfg_map (const af_config_t *parent, const char *key, const char *const keys[]);
+/* An optional distribution KEY of MAP in units of SCALE, DFLT when absent. */
+int  twin__cfg_dist (twin_dist_t *d, const af_config_t *map, const char *key, double scale, double dflt);
+
+/* flow.c: units through the stations. */
+int  twin__flow_load (twin_t *self, const af_config_t *root);
+int  twin__flow_start (twin_t *self);
+void twin__flow_epoch (twin_t *self, double dt_s);
+void twin__flow_reset (twin_t *self);
+void twin__flow_destroy (twin_t *self);
+int  twin__queue_push (twin_queue_t *q, int item);
+/* Brings a station's time-in-state and energy counters up to now. */
 void twin__station_flush (twin_t *self, twin_station_t *s);
-void twin__stats_reset (twin_t *self);
-void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
-void twin__robots_dispatch (twin_t *self);
+void twin__station_set_state (twin_t *self, twin_station_t *s, twin_state_t state);
+/* After a repair or PM: carry on with the unit on board, or take the next. */
+void twin__station_resume (twin_t *self, twin_station_t *s);
 void twin__try_release (twin_t *self);
-void twin__bins_check (twin_t *self);
-void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
-void twin__repair_done_now (twin_t *self, twin_station_t *s);
 bool twin__is_route_start (const twin_t *self, int station);
-double twin__service_duration (twin_station_t *s);
+int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
+
+/* health.c: wear, failures, repair and PM. */
+int  twin__health_load (twin_t *self, const af_config_t *root);
+int  twin__health_start (twin_t *self);
+void twin__health_epoch (twin_t *self, double dt_s);
+void twin__health_reset (twin_t *self);
+void twin__health_destroy (twin_t *self);
+/* Adds BUSY_S of wear; returns the component that reached its life, or −1. */
+int  twin__health_wear (twin_station_t *s, double busy_s, double load, double site_mult);
+void twin__component_fit (twin_station_t *s, int c);
 /* Wear of component C as a fraction of its rated limit. */
 double twin__wear_frac (const twin_station_t *s, int c);
 /* The most worn present component of S, as a fraction of its threshold. */
 double twin__worst_wear (const twin_station_t *s);
-void twin__component_fit (twin_station_t *s, int c);
-int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
-int  twin__queue_push (twin_queue_t *q, int item);
+void twin__station_breakdown (twin_t *self, twin_station_t *s, int cause);
+void twin__station_try_pm (twin_t *self, twin_station_t *s);
+void twin__repair_done_now (twin_t *self, twin_station_t *s);
+double twin__service_duration (twin_station_t *s);
 void twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual);
-/* energy.c */
-void twin__energy_epoch (twin_t *self, double dt_s);
-double twin__price (const twin_t *self, double t_s);
-/* energy.c too (inventory) */
+
+/* quality.c: defects and inspection. */
+int  twin__quality_load (twin_t *self, const af_config_t *root);
+void twin__quality_reset (twin_t *self);
+void twin__quality_unit (twin_station_t *s, twin_unit_t *u);
+bool twin__quality_ship (twin_t *self, const twin_unit_t *u);
+
+/* inventory.c: bins, bills of materials, supply. */
+int  twin__inventory_load (twin_t *self, const af_config_t *root);
+void twin__inventory_epoch (twin_t *self, double dt_s);
+void twin__inventory_reset (twin_t *self);
+void twin__bins_check (twin_t *self);
+bool twin__inventory_take_bom (twin_t *self, int variant);
 void twin__inventory_order (twin_t *self, int part, double qty);
+
+/* robots.c: the mobile fleet. */
+int  twin__fleet_load (twin_t *self, const af_config_t *root);
+void twin__fleet_reset (twin_t *self);
+void twin__fleet_destroy (twin_t *self);
+void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
+void twin__robots_dispatch (twin_t *self);
+
+/* energy.c */
+int  twin__energy_load (twin_t *self, const af_config_t *root);
+void twin__energy_epoch (twin_t *self, double dt_s);
+void twin__energy_reset (twin_t *self);
+double twin__price (const twin_t *self, double t_s);
+
+/* observe.c: the observation, telemetry and the series. */
+int  twin__view_load (twin_t *self, const af_config_t *root);
+void twin__view_epoch (twin_t *self, double dt_s);
+void twin__view_destroy (twin_t *self);
+void twin__observe (twin_t *self);
+void twin__record_epoch (twin_t *self, double dt_s);
+void twin__record_destroy (twin_t *self);
+
 /* site.c */
 int  twin__site_load (twin_t *self, const af_config_t *root);
 int  twin__site_load_part (twin_t *self, twin_part_t *p, const af_config_t *m);
 int  twin__people_remote_load (twin_t *self, const af_config_t *people);
-void twin__site_start (twin_t *self);
+int  twin__site_start (twin_t *self);
+void twin__site_reset (twin_t *self);
 /* Seconds a tele-operation waits for the link from now: the round trip,
  * after the end of a blackout if one is on. */
 double twin__link_wait_s (const twin_t *self, double now_s);
+
 /* project.c */
 int  twin__project_load (twin_t *self, const af_config_t *root);
-void twin__project_start (twin_t *self);
+int  twin__project_start (twin_t *self);
+void twin__project_reset (twin_t *self);
 void twin__project_dispatch (twin_t *self);
 void twin__project_free (twin_t *self);
 int  twin__rover_service_check (const twin_t *self, int robot, bool by_robot, char *err, size_t len);

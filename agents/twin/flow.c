@@ -1,4 +1,4 @@
-/*  twin model — line flow, machine health, quality, people and robots.
+/*  twin flow — orders, their release, and units moving through the line.
  *
  *  Units flow from the release queue through stations along their variant's
  *  route.  Each station holds at most one unit; in front of it is a finite
@@ -15,17 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const twin__comp_names[TWIN_COMP_COUNT + 1] = {
-    "bearing", "belt", "motor", "joint", "lube", NULL
-};
-const char *const twin__defect_names[TWIN_DEFECT_COUNT + 1] = {
-    "micro_defect", "misalignment", "torque", "thermal_hotspot", "contamination", NULL
-};
-
 static void s_pull (twin_t *self, twin_station_t *s);
 static void s_try_push (twin_t *self, twin_station_t *s);
-static void s_request_service (twin_t *self, twin_station_t *s);
-static void s_service_done (des_t *des, void *ctx, uint64_t arg);
 
 /* ------------------------------------------------------------ queues, units */
 
@@ -148,8 +139,8 @@ twin__station_flush (twin_t *self, twin_station_t *s)
     s->t_state_s = now;
 }
 
-static void
-s_set_state (twin_t *self, twin_station_t *s, twin_state_t state)
+void
+twin__station_set_state (twin_t *self, twin_station_t *s, twin_state_t state)
 {
     if (s->state == state)
         return;
@@ -172,8 +163,6 @@ s_from_arg (twin_t *self, uint64_t arg, bool check_gen)
     return s;
 }
 
-/* ------------------------------------------------------------ processing */
-
 static void s_process_done (des_t *des, void *ctx, uint64_t arg);
 static void s_setup_done (des_t *des, void *ctx, uint64_t arg);
 
@@ -184,7 +173,7 @@ s_begin_process (twin_t *self, twin_station_t *s)
     const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                ? &s->process_by_variant[u->variant] : &s->process_s;
     double t = twin_dist_sample (d, &s->rng) / s->speed;
-    s_set_state (self, s, TWIN_ST_BUSY);
+    twin__station_set_state (self, s, TWIN_ST_BUSY);
     s->t_end_s = des_now_s (self->des) + t;
     des_schedule (self->des, t, s_process_done, self, s_arg (s));
 }
@@ -198,7 +187,7 @@ s_begin_unit (twin_t *self, twin_station_t *s)
         if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
             self->manual++;     /* an operator changes the tooling over */
         s->last_variant = variant;
-        s_set_state (self, s, TWIN_ST_SETUP);
+        twin__station_set_state (self, s, TWIN_ST_SETUP);
         s->t_end_s = des_now_s (self->des) + t;
         des_schedule (self->des, t, s_setup_done, self, s_arg (s));
         return;
@@ -217,92 +206,6 @@ s_setup_done (des_t *des, void *ctx, uint64_t arg)
         s_begin_process (self, s);
 }
 
-/* A new part: no wear, and its own life, lognormal around the rated limit
- * (two bearings of one batch do not fail at the same hour). */
-void
-twin__component_fit (twin_station_t *s, int c)
-{
-    twin_component_t *k = &s->comp[c];
-    k->wear = 0;
-    k->life = k->threshold;
-    if (k->life_cv > 0) {
-        double s2 = log (1 + k->life_cv * k->life_cv);
-        k->life = k->threshold * exp (twin_rng_normal (&s->rng, -0.5 * s2, sqrt (s2)));
-    }
-}
-
-/* Wear accrues with busy time, speed and load; returns the component that
- * reached its life, or −1. */
-static int
-s_wear (twin_station_t *s, double busy_s, double load, double site_mult)
-{
-    int broke = -1;
-    double h = busy_s / 3600.0;
-    for (int c = 0; c < TWIN_COMP_COUNT; c++) {
-        twin_component_t *k = &s->comp[c];
-        if (!k->present)
-            continue;
-        /* Dry lubrication accelerates bearing and joint wear. */
-        double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
-                          ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
-        /* SITE_MULT: 1, or more in a dust storm (site.c); × 1 is exact, so
-         * plants without storms wear as before. */
-        k->wear += k->rate_per_h * h * pow (s->speed, k->speed_exp) * lube * load * site_mult;
-        if (k->wear >= k->life && broke < 0)
-            broke = c;
-    }
-    return broke;
-}
-
-double
-twin__wear_frac (const twin_station_t *s, int c)
-{
-    const twin_component_t *k = &s->comp[c];
-    return k->present ? k->wear / k->threshold : 0;
-}
-
-double
-twin__worst_wear (const twin_station_t *s)
-{
-    double worst = 0;
-    for (int c = 0; c < TWIN_COMP_COUNT; c++)
-        if (twin__wear_frac (s, c) > worst)
-            worst = twin__wear_frac (s, c);
-    return worst;
-}
-
-static void
-s_quality (twin_station_t *s, twin_unit_t *u)
-{
-    double worst = twin__worst_wear (s);
-    double hot = s->temp_c > 35.0 ? s->temp_c - 35.0 : 0;
-    double fast = s->speed > 1.0 ? s->speed - 1.0 : 0;
-    double p = s->defect_base_p * (1.0 + s->defect_wear_gain * worst * worst)
-               * (1.0 + s->defect_speed_gain * fast) * (1.0 + s->defect_temp_gain * hot);
-    double motor = twin__wear_frac (s, TWIN_C_MOTOR) + twin__wear_frac (s, TWIN_C_BEARING);
-    double joint = twin__wear_frac (s, TWIN_C_JOINT) + twin__wear_frac (s, TWIN_C_BELT);
-    int defect = -1;
-    if (twin_rng_uniform (&s->rng) < p) {
-        /* Which defect: weighted by the cause that drove the probability up. */
-        double w[TWIN_DEFECT_COUNT] = {
-            1.0, 2.0 * joint, 2.0 * motor, 0.2 * hot, 2.0 * twin__wear_frac (s, TWIN_C_LUBE)
-        };
-        double sum = 0;
-        for (int i = 0; i < TWIN_DEFECT_COUNT; i++)
-            sum += w[i];
-        double x = twin_rng_uniform (&s->rng) * sum;
-        for (defect = 0; defect < TWIN_DEFECT_COUNT - 1 && x >= w[defect]; defect++)
-            x -= w[defect];
-        u->defects |= 1u << defect;
-    }
-    /* In-line measurements a controller can run SPC on. */
-    s->torque_nm = s->torque_nominal_nm
-                   * (1.0 + twin_rng_normal (&s->rng, 0, 0.01 + 0.04 * motor)
-                      + (defect == 2 ? 0.08 : 0));
-    s->alignment_mm = fabs (twin_rng_normal (&s->rng, 0, 0.02 + 0.1 * joint))
-                      + (defect == 1 ? 0.3 : 0);
-}
-
 static void
 s_process_done (des_t *des, void *ctx, uint64_t arg)
 {
@@ -316,13 +219,13 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
     s->holding_done = true;
     twin_unit_t *u = &self->flow.units[s->unit];
     if (s->defect_base_p > 0)
-        s_quality (s, u);
+        twin__quality_unit (s, u);
     int broke = -1;
     if (s->comp[0].present || s->comp[1].present || s->comp[2].present
         || s->comp[3].present || s->comp[4].present) {
         const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                    ? &s->process_by_variant[u->variant] : &s->process_s;
-        broke = s_wear (s, d->mean / s->speed, self->var[u->variant].load, self->site.wear_mult);
+        broke = twin__health_wear (s, d->mean / s->speed, self->var[u->variant].load, self->site.wear_mult);
     }
     if (broke >= 0) {
         /* The unit is finished; the machine stops with it on board. */
@@ -440,29 +343,8 @@ s_ship (twin_t *self, int id)
         self->flow.units_out++;
         self->flow.sojourn_sum_s += now - u->t_arrive_s;
         self->flow.epoch_units++;
-        bool sampled = self->quality.sample_every > 0 && ++self->quality.sample_count >= self->quality.sample_every;
-        if (sampled)
-            self->quality.sample_count = 0;
-        bool detected = false;
-        if (sampled && u->defects)
-            for (int d = 0; d < TWIN_DEFECT_COUNT; d++)
-                if ((u->defects & (1u << d)) && twin_rng_uniform (&self->quality.qual_rng) < self->quality.detect_p[d])
-                    detected = true;
-        if (detected) {
-            self->quality.defects_found++;
-            if (twin_rng_uniform (&self->quality.qual_rng) < self->quality.rework_p) {
-                self->quality.rework++;
-                self->manual++;        /* rework is done by hand at the rework bay */
-                self->flow.good_out++;
-            }
-            else
-                self->quality.scrap++;
-        }
-        else {
+        if (twin__quality_ship (self, u))
             self->flow.good_out++;
-            if (u->defects)
-                self->quality.escaped++;
-        }
     }
     s_unit_free (self, id);
 }
@@ -475,7 +357,7 @@ s_try_push (twin_t *self, twin_station_t *s)
     if (next >= 0) {
         twin_station_t *j = &self->st[next];
         if (!s_can_accept (j)) {
-            s_set_state (self, s, TWIN_ST_BLOCKED);
+            twin__station_set_state (self, s, TWIN_ST_BLOCKED);
             s->blocked_on = next;
             s_waiter_add (j, s);
             return;
@@ -484,7 +366,7 @@ s_try_push (twin_t *self, twin_station_t *s)
         int id = s->unit;
         s->unit = -1;
         s->holding_done = false;
-        s_set_state (self, s, TWIN_ST_STARVED);
+        twin__station_set_state (self, s, TWIN_ST_STARVED);
         if (s->conveyor_s > 0) {
             /* Belt drag slows the conveyor as the belt wears. */
             double t = s->conveyor_s * (1.0 + 0.5 * twin__wear_frac (s, TWIN_C_BELT));
@@ -500,7 +382,7 @@ s_try_push (twin_t *self, twin_station_t *s)
         int id = s->unit;
         s->unit = -1;
         s->holding_done = false;
-        s_set_state (self, s, TWIN_ST_STARVED);
+        twin__station_set_state (self, s, TWIN_ST_STARVED);
         s_ship (self, id);
     }
     if (s->state == TWIN_ST_STARVED && s->unit < 0)
@@ -535,41 +417,6 @@ s_pick_variant (twin_t *self)
     }
     self->flow.batch_left = self->flow.batch_size - 1;
     return v;
-}
-
-/* Takes the bill of materials for VARIANT out of the line-side bins; false
- * (and nothing taken) when a bin is short. */
-void
-twin__bins_check (twin_t *self)
-{
-    for (int p = 0; p < self->n_parts; p++) {
-        twin_part_t *pt = &self->part[p];
-        if (pt->bin <= pt->bin_refill_at && !pt->bin_task_open && pt->warehouse >= 1) {
-            pt->bin_task_open = true;
-            twin__task_push (self, TWIN_TASK_DELIVER, -1, p);
-        }
-    }
-}
-
-static bool
-s_take_bom (twin_t *self, int variant)
-{
-    twin_variant_t *v = &self->var[variant];
-    for (int i = 0; i < v->bom_n; i++)
-        if (self->part[v->bom_part[i]].bin + 1e-9 < v->bom_qty[i]) {
-            twin__bins_check (self);
-            return false;
-        }
-    for (int i = 0; i < v->bom_n; i++) {
-        twin_part_t *p = &self->part[v->bom_part[i]];
-        p->bin -= v->bom_qty[i];
-        p->used += v->bom_qty[i];
-        if (p->bin <= p->bin_refill_at && !p->bin_task_open) {
-            p->bin_task_open = true;
-            twin__task_push (self, TWIN_TASK_DELIVER, -1, v->bom_part[i]);
-        }
-    }
-    return true;
 }
 
 /* Work in process counts every order from its arrival (release queue
@@ -627,7 +474,7 @@ s_pull (twin_t *self, twin_station_t *s)
         self->flow.batch_left = 0;
         return;
     }
-    if (!s_take_bom (self, variant)) {
+    if (!twin__inventory_take_bom (self, variant)) {
         self->flow.batch_left = 0;
         return;
     }
@@ -678,7 +525,7 @@ twin__try_release (twin_t *self)
         twin_station_t *j = &self->st[s_unit_station (self, u, 0)];
         if (!s_can_accept (j))
             return;
-        if (!s_take_bom (self, u->variant))
+        if (!twin__inventory_take_bom (self, u->variant))
             return;
         s_queue_take (&self->flow.release, i);
         if (self->flow.seq_rule == TWIN_SEQ_BATCH)
@@ -724,232 +571,26 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
                   s_arrival, self, 0);
 }
 
-/* ------------------------------------------------------------ failures and service */
-
 void
-twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual)
-{
-    if (!self->rec.record)
-        return;
-    if (self->rec.mev_n == self->rec.mev_cap) {
-        size_t cap = self->rec.mev_cap ? 2 * self->rec.mev_cap : 64;
-        twin_maint_event_t *m = realloc (self->rec.mev, cap * sizeof *m);
-        if (!m)
-            return;
-        self->rec.mev = m;
-        self->rec.mev_cap = cap;
-    }
-    self->rec.mev[self->rec.mev_n++] = (twin_maint_event_t) {
-        des_now_s (self->des) / 3600.0, station, kind, cause, manual
-    };
-}
-
-static void s_random_failure (des_t *des, void *ctx, uint64_t arg);
-
-static void
-s_schedule_failure (twin_t *self, twin_station_t *s)
-{
-    if (s->mtbf_h <= 0)
-        return;
-    double ttf = twin_rng_exponential (&s->rng, s->mtbf_h * 3600.0);
-    s->failure_due_s = des_now_s (self->des) + ttf;
-    des_schedule (self->des, ttf, s_random_failure, self, (uint32_t) s->index);
-}
-
-void
-twin__station_breakdown (twin_t *self, twin_station_t *s, int cause)
-{
-    double now = des_now_s (self->des);
-    if (s->state == TWIN_ST_BUSY || s->state == TWIN_ST_SETUP) {
-        s->resume_state = s->state;
-        s->remaining_s = s->t_end_s - now;
-        s->gen++;               /* cancels the scheduled end */
-    }
-    else if (s->state == TWIN_ST_BLOCKED || s->holding_done)
-        s->resume_state = TWIN_ST_BLOCKED;
-    else if (s->state != TWIN_ST_BUSY)
-        s->resume_state = TWIN_ST_STARVED;
-    s_set_state (self, s, TWIN_ST_DOWN);
-    s->down_cause = cause;
-    s->failures++;
-    s->repair_started_s = now;
-    if (now >= self->t_stats_s)
-        self->health.breakdowns++;
-    twin__maint_log (self, s->index, "breakdown",
-                     cause >= 0 ? twin__comp_names[cause] : "random", false);
-    s_request_service (self, s);
-}
-
-static void
-s_random_failure (des_t *des, void *ctx, uint64_t arg)
-{
-    (void) des;
-    twin_t *self = ctx;
-    twin_station_t *s = &self->st[(uint32_t) arg];
-    if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT) {
-        /* Already stopped: the failure clock restarts when it is back up. */
-        s->failure_due_s = -1;
-        return;
-    }
-    twin__station_breakdown (self, s, -1);
-}
-
-double
-twin__service_duration (twin_station_t *s)
-{
-    if (s->state == TWIN_ST_MAINT)
-        return twin_dist_sample (&s->pm_s, &s->rng);
-    if (s->down_cause >= 0)
-        return twin_dist_sample (&s->comp[s->down_cause].repair_s, &s->rng);
-    return twin_dist_sample (&s->repair_s, &s->rng);
-}
-
-/* A service event names the station, whether a technician does it, and the
- * station's service generation, so that a repair the plant reported done
- * (shadow mode) cancels the model's own. */
-static uint64_t
-s_svc_arg (const twin_station_t *s, bool tech)
-{
-    return (uint32_t) s->index | ((uint64_t) tech << 40) | ((uint64_t) (s->svc_gen & 0x7fffff) << 41);
-}
-
-/* Service (repair or PM) by a human technician: response then work. */
-static void
-s_tech_start (twin_t *self, twin_station_t *s)
-{
-    self->health.tech_busy++;
-    self->manual++;
-    s->svc_by_tech = true;
-    double t = twin_dist_sample (&self->health.tech_response_s, &self->health.people_rng)
-               + twin__service_duration (s);
-    if (self->site.remote_only) {
-        /* No one on site: a tele-operation, which first waits for the link
-         * (round trip, and the end of a blackout); the station stays down. */
-        double wait = twin__link_wait_s (self, des_now_s (self->des));
-        t += wait;
-        if (des_now_s (self->des) >= self->t_stats_s) {
-            self->site.teleops++;
-            self->site.link_wait_s += wait;
-        }
-    }
-    des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
-}
-
-static void
-s_request_service (twin_t *self, twin_station_t *s)
-{
-    bool robot = s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot;
-    if (robot && self->n_robots > 0 && self->fleet.robot_can_repair) {
-        twin__task_push (self, TWIN_TASK_REPAIR, s->index, -1);
-        return;
-    }
-    if (self->health.technicians <= 0) {
-        /* No crew configured: the machine restarts itself after the repair time. */
-        des_schedule (self->des, twin__service_duration (s), s_service_done, self,
-                      s_svc_arg (s, false));
-        return;
-    }
-    if (self->health.tech_busy < self->health.technicians)
-        s_tech_start (self, s);
-    else
-        self->health.repair_queue[(self->health.rq_head + self->health.rq_n++) % self->n_stations] = s->index;
-}
-
-static void
-s_resume (twin_t *self, twin_station_t *s)
+twin__station_resume (twin_t *self, twin_station_t *s)
 {
     double now = des_now_s (self->des);
     if (s->unit >= 0 && !s->holding_done
         && (s->resume_state == TWIN_ST_BUSY || s->resume_state == TWIN_ST_SETUP)) {
-        s_set_state (self, s, s->resume_state);
+        twin__station_set_state (self, s, s->resume_state);
         s->t_end_s = now + s->remaining_s;
         des_schedule (self->des, s->remaining_s,
                       s->resume_state == TWIN_ST_BUSY ? s_process_done : s_setup_done,
                       self, s_arg (s));
     }
     else if (s->unit >= 0) {
-        s_set_state (self, s, TWIN_ST_BLOCKED);
+        twin__station_set_state (self, s, TWIN_ST_BLOCKED);
         s_try_push (self, s);
     }
     else {
-        s_set_state (self, s, TWIN_ST_STARVED);
+        twin__station_set_state (self, s, TWIN_ST_STARVED);
         s_pull (self, s);
     }
-}
-
-void
-twin__repair_done_now (twin_t *self, twin_station_t *s)
-{
-    double now = des_now_s (self->des);
-    if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT)
-        return;
-    s->svc_gen++;
-    bool manual = s->svc_by_tech;
-    s->svc_by_tech = false;
-    int cause = s->state == TWIN_ST_MAINT ? TWIN_CAUSE_PM
-                : s->down_cause >= 0 ? s->down_cause : TWIN_CAUSE_RANDOM;
-    if (s->repair_started_s >= self->t_stats_s)
-        self->health.down_by_cause_s[cause] += now - s->repair_started_s;
-    if (s->state == TWIN_ST_MAINT) {
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            s->comp[c].wear *= 1.0 - s->comp[c].pm_restore;
-        s->t_last_pm_s = now;
-        s->pm_pending = false;
-        s->pm_by_robot = false;
-    }
-    else {
-        if (s->down_cause >= 0)
-            twin__component_fit (s, s->down_cause);
-        if (s->repair_started_s >= self->t_stats_s) {
-            self->health.repairs++;
-            self->health.repair_time_s += now - s->repair_started_s;
-        }
-        s->repair_by_robot = false;
-        twin__maint_log (self, s->index, "repair",
-                         s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", manual);
-        if (s->failure_due_s < 0 || s->failure_due_s <= now || s->down_cause < 0)
-            s_schedule_failure (self, s);
-    }
-    s_resume (self, s);
-    if (s->failure_due_s < 0 && s->mtbf_h > 0)
-        s_schedule_failure (self, s);
-}
-
-static void
-s_service_done (des_t *des, void *ctx, uint64_t arg)
-{
-    (void) des;
-    twin_t *self = ctx;
-    twin_station_t *s = &self->st[(uint32_t) arg];
-    if (arg & (1ull << 40)) {
-        self->health.tech_busy--;
-        while (self->health.rq_n > 0) {
-            twin_station_t *next = &self->st[self->health.repair_queue[self->health.rq_head]];
-            self->health.rq_head = (self->health.rq_head + 1) % self->n_stations;
-            self->health.rq_n--;
-            if (next->state == TWIN_ST_DOWN || next->state == TWIN_ST_MAINT) {
-                s_tech_start (self, next);
-                break;
-            }
-        }
-    }
-    if (((arg >> 41) & 0x7fffff) == (s->svc_gen & 0x7fffff))
-        twin__repair_done_now (self, s);
-}
-
-void
-twin__station_try_pm (twin_t *self, twin_station_t *s)
-{
-    if (!s->pm_pending || s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
-        return;
-    if (s->state != TWIN_ST_STARVED && s->state != TWIN_ST_BLOCKED)
-        return;                 /* at the next unit boundary */
-    s->resume_state = s->state;
-    s_set_state (self, s, TWIN_ST_MAINT);
-    s->down_cause = -1;
-    s->repair_started_s = des_now_s (self->des);
-    twin__maint_log (self, s->index, "pm", "interval", !s->pm_by_robot);
-    s_request_service (self, s);
 }
 
 /* Shadow mode: make station S's buffer hold LEVEL units (units the plant
@@ -1012,10 +653,62 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
     return change;
 }
 
-/* ------------------------------------------------------------ start, stats */
+/* ------------------------------------------------------------ hooks */
+
+static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
+
+int
+twin__flow_load (twin_t *self, const af_config_t *root)
+{
+    twin_flow_t *f = &self->flow;
+    const af_config_t *a = twin__cfg_map (root, "arrivals", s_arrival_keys);
+    const char *mode = af_config_str (a, "mode", "saturated");
+    if (!strcmp (mode, "poisson")) {
+        f->arrival_mode = TWIN_ARR_POISSON;
+        f->arrival_rate_per_h = af_config_num_req (a, "rate_per_h", 1e-9, 1e12);
+    }
+    else if (!strcmp (mode, "saturated"))
+        f->arrival_mode = TWIN_ARR_SATURATED;
+    else
+        return af_config_fail (af_config_get (a, "mode"),
+                               "arrivals.mode must be 'poisson' or 'saturated', got '%s'", mode);
+    const char *sq = af_config_str (a, "sequence", "fifo");
+    f->seq_rule = !strcmp (sq, "edd") ? TWIN_SEQ_EDD : !strcmp (sq, "batch") ? TWIN_SEQ_BATCH : TWIN_SEQ_FIFO;
+    if (strcmp (sq, "fifo") && strcmp (sq, "edd") && strcmp (sq, "batch"))
+        return af_config_fail (af_config_get (a, "sequence"),
+                               "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
+    f->batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
+    f->last_released_variant = -1;
+    twin_rng_seed (&f->arr_rng, self->seed, "arrivals");
+    for (int i = 0; i < self->n_stations; i++) {
+        self->st[i].state = TWIN_ST_STARVED;
+        self->st[i].unit = -1;
+        self->st[i].last_variant = -1;
+    }
+    return af_config_error (root) ? -1 : 0;
+}
+
+/* The first arrival, or a saturated line's first releases. */
+int
+twin__flow_start (twin_t *self)
+{
+    if (self->flow.arrival_mode == TWIN_ARR_POISSON)
+        return des_schedule (self->des, twin_rng_exponential (&self->flow.arr_rng,
+                                                              3600.0 / self->flow.arrival_rate_per_h),
+                             s_arrival, self, 0);
+    twin__try_release (self);
+    return 0;
+}
 
 void
-twin__stats_reset (twin_t *self)
+twin__flow_epoch (twin_t *self, double dt_s)
+{
+    (void) dt_s;
+    self->flow.epoch_units = 0;
+}
+
+void
+twin__flow_reset (twin_t *self)
 {
     double now = des_now_s (self->des);
     for (int i = 0; i < self->n_stations; i++) {
@@ -1025,54 +718,16 @@ twin__stats_reset (twin_t *self)
         s->energy_kwh = 0;
         s->processed = 0;
     }
-    for (int r = 0; r < self->n_robots; r++) {
-        self->robot[r].busy_s = 0;
-    }
-    self->t_stats_s = now;
-    self->flow.units_out = self->flow.good_out = self->flow.sojourn_sum_s = 0;
-    self->quality.scrap = self->quality.rework = self->quality.escaped = self->quality.defects_found = 0;
-    self->flow.wip_area = 0;
-    self->flow.t_wip_s = now;
-    self->energy.energy_kwh = self->energy.solar_kwh = self->energy.energy_cost = self->energy.peak_kw = self->energy.demand_cost = 0;
-    self->manual = self->health.breakdowns = self->health.repairs = self->health.repair_time_s = 0;
-    self->inv.shortage_s = self->inv.damaged = self->flow.orders_lost = 0;
-    memset (self->health.down_by_cause_s, 0, sizeof self->health.down_by_cause_s);
-    self->energy.last_station_kwh = 0;
-    self->site.storm_s = self->site.storms = self->site.teleops = self->site.link_wait_s = 0;
-    self->project.airlock_passages = self->project.airlock_waits = self->project.airlock_wait_s = self->project.airlock_busy_s = 0;
-    self->project.rover_breakdowns = self->project.rover_down_s = self->project.rover_services = self->project.rover_service_s_sum = 0;
+    twin_flow_t *f = &self->flow;
+    f->units_out = f->good_out = f->sojourn_sum_s = f->orders_lost = 0;
+    f->wip_area = 0;
+    f->t_wip_s = now;
 }
 
-static void
-s_warmup_done (des_t *des, void *ctx, uint64_t arg)
+void
+twin__flow_destroy (twin_t *self)
 {
-    (void) des;
-    (void) arg;
-    twin__stats_reset (ctx);
-}
-
-int
-twin__model_start (twin_t *self)
-{
-    for (int i = 0; i < self->n_stations; i++) {
-        twin_station_t *s = &self->st[i];
-        s->state = TWIN_ST_STARVED;
-        s->unit = -1;
-        s->last_variant = -1;
-        s->failure_due_s = -1;
-        for (int c = 0; c < TWIN_COMP_COUNT; c++)
-            if (s->comp[c].present)
-                twin__component_fit (s, c);
-        s_schedule_failure (self, s);
-    }
-    if (self->warmup_s > 0)
-        des_schedule (self->des, self->warmup_s, s_warmup_done, self, 0);
-    if (self->flow.arrival_mode == TWIN_ARR_POISSON)
-        des_schedule (self->des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
-                      s_arrival, self, 0);
-    else
-        twin__try_release (self);
-    twin__site_start (self);
-    twin__project_start (self);
-    return 0;
+    free (self->flow.release.items);
+    free (self->flow.units);
+    free (self->flow.free_units);
 }

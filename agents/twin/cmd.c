@@ -458,6 +458,16 @@ twin_cmd_parse (const twin_t *self, const twin_cmd_info_t *info, const twin_para
     if (!info || (unsigned) info->kind >= TWIN_CMD_COUNT)
         return twin__fail (err, len, "unknown command");
     const s_cmd_def_t *def = &s_cmds[info->kind];
+    /* A misspelt optional parameter must not silently mean its default
+     * (`staton=weld` would set every station's speed). */
+    for (size_t i = 0; i < n; i++) {
+        int k = 0;
+        while (k < TWIN_CMD_MAX_PARAMS && info->params[k].name
+               && (!params[i].name || strcmp (params[i].name, info->params[k].name)))
+            k++;
+        if (k == TWIN_CMD_MAX_PARAMS || !info->params[k].name)
+            return twin__fail (err, len, "unknown parameter '%s'", params[i].name ? params[i].name : "");
+    }
     memset (cmd, 0, sizeof *cmd);
     cmd->kind = info->kind;
     for (int k = 0; k < TWIN_CMD_MAX_PARAMS && info->params[k].name; k++) {

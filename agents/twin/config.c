@@ -236,6 +236,40 @@ done:
     return rc;
 }
 
+/* Every station in order: the route of a variant that names none. */
+static int
+s_route_all (twin_t *self, twin_variant_t *v, const af_config_t *where)
+{
+    v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
+    if (!v->route[0])
+        return af_config_fail (where, "out of memory");
+    for (int i = 0; i < self->n_stations; i++)
+        v->route[0][i] = i;
+    v->route_len[0] = self->n_stations;
+    return 0;
+}
+
+/* A variant's bill of materials: part name → quantity per unit. */
+static int
+s_load_bom (twin_t *self, twin_variant_t *v, const af_config_t *bom)
+{
+    if (af_config_kind (bom) != AF_CONFIG_MAP)
+        return af_config_fail (bom, "'bom' must map part names to quantities");
+    if (af_config_size (bom) > TWIN_MAX_BOM)
+        return af_config_fail (bom, "at most %d parts per bill of materials", TWIN_MAX_BOM);
+    for (size_t k = 0; k < af_config_size (bom); k++) {
+        const char *part;
+        af_config_t *q = af_config_at (bom, k, &part);
+        int p = twin_part_index (self, part);
+        if (p < 0)
+            return af_config_fail (q, "variant '%s': unknown part '%s' in bom", v->name, part);
+        v->bom_part[v->bom_n] = p;
+        v->bom_qty[v->bom_n] = af_config_num_req (bom, part, 1e-9, 1e6);
+        v->bom_n++;
+    }
+    return 0;
+}
+
 static int
 s_load_variants (twin_t *self, const af_config_t *root)
 {
@@ -252,13 +286,7 @@ s_load_variants (twin_t *self, const af_config_t *root)
         v->mix = 1;
         v->load = 1;
         v->due_h = 8;
-        v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
-        if (!v->route[0])
-            return af_config_fail (root, "out of memory");
-        for (int i = 0; i < self->n_stations; i++)
-            v->route[0][i] = i;
-        v->route_len[0] = self->n_stations;
-        return 0;
+        return s_route_all (self, v, root);
     }
     double mix = 0;
     for (int i = 0; i < n; i++) {
@@ -286,38 +314,14 @@ s_load_variants (twin_t *self, const af_config_t *root)
         twin_variant_t *v = &self->var[i];
         v->mix /= mix;
         const af_config_t *route = af_config_seq (m, "route");
-        if (route) {
-            if (s_load_route (self, v, 0, route))
-                return -1;
-        }
-        else {
-            v->route[0] = calloc ((size_t) self->n_stations, sizeof (int));
-            if (!v->route[0])
-                return af_config_fail (m, "out of memory");
-            for (int k = 0; k < self->n_stations; k++)
-                v->route[0][k] = k;
-            v->route_len[0] = self->n_stations;
-        }
+        if (route ? s_load_route (self, v, 0, route) : s_route_all (self, v, m))
+            return -1;
         const af_config_t *alt = af_config_seq (m, "alt_route");
         if (alt && s_load_route (self, v, 1, alt))
             return -1;
         const af_config_t *bom = af_config_get (m, "bom");
-        if (bom) {
-            if (af_config_kind (bom) != AF_CONFIG_MAP)
-                return af_config_fail (bom, "'bom' must map part names to quantities");
-            if (af_config_size (bom) > TWIN_MAX_BOM)
-                return af_config_fail (bom, "at most %d parts per bill of materials", TWIN_MAX_BOM);
-            for (size_t k = 0; k < af_config_size (bom); k++) {
-                const char *part;
-                af_config_t *q = af_config_at (bom, k, &part);
-                int p = twin_part_index (self, part);
-                if (p < 0)
-                    return af_config_fail (q, "variant '%s': unknown part '%s' in bom", v->name, part);
-                v->bom_part[v->bom_n] = p;
-                v->bom_qty[v->bom_n] = af_config_num_req (bom, part, 1e-9, 1e6);
-                v->bom_n++;
-            }
-        }
+        if (bom && s_load_bom (self, v, bom))
+            return -1;
     }
     return s_check_acyclic (self, seq);
 }

@@ -20,20 +20,11 @@ s_div (double a, double b)
     return b > 0 ? a / b : 0;
 }
 
-void
-twin_kpis (const twin_t *self, twin_kpi_t *k)
+/* Downtime, MTBF/MTTR and the bottleneck (the most active station). */
+static void
+s_kpi_stations (const twin_t *self, double T, twin_kpi_t *k)
 {
-    memset (k, 0, sizeof *k);
-    double now = des_now_s (self->des);
-    double T = now - self->t_stats_s;
-    k->sim_h = T / 3600.0;
-    k->units = self->flow.good_out;
-    k->throughput_uph = s_div (self->flow.good_out, k->sim_h);
-    k->cycle_time_mean_min = s_div (self->flow.sojourn_sum_s, self->flow.units_out) / 60.0;
-    k->wip_mean = s_div (self->flow.wip_area + self->flow.wip * (now - self->flow.t_wip_s), T);
-
     double down = 0, planned = 0, up = 0, best = -1;
-    int failing = 0;
     k->bottleneck = -1;
     for (int i = 0; i < self->n_stations; i++) {
         const twin_station_t *s = &self->st[i];
@@ -41,10 +32,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
         down += d;
         planned += m;
         if (s->mtbf_h > 0 || s->comp[0].present || s->comp[1].present || s->comp[2].present
-            || s->comp[3].present || s->comp[4].present) {
+            || s->comp[3].present || s->comp[4].present)
             up += T - d - m;
-            failing++;
-        }
         double active = s_time_in (self, s, TWIN_ST_BUSY) + s_time_in (self, s, TWIN_ST_SETUP) + d;
         if (active > best) {
             best = active;
@@ -57,37 +46,76 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->breakdowns = self->health.breakdowns;
     k->mtbf_h = self->health.breakdowns > 0 ? up / 3600.0 / self->health.breakdowns : up / 3600.0;
     k->mttr_h = s_div (self->health.repair_time_s, self->health.repairs) / 3600.0;
+}
 
-    /* OEE on the bottleneck (the station that sets the line's pace). */
-    if (k->bottleneck >= 0 && T > 0) {
-        const twin_station_t *b = &self->st[k->bottleneck];
-        double stopped = s_time_in (self, b, TWIN_ST_DOWN) + s_time_in (self, b, TWIN_ST_MAINT);
-        double ideal_ct = 0;
-        for (int v = 0; v < self->n_variants; v++)
-            ideal_ct += self->var[v].mix * (b->has_variant_process && b->has_variant_process[v]
-                                                ? b->process_by_variant[v].mean : b->process_s.mean);
-        double avail = (T - stopped) / T;
-        double perf = s_div ((double) b->processed * ideal_ct, T - stopped);
-        double qual = self->flow.units_out > 0 ? (self->flow.units_out - self->quality.scrap - self->quality.rework) / self->flow.units_out : 1;
-        if (perf > 1)
-            perf = 1;
-        k->availability_pct = 100 * avail;
-        k->performance_pct = 100 * perf;
-        k->quality_pct = 100 * qual;
-        k->oee_pct = 100 * avail * perf * qual;
-    }
+/* OEE on the bottleneck (the station that sets the line's pace). */
+static void
+s_kpi_oee (const twin_t *self, double T, twin_kpi_t *k)
+{
+    if (k->bottleneck < 0 || T <= 0)
+        return;
+    const twin_station_t *b = &self->st[k->bottleneck];
+    double stopped = s_time_in (self, b, TWIN_ST_DOWN) + s_time_in (self, b, TWIN_ST_MAINT);
+    double ideal_ct = 0;
+    for (int v = 0; v < self->n_variants; v++)
+        ideal_ct += self->var[v].mix * (b->has_variant_process && b->has_variant_process[v]
+                                            ? b->process_by_variant[v].mean : b->process_s.mean);
+    double avail = (T - stopped) / T;
+    double perf = s_div ((double) b->processed * ideal_ct, T - stopped);
+    double out = self->flow.units_out;
+    double qual = out > 0 ? (out - self->quality.scrap - self->quality.rework) / out : 1;
+    if (perf > 1)
+        perf = 1;
+    k->availability_pct = 100 * avail;
+    k->performance_pct = 100 * perf;
+    k->quality_pct = 100 * qual;
+    k->oee_pct = 100 * avail * perf * qual;
+}
+
+/* Habitat construction: the work is the project's tasks, and broken rovers
+ * are unplanned downtime like broken stations. */
+static void
+s_kpi_project (const twin_t *self, double now, twin_kpi_t *k)
+{
+    const twin_project_t *p = &self->project;
+    k->has_project = true;
+    k->units = p->ptasks_done;
+    k->throughput_uph = s_div (k->units, k->sim_h);
+    k->energy_kwh_per_unit = s_div (self->energy.energy_kwh, k->units);
+    k->energy_cost_per_unit = s_div (k->energy_cost, k->units);
+    k->unplanned_downtime_h += p->rover_down_s / 3600.0;
+    k->planned_downtime_h += p->rover_service_s_sum / 3600.0;
+    k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
+    k->project_makespan_h = (p->ptasks_done == p->n_ptasks ? p->t_project_done_s : now) / 3600.0;
+    k->project_done_pct = 100.0 * p->ptasks_done / p->n_ptasks;
+}
+
+void
+twin_kpis (const twin_t *self, twin_kpi_t *k)
+{
+    memset (k, 0, sizeof *k);
+    double now = des_now_s (self->des);
+    double T = now - self->t_stats_s;
+    const twin_flow_t *f = &self->flow;
+    k->sim_h = T / 3600.0;
+    k->units = f->good_out;
+    k->throughput_uph = s_div (f->good_out, k->sim_h);
+    k->cycle_time_mean_min = s_div (f->sojourn_sum_s, f->units_out) / 60.0;
+    k->wip_mean = s_div (f->wip_area + f->wip * (now - f->t_wip_s), T);
+    s_kpi_stations (self, T, k);
+    s_kpi_oee (self, T, k);
     k->escaped_defects = self->quality.escaped;
-    k->escaped_defects_ppm = s_div (self->quality.escaped, self->flow.good_out) * 1e6;
+    k->escaped_defects_ppm = s_div (self->quality.escaped, f->good_out) * 1e6;
     k->scrap_units = self->quality.scrap;
     k->rework_units = self->quality.rework;
-    k->energy_kwh = self->energy.energy_kwh;
-    k->energy_kwh_per_unit = s_div (self->energy.energy_kwh, self->flow.good_out);
+    const twin_energy_t *e = &self->energy;
+    k->energy_kwh = e->energy_kwh;
+    k->energy_kwh_per_unit = s_div (e->energy_kwh, f->good_out);
     /* Demand charges of closed months plus the open month's so far. */
-    k->energy_cost = self->energy.energy_cost + self->energy.demand_cost
-                     + self->energy.month_peak_kw * self->energy.demand_charge_per_kw;
-    k->energy_cost_per_unit = s_div (k->energy_cost, self->flow.good_out);
-    k->peak_kw = self->energy.peak_kw;
-    k->solar_kwh = self->energy.solar_kwh;
+    k->energy_cost = e->energy_cost + e->demand_cost + e->month_peak_kw * e->demand_charge_per_kw;
+    k->energy_cost_per_unit = s_div (k->energy_cost, f->good_out);
+    k->peak_kw = e->peak_kw;
+    k->solar_kwh = e->solar_kwh;
     k->manual_interventions = self->manual;
     double busy = 0;
     for (int r = 0; r < self->n_robots; r++) {
@@ -98,21 +126,9 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->robot_utilisation_pct = self->n_robots > 0 ? 100 * s_div (busy, T * self->n_robots) : 0;
     k->shortage_h = self->inv.shortage_s / 3600.0;
     k->damaged_parts = self->inv.damaged;
-    k->orders_lost = self->flow.orders_lost;
-    if (self->project.n_ptasks > 0) {
-        /* Habitat construction: the work is the project's tasks, and broken
-         * rovers are unplanned downtime like broken stations. */
-        k->has_project = true;
-        k->units = self->project.ptasks_done;
-        k->throughput_uph = s_div (k->units, k->sim_h);
-        k->energy_kwh_per_unit = s_div (self->energy.energy_kwh, k->units);
-        k->energy_cost_per_unit = s_div (k->energy_cost, k->units);
-        k->unplanned_downtime_h += self->project.rover_down_s / 3600.0;
-        k->planned_downtime_h += self->project.rover_service_s_sum / 3600.0;
-        k->downtime_h = k->unplanned_downtime_h + k->planned_downtime_h;
-        k->project_makespan_h = (self->project.ptasks_done == self->project.n_ptasks ? self->project.t_project_done_s : now) / 3600.0;
-        k->project_done_pct = 100.0 * self->project.ptasks_done / self->project.n_ptasks;
-    }
+    k->orders_lost = f->orders_lost;
+    if (self->project.n_ptasks > 0)
+        s_kpi_project (self, now, k);
 }
 
 #define S_KPI_FIELDS(X) \

@@ -28,6 +28,7 @@ s_usage (FILE *out)
              "  --seed S       random seed (default 1); same seed + config = same KPIs\n"
              "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
              "  --progress     show progress on a terminal (stderr)\n"
+             "  --commands     print the command table (Markdown, as in docs/twin.md) and exit\n"
              "On the bus (DESIGN §3), as the time master of a factory's agents:\n"
              "  --bus                  run on the bus instead of printing KPIs\n"
              "  --broker ENDPOINT      broker control endpoint [$AUTOFAB_BROKER or tcp://127.0.0.1:5550]\n"
@@ -43,15 +44,75 @@ s_usage (FILE *out)
              "  --idle-timeout-ms N    shadow: stop after N ms without a report [10000]\n");
 }
 
-int
-main (int argc, char **argv)
+typedef struct {
+    const char *config, *policy;
+    double hours;
+    unsigned long long seed;
+    bool json, progress, bus, shadow, commands;
+    twin_bus_opts_t bus_opts;
+} s_opts_t;
+
+/* Parses one option C (its argument in optarg) into O.  0 to go on, else the
+ * exit code: 2 for a bad value (one line said), -1 for --help. */
+static int
+s_option (s_opts_t *o, int c, const char *arg)
 {
-    af_log_init ("autofab-twin");
+    long value;
+    char *end = NULL;
+    switch (c) {
+    case 'c': o->config = arg; return 0;
+    case 'H':
+        o->hours = strtod (arg, &end);
+        return *end || !(o->hours > 0) || o->hours > 1e6
+                   ? af_args_usage_error ("autofab-twin", "--hours must be a number of hours > 0, got '%s'", arg) : 0;
+    case 's':
+        o->seed = strtoull (arg, &end, 0);
+        return *end || !*arg || *arg == '-'
+                   ? af_args_usage_error ("autofab-twin", "--seed must be a non-negative integer, got '%s'", arg) : 0;
+    case 'p': o->policy = arg; return 0;
+    case 'j': o->json = true; return 0;
+    case 'P': o->progress = true; return 0;
+    case 'l':
+        if (af_log_parse_level (arg) < 0)
+            return af_args_usage_error ("autofab-twin", "unknown log level '%s'", arg);
+        af_log_set_level ((af_log_level_t) af_log_parse_level (arg));
+        return 0;
+    case 'h': return -1;
+    case 'M': o->commands = true; return 0;
+    case 'B': o->bus = true; return 0;
+    case 'b': o->bus_opts.broker = arg; return 0;
+    case 'f': o->bus_opts.factory = arg; return 0;
+    case 'C': o->bus_opts.cell = arg; return 0;
+    case 'n': o->bus_opts.name = arg; return 0;
+    case 'x': return af_args_double ("autofab-twin", "--speed", arg, 0, 1e9, &o->bus_opts.speed) ? 0 : 2;
+    case 'R': o->bus_opts.speed = 1; return 0;
+    case 'e':
+        if (!af_args_long ("autofab-twin", "--expect-controllers", arg, 0, 64, &value))
+            return 2;
+        o->bus_opts.expect_controllers = (int) value;
+        return 0;
+    case 'o': o->bus_opts.out_dir = arg; return 0;
+    case 'S': o->shadow = o->bus = true; return 0;
+    case 'I':
+        if (!af_args_long ("autofab-twin", "--idle-timeout-ms", arg, 100, 86400000, &value))
+            return 2;
+        o->bus_opts.idle_timeout_ms = (int) value;
+        return 0;
+    default:
+        return 2;
+    }
+}
+
+/* Fills O from the command line; 0, or the exit code (-1: --help). */
+static int
+s_parse (s_opts_t *o, int argc, char **argv)
+{
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "hours", required_argument, NULL, 'H' },
         { "seed", required_argument, NULL, 's' },   { "policy", required_argument, NULL, 'p' },
         { "json", no_argument, NULL, 'j' },         { "progress", no_argument, NULL, 'P' },
         { "log-level", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+        { "commands", no_argument, NULL, 'M' },
         { "bus", no_argument, NULL, 'B' },          { "broker", required_argument, NULL, 'b' },
         { "factory", required_argument, NULL, 'f' }, { "cell", required_argument, NULL, 'C' },
         { "name", required_argument, NULL, 'n' },   { "speed", required_argument, NULL, 'x' },
@@ -60,116 +121,92 @@ main (int argc, char **argv)
         { "idle-timeout-ms", required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 }
     };
-    bool bus = false, shadow = false;
-    long controllers = 0, idle_ms = 10000;
-    twin_bus_opts_t bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 };
-    const char *config = NULL, *policy = "baseline";
-    double hours = -1;
-    unsigned long long seed = 1;
-    bool json = false, progress = false;
     opterr = 0;
     int c;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
-        char *end = NULL;
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'H':
-            hours = strtod (optarg, &end);
-            if (*end || !(hours > 0) || hours > 1e6)
-                return af_args_usage_error ("autofab-twin", "--hours must be a number of hours > 0, got '%s'", optarg);
-            break;
-        case 's':
-            seed = strtoull (optarg, &end, 0);
-            if (*end || !*optarg || *optarg == '-')
-                return af_args_usage_error ("autofab-twin", "--seed must be a non-negative integer, got '%s'", optarg);
-            break;
-        case 'p': policy = optarg; break;
-        case 'j': json = true; break;
-        case 'P': progress = true; break;
-        case 'l':
-            if (af_log_parse_level (optarg) < 0)
-                return af_args_usage_error ("autofab-twin", "unknown log level '%s'", optarg);
-            af_log_set_level ((af_log_level_t) af_log_parse_level (optarg));
-            break;
-        case 'h': s_usage (stdout); return 0;
-        case 'B': bus = true; break;
-        case 'b': bus_opts.broker = optarg; break;
-        case 'f': bus_opts.factory = optarg; break;
-        case 'C': bus_opts.cell = optarg; break;
-        case 'n': bus_opts.name = optarg; break;
-        case 'x':
-            if (!af_args_double ("autofab-twin", "--speed", optarg, 0, 1e9, &bus_opts.speed))
-                return 2;
-            break;
-        case 'R': bus_opts.speed = 1; break;
-        case 'e':
-            if (!af_args_long ("autofab-twin", "--expect-controllers", optarg, 0, 64, &controllers))
-                return 2;
-            bus_opts.expect_controllers = (int) controllers;
-            break;
-        case 'o': bus_opts.out_dir = optarg; break;
-        case 'S': shadow = bus = true; break;
-        case 'I':
-            if (!af_args_long ("autofab-twin", "--idle-timeout-ms", optarg, 100, 86400000, &idle_ms))
-                return 2;
-            bus_opts.idle_timeout_ms = (int) idle_ms;
-            break;
-        default:
+        if (c == '?' || c == ':')
             return af_args_usage_error ("autofab-twin", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+        int rc = s_option (o, c, optarg);
+        if (rc)
+            return rc;
     }
+    if (o->commands)
+        return 0;
     if (optind < argc)
         return af_args_usage_error ("autofab-twin", "unexpected argument '%s'", argv[optind]);
-    if (!config)
+    if (!o->config)
         return af_args_usage_error ("autofab-twin", "--config FILE is required");
-    if (hours < 0)
+    if (o->hours < 0)
         return af_args_usage_error ("autofab-twin", "--hours H is required");
-    if (strcmp (policy, "baseline") && strcmp (policy, "none"))
-        return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", policy);
+    if (strcmp (o->policy, "baseline") && strcmp (o->policy, "none"))
+        return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", o->policy);
+    return 0;
+}
 
+static int
+s_run_shadow (twin_t *twin, s_opts_t *o)
+{
+    if (!strcmp (o->bus_opts.name, "twin"))
+        o->bus_opts.name = "shadow";
+    uint64_t reports = 0, disagreements = 0;
+    int rc = twin_bus_shadow (twin, o->hours, &o->bus_opts, &reports, &disagreements);
+    printf ("shadow: %llu station reports, %llu disagreements corrected, plant time %.2f h\n",
+            (unsigned long long) reports, (unsigned long long) disagreements, twin_now_s (twin) / 3600.0);
+    return rc;
+}
+
+static int
+s_run_alone (twin_t *twin, const s_opts_t *o)
+{
+    twin_run (twin, o->hours, o->progress ? stderr : NULL);
+    twin_kpi_t k;
+    twin_kpis (twin, &k);
+    if (!o->json) {
+        printf ("factory %s, %.0f h, seed %llu, policy %s, %llu events\n\n", o->config, o->hours, o->seed,
+                o->policy, (unsigned long long) twin_events (twin));
+        twin_kpi_print (twin, &k, stdout);
+        return 0;
+    }
+    char buf[4096];
+    if (twin_kpi_json (&k, buf, sizeof buf) < 0) {
+        fprintf (stderr, "autofab-twin: KPI JSON too long\n");
+        return 1;
+    }
+    printf ("%s\n", buf);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    af_log_init ("autofab-twin");
+    s_opts_t o = { .policy = "baseline", .hours = -1, .seed = 1,
+                   .bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 } };
+    int rc = s_parse (&o, argc, argv);
+    if (rc == -1) {
+        s_usage (stdout);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (o.commands) {
+        twin_cmd_help (stdout, true);
+        return 0;
+    }
     char err[512];
-    twin_t *twin = twin_new_from_file (config, seed, err, sizeof err);
+    twin_t *twin = twin_new_from_file (o.config, o.seed, err, sizeof err);
     if (!twin) {
         fprintf (stderr, "autofab-twin: %s\n", err);
         return 2;
     }
-    if (!strcmp (policy, "baseline")) {
+    if (!strcmp (o.policy, "baseline")) {
         twin_policy_t p;
         twin_policy_baseline (twin, &p);
         twin_set_policy (twin, &p);
     }
-    if (shadow) {
-        if (!strcmp (bus_opts.name, "twin"))
-            bus_opts.name = "shadow";
-        uint64_t reports = 0, disagreements = 0;
-        int rc = twin_bus_shadow (twin, hours, &bus_opts, &reports, &disagreements);
-        printf ("shadow: %llu station reports, %llu disagreements corrected, plant time %.2f h\n",
-                (unsigned long long) reports, (unsigned long long) disagreements, twin_now_s (twin) / 3600.0);
-        twin_destroy (&twin);
-        return rc;
-    }
-    if (bus) {
-        int rc = twin_bus_run (twin, hours, &bus_opts, progress ? stderr : NULL);
-        twin_destroy (&twin);
-        return rc;
-    }
-    twin_run (twin, hours, progress ? stderr : NULL);
-    twin_kpi_t k;
-    twin_kpis (twin, &k);
-    if (json) {
-        char buf[4096];
-        if (twin_kpi_json (&k, buf, sizeof buf) < 0) {
-            fprintf (stderr, "autofab-twin: KPI JSON too long\n");
-            twin_destroy (&twin);
-            return 1;
-        }
-        printf ("%s\n", buf);
-    }
-    else {
-        printf ("factory %s, %.0f h, seed %llu, policy %s, %llu events\n\n", config, hours, seed,
-                policy, (unsigned long long) twin_events (twin));
-        twin_kpi_print (twin, &k, stdout);
-    }
+    rc = o.shadow ? s_run_shadow (twin, &o)
+         : o.bus  ? twin_bus_run (twin, o.hours, &o.bus_opts, o.progress ? stderr : NULL)
+                  : s_run_alone (twin, &o);
     twin_destroy (&twin);
-    return 0;
+    return rc;
 }

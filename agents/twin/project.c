@@ -220,6 +220,51 @@ s_load_task (twin_t *self, int i, const af_config_t *m, bool any_skill)
     return af_config_error (m) ? -1 : 0;
 }
 
+/* Each task's predecessors ('after', by name, once every name is known),
+ * and the successor lists they imply. */
+static int
+s_load_predecessors (twin_t *self, const af_config_t *tasks)
+{
+    for (int i = 0; i < self->project.n_ptasks; i++) {
+        const af_config_t *m = af_config_at (tasks, (size_t) i, NULL);
+        const af_config_t *after = af_config_get (m, "after");
+        if (!after)
+            continue;
+        if (af_config_kind (after) != AF_CONFIG_SEQ)
+            return af_config_fail (after, "task '%s': 'after' is a list of task names", self->project.ptask_pub[i].name);
+        twin_ptask_t *t = &self->project.ptask[i];
+        t->pred = calloc (af_config_size (after) + 1, sizeof (int));
+        if (!t->pred)
+            return af_config_fail (after, "out of memory");
+        for (size_t k = 0; k < af_config_size (after); k++) {
+            const af_config_t *e = af_config_at (after, k, NULL);
+            const char *pn = af_config_text (e);
+            int p = -1;
+            for (int j = 0; pn && j < self->project.n_ptasks; j++)
+                if (!strcmp (self->project.ptask_pub[j].name, pn))
+                    p = j;
+            if (p < 0)
+                return af_config_fail (e, "task '%s': unknown predecessor '%s'", self->project.ptask_pub[i].name,
+                                       pn ? pn : "(not a name)");
+            bool dup = false;
+            for (int j = 0; j < t->n_pred; j++)
+                dup |= t->pred[j] == p;
+            if (dup)
+                continue;
+            t->pred[t->n_pred++] = p;
+            twin_ptask_t *pt = &self->project.ptask[p];
+            int *succ = realloc (pt->succ, (size_t) (pt->n_succ + 1) * sizeof (int));
+            if (!succ)
+                return af_config_fail (e, "out of memory");
+            pt->succ = succ;
+            pt->succ[pt->n_succ++] = i;
+        }
+        self->project.ptask_pub[i].after = t->pred;
+        self->project.ptask_pub[i].n_after = t->n_pred;
+    }
+    return 0;
+}
+
 int
 twin__project_load (twin_t *self, const af_config_t *root)
 {
@@ -263,44 +308,8 @@ twin__project_load (twin_t *self, const af_config_t *root)
     for (int i = 0; i < self->project.n_ptasks; i++)
         if (s_load_task (self, i, af_config_at (tasks, (size_t) i, NULL), any_skill))
             return -1;
-    /* Predecessors, once every name is known. */
-    for (int i = 0; i < self->project.n_ptasks; i++) {
-        const af_config_t *m = af_config_at (tasks, (size_t) i, NULL);
-        const af_config_t *after = af_config_get (m, "after");
-        if (!after)
-            continue;
-        if (af_config_kind (after) != AF_CONFIG_SEQ)
-            return af_config_fail (after, "task '%s': 'after' is a list of task names", self->project.ptask_pub[i].name);
-        twin_ptask_t *t = &self->project.ptask[i];
-        t->pred = calloc (af_config_size (after) + 1, sizeof (int));
-        if (!t->pred)
-            return af_config_fail (after, "out of memory");
-        for (size_t k = 0; k < af_config_size (after); k++) {
-            const af_config_t *e = af_config_at (after, k, NULL);
-            const char *pn = af_config_text (e);
-            int p = -1;
-            for (int j = 0; pn && j < self->project.n_ptasks; j++)
-                if (!strcmp (self->project.ptask_pub[j].name, pn))
-                    p = j;
-            if (p < 0)
-                return af_config_fail (e, "task '%s': unknown predecessor '%s'", self->project.ptask_pub[i].name,
-                                       pn ? pn : "(not a name)");
-            bool dup = false;
-            for (int j = 0; j < t->n_pred; j++)
-                dup |= t->pred[j] == p;
-            if (dup)
-                continue;
-            t->pred[t->n_pred++] = p;
-            twin_ptask_t *pt = &self->project.ptask[p];
-            int *succ = realloc (pt->succ, (size_t) (pt->n_succ + 1) * sizeof (int));
-            if (!succ)
-                return af_config_fail (e, "out of memory");
-            pt->succ = succ;
-            pt->succ[pt->n_succ++] = i;
-        }
-        self->project.ptask_pub[i].after = t->pred;
-        self->project.ptask_pub[i].n_after = t->n_pred;
-    }
+    if (s_load_predecessors (self, tasks))
+        return -1;
     for (int i = 0; i < self->project.n_ptasks; i++) {
         twin_ptask_t *t = &self->project.ptask[i];
         t->preds_left = t->n_pred;

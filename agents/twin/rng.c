@@ -160,6 +160,136 @@ static const char *const s_dist_keys[] = {
     "dist", "mean", "sd", "cv", "shape", "scale", "value", "values", "weights", NULL
 };
 
+/* One parser per distribution kind, each reading its keys of NODE. */
+static int
+s_parse_const (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    twin_dist_const (d, af_config_num_req (node, "value", 0, 1e12) * scale);
+    return 0;
+}
+
+static int
+s_parse_exp (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    twin_dist_exp (d, af_config_num_req (node, "mean", 1e-12, 1e12) * scale);
+    return 0;
+}
+
+static int
+s_parse_normal (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    d->kind = TWIN_DIST_NORMAL;
+    d->a = d->mean = af_config_num_req (node, "mean", 0, 1e12) * scale;
+    d->b = af_config_num_req (node, "sd", 0, 1e12) * scale;
+    return 0;
+}
+
+/* Given as the mean and sd of the quantity itself, which is what a maker's
+ * data sheet states; converted to the log-space parameters. */
+static int
+s_parse_lognormal (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
+    double sd = af_config_num_req (node, "sd", 0, 1e12) * scale;
+    double s2 = log (1.0 + (sd * sd) / (m * m));
+    d->kind = TWIN_DIST_LOGNORMAL;
+    d->a = log (m) - 0.5 * s2;
+    d->b = sqrt (s2);
+    d->mean = m;
+    return 0;
+}
+
+static int
+s_parse_gamma (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    d->kind = TWIN_DIST_GAMMA;
+    if (af_config_get (node, "cv")) {
+        double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
+        double cv = af_config_num_req (node, "cv", 1e-6, 100);
+        d->a = 1.0 / (cv * cv);
+        d->b = m / d->a;
+    }
+    else {
+        d->a = af_config_num_req (node, "shape", 1e-6, 1e6);
+        d->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
+    }
+    d->mean = d->a * d->b;
+    return 0;
+}
+
+static int
+s_parse_weibull (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    d->kind = TWIN_DIST_WEIBULL;
+    d->a = af_config_num_req (node, "shape", 1e-3, 1e3);
+    d->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
+    d->mean = d->b * tgamma (1.0 + 1.0 / d->a);
+    return 0;
+}
+
+/* A non-negative number of a YAML list; -1 (error recorded) if it is not. */
+static double
+s_list_num (const af_config_t *list, size_t i, const char *what)
+{
+    const af_config_t *v = af_config_at (list, i, NULL);
+    const char *t = af_config_text (v);
+    char *end = NULL;
+    double x = t ? strtod (t, &end) : -1;
+    if (!t || *end || !(x >= 0)) {
+        af_config_fail (v, "%s must be non-negative numbers", what);
+        return -1;
+    }
+    return x;
+}
+
+static int
+s_parse_empirical (twin_dist_t *d, const af_config_t *node, double scale)
+{
+    af_config_t *vals = af_config_seq (node, "values");
+    if (!vals || af_config_size (vals) == 0)
+        return af_config_fail (node, "an empirical distribution needs a non-empty 'values' list");
+    af_config_t *w = af_config_seq (node, "weights");
+    if (w && af_config_size (w) != af_config_size (vals))
+        return af_config_fail (w, "'weights' must have as many entries as 'values'");
+    d->kind = TWIN_DIST_EMPIRICAL;
+    d->n = af_config_size (vals);
+    d->values = calloc (d->n, sizeof (double));
+    d->cum = w ? calloc (d->n, sizeof (double)) : NULL;
+    if (!d->values || (w && !d->cum))
+        return af_config_fail (node, "out of memory");
+    double sum = 0, wsum = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        double x = s_list_num (vals, i, "empirical values");
+        double wi = w ? s_list_num (w, i, "weights") : 1;
+        if (x < 0 || wi < 0)
+            return -1;
+        d->values[i] = x * scale;
+        if (w)
+            d->cum[i] = wsum += wi;
+        sum += wi * x * scale;
+    }
+    if (!w) {
+        d->mean = sum / (double) d->n;
+        return 0;
+    }
+    if (!(wsum > 0))
+        return af_config_fail (w, "weights must not all be zero");
+    for (size_t i = 0; i < d->n; i++)
+        d->cum[i] /= wsum;
+    d->mean = sum / wsum;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*parse) (twin_dist_t *d, const af_config_t *node, double scale);
+} s_dist_kinds[] = {
+    { "const", s_parse_const },         { "constant", s_parse_const },
+    { "exponential", s_parse_exp },     { "normal", s_parse_normal },
+    { "lognormal", s_parse_lognormal }, { "gamma", s_parse_gamma },
+    { "weibull", s_parse_weibull },     { "empirical", s_parse_empirical },
+};
+
 int
 twin_dist_parse (twin_dist_t *dist, const af_config_t *node, double scale)
 {
@@ -182,94 +312,12 @@ twin_dist_parse (twin_dist_t *dist, const af_config_t *node, double scale)
     const char *kind = af_config_str_req (node, "dist");
     if (!kind)
         return -1;
-    if (!strcmp (kind, "const") || !strcmp (kind, "constant")) {
-        twin_dist_const (dist, af_config_num_req (node, "value", 0, 1e12) * scale);
-    }
-    else if (!strcmp (kind, "exponential")) {
-        twin_dist_exp (dist, af_config_num_req (node, "mean", 1e-12, 1e12) * scale);
-    }
-    else if (!strcmp (kind, "normal")) {
-        dist->kind = TWIN_DIST_NORMAL;
-        dist->a = dist->mean = af_config_num_req (node, "mean", 0, 1e12) * scale;
-        dist->b = af_config_num_req (node, "sd", 0, 1e12) * scale;
-    }
-    else if (!strcmp (kind, "lognormal")) {
-        /* Given as the mean and sd of the quantity itself, which is what a
-         * maker's data sheet states; converted to the log-space parameters. */
-        double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
-        double s = af_config_num_req (node, "sd", 0, 1e12) * scale;
-        double s2 = log (1.0 + (s * s) / (m * m));
-        dist->kind = TWIN_DIST_LOGNORMAL;
-        dist->a = log (m) - 0.5 * s2;
-        dist->b = sqrt (s2);
-        dist->mean = m;
-    }
-    else if (!strcmp (kind, "gamma")) {
-        dist->kind = TWIN_DIST_GAMMA;
-        if (af_config_get (node, "cv")) {
-            double m = af_config_num_req (node, "mean", 1e-12, 1e12) * scale;
-            double cv = af_config_num_req (node, "cv", 1e-6, 100);
-            dist->a = 1.0 / (cv * cv);
-            dist->b = m / dist->a;
+    for (size_t k = 0; k < sizeof s_dist_kinds / sizeof *s_dist_kinds; k++)
+        if (!strcmp (kind, s_dist_kinds[k].name)) {
+            if (s_dist_kinds[k].parse (dist, node, scale))
+                return -1;
+            return af_config_error (node) ? -1 : 0;
         }
-        else {
-            dist->a = af_config_num_req (node, "shape", 1e-6, 1e6);
-            dist->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
-        }
-        dist->mean = dist->a * dist->b;
-    }
-    else if (!strcmp (kind, "weibull")) {
-        dist->kind = TWIN_DIST_WEIBULL;
-        dist->a = af_config_num_req (node, "shape", 1e-3, 1e3);
-        dist->b = af_config_num_req (node, "scale", 1e-12, 1e12) * scale;
-        dist->mean = dist->b * tgamma (1.0 + 1.0 / dist->a);
-    }
-    else if (!strcmp (kind, "empirical")) {
-        af_config_t *vals = af_config_seq (node, "values");
-        if (!vals || af_config_size (vals) == 0)
-            return af_config_fail (node, "an empirical distribution needs a non-empty 'values' list");
-        af_config_t *w = af_config_seq (node, "weights");
-        if (w && af_config_size (w) != af_config_size (vals))
-            return af_config_fail (w, "'weights' must have as many entries as 'values'");
-        dist->kind = TWIN_DIST_EMPIRICAL;
-        dist->n = af_config_size (vals);
-        dist->values = calloc (dist->n, sizeof (double));
-        dist->cum = w ? calloc (dist->n, sizeof (double)) : NULL;
-        if (!dist->values || (w && !dist->cum))
-            return af_config_fail (node, "out of memory");
-        double sum = 0, wsum = 0;
-        for (size_t i = 0; i < dist->n; i++) {
-            const af_config_t *v = af_config_at (vals, i, NULL);
-            const char *t = af_config_text (v);
-            char *end = NULL;
-            double x = t ? strtod (t, &end) : -1;
-            if (!t || *end || !(x >= 0))
-                return af_config_fail (v, "empirical values must be non-negative numbers");
-            dist->values[i] = x * scale;
-            double wi = 1;
-            if (w) {
-                const af_config_t *wn = af_config_at (w, i, NULL);
-                const char *wt = af_config_text (wn);
-                wi = wt ? strtod (wt, &end) : -1;
-                if (!wt || *end || !(wi >= 0))
-                    return af_config_fail (wn, "weights must be non-negative numbers");
-                wsum += wi;
-                dist->cum[i] = wsum;
-            }
-            sum += wi * x * scale;
-        }
-        if (w) {
-            if (!(wsum > 0))
-                return af_config_fail (w, "weights must not all be zero");
-            for (size_t i = 0; i < dist->n; i++)
-                dist->cum[i] /= wsum;
-            dist->mean = sum / wsum;
-        }
-        else
-            dist->mean = sum / (double) dist->n;
-    }
-    else
-        return af_config_fail (node, "unknown distribution '%s' (const, exponential, normal, "
-                               "lognormal, gamma, weibull, empirical)", kind);
-    return af_config_error (node) ? -1 : 0;
+    return af_config_fail (node, "unknown distribution '%s' (const, exponential, normal, "
+                           "lognormal, gamma, weibull, empirical)", kind);
 }

@@ -9,6 +9,7 @@
 #include "af_test.h"
 #include "twin.h"
 #include "twin_bus.h"
+#include "twin.pb-c.h"
 
 #define HOURS 6.0
 
@@ -308,4 +309,83 @@ Test (twin_bus, shadow_tracks_a_plant_from_its_reports)
     cr_assert_gt (other.disagreements, 0);
     cr_assert_lt (same.disagreements, other.disagreements, "same seed %lu, other seed %lu",
                   (unsigned long) same.disagreements, (unsigned long) other.disagreements);
+}
+
+/* The service takes a plant command in either form through one parser:
+ * the action/params form and a TwinCommand body give the same command, a
+ * misspelt parameter is refused in both, and `help` lists the table. */
+Test (twin_bus, commands_in_either_form)
+{
+    char err[300];
+    s_twin_run_t run = { .expect = 0, .speed = 3600 };
+    run.twin = twin_new_from_file (s_config, 3, err, sizeof err);
+    cr_assert_not_null (run.twin, "%s", err);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_twin_thread, &run);
+    af_bus_t *bus = aft_bus (&s_broker, "probe");
+    cr_assert (aft_wait_listed (bus, "twin", true, 15000), "twin did not register");
+    static const char *const caps[] = { NULL };
+    af_agent_opts_t opts = { .name = "op1", .kind = "test", .cell = "plant", .factory = "factory",
+                             .broker = s_broker.control, .heartbeat_ms = 500, .capabilities = caps };
+    af_agent_t *agent = af_agent_new (&opts, err, sizeof err);
+    cr_assert_not_null (agent, "%s", err);
+    cr_assert_eq (af_agent_wait_registered (agent, 15000), 0);
+
+    /* help */
+    Autofab__Command help = AUTOFAB__COMMAND__INIT;
+    help.action = "help";
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_COMMAND;
+    env.command = &help;
+    Autofab__Envelope *reply = NULL;
+    cr_assert_eq (af_bus_request (af_agent_bus (agent), "twin", &env, 5000, 1, &reply, err, sizeof err), 0, "%s", err);
+    const char *text = NULL;
+    const Autofab__CommandResult *res = reply && reply->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_RESULT
+                                            ? reply->result : NULL;
+    for (size_t i = 0; res && i < res->n_results; i++)
+        if (res->results[i]->name && !strcmp (res->results[i]->name, "help"))
+            text = res->results[i]->text;
+    cr_assert_not_null (text, "help answered no text");
+    for (int k = 0; k < TWIN_CMD_COUNT; k++)
+        cr_assert (strstr (text, twin_cmd_info ((twin_cmd_kind_t) k)->action), "help lacks %s",
+                   twin_cmd_info ((twin_cmd_kind_t) k)->action);
+    autofab__envelope__free_unpacked (reply, NULL);
+
+    /* The params form: a misspelt optional parameter is refused. */
+    char bad[300] = "";
+    cr_assert_eq (s_command (agent, "set_line_speed", "speed", 1.2, "staton", "wiring", bad, sizeof bad),
+                  AUTOFAB__STATUS__STATUS_BAD_REQUEST);
+    cr_assert (strstr (bad, "staton"), "%s", bad);
+    cr_assert_eq (s_command (agent, "set_line_speed", "speed", 1.2, "station", "wiring", err, sizeof err), 0, "%s", err);
+
+    /* The wire form of the same command. */
+    Autofab__Twin__LineSpeed ls = AUTOFAB__TWIN__LINE_SPEED__INIT;
+    ls.station = "stack";
+    ls.speed = 1.15;
+    Autofab__Twin__TwinCommand tc = AUTOFAB__TWIN__TWIN_COMMAND__INIT;
+    tc.cmd_case = AUTOFAB__TWIN__TWIN_COMMAND__CMD_LINE_SPEED;
+    tc.line_speed = &ls;
+    uint8_t buf[256];
+    Autofab__Typed typed = AUTOFAB__TYPED__INIT;
+    typed.type = "autofab.twin.TwinCommand";
+    typed.data.data = buf;
+    typed.data.len = autofab__twin__twin_command__pack (&tc, buf);
+    Autofab__Command cmd = AUTOFAB__COMMAND__INIT;
+    cmd.action = "line_speed";
+    cmd.body = &typed;
+    env.command = &cmd;
+    cr_assert_eq (s_call (agent, &env, err, sizeof err), 0, "%s", err);
+    ls.station = "no-such-station";
+    typed.data.len = autofab__twin__twin_command__pack (&tc, buf);
+    cr_assert_eq (s_call (agent, &env, bad, sizeof bad), AUTOFAB__STATUS__STATUS_BAD_REQUEST);
+    cr_assert (strstr (bad, "no-such-station"), "%s", bad);
+
+    af_agent_destroy (&agent);
+    af_bus_destroy (&bus);
+    pthread_join (thread, NULL);
+    cr_assert_eq (run.rc, 0);
+    const twin_obs_t *obs = twin_observe (run.twin);
+    cr_assert_float_eq (obs->stations[twin_station_index (run.twin, "wiring")].speed, 1.2, 1e-12);
+    cr_assert_float_eq (obs->stations[twin_station_index (run.twin, "stack")].speed, 1.15, 1e-12);
+    twin_destroy (&run.twin);
 }

@@ -1,0 +1,149 @@
+/*  The twin's command table (agents/twin/cmd.c): one row per command, one
+ *  parser for both forms, refusals that change nothing, and docs/twin.md's
+ *  table kept equal to the code's.  */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/twin/twin.h"
+
+static twin_t *
+s_plant (void)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512], err[512];
+    snprintf (path, sizeof path, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
+    twin_t *t = twin_new_from_file (path, 1, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    return t;
+}
+
+static twin_param_t
+s_num (const char *name, double v)
+{
+    return (twin_param_t) { .name = name, .type = TWIN_VAL_NUM, .num = v };
+}
+
+static twin_param_t
+s_text (const char *name, const char *v)
+{
+    return (twin_param_t) { .name = name, .type = TWIN_VAL_TEXT, .text = v };
+}
+
+Test (twin_cmd, table_rows_are_consistent)
+{
+    for (int k = 0; k < TWIN_CMD_COUNT; k++) {
+        const twin_cmd_info_t *i = twin_cmd_info ((twin_cmd_kind_t) k);
+        cr_assert_not_null (i, "row %d missing", k);
+        cr_assert_eq ((int) i->kind, k, "row %d holds kind %d", k, (int) i->kind);
+        cr_assert_str_eq (twin_cmd_name ((twin_cmd_kind_t) k), i->name);
+        cr_assert_eq (twin_cmd_by_action (i->action), i, "action %s", i->action);
+        cr_assert_eq (twin_cmd_by_proto_field (i->proto_field), i, "field %d", i->proto_field);
+        cr_assert_not_null (i->params[0].name, "%s has no parameter", i->action);
+    }
+    cr_assert_null (twin_cmd_info (TWIN_CMD_COUNT));
+    cr_assert_null (twin_cmd_by_action ("no_such_action"));
+    cr_assert_null (twin_cmd_by_proto_field (10), "10 is the vibration request, not a command");
+}
+
+Test (twin_cmd, parse_and_apply)
+{
+    twin_t *t = s_plant ();
+    const twin_cmd_info_t *ls = twin_cmd_by_action ("set_line_speed");
+    twin_param_t p[] = { s_num ("speed", 1.1), s_text ("station", "wiring") };
+    twin_cmd_t c;
+    char err[256] = "";
+    cr_assert_eq (twin_cmd_parse (t, ls, p, 2, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (c.kind, TWIN_CMD_LINE_SPEED);
+    cr_assert_eq (c.u.line_speed.station, twin_station_index (t, "wiring"));
+    cr_assert_float_eq (c.u.line_speed.speed, 1.1, 1e-12);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0, "%s", err);
+    twin_run (t, 0.1, NULL);
+    cr_assert_float_eq (twin_observe (t)->stations[twin_station_index (t, "wiring")].speed, 1.1, 1e-12);
+    /* Absent optional parameters take their defaults: every station. */
+    cr_assert_eq (twin_cmd_parse (t, ls, p, 1, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (c.u.line_speed.station, -1);
+    twin_destroy (&t);
+}
+
+Test (twin_cmd, bad_parameters_are_refused_with_a_reason)
+{
+    twin_t *t = s_plant ();
+    twin_cmd_t c;
+    char err[256];
+    const twin_cmd_info_t *ls = twin_cmd_by_action ("set_line_speed");
+    struct {
+        twin_param_t p[2];
+        size_t n;
+        const char *want;
+    } cases[] = {
+        { { s_text ("station", "wiring") }, 1, "missing parameter 'speed'" },
+        { { s_num ("speed", 1.0), s_text ("staton", "wiring") }, 2, "unknown parameter 'staton'" },
+        { { s_text ("speed", "fast") }, 1, "must be a number" },
+        { { s_num ("speed", 1.0), s_text ("station", "no-such") }, 2, "unknown station 'no-such'" },
+        { { s_num ("speed", 1.0), s_num ("station", 3) }, 2, "must be a name" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        err[0] = 0;
+        cr_assert_eq (twin_cmd_parse (t, ls, cases[i].p, cases[i].n, &c, err, sizeof err), -1, "case %zu", i);
+        cr_assert (strstr (err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err, cases[i].want);
+    }
+    /* Choices by name or index; anything else refused. */
+    const twin_cmd_info_t *bs = twin_cmd_by_action ("set_batch_sequence");
+    twin_param_t rule = s_text ("rule", "edd");
+    cr_assert_eq (twin_cmd_parse (t, bs, &rule, 1, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (c.u.batch.rule, TWIN_SEQ_EDD);
+    cr_assert_eq (c.u.batch.batch_size, 1, "batch_size defaults to 1");
+    rule = s_num ("rule", 2);
+    cr_assert_eq (twin_cmd_parse (t, bs, &rule, 1, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (c.u.batch.rule, TWIN_SEQ_BATCH);
+    rule = s_text ("rule", "lifo");
+    cr_assert_eq (twin_cmd_parse (t, bs, &rule, 1, &c, err, sizeof err), -1);
+    rule = s_num ("rule", 3);
+    cr_assert_eq (twin_cmd_parse (t, bs, &rule, 1, &c, err, sizeof err), -1);
+    twin_param_t size[] = { s_text ("rule", "batch"), s_num ("batch_size", 2.5) };
+    cr_assert_eq (twin_cmd_parse (t, bs, size, 2, &c, err, sizeof err), -1, "a half unit is refused");
+    twin_destroy (&t);
+}
+
+/* A parsed command the plant cannot carry out is refused and nothing changes. */
+Test (twin_cmd, impossible_command_changes_nothing)
+{
+    twin_t *t = s_plant ();
+    twin_run (t, 0.1, NULL);
+    const twin_cmd_info_t *ls = twin_cmd_by_action ("set_line_speed");
+    twin_param_t p = s_num ("speed", 9.0);
+    twin_cmd_t c;
+    char err[256] = "";
+    cr_assert_eq (twin_cmd_parse (t, ls, &p, 1, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1);
+    cr_assert (strstr (err, "outside"), "%s", err);
+    for (int i = 0; i < twin_observe (t)->n_stations; i++)
+        cr_assert_float_eq (twin_observe (t)->stations[i].speed, 1.0, 1e-12);
+    twin_destroy (&t);
+}
+
+Test (twin_cmd, docs_table_matches_the_code)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512];
+    snprintf (path, sizeof path, "%s/docs/twin.md", src ? src : ".");
+    FILE *f = fopen (path, "r");
+    cr_assert_not_null (f, "cannot read %s", path);
+    static char doc[1 << 18];
+    size_t n = fread (doc, 1, sizeof doc - 1, f);
+    fclose (f);
+    doc[n] = 0;
+    const char *a = strstr (doc, "<!-- commands:begin -->\n"), *b = strstr (doc, "<!-- commands:end -->");
+    cr_assert (a && b && b > a, "docs/twin.md lacks the commands markers");
+    a += strlen ("<!-- commands:begin -->\n");
+    char *table = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream (&table, &len);
+    twin_cmd_help (m, true);
+    fclose (m);
+    cr_assert_eq ((size_t) (b - a), len, "docs/twin.md's command table differs from `autofab-twin --commands`");
+    cr_assert (!memcmp (a, table, len), "docs/twin.md's command table differs from `autofab-twin --commands`");
+    free (table);
+}

@@ -133,8 +133,13 @@ twin__inventory_load (twin_t *self, const af_config_t *root)
     double rate_per_h = self->flow.arrival_mode == TWIN_ARR_POISSON ? self->flow.arrival_rate_per_h
                                                                      : 3600.0 / ct_max;
     for (int v = 0; v < self->n_variants; v++)
-        for (int k = 0; k < self->var[v].bom_n; k++)
-            self->part[self->var[v].bom_part[k]].avg_use_per_h
-                += self->var[v].mix * self->var[v].bom_qty[k] * rate_per_h;
+        for (int k = 0; k < self->var[v].bom_n; k++) {
+            twin_part_t *p = &self->part[self->var[v].bom_part[k]];
+            double q = self->var[v].bom_qty[k];
+            p->avg_use_per_h += self->var[v].mix * q * rate_per_h;
+            /* Units as a Poisson stream of that rate, each taking Q of the
+             * part: a compound Poisson demand, variance rate × E[Q²]. */
+            p->var_use_per_h += self->var[v].mix * q * q * rate_per_h;
+        }
     return 0;
 }

@@ -6,13 +6,17 @@
  *   - preventive maintenance at the maker's interval (pm_interval_h) by a
  *     technician, plus repair after breakdowns (model.c sends the technician);
  *   - end-of-line sampling inspection of 1 unit in 20, no in-line correction;
- *   - fixed (R, Q) reorder from average demand: R covers the mean lead time
- *     plus one review epoch with 50 % safety stock, Q covers one week;
+ *   - fixed (R, Q) reorder: R covers the mean demand over the supplier's
+ *     lead time and one review epoch plus safety stock for a 95 % cycle
+ *     service level (z = 1.645 times the standard deviation of that demand,
+ *     from demand and lead-time variability), Q a week of average demand
+ *     (the plant file's reorder_point / order_qty win when given);
  *   - first-come-first-served tasks to the nearest idle robot (built into the
  *     model's dispatcher, so nothing to do here);
  *   - battery idle, HVAC at its configured set point, solar as it comes;
- *   - orders released in the configured order (FIFO, or FIFO batches, or EDD),
- *     which the baseline leaves as it is;
+ *   - orders released as they arrive, in due-date order (push, no WIP cap),
+ *     or in fixed-size batches of one variant where the plant file asks for
+ *     them (long changeovers);
  *   - rovers (project plants) serviced at the maker's interval of work hours
  *     (robots.wear.service_every_h), by a technician.
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
@@ -24,8 +28,22 @@
 #include <string.h>
 
 #define S_BASELINE_SAMPLE_EVERY 20
-#define S_BASELINE_SAFETY       1.5
+#define S_BASELINE_Z_95         1.6449      /* standard normal quantile for a 95 % cycle service level */
 #define S_BASELINE_COVER_H      168.0
+
+/* The baseline's reorder point of part P: mean demand over the protection
+ * interval (lead time + review) plus z·σ, with σ² = (L + T)·var(D) + d²·var(L)
+ * (demand and lead time independent; Silver, Pyke & Peterson, Inventory
+ * Management and Production Planning and Scheduling, 3rd ed., §7.8). */
+static double
+s_reorder_point (const twin_part_t *p, double review_h)
+{
+    double d = p->avg_use_per_h;
+    double lt_h = p->lead_time_s.mean / 3600.0, lt_sd_h = twin_dist_sd (&p->lead_time_s) / 3600.0;
+    double t = lt_h + review_h;
+    double sigma = sqrt (t * p->var_use_per_h + d * d * lt_sd_h * lt_sd_h);
+    return ceil (d * t + S_BASELINE_Z_95 * sigma);
+}
 
 static void
 s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
@@ -37,6 +55,10 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         twin_apply (twin, &c, err, sizeof err);
         c = (twin_cmd_t) { .kind = TWIN_CMD_INSPECTION, .u.inspection = { S_BASELINE_SAMPLE_EVERY } };
         twin_apply (twin, &c, err, sizeof err);
+        if (twin->flow.seq_rule != TWIN_SEQ_BATCH) {
+            c = (twin_cmd_t) { .kind = TWIN_CMD_BATCH_SEQUENCE, .u.batch = { TWIN_SEQ_EDD, 1 } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
     }
     for (int i = 0; i < obs->n_stations; i++) {
         const twin_station_obs_t *s = &obs->stations[i];
@@ -61,8 +83,7 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         const twin_part_t *cfg = &twin->part[p];
         if (cfg->delivery_every_s > 0)
             continue;           /* scheduled delivery only: nothing to order */
-        double R = cfg->reorder_point > 0 ? cfg->reorder_point
-                                          : ceil (pt->avg_use_per_h * (pt->lead_time_h + review_h) * S_BASELINE_SAFETY);
+        double R = cfg->reorder_point > 0 ? cfg->reorder_point : s_reorder_point (cfg, review_h);
         double Q = cfg->order_qty > 0 ? cfg->order_qty : ceil (pt->avg_use_per_h * S_BASELINE_COVER_H);
         if (Q < 1)
             continue;

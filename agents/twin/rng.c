@@ -94,6 +94,30 @@ s_gamma (twin_rng_t *rng, double shape, double scale)
 }
 
 double
+twin_dist_sd (const twin_dist_t *d)
+{
+    switch (d->kind) {
+    case TWIN_DIST_EXPONENTIAL: return d->a;
+    case TWIN_DIST_NORMAL: return d->b;
+    case TWIN_DIST_LOGNORMAL: return d->mean * sqrt (exp (d->b * d->b) - 1.0);
+    case TWIN_DIST_GAMMA: return sqrt (d->a) * d->b;
+    case TWIN_DIST_WEIBULL: {
+        double g1 = tgamma (1.0 + 1.0 / d->a), g2 = tgamma (1.0 + 2.0 / d->a);
+        return d->b * sqrt (fmax (0, g2 - g1 * g1));
+    }
+    case TWIN_DIST_EMPIRICAL: {
+        double v = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            double w = d->cum ? d->cum[i] - (i ? d->cum[i - 1] : 0) : 1.0 / (double) d->n;
+            v += w * (d->values[i] - d->mean) * (d->values[i] - d->mean);
+        }
+        return sqrt (v);
+    }
+    default: return 0;
+    }
+}
+
+double
 twin_dist_sample (const twin_dist_t *dist, twin_rng_t *rng)
 {
     switch (dist->kind) {

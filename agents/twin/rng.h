@@ -49,6 +49,8 @@ typedef struct {
 } twin_dist_t;
 
 double twin_dist_sample (const twin_dist_t *dist, twin_rng_t *rng);
+/* The distribution's standard deviation (normal: of the untruncated law). */
+double twin_dist_sd (const twin_dist_t *dist);
 /* Parses a distribution from a config node: a plain number (constant) or a
  * mapping {dist: exponential|normal|lognormal|gamma|weibull|empirical|const,
  * mean, sd, cv, shape, scale, values, weights}.  SCALE multiplies every value

@@ -136,6 +136,7 @@ typedef struct {
     double shortage_p, damage_p;
     double reorder_point, order_qty;    /* baseline (R, Q); 0: from demand */
     double avg_use_per_h;
+    double var_use_per_h;               /* variance of the hourly use (compound Poisson) */
     double used;
     /* delivery only (site.c): a scheduled lander, no purchase orders */
     double delivery_every_s, delivery_qty, delivery_first_s;

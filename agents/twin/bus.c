@@ -231,7 +231,11 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
                              self->controllers[i].name, (int) ((now - waiting_since) / 1000));
         }
     }
-    /* Serve what is already waiting (operator queries) without blocking. */
+    /* Every controller has spoken for this epoch: its commands take effect
+     * now, in the canonical order. */
+    twin_bus__apply_queued (self);
+    /* Serve what is already waiting (operator queries) without blocking;
+     * commands among them wait for the next epoch. */
     if (af_agent_iterate (self->agent, 0) != 0)
         twin_stop (twin);
 }
@@ -379,6 +383,7 @@ twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *pro
         af_error ("twin: cannot write kpi.json / series.json in %s", opts->out_dir);
         rc = 1;
     }
+    twin_bus__apply_queued (&self);          /* results for the last ones */
     s_publish_kpis (&self);
     self.epoch++;
     s_publish_tick (&self, 0, true);
@@ -388,5 +393,6 @@ done:
     af_agent_stop (self.agent);
     af_agent_destroy (&self.agent);
     af_clock_destroy (&clock);
+    twin_bus__queue_free (&self);
     return rc;
 }

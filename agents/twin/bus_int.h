@@ -17,6 +17,15 @@ typedef struct {
     uint64_t commands;
 } twin_bus_controller_t;
 
+/* A plant command waiting for the end of the epoch's acknowledgements. */
+typedef struct {
+    char source[AF_SOURCE_MAX + 1];
+    uint64_t arrival;            /* order of arrival, all sources */
+    twin_cmd_t cmd;
+    uint8_t msg_id[32];          /* of the command, for its result */
+    size_t msg_id_len;
+} twin_bus_queued_t;
+
 typedef struct {
     twin_t *twin;
     af_agent_t *agent;
@@ -28,6 +37,9 @@ typedef struct {
     double sim_start_s;
     uint64_t commands_ok, commands_refused;
     size_t maint_published;      /* maintenance events already on the bus */
+    twin_bus_queued_t *queue;    /* commands of this epoch, not yet applied */
+    size_t queue_n, queue_cap;
+    uint64_t arrivals;
 } twin_bus_t;
 
 /* bus.c: the controller named NAME (added when ADD and there is room). */
@@ -39,6 +51,13 @@ void twin_bus__publish_typed (af_agent_t *agent, const char *kind, const Protobu
 /* bus_req.c: the twin's service — tick acknowledgements, commands (the
  * command table, in either form), KPIs, vibration snippets, what-if, help. */
 int  twin_bus__on_request (af_agent_t *agent, const Autofab__Envelope *req, af_reply_t *reply, void *arg);
+/* Applies the queued commands in the canonical order — by source name, then
+ * in each source's order of arrival — and publishes each one's result on
+ * cmd.<factory>.<cell>.<name>.result.  Called once every controller has
+ * acknowledged the epoch, so the outcome does not depend on how the
+ * processes were scheduled (DESIGN §3). */
+void twin_bus__apply_queued (twin_bus_t *self);
+void twin_bus__queue_free (twin_bus_t *self);
 void twin_bus__kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p);
 
 #endif

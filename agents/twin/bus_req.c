@@ -18,6 +18,8 @@
 
 #define TWIN_BUS_MAX_SNIPPET 65536
 #define TWIN_BUS_MAX_PARAMS 16
+/* Commands one epoch may queue (from all sources together). */
+#define TWIN_BUS_MAX_QUEUED 4096
 
 /* ------------------------------------------------------------ parameters */
 
@@ -109,20 +111,81 @@ s_to_cmd (twin_bus_t *self, const Autofab__Twin__TwinCommand *tc, twin_cmd_t *cm
     return twin_cmd_parse (self->twin, info, params, n, cmd, err, len);
 }
 
-/* Applies CMD and answers; a refusal is BAD_REQUEST with the reason. */
+/* Queues CMD from the request's source until the epoch's acknowledgements
+ * are in, and answers "queued" with the epoch it belongs to.  The result
+ * (applied, or refused with the reason) follows on the cmd. topic. */
 static int
-s_apply (twin_bus_t *self, const twin_cmd_t *cmd, af_reply_t *reply)
+s_apply (twin_bus_t *self, const Autofab__Envelope *req, const twin_cmd_t *cmd, af_reply_t *reply)
 {
-    char err[256] = "";
-    if (twin_apply (self->twin, cmd, err, sizeof err) != 0) {
-        self->commands_refused++;
-        af_reply_error (reply, "%s: %s", twin_cmd_name (cmd->kind), err);
-        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    if (self->queue_n == self->queue_cap) {
+        size_t cap = self->queue_cap ? 2 * self->queue_cap : 16;
+        twin_bus_queued_t *q = cap <= TWIN_BUS_MAX_QUEUED ? realloc (self->queue, cap * sizeof *q) : NULL;
+        if (!q) {
+            self->commands_refused++;
+            af_reply_error (reply, "%zu commands already wait for this epoch", self->queue_n);
+            return AUTOFAB__STATUS__STATUS_UNAVAILABLE;
+        }
+        self->queue = q;
+        self->queue_cap = cap;
     }
-    self->commands_ok++;
-    af_reply_text (reply, "applied", twin_cmd_name (cmd->kind));
-    af_reply_num (reply, "sim_t_s", twin_now_s (self->twin));
+    twin_bus_queued_t *q = &self->queue[self->queue_n++];
+    memset (q, 0, sizeof *q);
+    snprintf (q->source, sizeof q->source, "%s", req->header->source ? req->header->source : "");
+    q->arrival = self->arrivals++;
+    q->cmd = *cmd;
+    q->msg_id_len = req->header->msg_id.len <= sizeof q->msg_id ? req->header->msg_id.len : 0;
+    if (q->msg_id_len)
+        memcpy (q->msg_id, req->header->msg_id.data, q->msg_id_len);
+    af_reply_text (reply, "queued", twin_cmd_name (cmd->kind));
+    af_reply_num (reply, "epoch", (double) self->epoch);
     return 0;
+}
+
+static int
+s_queued_order (const void *a, const void *b)
+{
+    const twin_bus_queued_t *x = a, *y = b;
+    int c = strcmp (x->source, y->source);
+    return c ? c : x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
+}
+
+void
+twin_bus__apply_queued (twin_bus_t *self)
+{
+    if (self->queue_n == 0)
+        return;
+    qsort (self->queue, self->queue_n, sizeof *self->queue, s_queued_order);
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_agent_topic (self->agent, "cmd", "result", topic, sizeof topic);
+    for (size_t i = 0; i < self->queue_n; i++) {
+        twin_bus_queued_t *q = &self->queue[i];
+        char err[256] = "";
+        int rc = twin_apply (self->twin, &q->cmd, err, sizeof err);
+        if (rc == 0)
+            self->commands_ok++;
+        else {
+            self->commands_refused++;
+            af_debug ("twin: %s's %s refused: %s", q->source, twin_cmd_name (q->cmd.kind), err);
+        }
+        Autofab__CommandResult res = AUTOFAB__COMMAND_RESULT__INIT;
+        res.command_id.data = q->msg_id;
+        res.command_id.len = q->msg_id_len;
+        res.status = rc == 0 ? 0 : AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+        res.error = rc == 0 ? "" : err;
+        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_RESULT;
+        env.result = &res;
+        af_bus_publish (af_agent_bus (self->agent), topic, &env);
+    }
+    self->queue_n = 0;
+}
+
+void
+twin_bus__queue_free (twin_bus_t *self)
+{
+    free (self->queue);
+    self->queue = NULL;
+    self->queue_n = self->queue_cap = 0;
 }
 
 /* ------------------------------------------------------------ KPIs, signals, forecasts */
@@ -343,7 +406,7 @@ s_req_command (twin_bus_t *self, const twin_cmd_info_t *info, const Autofab__Env
         af_reply_error (reply, "%s: %s", info->action, err);
         return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
     }
-    return s_apply (self, &cmd, reply);
+    return s_apply (self, req, &cmd, reply);
 }
 
 /* A plant command as an autofab.twin.TwinCommand body. */
@@ -365,7 +428,7 @@ s_req_body (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
         status = AUTOFAB__STATUS__STATUS_BAD_REQUEST;
     }
     else
-        status = s_apply (self, &cmd, reply);
+        status = s_apply (self, req, &cmd, reply);
     autofab__twin__twin_command__free_unpacked (tc, NULL);
     return status;
 }

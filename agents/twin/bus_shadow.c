@@ -116,6 +116,7 @@ twin_bus_shadow (twin_t *twin, double hours, const twin_bus_opts_t *opts, uint64
             rc = zsys_interrupted ? 1 : 0;
             break;
         }
+        twin_bus__apply_queued (&self);
         int64_t quiet_ms = zclock_mono () - sh.last_report_ms;
         if (twin_now_s (twin) >= hours * 3600.0 && quiet_ms > drain_ms)
             break;
@@ -134,5 +135,6 @@ done:
         *disagreements = sh.disagreements;
     af_agent_stop (self.agent);
     af_agent_destroy (&self.agent);
+    twin_bus__queue_free (&self);
     return rc;
 }

@@ -6,8 +6,14 @@
  *  controller (an agent whose presence lists the capability "controller")
  *  has acknowledged the tick — sending a TickAck envelope to the twin's
  *  service after the commands it issued for that epoch — before it advances.
- *  The same seed and config therefore give the same KPIs however fast the
- *  machine is.  A controller that dies is dropped from the wait (its death
+ *  Plant commands are checked for their form at once (a bad name or
+ *  parameter is refused in the reply), answered "queued", and applied only
+ *  when every controller has acknowledged the epoch, in a canonical order
+ *  (by source name, then each source's order of arrival); each one's result
+ *  (applied, or refused with the reason) is published as a CommandResult on
+ *  cmd.<factory>.<cell>.<name>.result.  The same seed and config therefore
+ *  give the same KPIs however fast the machine is and however the
+ *  controllers' processes are scheduled.  A controller that dies is dropped from the wait (its death
  *  notice).  The service "<name>" (default "twin") takes commands
  *  (autofab.twin.TwinCommand in Command.body, or the action/params form of
  *  docs/twin.md), what-if requests, vibration snippets and KPI queries.

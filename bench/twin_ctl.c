@@ -8,7 +8,8 @@
  *
  *    twin-ctl --broker tcp://127.0.0.1:5550 --name ctl1 [--factory factory]
  *             [--cell plant] [--twin twin] [--delay-max-ms 0] [--seed 1]
- *             [--command ACTION:PARAM=VALUE] [--every N]
+ *             [--command ACTION:PARAM=VALUE] [--every N] [--owns C1,C2]
+ *  --owns claims concerns from the twin (capabilities owns:C).
  */
 #include <czmq.h>
 #include <stdio.h>
@@ -108,7 +109,8 @@ static int
 s_usage (void)
 {
     fprintf (stderr, "usage: twin-ctl --broker EP --name NAME [--factory F] [--cell C] [--twin NAME]\n"
-                     "                [--delay-max-ms D] [--seed S] [--command ACTION:PARAM=VALUE] [--every N]\n");
+                     "                [--delay-max-ms D] [--seed S] [--command ACTION:PARAM=VALUE] [--every N]\n"
+                "                [--owns CONCERN[,CONCERN…]]\n");
     return 2;
 }
 
@@ -117,6 +119,7 @@ main (int argc, char **argv)
 {
     af_log_init ("twin-ctl");
     const char *broker = NULL, *name = NULL, *factory = "factory", *cell = "plant", *command = NULL;
+    const char *owns = NULL;
     s_ctl_t ctl = { .twin = "twin", .last_epoch = -1, .every = 1, .rng = 1 };
     long seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -132,6 +135,7 @@ main (int argc, char **argv)
         else if (!strcmp (a, "--cell")) cell = v;
         else if (!strcmp (a, "--twin")) ctl.twin = v;
         else if (!strcmp (a, "--command")) command = v;
+        else if (!strcmp (a, "--owns")) owns = v;
         else if (!strcmp (a, "--delay-max-ms")) {
             if (!af_args_long ("twin-ctl", a, v, 0, 10000, &ctl.delay_max_ms))
                 return 2;
@@ -154,7 +158,17 @@ main (int argc, char **argv)
         return 2;
     }
     ctl.rng = (uint64_t) seed ^ 0x5ca1ab1eull;
-    static const char *const caps[] = { "controller", NULL };
+    /* "controller", then one "owns:C" per claimed concern. */
+    char claims[8][48];
+    const char *caps[10] = { "controller" };
+    int n_caps = 1;
+    for (const char *c = owns; c && *c && n_caps < 9;) {
+        size_t len = strcspn (c, ",");
+        snprintf (claims[n_caps - 1], sizeof claims[0], "owns:%.*s", (int) len, c);
+        caps[n_caps] = claims[n_caps - 1];
+        n_caps++;
+        c += len + (c[len] == ',');
+    }
     af_agent_opts_t opts = { .name = name, .kind = "test", .cell = cell, .factory = factory,
                              .broker = broker, .heartbeat_ms = 500, .capabilities = caps };
     char err[300], topic[AF_TOPIC_MAX_BYTES];

@@ -68,6 +68,72 @@ s_controller_drop (twin_bus_t *self, const char *name)
         }
 }
 
+/* An owner's birth claims its concerns ("owns:<concern>"; the first live
+ * claimant keeps one); its death starts the grace period. */
+static void
+s_claims (twin_bus_t *self, const Autofab__Presence *p, bool birth)
+{
+    for (size_t i = 0; i < p->n_capabilities; i++) {
+        const char *cap = p->capabilities[i];
+        if (strncmp (cap, "owns:", 5))
+            continue;
+        int c = twin_own_by_name (cap + 5);
+        if (c < 0) {
+            AF_LOG_ONCE (AF_LOG_WARN, "twin: '%s' claims an unknown concern '%s' (logged once)", p->name, cap + 5);
+            continue;
+        }
+        char *owner = self->owner[c];
+        if (birth && owner[0] && strcmp (owner, p->name) && self->owner_lost_s[c] < 0) {
+            af_warn ("twin: '%s' claims %s, which '%s' owns; refused", p->name, cap + 5, owner);
+            continue;
+        }
+        if (birth) {
+            if (strcmp (owner, p->name))
+                af_info ("twin: '%s' owns %s from epoch %ld", p->name, cap + 5, (long) self->epoch);
+            snprintf (owner, sizeof self->owner[c], "%s", p->name);
+            self->owner_lost_s[c] = -1;
+            twin_set_owned (self->twin, (twin_own_t) c, true);
+        }
+        else if (!strcmp (owner, p->name) && self->owner_lost_s[c] < 0) {
+            self->owner_lost_s[c] = twin_now_s (self->twin);
+            af_warn ("twin: owner '%s' of %s died; the twin takes it back in %g s of plant time unless it returns",
+                     p->name, cap + 5, self->opts->ownership_grace_s);
+        }
+    }
+}
+
+/* Concerns whose owner stayed dead for the grace period come back to the
+ * twin's practice, with an alarm. */
+static void
+s_take_back (twin_bus_t *self)
+{
+    double now = twin_now_s (self->twin);
+    for (int c = 0; c < TWIN_OWN_COUNT; c++) {
+        if (!self->owner[c][0] || self->owner_lost_s[c] < 0
+            || now - self->owner_lost_s[c] < self->opts->ownership_grace_s)
+            continue;
+        char text[200];
+        snprintf (text, sizeof text, "%s taken back from '%s' (dead for %.0f s of plant time): conventional practice resumes",
+                  twin_own_name ((twin_own_t) c), self->owner[c], now - self->owner_lost_s[c]);
+        af_warn ("twin: %s", text);
+        twin_set_owned (self->twin, (twin_own_t) c, false);
+        self->owner[c][0] = 0;
+        self->owner_lost_s[c] = -1;
+        self->takebacks++;
+        Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
+        alarm.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING;
+        alarm.code = "ownership";
+        alarm.text = text;
+        alarm.active = true;
+        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
+        env.alarm = &alarm;
+        char topic[AF_TOPIC_MAX_BYTES];
+        af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "alm", "ownership", topic, sizeof topic),
+                        &env);
+    }
+}
+
 static void
 s_presence (twin_bus_t *self, const Autofab__Envelope *env)
 {
@@ -79,10 +145,14 @@ s_presence (twin_bus_t *self, const Autofab__Envelope *env)
         is_controller |= !strcmp (p->capabilities[i], TWIN_BUS_CAPABILITY);
     if (!is_controller || !p->name)
         return;
-    if (p->state == AUTOFAB__PRESENCE__STATE__STATE_BIRTH)
+    bool birth = p->state == AUTOFAB__PRESENCE__STATE__STATE_BIRTH;
+    if (birth)
         twin_bus__controller (self, p->name, true);
     else if (p->state == AUTOFAB__PRESENCE__STATE__STATE_DEATH)
         s_controller_drop (self, p->name);
+    else
+        return;
+    s_claims (self, p, birth);
 }
 
 static void
@@ -190,6 +260,7 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     twin_bus_t *self = ctx;
     (void) obs;
     self->epoch++;
+    s_take_back (self);
     af_clock_set_ns (af_bus_clock (af_agent_bus (self->agent)), (uint64_t) llround (twin_now_s (twin) * 1e9));
     twin_telemetry_foreach (twin, s_publish_sample, self);
     s_publish_maintenance (self);
@@ -329,9 +400,14 @@ s_write_outputs (twin_bus_t *self, const char *dir)
 }
 
 int
-twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *progress)
+twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts_in, FILE *progress)
 {
+    twin_bus_opts_t opts_copy = *opts_in, *opts = &opts_copy;
+    if (!(opts->ownership_grace_s > 0))
+        opts->ownership_grace_s = 10 * twin_epoch_s (twin);
     twin_bus_t self = { .twin = twin, .opts = opts };
+    for (int c = 0; c < TWIN_OWN_COUNT; c++)
+        self.owner_lost_s[c] = -1;
     af_clock_t *clock = af_clock_new_sim (0);
     static const char *const caps[] = { "time-master", "what-if", "vibration", NULL };
     af_agent_opts_t agent_opts = {
@@ -387,8 +463,9 @@ twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts, FILE *pro
     s_publish_kpis (&self);
     self.epoch++;
     s_publish_tick (&self, 0, true);
-    af_info ("twin: %ld epochs, %lu commands applied, %lu refused", (long) self.epoch,
-             (unsigned long) self.commands_ok, (unsigned long) self.commands_refused);
+    af_info ("twin: %ld epochs, %lu commands applied, %lu refused, %lu concerns taken back from dead owners",
+             (long) self.epoch, (unsigned long) self.commands_ok, (unsigned long) self.commands_refused,
+             (unsigned long) self.takebacks);
 done:
     af_agent_stop (self.agent);
     af_agent_destroy (&self.agent);

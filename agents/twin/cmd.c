@@ -181,6 +181,21 @@ s_reorder_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 }
 
 static int
+s_repair_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    int s = c->u.repair.station;
+    if (s_check_station (self, s, err, len))
+        return -1;
+    const twin_station_t *st = &self->st[s];
+    if (!st->awaiting_repair)
+        return twin__fail (err, len, "station '%s' is not waiting for a repair order (%s)", st->name,
+                           st->state == TWIN_ST_DOWN ? "its repair is under way" : "it is not down");
+    if (c->u.repair.by_robot && (self->n_robots == 0 || !self->fleet.robot_can_repair))
+        return twin__fail (err, len, "no mobile robot can repair here");
+    return 0;
+}
+
+static int
 s_rover_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 {
     return twin__rover_service_check (self, c->u.rover.robot, c->u.rover.by_robot, err, len);
@@ -259,6 +274,12 @@ s_reorder (twin_t *self, const twin_cmd_t *c)
 }
 
 static void
+s_repair (twin_t *self, const twin_cmd_t *c)
+{
+    twin__health_order_repair (self, &self->st[c->u.repair.station], c->u.repair.by_robot);
+}
+
+static void
 s_rover (twin_t *self, const twin_cmd_t *c)
 {
     twin__rover_service (self, c->u.rover.robot, c->u.rover.by_robot);
@@ -321,6 +342,12 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "robot", TWIN_PARAM_INT, true, NULL, "rover index" },
             { "by_robot", TWIN_PARAM_FLAG, false, NULL, "another rover does it (else tele-operated staff)" } } },
         { S_AT (rover.robot), S_AT (rover.by_robot) }, s_rover_ok, s_rover },
+    [TWIN_CMD_REPAIR] = {
+        { TWIN_CMD_REPAIR, "repair", "order_repair", 12,
+          "repair a broken-down station that waits for the maintenance owner's order",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "by_robot", TWIN_PARAM_FLAG, false, NULL, "a mobile robot does it (else a technician)" } } },
+        { S_AT (repair.station), S_AT (repair.by_robot) }, s_repair_ok, s_repair },
 };
 
 const twin_cmd_info_t *

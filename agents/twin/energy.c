@@ -195,6 +195,7 @@ twin__energy_load (twin_t *self, const af_config_t *root)
     const af_config_t *h = twin__cfg_map (e, "hvac", s_hvac_keys);
     self->energy.hvac_setpoint_c = af_config_num (h, "setpoint_c", 21, 10, 35);
     self->energy.indoor_c = self->energy.hvac_setpoint_c;
+    self->energy.hvac_setpoint_cfg_c = self->energy.hvac_setpoint_c;
     self->energy.hvac_cop = af_config_num (h, "cop", 3.5, 0.5, 10);
     self->energy.hvac_max_kw = af_config_num (h, "max_kw", 0, 0, 1e6);
     self->energy.ua_kw_per_c = af_config_num (h, "ua_kw_per_c", 5, 0, 1e5);

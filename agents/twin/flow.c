@@ -678,6 +678,8 @@ twin__flow_load (twin_t *self, const af_config_t *root)
         return af_config_fail (af_config_get (a, "sequence"),
                                "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
     f->batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
+    f->seq_rule_cfg = f->seq_rule;
+    f->batch_size_cfg = f->batch_size;
     f->last_released_variant = -1;
     twin_rng_seed (&f->arr_rng, self->seed, "arrivals");
     for (int i = 0; i < self->n_stations; i++) {

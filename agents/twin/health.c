@@ -184,6 +184,12 @@ s_tech_start (twin_t *self, twin_station_t *s)
 static void
 s_request_service (twin_t *self, twin_station_t *s)
 {
+    if (s->state == TWIN_ST_DOWN && self->owned[TWIN_OWN_MAINTENANCE] && !s->repair_ordered) {
+        /* An agent owns maintenance: the repair waits for its order. */
+        s->awaiting_repair = true;
+        return;
+    }
+    s->repair_ordered = false;
     bool robot = s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot;
     if (robot && self->n_robots > 0 && self->fleet.robot_can_repair) {
         twin__task_push (self, TWIN_TASK_REPAIR, s->index, -1);
@@ -199,6 +205,23 @@ s_request_service (twin_t *self, twin_station_t *s)
         s_tech_start (self, s);
     else
         self->health.repair_queue[(self->health.rq_head + self->health.rq_n++) % self->n_stations] = s->index;
+}
+
+void
+twin__health_order_repair (twin_t *self, twin_station_t *s, bool by_robot)
+{
+    s->awaiting_repair = false;
+    s->repair_ordered = true;
+    s->repair_by_robot = by_robot;
+    s_request_service (self, s);
+}
+
+void
+twin__health_take_back (twin_t *self)
+{
+    for (int i = 0; i < self->n_stations; i++)
+        if (self->st[i].awaiting_repair)
+            twin__health_order_repair (self, &self->st[i], false);
 }
 
 void

@@ -41,7 +41,8 @@ s_usage (FILE *out)
              "  --out DIR              write kpi.json and series.json there at the end\n"
              "  --shadow               track a plant (or a replay) from its station reports\n"
              "                         instead of simulating alone (implies --bus; name 'shadow')\n"
-             "  --idle-timeout-ms N    shadow: stop after N ms without a report [10000]\n");
+             "  --idle-timeout-ms N    shadow: stop after N ms without a report [10000]\n"
+             "  --ownership-grace-s S  plant time a dead agent's concerns wait for it [10 epochs]\n");
 }
 
 typedef struct {
@@ -98,6 +99,8 @@ s_option (s_opts_t *o, int c, const char *arg)
             return 2;
         o->bus_opts.idle_timeout_ms = (int) value;
         return 0;
+    case 'G':
+        return af_args_double ("autofab-twin", "--ownership-grace-s", arg, 1, 1e7, &o->bus_opts.ownership_grace_s) ? 0 : 2;
     default:
         return 2;
     }
@@ -119,6 +122,7 @@ s_parse (s_opts_t *o, int argc, char **argv)
         { "realtime", no_argument, NULL, 'R' },     { "expect-controllers", required_argument, NULL, 'e' },
         { "out", required_argument, NULL, 'o' },    { "shadow", no_argument, NULL, 'S' },
         { "idle-timeout-ms", required_argument, NULL, 'I' },
+        { "ownership-grace-s", required_argument, NULL, 'G' },
         { NULL, 0, NULL, 0 }
     };
     opterr = 0;

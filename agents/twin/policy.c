@@ -45,22 +45,53 @@ s_reorder_point (const twin_part_t *p, double review_h)
     return ceil (d * t + S_BASELINE_Z_95 * sigma);
 }
 
+/* The baseline's settings for CONCERN: applied at the start, and again
+ * whenever an agent hands the concern back. */
+static void
+s_settings (twin_t *twin, twin_own_t concern)
+{
+    char err[256];
+    twin_cmd_t c;
+    switch (concern) {
+    case TWIN_OWN_LINE:
+        c = (twin_cmd_t) { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.0 } };
+        break;
+    case TWIN_OWN_QUALITY:
+        c = (twin_cmd_t) { .kind = TWIN_CMD_INSPECTION, .u.inspection = { S_BASELINE_SAMPLE_EVERY } };
+        break;
+    case TWIN_OWN_SEQUENCING:
+        /* Due-date order, or the plant file's batches of one variant. */
+        c = twin->flow.seq_rule_cfg == TWIN_SEQ_BATCH
+                ? (twin_cmd_t) { .kind = TWIN_CMD_BATCH_SEQUENCE,
+                                 .u.batch = { TWIN_SEQ_BATCH, twin->flow.batch_size_cfg } }
+                : (twin_cmd_t) { .kind = TWIN_CMD_BATCH_SEQUENCE, .u.batch = { TWIN_SEQ_EDD, 1 } };
+        if (twin->flow.seq_rule == c.u.batch.rule && twin->flow.batch_size == c.u.batch.batch_size)
+            return;             /* already so: a new batch would start needlessly */
+        break;
+    case TWIN_OWN_ENERGY:
+        if (twin->energy.batt_cap_kwh > 0) {
+            c = (twin_cmd_t) { .kind = TWIN_CMD_BATTERY, .u.battery = { 0 } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+        c = (twin_cmd_t) { .kind = TWIN_CMD_HVAC, .u.hvac = { twin->energy.hvac_setpoint_cfg_c } };
+        break;
+    default:
+        return;
+    }
+    twin_apply (twin, &c, err, sizeof err);
+}
+
 static void
 s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
 {
     (void) ctx;
     char err[256];
-    if (obs->epoch == 0) {
-        twin_cmd_t c = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.0 } };
-        twin_apply (twin, &c, err, sizeof err);
-        c = (twin_cmd_t) { .kind = TWIN_CMD_INSPECTION, .u.inspection = { S_BASELINE_SAMPLE_EVERY } };
-        twin_apply (twin, &c, err, sizeof err);
-        if (twin->flow.seq_rule != TWIN_SEQ_BATCH) {
-            c = (twin_cmd_t) { .kind = TWIN_CMD_BATCH_SEQUENCE, .u.batch = { TWIN_SEQ_EDD, 1 } };
-            twin_apply (twin, &c, err, sizeof err);
-        }
-    }
-    for (int i = 0; i < obs->n_stations; i++) {
+    for (int c = 0; c < TWIN_OWN_COUNT; c++)
+        if ((obs->epoch == 0 || twin__own_returned (twin, (twin_own_t) c)) && !twin_owned (twin, (twin_own_t) c))
+            s_settings (twin, (twin_own_t) c);
+    /* Preventive maintenance at the maker's interval, by a technician. */
+    bool maint = !twin_owned (twin, TWIN_OWN_MAINTENANCE);
+    for (int i = 0; maint && i < obs->n_stations; i++) {
         const twin_station_obs_t *s = &obs->stations[i];
         double interval = s->pm_interval_h;
         if (interval > 0 && s->hours_since_pm >= interval && !s->pm_pending
@@ -70,7 +101,7 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         }
     }
     /* Rovers: service at the maker's interval of work hours (odometer). */
-    for (int r = 0; twin->project.rover_service_every_s > 0 && r < twin->n_robots; r++) {
+    for (int r = 0; maint && twin->project.rover_service_every_s > 0 && r < twin->n_robots; r++) {
         const twin_robot_t *rb = &twin->robot[r];
         if (rb->work_s >= twin->project.rover_service_every_s && !rb->service_pending && !rb->down) {
             twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
@@ -78,7 +109,7 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         }
     }
     double review_h = twin->epoch_s / 3600.0;
-    for (int p = 0; p < obs->n_parts; p++) {
+    for (int p = 0; !twin_owned (twin, TWIN_OWN_REPLENISHMENT) && p < obs->n_parts; p++) {
         const twin_part_obs_t *pt = &obs->parts[p];
         const twin_part_t *cfg = &twin->part[p];
         if (cfg->delivery_every_s > 0)

@@ -237,6 +237,52 @@ twin_part_index (const twin_t *self, const char *name)
     return -1;
 }
 
+/* ------------------------------------------------------------ ownership */
+
+static const char *const s_own_names[TWIN_OWN_COUNT] = {
+    "line", "sequencing", "quality", "maintenance", "robots", "replenishment", "energy"
+};
+
+const char *
+twin_own_name (twin_own_t concern)
+{
+    return (unsigned) concern < TWIN_OWN_COUNT ? s_own_names[concern] : "?";
+}
+
+int
+twin_own_by_name (const char *name)
+{
+    for (int c = 0; name && c < TWIN_OWN_COUNT; c++)
+        if (!strcmp (s_own_names[c], name))
+            return c;
+    return -1;
+}
+
+void
+twin_set_owned (twin_t *self, twin_own_t concern, bool owned)
+{
+    if ((unsigned) concern >= TWIN_OWN_COUNT || self->owned[concern] == owned)
+        return;
+    self->owned[concern] = owned;
+    self->own_returned[concern] = !owned;
+    if (!owned && concern == TWIN_OWN_MAINTENANCE)
+        twin__health_take_back (self);
+}
+
+bool
+twin_owned (const twin_t *self, twin_own_t concern)
+{
+    return (unsigned) concern < TWIN_OWN_COUNT && self->owned[concern];
+}
+
+bool
+twin__own_returned (twin_t *self, twin_own_t concern)
+{
+    bool r = self->own_returned[concern];
+    self->own_returned[concern] = false;
+    return r;
+}
+
 /* ------------------------------------------------------------ epochs */
 
 static void

@@ -54,6 +54,7 @@ typedef enum {
     TWIN_CMD_INSPECTION,    /* end-of-line sampling: inspect 1 unit in N (1 = all) */
     TWIN_CMD_REORDER,       /* purchase order: qty of a part from its supplier */
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
+    TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -75,6 +76,7 @@ typedef struct {
         struct { int sample_every; } inspection;
         struct { int part; double qty; } reorder;
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
+        struct { int station; bool by_robot; } repair;
     } u;
 } twin_cmd_t;
 
@@ -133,6 +135,32 @@ int twin_cmd_parse (const twin_t *self, const twin_cmd_info_t *info, const twin_
                     size_t n, twin_cmd_t *cmd, char *err, size_t err_len);
 /* Writes the table as help text, or as a Markdown table (MARKDOWN). */
 void twin_cmd_help (FILE *out, bool markdown);
+
+/* ------------------------------------------------------------ ownership */
+
+/* The concerns an agent can take over from the twin's conventional
+ * practice (DESIGN §4).  An owned concern's practice stops — the baseline
+ * policy no longer acts on it, and for maintenance a breakdown waits for the
+ * owner's repair order instead of calling a technician — until it is
+ * handed back, when the practice resumes (a station waiting for a repair
+ * gets a technician, the baseline's settings are applied again). */
+typedef enum {
+    TWIN_OWN_LINE,          /* line speed, release, stand-by */
+    TWIN_OWN_SEQUENCING,    /* batch sequence */
+    TWIN_OWN_QUALITY,       /* inspection, quality response */
+    TWIN_OWN_MAINTENANCE,   /* PM, repair routing, component replacement */
+    TWIN_OWN_ROBOTS,        /* robot dispatch */
+    TWIN_OWN_REPLENISHMENT, /* purchase orders */
+    TWIN_OWN_ENERGY,        /* battery, HVAC, deferrable loads */
+    TWIN_OWN_COUNT
+} twin_own_t;
+
+const char *twin_own_name (twin_own_t concern);
+/* The concern named NAME ("maintenance" …), or −1. */
+int  twin_own_by_name (const char *name);
+/* Hands CONCERN to an agent (OWNED) or back to the twin's practice. */
+void twin_set_owned (twin_t *self, twin_own_t concern, bool owned);
+bool twin_owned (const twin_t *self, twin_own_t concern);
 
 /* ------------------------------------------------------------ observation */
 

@@ -4,7 +4,12 @@
  *  tel.<factory>.<cell>.<name>.* and a ClockTick on
  *  sys.<factory>.<cell>.<name>.clock, then waits until every registered
  *  controller (an agent whose presence lists the capability "controller")
- *  has acknowledged the tick — sending a TickAck envelope to the twin's
+ *  has acknowledged the tick.  A controller claims concerns with
+ *  capabilities "owns:<concern>" (twin_own_t names: line, sequencing,
+ *  quality, maintenance, robots, replenishment, energy); the twin's practice
+ *  stops for them.  When the owner dies, the twin takes them back after
+ *  ownership_grace_s of plant time unless it returns, raising an alarm on
+ *  alm.<factory>.<cell>.<name>.ownership — sending a TickAck envelope to the twin's
  *  service after the commands it issued for that epoch — before it advances.
  *  Plant commands are checked for their form at once (a bad name or
  *  parameter is refused in the reply), answered "queued", and applied only
@@ -38,6 +43,7 @@ typedef struct {
     int start_timeout_ms;        /* … at most this long (then fail) */
     const char *out_dir;         /* if set: kpi.json and series.json written here */
     int idle_timeout_ms;         /* shadow: stop after this long without a report [10000] */
+    double ownership_grace_s;    /* plant time a dead owner's concerns wait for it [10 epochs] */
 } twin_bus_opts_t;
 
 /* Runs TWIN for HOURS as the bus's time master; PROGRESS as in twin_run.

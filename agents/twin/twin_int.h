@@ -92,6 +92,8 @@ typedef struct {
     int last_variant;
     bool pm_pending, pm_by_robot;
     bool repair_by_robot;
+    bool awaiting_repair;               /* down, waiting for the maintenance owner's order */
+    bool repair_ordered;                /* the owner ordered this repair */
     int down_cause;                     /* component index or −1 random */
     double t_last_pm_s;
     double temp_c;                      /* true temperature at the last epoch */
@@ -210,6 +212,8 @@ typedef struct {
     twin_queue_t release;               /* orders not yet released */
     twin_seq_rule_t seq_rule;
     int batch_size, batch_left, last_released_variant;
+    twin_seq_rule_t seq_rule_cfg;       /* as the plant file says, for the baseline */
+    int batch_size_cfg;
     twin_unit_t *units;
     int *free_units;
     int n_units_cap, n_free;
@@ -251,6 +255,7 @@ typedef struct {
 /* energy.c: power, heat, solar, battery, tariff. */
 typedef struct {
     double ambient_mean_c, ambient_day_amp_c, ambient_season_amp_c;
+    double hvac_setpoint_cfg_c;         /* as the plant file says, for the baseline */
     double indoor_c, hvac_setpoint_c, hvac_cop, hvac_max_kw, ua_kw_per_c, heat_cap_kwh_per_c;
     double base_load_kw;
     double solar_peak_kw, latitude_deg, cloud_mean;
@@ -368,6 +373,9 @@ struct twin {
     twin_robot_t *robot;
     /* Manual interventions, counted by every concern that calls on a person. */
     double manual;
+    /* Concerns an agent owns (twin.c); RETURNED marks one handed back, for
+     * the baseline to apply its settings again. */
+    bool owned[TWIN_OWN_COUNT], own_returned[TWIN_OWN_COUNT];
 
     twin_flow_t flow;
     twin_quality_t quality;
@@ -388,6 +396,8 @@ struct twin {
 twin_t *twin__new (const char *text, size_t len, const char *name, uint64_t seed,
                    char *err, size_t err_len);
 int  twin__concerns_load (twin_t *self, const af_config_t *root);
+/* True once after CONCERN came back to the twin; clears the mark. */
+bool twin__own_returned (twin_t *self, twin_own_t concern);
 void twin__stats_reset (twin_t *self);
 
 /* cmd.c: the command table.  Validates and applies CMD, logging it against
@@ -442,6 +452,10 @@ void twin__station_try_pm (twin_t *self, twin_station_t *s);
 void twin__repair_done_now (twin_t *self, twin_station_t *s);
 double twin__service_duration (twin_station_t *s);
 void twin__maint_log (twin_t *self, int station, const char *kind, const char *cause, bool manual);
+/* The maintenance owner's order for a station waiting for repair. */
+void twin__health_order_repair (twin_t *self, twin_station_t *s, bool by_robot);
+/* Maintenance came back to the twin: stations waiting for an order get one. */
+void twin__health_take_back (twin_t *self);
 
 /* quality.c: defects and inspection. */
 int  twin__quality_load (twin_t *self, const af_config_t *root);

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <czmq.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include "af_agent.h"
 #include "af_test.h"
@@ -464,4 +465,60 @@ Test (twin_bus, five_controllers_in_any_timing_give_the_same_kpis, .timeout = 18
     cr_assert_str_eq (a, b, "KPIs differ with other controller timings");
     cr_assert_float_eq (speed_a, 0.9, 1e-12, "ctl2's speed is applied last");
     cr_assert_float_eq (speed_b, 0.9, 1e-12);
+}
+
+typedef struct {
+    int alarms;
+    char text[300];
+} s_alarms_t;
+
+static void
+s_on_ownership_alarm (af_agent_t *agent, const af_msg_t *msg, void *arg)
+{
+    (void) agent;
+    s_alarms_t *a = arg;
+    if (msg->env->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_ALARM)
+        return;
+    a->alarms++;
+    snprintf (a->text, sizeof a->text, "%s", msg->env->alarm->text);
+}
+
+/* DESIGN §4: a controller claims maintenance at registration; killed, it
+ * is dropped from the wait, and after the grace period the twin takes the
+ * concern back, says so with an alarm, and the run goes on. */
+Test (twin_bus, a_dead_owner_s_concern_is_taken_back)
+{
+    char err[300];
+    s_twin_run_t run = { .expect = 1 };
+    run.twin = twin_new_from_file (s_config, 5, err, sizeof err);
+    cr_assert_not_null (run.twin, "%s", err);
+    static const char *const caps[] = { NULL };
+    af_agent_opts_t opts = { .name = "watcher", .kind = "test", .cell = "plant", .factory = "factory",
+                             .broker = s_broker.control, .heartbeat_ms = 500, .capabilities = caps };
+    af_agent_t *agent = af_agent_new (&opts, err, sizeof err);
+    cr_assert_not_null (agent, "%s", err);
+    s_alarms_t alarms = { 0 };
+    af_agent_subscribe (agent, "alm.factory.plant.twin.ownership", s_on_ownership_alarm, &alarms);
+    cr_assert_eq (af_agent_wait_registered (agent, 15000), 0);
+    /* A slow owner (20 ms an epoch), so that it is alive while we look. */
+    const char *argv[] = { "--broker", s_broker.control, "--name", "maint1", "--owns", "maintenance",
+                           "--delay-max-ms", "20", NULL };
+    pid_t owner = aft_spawn ("twin-ctl", argv);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_twin_thread, &run);
+    int64_t deadline = zclock_mono () + 20000;
+    while (!twin_owned (run.twin, TWIN_OWN_MAINTENANCE) && zclock_mono () < deadline)
+        af_agent_iterate (agent, 50);
+    cr_assert (twin_owned (run.twin, TWIN_OWN_MAINTENANCE), "the claim was not taken");
+    af_agent_iterate (agent, 500);
+    aft_stop (owner, SIGKILL, 2000);
+    while (alarms.alarms == 0 && zclock_mono () < deadline + 20000)
+        af_agent_iterate (agent, 100);
+    pthread_join (thread, NULL);
+    cr_assert_eq (run.rc, 0, "the run goes on without its owner");
+    cr_assert_eq (alarms.alarms, 1, "one take-back alarm");
+    cr_assert (strstr (alarms.text, "maintenance") && strstr (alarms.text, "maint1"), "%s", alarms.text);
+    cr_assert (!twin_owned (run.twin, TWIN_OWN_MAINTENANCE), "the twin's practice is back");
+    af_agent_destroy (&agent);
+    twin_destroy (&run.twin);
 }

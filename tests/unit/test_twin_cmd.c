@@ -147,3 +147,90 @@ Test (twin_cmd, docs_table_matches_the_code)
     cr_assert (!memcmp (a, table, len), "docs/twin.md's command table differs from `autofab-twin --commands`");
     free (table);
 }
+
+/* ------------------------------------------------------------ ownership */
+
+static int s_repairs_ordered;
+
+/* A minimal maintenance owner: orders a robot-free repair for every station
+ * that waits for one. */
+static void
+s_owner_epoch (void *ctx, twin_t *t, const twin_obs_t *obs)
+{
+    (void) ctx;
+    for (int i = 0; i < obs->n_stations; i++) {
+        if (obs->stations[i].state != TWIN_ST_DOWN)
+            continue;
+        twin_cmd_t c = { .kind = TWIN_CMD_REPAIR, .u.repair = { i, false } };
+        char err[256];
+        if (twin_apply (t, &c, err, sizeof err) == 0)
+            s_repairs_ordered++;
+    }
+}
+
+static twin_t *
+s_stressed (void)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512], err[512];
+    snprintf (path, sizeof path, "%s/deploy/factories/stressed.yaml", src ? src : ".");
+    twin_t *t = twin_new_from_file (path, 2, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_policy_t p;
+    twin_policy_baseline (t, &p);
+    twin_set_policy (t, &p);
+    return t;
+}
+
+/* An owned concern's practice stops: no PM at the maker's interval, and a
+ * breakdown waits for the owner's repair order; handing it back resumes
+ * the practice and repairs what waited. */
+Test (twin_cmd, owned_maintenance_stops_the_practice_until_handed_back)
+{
+    cr_assert_eq (twin_own_by_name ("maintenance"), TWIN_OWN_MAINTENANCE);
+    cr_assert_eq (twin_own_by_name ("no-such"), -1);
+    twin_t *base = s_stressed ();
+    twin_run (base, 400, NULL);
+    twin_kpi_t kb;
+    twin_kpis (base, &kb);
+    cr_assert_gt (kb.planned_downtime_h, 0, "the baseline does PM here");
+    cr_assert_gt (kb.breakdowns, 0);
+    twin_destroy (&base);
+
+    /* Owned, and the owner does nothing: no PM, and broken stations stay down. */
+    twin_t *t = s_stressed ();
+    twin_set_owned (t, TWIN_OWN_MAINTENANCE, true);
+    cr_assert (twin_owned (t, TWIN_OWN_MAINTENANCE));
+    twin_run (t, 400, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_assert_eq (k.planned_downtime_h, 0, "no PM while an agent owns maintenance");
+    cr_assert_gt (k.breakdowns, 0);
+    cr_assert_eq (k.mttr_h, 0, "no repair was ordered, so none was done");
+    /* Handed back: what waits is repaired and PM resumes. */
+    twin_set_owned (t, TWIN_OWN_MAINTENANCE, false);
+    twin_run (t, 400, NULL);
+    twin_kpis (t, &k);
+    cr_assert_gt (k.mttr_h, 0, "repairs after the hand-back");
+    cr_assert_gt (k.planned_downtime_h, 0, "PM after the hand-back");
+    twin_destroy (&t);
+
+    /* An owner that orders repairs gets them done. */
+    t = s_stressed ();
+    twin_set_owned (t, TWIN_OWN_MAINTENANCE, true);
+    s_repairs_ordered = 0;
+    twin_set_epoch_cb (t, s_owner_epoch, NULL);
+    twin_run (t, 400, NULL);
+    twin_kpis (t, &k);
+    cr_assert_gt (s_repairs_ordered, 0);
+    cr_assert_gt (k.mttr_h, 0);
+    cr_assert_eq (k.planned_downtime_h, 0);
+    /* A repair order for a station that does not wait for one is refused. */
+    twin_cmd_t c = { .kind = TWIN_CMD_REPAIR, .u.repair = { 0, false } };
+    char err[256] = "";
+    if (twin_observe (t)->stations[0].state != TWIN_ST_DOWN) {
+        cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1);
+        cr_assert (strstr (err, "not waiting"), "%s", err);
+    }
+    twin_destroy (&t);
+}

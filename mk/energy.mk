@@ -24,9 +24,10 @@ $(BUILD)/tests/test-energy: $(call objs,$(ENERGY_TEST_SRCS)) $(ENERGY_A)
 # perfect-foresight LP on load / solar / price traces recorded from the
 # current twin.  Writes $(BUILD)/bench/energy_offline.json.
 ENERGY_BENCH_ARGS ?=
-$(BIN)/energy-bench: $(call objs,bench/energy_bench.c) $(ENERGY_A) $(TWIN_A) $(LIBAF_A)
+# libtwin.a by name: twin.mk is read after this fragment.
+$(BIN)/energy-bench: $(call objs,bench/energy_bench.c) $(ENERGY_A) $(LIB)/libtwin.a $(LIBAF_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ENERGY_A) $(TWIN_A) $(LIBAF_A) $(LDLIBS) $(GLPK_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ENERGY_A) $(LIB)/libtwin.a $(LIBAF_A) $(LDLIBS) $(GLPK_LIBS)
 BENCHES += energy-offline
 .PHONY: bench-energy-offline
 bench-energy-offline: $(BIN)/energy-bench

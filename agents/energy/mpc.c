@@ -191,6 +191,7 @@ s_check_input (energy_mpc_t *self, const energy_mpc_input_t *in)
         { "export_price_per_kwh", in->export_price_per_kwh, false, false },
         { "ambient_c", in->ambient_c, self->hvac.enabled, false },
         { "heat_gain_kw", in->heat_gain_kw, false, false },
+        { "peak_margin_kw", in->peak_margin_kw, false, true },
     };
     for (size_t a = 0; a < sizeof arr / sizeof arr[0]; a++) {
         if (!arr[a].v) {
@@ -323,7 +324,8 @@ s_build_rows (energy_mpc_t *self, glp_prob *lp, const energy_mpc_input_t *in)
         s_row (&r, GLP_FX, rhs, rhs, t > 0 ? 4 : 3, soc_c, soc_v);
         int pk_c[] = { peak, S_COL (t, C_GRID) };
         double pk_v[] = { 1, -1 };
-        s_row (&r, GLP_LO, 0, 0, 2, pk_c, pk_v);
+        double margin_kw = in->peak_margin_kw ? in->peak_margin_kw[t] : 0;
+        s_row (&r, GLP_LO, margin_kw, 0, 2, pk_c, pk_v);
         if (!h->enabled)
             continue;
         /* T_t − (1 − dt UA/C) T_{t−1} + dt COP/C h_t = dt/C (UA T_amb + Q_int). */

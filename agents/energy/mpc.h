@@ -68,6 +68,10 @@ typedef struct {
     double dt_h;
     const double *load_kw, *solar_kw, *price_per_kwh, *export_price_per_kwh;
     const double *ambient_c, *heat_gain_kw;
+    /* Optional headroom kept under the peak at each step (robust peak
+     * shaving): P ≥ g_t + margin_t, so that a load above its forecast does
+     * not set a new month peak.  NULL: none. */
+    const double *peak_margin_kw;
     double soc_kwh;                     /* now */
     double peak_floor_kw;               /* month-to-date peak import */
     double demand_charge_per_kw;

@@ -24,6 +24,7 @@
  */
 #include "agents/twin/twin.h"
 #include "agents/energy/bill.h"
+#include "agents/energy/controller.h"
 #include "agents/energy/forecast.h"
 #include "agents/energy/mpc.h"
 #include "agents/energy/rule.h"
@@ -31,6 +32,7 @@
 #include "af_config.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,8 @@
 
 typedef struct {
     const char *factory, *json, *csv_dir;
-    double hours, history_h, horizon_h, cycle_cost, reserve_frac, terminal_value, margin_sigma;
-    long seeds;
+    double hours, history_h, horizon_h, cycle_cost, reserve_frac, terminal_value, envelope_share, dc_scale;
+    long seeds, oracle;
 } s_opts_t;
 
 typedef struct {
@@ -69,8 +71,8 @@ typedef struct {
 typedef struct {
     s_score_t score[P_COUNT];
     double mpc_solve_ms, bound_solve_ms, rule_price, rule_peak_kw, bound_replay_gap;
-    size_t mpc_fallbacks, forecast_failures;
-    double load_mae_pct, solar_mae_kw;
+    size_t mpc_fallbacks;
+    double load_mae_pct, load_rmse_kw, mpc_target_kw;
 } s_seed_result_t;
 
 static double
@@ -280,95 +282,56 @@ s_rule_tune (const s_window_t *hist)
     return best;
 }
 
-/* The rolling-horizon MPC on the window, with forecasts from the history
- * before it and from what each step shows as it passes. */
+/* The rolling-horizon MPC on the window (agents/energy/controller.c, as the
+ * agent runs it), with forecasts from the history before it and from what
+ * each step shows as it passes. */
 static int
-s_run_mpc (const s_window_t *w, double horizon_h, double margin_sigma, s_seed_result_t *res)
+s_run_mpc (const s_window_t *w, const s_opts_t *o, s_seed_result_t *res)
 {
     const s_plant_t *p = w->plant;
     const s_trace_t *tr = w->tr;
-    char err[160];
-    energy_mpc_t *mpc = energy_mpc_new (&p->batt, NULL, err, sizeof err);
-    energy_forecast_t *fc = energy_forecast_new (&p->site, p->dt_h, 7);
-    size_t h = (size_t) llround (horizon_h / p->dt_h);
-    double *lf = calloc (h, sizeof *lf), *sf = calloc (h, sizeof *sf), *margin = calloc (h, sizeof *margin);
-    if (!mpc || !fc || !lf || !sf || !margin) {
-        fprintf (stderr, S_PROG ": cannot set up the MPC: %s\n", mpc ? "out of memory" : err);
-        goto fail;
+    char err[200];
+    energy_ctl_params_t cp = { .batt = p->batt, .site = p->site, .dt_h = p->dt_h, .horizon_h = o->horizon_h,
+                               .demand_charge_per_kw = p->demand_charge, .month_h = (double) w->n * p->dt_h,
+                               .terminal_value_per_kwh = w->terminal_value, .envelope_share = o->envelope_share,
+                               .dc_scale = o->dc_scale, .history_days = 7, .envelope_window_steps = 4 };
+    energy_ctl_t *ctl = energy_ctl_new (&cp, err, sizeof err);
+    if (!ctl) {
+        fprintf (stderr, S_PROG ": %s\n", err);
+        return -1;
     }
-    /* The history teaches the forecaster, and its one-step errors there give
-     * the spread that sets the headroom kept under the peak. */
-    double sq_err = 0;
-    size_t n_err = 0;
-    for (size_t k = 0; k < w->start; k++) {
-        if (k > 0 && energy_forecast_predict (fc, tr->t_h[k - 1], 1, lf, sf) == 0) {
-            sq_err += (lf[0] - tr->load_kw[k]) * (lf[0] - tr->load_kw[k]);
-            n_err++;
-        }
-        energy_forecast_observe (fc, tr->t_h[k], tr->load_kw[k], tr->solar_kw[k]);
-    }
+    for (size_t k = 0; k < w->start; k++)
+        energy_ctl_observe (ctl, tr->t_h[k], tr->load_kw[k], tr->solar_kw[k]);
     energy_bill_t bill;
     s_bill_start (w, &bill);
-    double solve_s = 0, load_err = 0, load_sum = 0, solar_err = 0, target_kw = 0;
-    double month_h = (double) w->n * p->dt_h;
-    size_t end = w->start + w->n;
+    double solve_s = 0, load_err = 0, load_sum = 0, sq_err = 0;
+    size_t h = (size_t) llround (o->horizon_h / p->dt_h), end = w->start + w->n;
     for (size_t k = w->start; k < end; k++) {
         size_t n = end - k < h ? end - k : h;
-        double sp;
-        if (energy_forecast_predict (fc, tr->t_h[k - 1], n, lf, sf) < 0) {
-            res->forecast_failures++;
-            sp = energy_mpc_fallback_kw (&p->batt, bill.soc_kwh, p->dt_h);
-        }
-        else {
-            double rms_kw = n_err ? sqrt (sq_err / (double) n_err) : 0;
-            for (size_t i = 0; i < n; i++)
-                margin[i] = margin_sigma * rms_kw;
-            energy_mpc_input_t in = { .n = n, .dt_h = p->dt_h, .load_kw = lf, .solar_kw = sf,
-                                      .peak_margin_kw = margin,
-                                      .price_per_kwh = &tr->price[k], .soc_kwh = bill.soc_kwh,
-                                      .peak_floor_kw = target_kw,
-                                      .demand_charge_per_kw = p->demand_charge
-                                                              * fmin (1, (double) n * p->dt_h
-                                                                            / (month_h - (double) (k - w->start) * p->dt_h)),
-                                      .terminal_value_per_kwh = w->terminal_value };
-            const energy_plan_t *plan;
-            double t0 = s_wall ();
-            if (energy_mpc_solve (mpc, &in, &plan) != ENERGY_OK)
-                res->mpc_fallbacks++;
-            solve_s += s_wall () - t0;
-            sp = plan->power_kw[0];
-            if (isfinite (plan->peak_kw))
-                target_kw = fmax (target_kw, plan->peak_kw);
-            load_err += fabs (lf[0] - tr->load_kw[k]);
-            sq_err += (lf[0] - tr->load_kw[k]) * (lf[0] - tr->load_kw[k]);
-            n_err++;
+        double sp, t0 = s_wall ();
+        bool oracle = o->oracle != 0;   /* diagnostic: what forecast errors cost */
+        int rc = energy_ctl_decide (ctl, tr->t_h[k - 1], (double) (k - w->start) * p->dt_h, bill.soc_kwh,
+                                    &tr->price[k], n, oracle ? &tr->load_kw[k] : NULL,
+                                    oracle ? &tr->solar_kw[k] : NULL, &sp);
+        solve_s += s_wall () - t0;
+        if (rc != ENERGY_OK && res->mpc_fallbacks++ == 0)
+            fprintf (stderr, S_PROG ": MPC fallback at step %zu: %s\n", k, energy_ctl_error (ctl));
+        if (rc == ENERGY_OK) {
+            double e = energy_ctl_load_forecast (ctl)[0] - tr->load_kw[k];
+            load_err += fabs (e);
+            sq_err += e * e;
             load_sum += tr->load_kw[k];
-            solar_err += fabs (sf[0] - tr->solar_kw[k]);
         }
-        double before = bill.month_peak_kw;
         energy_bill_step (&bill, tr->load_kw[k], tr->solar_kw[k], tr->price[k], 0, sp);
-        if (getenv ("EB_DEBUG") && bill.month_peak_kw > before + 1)
-            fprintf (stderr, "k %zu t %.2f peak %.1f -> %.1f sp %.1f load %.1f (fc %.1f) solar %.1f soc %.0f price %.2f\n",
-                     k, tr->t_h[k], before, bill.month_peak_kw, sp, tr->load_kw[k], lf[0], tr->solar_kw[k], bill.soc_kwh, tr->price[k]);
-        energy_forecast_observe (fc, tr->t_h[k], tr->load_kw[k], tr->solar_kw[k]);
+        energy_ctl_observe (ctl, tr->t_h[k], tr->load_kw[k], tr->solar_kw[k]);
     }
     res->score[P_MPC] = s_score (w, &bill);
     res->mpc_solve_ms = solve_s * 1e3 / (double) w->n;
     res->load_mae_pct = load_sum > 0 ? 100 * load_err / load_sum : 0;
-    res->solar_mae_kw = solar_err / (double) w->n;
-    energy_mpc_destroy (&mpc);
-    energy_forecast_destroy (&fc);
-    free (lf);
-    free (sf);
-    free (margin);
+    res->load_rmse_kw = sqrt (sq_err / (double) w->n);
+    res->mpc_target_kw = energy_ctl_target_kw (ctl);
+    energy_ctl_destroy (&ctl);
     return 0;
-fail:
-    energy_mpc_destroy (&mpc);
-    energy_forecast_destroy (&fc);
-    free (lf);
-    free (sf);
-    free (margin);
-    return -1;
 }
 
 /* The perfect-foresight LP over the window, replayed through the bill (the
@@ -433,7 +396,7 @@ s_run_seed (const s_opts_t *o, const s_plant_t *plant, long seed, s_seed_result_
     res->rule_peak_kw = rule.peak_threshold_kw;
     res->score[P_IDLE] = s_run_rule (&w, NULL);
     res->score[P_RULE] = s_run_rule (&w, &rule);
-    if (s_run_mpc (&w, o->horizon_h, o->margin_sigma, res) < 0 || s_run_bound (&w, res) < 0)
+    if (s_run_mpc (&w, o, res) < 0 || s_run_bound (&w, res) < 0)
         goto fail;
     s_trace_free (&tr);
     return 0;
@@ -459,12 +422,15 @@ static const s_opt_t s_opt_table[] = {
     { "--csv-dir", 's', S_OFF (csv_dir), 0, 0, "also write each seed's trace as CSV there" },
     { "--hours", 'd', S_OFF (hours), 24, 8760, "scored window, one billing month (720)" },
     { "--history-h", 'd', S_OFF (history_h), 24, 8760, "history before it (168)" },
-    { "--horizon-h", 'd', S_OFF (horizon_h), 1, 240, "MPC horizon (48)" },
+    { "--horizon-h", 'd', S_OFF (horizon_h), 1, 240, "MPC horizon (24)" },
     { "--cycle-cost", 'd', S_OFF (cycle_cost), 0, 10, "battery wear per kWh charged or discharged (0.02)" },
     { "--reserve", 'd', S_OFF (reserve_frac), 0, 1, "outage reserve, share of capacity (0.2)" },
     { "--terminal-value", 'd', S_OFF (terminal_value), 0, 10, "worth of stored energy per kWh (0.09)" },
-    { "--peak-margin", 'd', S_OFF (margin_sigma), 0, 10,
-      "headroom under the peak, in RMS one-step load forecast errors (2)" },
+    { "--envelope", 'd', S_OFF (envelope_share), 0, 1,
+      "share of the gap to the load's high envelope kept under the peak (1)" },
+    { "--dc-scale", 'd', S_OFF (dc_scale), 0.1, 100,
+      "demand charge in the MPC: × horizon / rest of the month × this (2)" },
+    { "--oracle", 'l', S_OFF (oracle), 0, 1, "1: the MPC gets the true load and solar (diagnostic) (0)" },
     { "--seeds", 'l', S_OFF (seeds), 1, S_MAX_SEEDS, "seeds 1 … N (3)" },
 };
 #define S_N_OPTS (sizeof s_opt_table / sizeof s_opt_table[0])
@@ -535,7 +501,7 @@ s_fallbacks (const s_seed_result_t *r, long n)
 {
     size_t sum = 0;
     for (long s = 0; s < n; s++)
-        sum += r[s].mpc_fallbacks + r[s].forecast_failures;
+        sum += r[s].mpc_fallbacks;
     return sum;
 }
 
@@ -561,9 +527,11 @@ s_print (const s_opts_t *o, const s_seed_result_t *r, long n)
                 sc[P_IDLE].cost, sc[P_RULE].cost, sc[P_MPC].cost, sc[P_BOUND].cost,
                 sc[P_MPC].cost / sc[P_BOUND].cost, sc[P_RULE].cost / sc[P_BOUND].cost, 100 * cap);
     }
-    printf ("\nMPC: %.2f ms per solve (%.0f h horizon), %.1f fallbacks, forecast MAE load %.1f %%, "
-            "solar %.1f kW; month LP %.0f ms; rule price <= %.3f, peak %.0f kW\n",
-            S_SMEAN (r, n, mpc_solve_ms), o->horizon_h, (double) s_fallbacks (r, n) / (double) n, S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, solar_mae_kw),
+    printf ("\nMPC: %.2f ms per decision (%.0f h horizon), %.1f fallbacks, peak target %.0f kW;\n"
+            "one-step load forecast error: MAE %.1f %%, RMSE %.1f kW; month LP %.0f ms;\n"
+            "rule (seed 1): charge at price <= %.3f, shave above %.0f kW\n",
+            S_SMEAN (r, n, mpc_solve_ms), o->horizon_h, (double) s_fallbacks (r, n) / (double) n,
+            S_SMEAN (r, n, mpc_target_kw), S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, load_rmse_kw),
             S_SMEAN (r, n, bound_solve_ms), r[0].rule_price, r[0].rule_peak_kw);
 }
 
@@ -601,10 +569,11 @@ s_json (const s_opts_t *o, const s_seed_result_t *r, long n)
              100 * (S_PMEAN (r, n, cost, P_MPC) / idle - 1), 100 * (S_PMEAN (r, n, cost, P_BOUND) / idle - 1),
              100 * (S_PMEAN (r, n, cost, P_RULE) / idle - 1));
     fprintf (f, " \"peak_kw_change_pct\": %.3f, \"mpc_solve_ms\": %.3f, \"bound_solve_ms\": %.1f,"
-                " \"mpc_fallbacks\": %zu, \"load_forecast_mae_pct\": %.3f, \"solar_forecast_mae_kw\": %.3f}\n",
+                " \"mpc_fallbacks\": %zu, \"load_forecast_mae_pct\": %.3f, \"load_forecast_rmse_kw\": %.3f,"
+                " \"mpc_peak_target_kw\": %.2f, \"oracle_forecasts\": %ld}\n",
              100 * (S_PMEAN (r, n, peak_kw, P_MPC) / S_PMEAN (r, n, peak_kw, P_IDLE) - 1),
              S_SMEAN (r, n, mpc_solve_ms), S_SMEAN (r, n, bound_solve_ms), s_fallbacks (r, n),
-             S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, solar_mae_kw));
+             S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, load_rmse_kw), S_SMEAN (r, n, mpc_target_kw), o->oracle);
     fclose (f);
     return 0;
 }
@@ -613,8 +582,8 @@ int
 main (int argc, char **argv)
 {
     s_opts_t o = { .factory = "deploy/factories/gigafactory.yaml", .hours = 720, .history_h = 168,
-                   .horizon_h = 48, .cycle_cost = 0.02, .reserve_frac = 0.2, .terminal_value = 0.09,
-                   .margin_sigma = 2, .seeds = 3 };
+                   .horizon_h = 24, .cycle_cost = 0.02, .reserve_frac = 0.2, .terminal_value = 0.09,
+                   .envelope_share = 1, .dc_scale = 2, .seeds = 3 };
     int rc = s_parse (argc, argv, &o);
     if (rc)
         return rc;

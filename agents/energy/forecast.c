@@ -204,3 +204,30 @@ energy_forecast_predict (const energy_forecast_t *self, double t_h, size_t n,
     }
     return 0;
 }
+
+int
+energy_forecast_upper (const energy_forecast_t *self, double t_h, size_t n, int window_steps,
+                       double *upper_kw)
+{
+    if (!isfinite (t_h) || window_steps < 0 || self->last_step == INT64_MIN
+        || self->last_step - self->first_step + 1 < self->steps_per_day)
+        return -1;
+    int64_t now = s_step (self, t_h), ring = (int64_t) self->days * self->steps_per_day;
+    for (size_t i = 0; i < n; i++) {
+        int64_t step = now + (int64_t) i + 1;
+        double hi = NAN;
+        for (int d = 1; d <= self->days; d++)
+            for (int w = -window_steps; w <= window_steps; w++) {
+                int64_t past = step - (int64_t) d * self->steps_per_day + w;
+                if (past > self->last_step || past < self->first_step || past <= self->last_step - ring)
+                    continue;
+                double v = *s_slot (self, past);
+                if (isfinite (v) && !(v <= hi))
+                    hi = v;
+            }
+        if (!isfinite (hi))
+            return -1;
+        upper_kw[i] = hi;
+    }
+    return 0;
+}

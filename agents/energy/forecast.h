@@ -44,6 +44,13 @@ int energy_forecast_observe (energy_forecast_t *self, double t_h, double load_kw
 int energy_forecast_predict (const energy_forecast_t *self, double t_h, size_t n,
                              double *load_kw, double *solar_kw);
 
+/* The high envelope of the load for the same N steps: the largest value
+ * seen in the history at that time of day ± WINDOW_STEPS steps.  Peak
+ * shaving plans against it, since a 15-minute load is largely unpredictable
+ * noise on its profile, but bounded.  Returns 0 or -1 as predict does. */
+int energy_forecast_upper (const energy_forecast_t *self, double t_h, size_t n, int window_steps,
+                           double *upper_kw);
+
 size_t energy_forecast_rejected (const energy_forecast_t *self);
 
 #endif

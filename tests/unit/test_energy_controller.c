@@ -40,6 +40,7 @@ Test (energy_ctl, week_within_limits, .timeout = 120)
 {
     char err[200];
     energy_ctl_params_t p = s_params ();
+    p.month_h = 168;                    /* the test bills one week */
     energy_ctl_t *c = energy_ctl_new (&p, err, sizeof err);
     cr_assert_not_null (c, "%s", err);
     srand (3);
@@ -54,8 +55,8 @@ Test (energy_ctl, week_within_limits, .timeout = 120)
     for (int k = 1; k < 2 * 96; k++)
         energy_ctl_observe (c, 0.25 * k, s_load (0.25 * k, 40), energy_clear_sky_kw (&p.site, 0.25 * k) * 0.5);
     energy_bill_t bill, idle;
-    energy_bill_init (&bill, &p.batt, 200, 0.25, 14, 720);
-    energy_bill_init (&idle, &p.batt, 200, 0.25, 14, 720);
+    energy_bill_init (&bill, &p.batt, 200, 0.25, 14, 168);
+    energy_bill_init (&idle, &p.batt, 200, 0.25, 14, 168);
     for (int k = 2 * 96; k < 9 * 96; k++) {
         double t = 0.25 * k, load = s_load (t, 40), solar = energy_clear_sky_kw (&p.site, t) * 0.5;
         for (int i = 0; i < 48; i++)

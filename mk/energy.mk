@@ -13,7 +13,8 @@ $(eval $(call af_archive,$(ENERGY_A),$(ENERGY_SRCS)))
 
 TEST_SRCS += $(ENERGY_TEST_SRCS)
 TEST_LIBS += $(ENERGY_A)
-$(TEST_BIN): LDLIBS += $(GLPK_LIBS)
+# By path: TEST_BIN is defined after the fragments are read.
+$(BUILD)/tests/autofab-tests: LDLIBS += $(GLPK_LIBS)
 
 # Private test binary:  make build/tests/test-energy && build/tests/test-energy
 $(BUILD)/tests/test-energy: $(call objs,$(ENERGY_TEST_SRCS)) $(ENERGY_A)

@@ -45,6 +45,7 @@
 typedef struct {
     const char *factory, *json, *csv_dir;
     double hours, history_h, horizon_h, cycle_cost, reserve_frac, terminal_value, envelope_share, dc_scale;
+    double hvac_band_c;
     long seeds, oracle;
 } s_opts_t;
 
@@ -52,15 +53,18 @@ typedef struct {
     energy_battery_t batt;
     double soc0_frac, demand_charge, dt_h;
     energy_solar_site_t site;
+    energy_hvac_t hvac;                 /* comfort band from --hvac-band */
+    double hvac_setpoint_c;
 } s_plant_t;
 
 typedef struct {
     size_t n, cap;
     double *t_h, *load_kw, *solar_kw, *price;
+    double *base_kw, *ambient_c, *hvac_kw;  /* load without HVAC; for the HVAC bound */
 } s_trace_t;
 
-enum { P_IDLE, P_RULE, P_MPC, P_BOUND, P_COUNT };
-static const char *const s_policy_name[P_COUNT] = { "idle", "rule", "mpc", "bound" };
+enum { P_IDLE, P_RULE, P_MPC, P_BOUND, P_BOUND_HVAC, P_COUNT };
+static const char *const s_policy_name[P_COUNT] = { "idle", "rule", "mpc", "bound", "bound_hvac" };
 
 typedef struct {
     double cost, energy_cost, demand_cost, cycle_cost, peak_kw, import_kwh, throughput_kwh, solar_used_kwh;
@@ -73,6 +77,7 @@ typedef struct {
     double mpc_solve_ms, bound_solve_ms, rule_price, rule_peak_kw, bound_replay_gap;
     size_t mpc_fallbacks;
     double load_mae_pct, load_rmse_kw, mpc_target_kw;
+    double hvac_model_err_kw;           /* our zone model vs the twin's HVAC, fixed set point */
 } s_seed_result_t;
 
 static double
@@ -97,6 +102,15 @@ s_plant_read (const char *path, const s_opts_t *o, s_plant_t *p)
     }
     af_config_t *fac = af_config_get (doc, "factory"), *bat = af_config_get (doc, "energy.battery");
     af_config_t *tar = af_config_get (doc, "energy.tariff"), *sol = af_config_get (doc, "energy.solar");
+    af_config_t *hv = af_config_get (doc, "energy.hvac");
+    p->hvac_setpoint_c = af_config_num (hv, "setpoint_c", 21, -50, 60);
+    p->hvac = (energy_hvac_t) { .enabled = true, .ua_kw_per_c = af_config_num (hv, "ua_kw_per_c", 0, 0, 1e6),
+                                .heat_cap_kwh_per_c = af_config_num (hv, "heat_cap_kwh_per_c", 1, 1e-3, 1e9),
+                                .cop = af_config_num (hv, "cop", 3, 0.1, 20),
+                                .max_kw = af_config_num (hv, "max_kw", 0, 0, 1e7),
+                                .min_c = p->hvac_setpoint_c - o->hvac_band_c,
+                                .max_c = p->hvac_setpoint_c + o->hvac_band_c,
+                                .violation_cost_per_ch = 100 };
     double cap = af_config_num (bat, "capacity_kwh", 0, 0, 1e7);
     double kw = af_config_num (bat, "max_kw", 0, 0, 1e6);
     double leg = sqrt (af_config_num (bat, "round_trip_eff", 0.9, 0.01, 1));
@@ -131,6 +145,9 @@ s_trace_free (s_trace_t *tr)
     free (tr->load_kw);
     free (tr->solar_kw);
     free (tr->price);
+    free (tr->base_kw);
+    free (tr->ambient_c);
+    free (tr->hvac_kw);
     memset (tr, 0, sizeof *tr);
 }
 
@@ -146,6 +163,9 @@ s_record (void *ctx, twin_t *twin, const twin_obs_t *obs)
     tr->load_kw[tr->n] = obs->load_kw + obs->hvac_kw;
     tr->solar_kw[tr->n] = obs->solar_kw;
     tr->price[tr->n] = obs->price_per_kwh;
+    tr->base_kw[tr->n] = obs->load_kw;
+    tr->ambient_c[tr->n] = obs->ambient_c;
+    tr->hvac_kw[tr->n] = obs->hvac_kw;
     tr->n++;
 }
 
@@ -160,8 +180,12 @@ s_trace_record (const char *factory, uint64_t seed, double hours, double dt_h, s
     tr->load_kw = calloc (tr->cap, sizeof (double));
     tr->solar_kw = calloc (tr->cap, sizeof (double));
     tr->price = calloc (tr->cap, sizeof (double));
+    tr->base_kw = calloc (tr->cap, sizeof (double));
+    tr->ambient_c = calloc (tr->cap, sizeof (double));
+    tr->hvac_kw = calloc (tr->cap, sizeof (double));
     twin_t *twin = twin_new_from_file (factory, seed, err, sizeof err);
-    if (!twin || !tr->t_h || !tr->load_kw || !tr->solar_kw || !tr->price) {
+    if (!twin || !tr->t_h || !tr->load_kw || !tr->solar_kw || !tr->price || !tr->base_kw || !tr->ambient_c
+        || !tr->hvac_kw) {
         fprintf (stderr, S_PROG ": %s\n", twin ? "out of memory" : err);
         twin_destroy (&twin);
         return -1;
@@ -335,27 +359,32 @@ s_run_mpc (const s_window_t *w, const s_opts_t *o, s_seed_result_t *res)
 }
 
 /* The perfect-foresight LP over the window, replayed through the bill (the
- * replay must agree with the LP's own objective: RES->bound_replay_gap). */
+ * replay must agree with the LP's own objective: RES->bound_replay_gap).
+ * With HVAC the hall's cooling is a decision too (pre-cooling within the
+ * comfort band), on the load without the recorded HVAC. */
 static int
-s_run_bound (const s_window_t *w, s_seed_result_t *res)
+s_run_bound (const s_window_t *w, bool hvac, s_seed_result_t *res)
 {
     const s_plant_t *p = w->plant;
     const s_trace_t *tr = w->tr;
     char err[160];
-    energy_mpc_t *mpc = energy_mpc_new (&p->batt, NULL, err, sizeof err);
+    energy_mpc_t *mpc = energy_mpc_new (&p->batt, hvac ? &p->hvac : NULL, err, sizeof err);
     if (!mpc) {
         fprintf (stderr, S_PROG ": %s\n", err);
         return -1;
     }
     double soc0 = p->soc0_frac * p->batt.capacity_kwh;
-    energy_mpc_input_t in = { .n = w->n, .dt_h = p->dt_h, .load_kw = &tr->load_kw[w->start],
+    const double *load = hvac ? tr->base_kw : tr->load_kw;
+    energy_mpc_input_t in = { .n = w->n, .dt_h = p->dt_h, .load_kw = &load[w->start],
                               .solar_kw = &tr->solar_kw[w->start], .price_per_kwh = &tr->price[w->start],
+                              .ambient_c = &tr->ambient_c[w->start], .indoor_c = p->hvac_setpoint_c,
                               .soc_kwh = soc0, .demand_charge_per_kw = p->demand_charge,
                               .terminal_value_per_kwh = w->terminal_value };
     const energy_plan_t *plan;
     double t0 = s_wall ();
     int rc = energy_mpc_solve (mpc, &in, &plan);
-    res->bound_solve_ms = (s_wall () - t0) * 1e3;
+    if (!hvac)
+        res->bound_solve_ms = (s_wall () - t0) * 1e3;
     if (rc != ENERGY_OK) {
         fprintf (stderr, S_PROG ": the month LP failed: %s\n", energy_mpc_error (mpc));
         energy_mpc_destroy (&mpc);
@@ -365,12 +394,29 @@ s_run_bound (const s_window_t *w, s_seed_result_t *res)
     s_bill_start (w, &bill);
     for (size_t i = 0; i < w->n; i++) {
         size_t k = w->start + i;
-        energy_bill_step (&bill, tr->load_kw[k], tr->solar_kw[k], tr->price[k], 0, plan->power_kw[i]);
+        energy_bill_step (&bill, load[k] + (hvac ? plan->hvac_kw[i] : 0), tr->solar_kw[k], tr->price[k], 0,
+                          plan->power_kw[i]);
     }
-    res->score[P_BOUND] = s_score (w, &bill);
-    res->bound_replay_gap = res->score[P_BOUND].cost - (plan->cost + w->terminal_value * soc0);
+    res->score[hvac ? P_BOUND_HVAC : P_BOUND] = s_score (w, &bill);
+    if (!hvac)
+        res->bound_replay_gap = res->score[P_BOUND].cost - (plan->cost + w->terminal_value * soc0);
     energy_mpc_destroy (&mpc);
     return 0;
+}
+
+/* How well the LP's zone model reproduces the twin's HVAC at its fixed set
+ * point: mean |model − recorded| kW over the window. */
+static double
+s_hvac_model_err (const s_window_t *w)
+{
+    const energy_hvac_t *h = &w->plant->hvac;
+    double sum = 0;
+    for (size_t k = w->start; k < w->start + w->n; k++) {
+        double need = w->tr->base_kw[k] + h->ua_kw_per_c * (w->tr->ambient_c[k] - w->plant->hvac_setpoint_c);
+        double kw = fmin (h->max_kw, fabs (need) / h->cop);
+        sum += fabs (kw - w->tr->hvac_kw[k]);
+    }
+    return sum / (double) w->n;
 }
 
 /* One seed: record, then score the four policies. */
@@ -396,8 +442,9 @@ s_run_seed (const s_opts_t *o, const s_plant_t *plant, long seed, s_seed_result_
     res->rule_peak_kw = rule.peak_threshold_kw;
     res->score[P_IDLE] = s_run_rule (&w, NULL);
     res->score[P_RULE] = s_run_rule (&w, &rule);
-    if (s_run_mpc (&w, o, res) < 0 || s_run_bound (&w, res) < 0)
+    if (s_run_mpc (&w, o, res) < 0 || s_run_bound (&w, false, res) < 0 || s_run_bound (&w, true, res) < 0)
         goto fail;
+    res->hvac_model_err_kw = s_hvac_model_err (&w);
     s_trace_free (&tr);
     return 0;
 fail:
@@ -431,6 +478,8 @@ static const s_opt_t s_opt_table[] = {
     { "--dc-scale", 'd', S_OFF (dc_scale), 0.1, 100,
       "demand charge in the MPC: × horizon / rest of the month × this (2)" },
     { "--oracle", 'l', S_OFF (oracle), 0, 1, "1: the MPC gets the true load and solar (diagnostic) (0)" },
+    { "--hvac-band", 'd', S_OFF (hvac_band_c), 0.1, 10,
+      "comfort band ± around the HVAC set point for the HVAC bound, C (1)" },
     { "--seeds", 'l', S_OFF (seeds), 1, S_MAX_SEEDS, "seeds 1 … N (3)" },
 };
 #define S_N_OPTS (sizeof s_opt_table / sizeof s_opt_table[0])
@@ -511,10 +560,10 @@ s_print (const s_opts_t *o, const s_seed_result_t *r, long n)
     printf ("\nenergy-bench (OFFLINE: battery policies on the twin's baseline traces, %s,\n"
             "%.0f h scored after %.0f h of history, %ld seed(s), means shown)\n\n",
             o->factory, o->hours, o->history_h, n);
-    printf ("%-6s %12s %12s %12s %10s %10s %11s %9s %8s\n", "policy", "cost", "energy", "demand", "wear",
+    printf ("%-10s %12s %12s %12s %10s %10s %11s %9s %8s\n", "policy", "cost", "energy", "demand", "wear",
             "peak_kW", "import_MWh", "thru_MWh", "clipped");
     for (int p = 0; p < P_COUNT; p++)
-        printf ("%-6s %12.0f %12.0f %12.0f %10.0f %10.1f %11.1f %9.1f %8.1f\n", s_policy_name[p],
+        printf ("%-10s %12.0f %12.0f %12.0f %10.0f %10.1f %11.1f %9.1f %8.1f\n", s_policy_name[p],
                 S_PMEAN (r, n, cost, p), S_PMEAN (r, n, energy_cost, p), S_PMEAN (r, n, demand_cost, p),
                 S_PMEAN (r, n, cycle_cost, p), S_PMEAN (r, n, peak_kw, p),
                 S_PMEAN (r, n, import_kwh, p) / 1e3, S_PMEAN (r, n, throughput_kwh, p) / 1e3,
@@ -529,10 +578,14 @@ s_print (const s_opts_t *o, const s_seed_result_t *r, long n)
     }
     printf ("\nMPC: %.2f ms per decision (%.0f h horizon), %.1f fallbacks, peak target %.0f kW;\n"
             "one-step load forecast error: MAE %.1f %%, RMSE %.1f kW; month LP %.0f ms;\n"
-            "rule (seed 1): charge at price <= %.3f, shave above %.0f kW\n",
+            "rule (seed 1): charge at price <= %.3f, shave above %.0f kW;\n"
+            "bound_hvac = bound with HVAC pre-cooling within ±%.1f C: %+.2f %% vs bound (zone model vs the\n"
+            "twin's HVAC at its set point: mean error %.2f kW)\n",
             S_SMEAN (r, n, mpc_solve_ms), o->horizon_h, (double) s_fallbacks (r, n) / (double) n,
             S_SMEAN (r, n, mpc_target_kw), S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, load_rmse_kw),
-            S_SMEAN (r, n, bound_solve_ms), r[0].rule_price, r[0].rule_peak_kw);
+            S_SMEAN (r, n, bound_solve_ms), r[0].rule_price, r[0].rule_peak_kw, o->hvac_band_c,
+            100 * (S_PMEAN (r, n, cost, P_BOUND_HVAC) / S_PMEAN (r, n, cost, P_BOUND) - 1),
+            S_SMEAN (r, n, hvac_model_err_kw));
 }
 
 static int
@@ -570,10 +623,13 @@ s_json (const s_opts_t *o, const s_seed_result_t *r, long n)
              100 * (S_PMEAN (r, n, cost, P_RULE) / idle - 1));
     fprintf (f, " \"peak_kw_change_pct\": %.3f, \"mpc_solve_ms\": %.3f, \"bound_solve_ms\": %.1f,"
                 " \"mpc_fallbacks\": %zu, \"load_forecast_mae_pct\": %.3f, \"load_forecast_rmse_kw\": %.3f,"
-                " \"mpc_peak_target_kw\": %.2f, \"oracle_forecasts\": %ld}\n",
+                " \"mpc_peak_target_kw\": %.2f, \"oracle_forecasts\": %ld,\n"
+                " \"hvac_band_c\": %g, \"hvac_bound_change_pct\": %.3f, \"hvac_model_err_kw\": %.3f}\n",
              100 * (S_PMEAN (r, n, peak_kw, P_MPC) / S_PMEAN (r, n, peak_kw, P_IDLE) - 1),
              S_SMEAN (r, n, mpc_solve_ms), S_SMEAN (r, n, bound_solve_ms), s_fallbacks (r, n),
-             S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, load_rmse_kw), S_SMEAN (r, n, mpc_target_kw), o->oracle);
+             S_SMEAN (r, n, load_mae_pct), S_SMEAN (r, n, load_rmse_kw), S_SMEAN (r, n, mpc_target_kw), o->oracle,
+             o->hvac_band_c, 100 * (S_PMEAN (r, n, cost, P_BOUND_HVAC) / S_PMEAN (r, n, cost, P_BOUND) - 1),
+             S_SMEAN (r, n, hvac_model_err_kw));
     fclose (f);
     return 0;
 }
@@ -583,7 +639,7 @@ main (int argc, char **argv)
 {
     s_opts_t o = { .factory = "deploy/factories/gigafactory.yaml", .hours = 720, .history_h = 168,
                    .horizon_h = 24, .cycle_cost = 0.02, .reserve_frac = 0.2, .terminal_value = 0.09,
-                   .envelope_share = 1, .dc_scale = 2, .seeds = 3 };
+                   .envelope_share = 1, .dc_scale = 2, .hvac_band_c = 1, .seeds = 3 };
     int rc = s_parse (argc, argv, &o);
     if (rc)
         return rc;

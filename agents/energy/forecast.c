@@ -17,6 +17,9 @@
 #define S_LEVEL_STEPS 4
 /* Weight of a finished day in the running weather factor. */
 #define S_WEATHER_ALPHA 0.2
+/* Timestamps beyond ± this many hours are refused (keeps step arithmetic
+ * far from integer overflow). */
+#define S_MAX_ABS_T_H 1e9
 
 struct energy_forecast {
     energy_solar_site_t site;
@@ -116,9 +119,13 @@ s_new_day (energy_forecast_t *self, int64_t day)
 int
 energy_forecast_observe (energy_forecast_t *self, double t_h, double load_kw, double solar_kw)
 {
-    if (!isfinite (t_h))
+    if (!isfinite (t_h) || fabs (t_h) > S_MAX_ABS_T_H)
         return self->rejected++, -1;
     int64_t step = s_step (self, t_h);
+    /* A reading older than the last one is out of order: refused, so that it
+     * cannot overwrite a newer day's slot in the ring. */
+    if (self->last_step != INT64_MIN && step < self->last_step)
+        return self->rejected++, -1;
     /* Slots skipped since the last observation are missing, not stale. */
     if (self->last_step != INT64_MIN && step > self->last_step) {
         int64_t gap = step - self->last_step - 1;
@@ -169,8 +176,8 @@ int
 energy_forecast_predict (const energy_forecast_t *self, double t_h, size_t n,
                          double *load_kw, double *solar_kw)
 {
-    if (!isfinite (t_h) || self->last_step == INT64_MIN
-        || self->last_step - self->first_step + 1 < self->steps_per_day)
+    if (!isfinite (t_h) || fabs (t_h) > S_MAX_ABS_T_H || self->last_step == INT64_MIN
+        || self->last_step - self->first_step + 1 < self->steps_per_day || n > 1000000)
         return -1;
     int64_t now = s_step (self, t_h);
     /* The recent level: how far the last hour ran above its profile. */
@@ -209,7 +216,8 @@ int
 energy_forecast_upper (const energy_forecast_t *self, double t_h, size_t n, int window_steps,
                        double *upper_kw)
 {
-    if (!isfinite (t_h) || window_steps < 0 || self->last_step == INT64_MIN
+    if (!isfinite (t_h) || fabs (t_h) > S_MAX_ABS_T_H || window_steps < 0 || window_steps > 10000
+        || n > 1000000 || self->last_step == INT64_MIN
         || self->last_step - self->first_step + 1 < self->steps_per_day)
         return -1;
     int64_t now = s_step (self, t_h), ring = (int64_t) self->days * self->steps_per_day;

@@ -10,7 +10,7 @@
  *
  *  Observations arrive once per step; a NaN, infinite or negative value is
  *  refused (counted, energy_forecast_observe returns -1) and the slot is
- *  treated as missing.  With too little history energy_forecast_predict
+ *  treated as missing; so is a reading older than the last one.  With too little history energy_forecast_predict
  *  returns -1: the caller falls back (mpc.h) rather than plan on nothing.
  */
 #ifndef ENERGY_FORECAST_H

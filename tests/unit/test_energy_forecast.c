@@ -69,7 +69,12 @@ Test (energy_forecast, bad_observations_refused)
     cr_assert_eq (energy_forecast_observe (f, 0, NAN, 0), -1);
     cr_assert_eq (energy_forecast_observe (f, 0.25, 100, -5), -1);
     cr_assert_eq (energy_forecast_observe (f, INFINITY, 100, 0), -1);
-    cr_assert_eq (energy_forecast_rejected (f), 3);
+    cr_assert_eq (energy_forecast_observe (f, 1e300, 100, 0), -1, "absurd time");
+    cr_assert_eq (energy_forecast_observe (f, 10, 100, 0), 0);
+    cr_assert_eq (energy_forecast_observe (f, 9, 100, 0), -1, "out of order");
+    cr_assert_eq (energy_forecast_rejected (f), 5);
+    double l[2], s[2];
+    cr_assert_eq (energy_forecast_predict (f, 1e300, 2, l, s), -1);
     energy_forecast_destroy (&f);
     cr_assert_null (energy_forecast_new (&SITE, 0.7, 2), "0.7 h does not divide a day");
     cr_assert_null (energy_forecast_new (&SITE, 0.25, 0));

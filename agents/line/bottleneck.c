@@ -4,6 +4,7 @@
 #include "bottleneck.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,8 @@ s_mark_shift (bool *shift, size_t n_t, int a, int b, size_t t, const size_t *fro
 int
 bn_analyse (const unsigned char *states, size_t n_t, int n_st, bn_station_t *out, int *momentary)
 {
-    if (!states || !out || n_t == 0 || n_st <= 0 || n_st > 100000)
+    if (!states || !out || n_t == 0 || n_st <= 0 || n_st > 100000
+        || n_t > SIZE_MAX / (size_t) n_st / sizeof (size_t))
         return -2;
     for (size_t i = 0; i < n_t * (size_t) n_st; i++)
         if (states[i] >= BN_STATE_COUNT)

@@ -134,3 +134,18 @@ energy_ctl_decide (energy_ctl_t *self, double t_h, double month_h, double soc_kw
     self->target_kw = fmax (self->target_kw, self->plan->peak_kw);
     return ENERGY_OK;
 }
+
+int
+energy_outage_setpoint (const energy_battery_t *b, double soc_kwh, double critical_kw, double dt_h,
+                        double *setpoint_kw, double *ride_through_h)
+{
+    *setpoint_kw = 0;
+    *ride_through_h = 0;
+    if (!b || !isfinite (soc_kwh) || !isfinite (critical_kw) || critical_kw < 0 || !(dt_h > 0) || !isfinite (dt_h))
+        return -1;
+    double usable_kwh = fmax (0, soc_kwh - b->min_soc * b->capacity_kwh) * b->eff_discharge;
+    double step_kw = fmin (b->max_discharge_kw, usable_kwh / dt_h);
+    *setpoint_kw = fmin (critical_kw, step_kw);
+    *ride_through_h = critical_kw > 0 ? usable_kwh / critical_kw : INFINITY;
+    return critical_kw > step_kw + 1e-9 ? 1 : 0;
+}

@@ -52,6 +52,15 @@ int energy_ctl_decide (energy_ctl_t *self, double t_h, double month_h, double so
                        const double *price, size_t n, const double *load_fc, const double *solar_fc,
                        double *setpoint_kw);
 
+/* Grid outage: the battery alone carries the critical load CRITICAL_KW,
+ * down to min_soc (the outage reserve exists for this).  Writes the
+ * discharge set point and how many hours the stored energy lasts at that
+ * load (infinite for no load).  Returns 0 when the battery covers this step,
+ * 1 when the line must shed or slow work (the load exceeds the power rating
+ * or the energy left in the step), -1 on bad input (set point 0). */
+int energy_outage_setpoint (const energy_battery_t *batt, double soc_kwh, double critical_kw, double dt_h,
+                            double *setpoint_kw, double *ride_through_h);
+
 /* A new billing month: the committed peak starts again from 0. */
 void energy_ctl_new_month (energy_ctl_t *self);
 double energy_ctl_target_kw (const energy_ctl_t *self);

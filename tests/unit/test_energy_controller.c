@@ -108,3 +108,25 @@ Test (energy_ctl, bad_price_or_bad_params)
     p.dt_h = 0.7;
     cr_assert_null (energy_ctl_new (&p, err, sizeof err), "0.7 h does not divide the day");
 }
+
+/* Outage: the reserve is there to be used; shed when power or energy run out. */
+Test (energy_ctl, outage_carries_critical_load)
+{
+    energy_battery_t b = s_params ().batt;      /* 400 kWh, 100 kW, 0.95 per leg, min SoC 10 % */
+    double sp, hours;
+    cr_assert_eq (energy_outage_setpoint (&b, 200, 60, 0.25, &sp, &hours), 0);
+    cr_assert_float_eq (sp, 60, 1e-9);
+    cr_assert_float_eq (hours, (200 - 40) * 0.95 / 60, 1e-9);
+    /* Above the power rating: give 100 kW and ask to shed the rest. */
+    cr_assert_eq (energy_outage_setpoint (&b, 200, 150, 0.25, &sp, &hours), 1);
+    cr_assert_float_eq (sp, 100, 1e-9);
+    /* Almost empty: 5 kWh usable × 0.95 in a quarter hour is 19 kW. */
+    cr_assert_eq (energy_outage_setpoint (&b, 45, 60, 0.25, &sp, &hours), 1);
+    cr_assert_float_eq (sp, 19, 1e-9);
+    cr_assert_eq (energy_outage_setpoint (&b, 30, 60, 0.25, &sp, &hours), 1, "at min SoC");
+    cr_assert_float_eq (sp, 0, 1e-9);
+    cr_assert_eq (energy_outage_setpoint (&b, 200, NAN, 0.25, &sp, &hours), -1);
+    cr_assert_float_eq (sp, 0, 1e-9);
+    cr_assert_eq (energy_outage_setpoint (&b, 200, 0, 0.25, &sp, &hours), 0);
+    cr_assert (isinf (hours));
+}

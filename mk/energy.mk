@@ -1,5 +1,5 @@
 # mk/energy.mk — the energy agent's algorithms (agents/energy/: MPC with
-# GLPK, forecasts, rule policy, bill), their tests and
+# GLPK, the controller loop, forecasts, rule policy, bill), their tests and
 # `make bench-energy-offline`.  No main.c yet: the bus side waits for the
 # twin's control surface.
 

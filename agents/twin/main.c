@@ -28,6 +28,7 @@ s_usage (FILE *out)
              "  --seed S       random seed (default 1); same seed + config = same KPIs\n"
              "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
              "  --progress     show progress on a terminal (stderr)\n"
+             "  --warmup-h W   KPIs start after W hours (overrides factory.warmup_h; W < H)\n"
              "On the bus (DESIGN §3), as the time master of a factory's agents:\n"
              "  --bus                  run on the bus instead of printing KPIs\n"
              "  --broker ENDPOINT      broker control endpoint [$AUTOFAB_BROKER or tcp://127.0.0.1:5550]\n"
@@ -58,13 +59,14 @@ main (int argc, char **argv)
         { "realtime", no_argument, NULL, 'R' },     { "expect-controllers", required_argument, NULL, 'e' },
         { "out", required_argument, NULL, 'o' },    { "shadow", no_argument, NULL, 'S' },
         { "idle-timeout-ms", required_argument, NULL, 'I' },
+        { "warmup-h", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 }
     };
     bool bus = false, shadow = false;
     long controllers = 0, idle_ms = 10000;
     twin_bus_opts_t bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 };
     const char *config = NULL, *policy = "baseline";
-    double hours = -1;
+    double hours = -1, warmup_h = -1;
     unsigned long long seed = 1;
     bool json = false, progress = false;
     opterr = 0;
@@ -85,6 +87,10 @@ main (int argc, char **argv)
             break;
         case 'p': policy = optarg; break;
         case 'j': json = true; break;
+        case 'W':
+            if (!af_args_double ("autofab-twin", "--warmup-h", optarg, 0, 1e6, &warmup_h))
+                return 2;
+            break;
         case 'P': progress = true; break;
         case 'l':
             if (af_log_parse_level (optarg) < 0)
@@ -126,6 +132,8 @@ main (int argc, char **argv)
         return af_args_usage_error ("autofab-twin", "--hours H is required");
     if (strcmp (policy, "baseline") && strcmp (policy, "none"))
         return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", policy);
+    if (warmup_h >= hours)
+        return af_args_usage_error ("autofab-twin", "--warmup-h %g must be shorter than --hours %g", warmup_h, hours);
 
     char err[512];
     twin_t *twin = twin_new_from_file (config, seed, err, sizeof err);
@@ -133,6 +141,8 @@ main (int argc, char **argv)
         fprintf (stderr, "autofab-twin: %s\n", err);
         return 2;
     }
+    if (warmup_h >= 0)
+        twin_set_warmup_h (twin, warmup_h);
     if (!strcmp (policy, "baseline")) {
         twin_policy_t p;
         twin_policy_baseline (twin, &p);

@@ -867,3 +867,12 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     fn (ctx, &t);
     s_site_telemetry (self, fn, ctx);
 }
+
+int
+twin_set_warmup_h (twin_t *self, double hours)
+{
+    if (!self || self->started || !(hours >= 0) || hours > 1e6)
+        return -1;
+    self->warmup_s = hours * 3600.0;
+    return 0;
+}

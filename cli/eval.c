@@ -85,7 +85,7 @@ s_parse_value (const char **p, const char *end, double *out)
     /* strtod wants a terminated string: copy what can be a JSON number. */
     char buf[64];
     size_t n = 0;
-    while (*p + n < end && n < sizeof buf - 1 && strchr ("+-0123456789.eE", (*p)[n]))
+    while (*p + n < end && n < sizeof buf - 1 && (*p)[n] && strchr ("+-0123456789.eE", (*p)[n]))
         n++;
     if (n == 0 || n == sizeof buf - 1)
         return -1;

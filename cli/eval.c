@@ -332,6 +332,9 @@ eval_row (const eval_t *self, int i, eval_row_t *row)
                           .autonomous = p.mean_b, .change_pct = p.change_pct,
                           .ci95_pct = p.change_ci_pct, .diff = p.diff, .diff_ci95 = p.diff_ci,
                           .bound = NAN };
+    double base_hw = af_stats_ci_half_width (af_stats_sd (base, (size_t) self->n_seeds),
+                                             (size_t) self->n_seeds, EVAL_LEVEL);
+    row->baseline_ci95_pct = p.mean_a != 0 ? base_hw / fabs (p.mean_a) * 100.0 : base_hw == 0 ? 0 : NAN;
     if (eval_has_bound (self)) {
         const double *bound = &self->value[EVAL_BOUND][i * self->n_seeds];
         row->bound = af_stats_mean (bound, (size_t) self->n_seeds);
@@ -429,7 +432,8 @@ eval_write_json (eval_t *const *evals, int n, const eval_meta_t *meta, FILE *out
                 double v;
             } cols[] = { { "_baseline", r.baseline }, { "_autonomous", r.autonomous },
                          { "_change_pct", r.change_pct }, { "_ci95_pct", r.ci95_pct },
-                         { "_diff", r.diff }, { "_diff_ci95", r.diff_ci95 }, { "_bound", r.bound } };
+                         { "_diff", r.diff }, { "_diff_ci95", r.diff_ci95 },
+                         { "_baseline_ci95_pct", r.baseline_ci95_pct }, { "_bound", r.bound } };
             for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++) {
                 if (!strcmp (cols[j].suffix, "_bound") && !eval_has_bound (e))
                     continue;

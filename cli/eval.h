@@ -64,6 +64,9 @@ typedef struct {
     double change_pct;                 /* of the means; NAN: baseline 0 */
     double ci95_pct;                   /* paired half-width, percentage points */
     double diff, diff_ci95;            /* mean difference and half-width, KPI units */
+    double baseline_ci95_pct;          /* half-width of the baseline's mean, % of it:
+                                          the seed-to-seed noise an unpaired
+                                          comparison would have to beat */
     double bound;                      /* mean of the bound; NAN: none */
     int bound_worse;                   /* seeds where the bound lost to autonomous */
 } eval_row_t;
@@ -84,8 +87,8 @@ typedef struct {
 /* The table for a terminal. */
 void eval_print (const eval_t *self, const eval_meta_t *meta, FILE *out);
 /* One flat JSON object (DESIGN §8): seeds, hours, warmup_h, and for each
- * KPI K: K_baseline, K_autonomous, K_change_pct, K_ci95_pct, K_bound (only
- * with a bound).  With several configs every key but seeds, hours and
+ * KPI K: K_baseline, K_autonomous, K_change_pct, K_ci95_pct, K_diff,
+ * K_diff_ci95, K_baseline_ci95_pct and K_bound (only with a bound).  With several configs every key but seeds, hours and
  * warmup_h is prefixed by the config's name and a dot ("stressed.units_…"). */
 void eval_write_json (eval_t *const *evals, int n, const eval_meta_t *meta, FILE *out);
 /* A self-contained page with one table per config. */

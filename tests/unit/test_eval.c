@@ -130,6 +130,9 @@ Test (eval_core, equal_policies_give_zero_change_and_interval)
     cr_assert_eq (eval_row (e, 0, &r), 0);
     cr_assert_str_eq (r.key, "units");
     cr_assert_float_eq (r.baseline, 310.0 / 3, 1e-9);
+    /* Units 100, 120, 90: t(0.975, 2) · sd / √3, in % of the mean. */
+    double sd = sqrt ((pow (100 - 310.0 / 3, 2) + pow (120 - 310.0 / 3, 2) + pow (90 - 310.0 / 3, 2)) / 2);
+    cr_assert_float_eq (r.baseline_ci95_pct, 4.30265272975 * sd / sqrt (3) / (310.0 / 3) * 100, 1e-6);
     cr_assert (!eval_has_bound (e));
     eval_destroy (&e);
     cr_assert_null (e);

@@ -33,9 +33,9 @@
 #define EVAL_MAX_CONFIGS 16
 #define EVAL_MAX_SEEDS 1000
 #define EVAL_DEFAULT_SEEDS 5
-/* Four weeks measured after two: see docs/eval.md for why two. */
+/* Four weeks measured after eight: docs/eval.md says why eight. */
 #define EVAL_DEFAULT_HOURS 672.0
-#define EVAL_DEFAULT_WARMUP_H 336.0
+#define EVAL_DEFAULT_WARMUP_H 1344.0
 /* autofab run itself gives each of its children 3 s to stop. */
 #define EVAL_STOP_GRACE_MS 10000
 #define EVAL_POLL_MS 50
@@ -54,7 +54,7 @@ static const char s_usage[] =
     "  -c, --configs F1,F2…  factory configs [" EVAL_DEFAULT_CONFIG "]\n"
     "  -n, --seeds N         seeds 1..N [5]\n"
     "  -H, --hours H         measured simulated hours per run [672, four weeks]\n"
-    "  -w, --warmup-h W      warm-up before the measured hours [336, two weeks]\n"
+    "  -w, --warmup-h W      warm-up before the measured hours [1344, eight weeks]\n"
     "  -j, --jobs J          runs at a time [the number of cores]\n"
     "  -o, --out DIR         output folder [runs/eval-<UTC time>]\n"
     "      --json            print eval.json on stdout instead of the table\n"

@@ -20,7 +20,7 @@ test-eval: $(BUILD)/tests/test-eval $(EVAL_PROGRAMS)
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-eval -j2
 
 # The comparison on the default plant with the defaults (5 seeds x 4 weeks
-# after a 2-week warm-up): the table, then build/bench/autonomy.json.
+# after an 8-week warm-up): the table, then build/bench/autonomy.json.
 AUTONOMY_ARGS ?=
 BENCHES += autonomy
 bench-autonomy: $(EVAL_PROGRAMS)

@@ -291,6 +291,13 @@ Test (eval, bad_usage_is_one_line_and_exit_2)
         free (text);
     }
     char log[400];
+    /* The option eval passes to autofab run is checked there too. */
+    snprintf (log, sizeof log, "%s/run.log", s_tmp);
+    const char *run[] = { "run", "--hours", "4", "--warmup-h", "4", NULL };
+    cr_assert_eq (aft_wait_exit (s_start (log, NULL, run), 20000), 2);
+    char *run_text = s_read (log);
+    cr_assert (strstr (run_text, "autofab run: --warmup-h 4 must be shorter than --hours 4"), "%s", run_text);
+    free (run_text);
     snprintf (log, sizeof log, "%s/help.log", s_tmp);
     const char *help[] = { "eval", "--help", NULL };
     cr_assert_eq (aft_wait_exit (s_start (log, NULL, help), 20000), 0);

@@ -222,6 +222,8 @@ s_parse (int argc, char **argv, s_opts_t *o, char *configs_buf, size_t configs_l
     while ((c = getopt_long (argc, argv, ":c:n:H:w:j:o:h", options, NULL)) != -1) {
         switch (c) {
         case 'c':
+            if (strlen (optarg) >= configs_len)
+                return cli_usage_error ("eval", "--configs is longer than %zu bytes", configs_len - 1);
             snprintf (configs_buf, configs_len, "%s", optarg);
             if ((rc = s_parse_configs (configs_buf, o)) != 0)
                 return rc;
@@ -556,6 +558,13 @@ s_eval (const cli_ctx_t *ctx, int argc, char **argv)
     snprintf (path, sizeof path, "%s/autofab-twin", o.bin_dir);
     if (access (path, X_OK) != 0)
         return cli_fail ("eval", "autofab-twin must be in %s (set AUTOFAB_BIN)", o.bin_dir);
+    /* Runs of an earlier evaluation would mix with ours (journals append). */
+    for (int c = 0; c < o.n_configs; c++) {
+        char name[PATH_MAX];
+        s_config_name (o.configs[c], name, sizeof name);
+        if (snprintf (path, sizeof path, "%s/%s", o.out_dir, name) < (int) sizeof path && access (path, F_OK) == 0)
+            return cli_fail ("eval", "%s holds an earlier evaluation; choose another --out or remove it", path);
+    }
     if (s_mkdirs (o.out_dir) != 0)
         return cli_fail ("eval", "cannot create %s: %s", o.out_dir, strerror (errno));
     int n_tasks;

@@ -232,6 +232,12 @@ Test (eval, a_failed_run_names_its_log)
     cr_assert (strstr (text, "gigafactory/1/eval.log") || strstr (text, "gigafactory/2/eval.log"), "%s", text);
     cr_assert (strstr (text, "the twin exploded"), "the reason from the log: %s", text);
     free (text);
+    /* The same --out again: refused, the earlier runs are not mixed in. */
+    rc = aft_wait_exit (s_start (log, bin, args), 60000);
+    text = s_read (log);
+    cr_assert_eq (rc, 1, "exit %d: %s", rc, text);
+    cr_assert (strstr (text, "holds an earlier evaluation"), "%s", text);
+    free (text);
 }
 
 Test (eval, ctrl_c_stops_every_run)

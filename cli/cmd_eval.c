@@ -305,17 +305,29 @@ s_task_done (s_task_t *t)
     return true;
 }
 
-/* Stops every running child: all get SIGTERM at once, then each is waited
- * for (SIGKILL after the grace period). */
+/* Stops every running child: all get one SIGTERM at once (autofab run then
+ * stops its own processes in order), then they are waited for together; one
+ * still there after the grace period is killed.  A second SIGTERM is never
+ * sent early: it could cut short a run that is already cleaning up. */
 static void
 s_stop_all (s_task_t *tasks, int n)
 {
     for (int i = 0; i < n; i++)
         if (tasks[i].state == S_RUNNING && af_supervisor_pid (tasks[i].sup, 0) > 0)
             kill (-af_supervisor_pid (tasks[i].sup, 0), SIGTERM);
+    int64_t deadline = af_clock_mono_ms () + EVAL_STOP_GRACE_MS;
+    for (bool left = true; left && af_clock_mono_ms () < deadline;) {
+        left = false;
+        for (int i = 0; i < n; i++)
+            if (tasks[i].state == S_RUNNING && !s_task_done (&tasks[i]))
+                left = true;
+        struct timespec pause = { 0, 20 * 1000000L };
+        if (left)
+            nanosleep (&pause, NULL);
+    }
     for (int i = 0; i < n; i++)
         if (tasks[i].state == S_RUNNING) {
-            af_supervisor_stop_all (tasks[i].sup, EVAL_STOP_GRACE_MS);
+            af_supervisor_stop_all (tasks[i].sup, 1000);
             af_supervisor_destroy (&tasks[i].sup);
             tasks[i].state = S_SKIPPED;
         }

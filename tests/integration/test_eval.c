@@ -265,8 +265,20 @@ Test (eval, ctrl_c_stops_every_run)
     free (text);
     usleep (300000);
     cr_assert (!s_process_mentions (out), "a process of the runs outlived autofab eval");
+    siginfo_t info = { 0 };
+    char comm[64] = "";
+    if (waitid (P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid > 0) {
+        char path[64];
+        snprintf (path, sizeof path, "/proc/%d/comm", (int) info.si_pid);
+        FILE *f = fopen (path, "r");
+        if (f) {
+            if (!fgets (comm, sizeof comm, f))
+                comm[0] = 0;
+            fclose (f);
+        }
+    }
     int status;
-    cr_assert (waitpid (-1, &status, WNOHANG) <= 0, "a stray process was re-parented to the test");
+    cr_assert (waitpid (-1, &status, WNOHANG) <= 0, "a stray process (%s) was re-parented to the test", comm);
 }
 
 Test (eval, bad_usage_is_one_line_and_exit_2)

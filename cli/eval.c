@@ -440,6 +440,10 @@ eval_write_json (eval_t *const *evals, int n, const eval_meta_t *meta, FILE *out
                 s_json_key (out, &first, prefix, r.key, cols[j].suffix);
                 af_json_number (out, cols[j].v);
             }
+            if (eval_has_bound (e)) {
+                s_json_key (out, &first, prefix, r.key, "_bound_worse_seeds");
+                fprintf (out, "%d", r.bound_worse);
+            }
         }
     }
     fputs ("}\n", out);
@@ -505,7 +509,10 @@ eval_write_html (eval_t *const *evals, int n, const eval_meta_t *meta, FILE *out
             s_html_num (out, "%.5g", r.autonomous);
             s_html_num (out, "%+.2f", r.change_pct);
             s_html_num (out, "%.2f", r.ci95_pct);
-            if (eval_has_bound (e))
+            if (eval_has_bound (e) && r.bound_worse)
+                fprintf (out, "<td>%.5g (worse than autonomous on %d seed(s): a bug)</td>", r.bound,
+                         r.bound_worse);
+            else if (eval_has_bound (e))
                 s_html_num (out, "%.5g", r.bound);
             else
                 fputs ("<td></td>", out);

@@ -88,7 +88,8 @@ typedef struct {
 void eval_print (const eval_t *self, const eval_meta_t *meta, FILE *out);
 /* One flat JSON object (DESIGN §8): seeds, hours, warmup_h, and for each
  * KPI K: K_baseline, K_autonomous, K_change_pct, K_ci95_pct, K_diff,
- * K_diff_ci95, K_baseline_ci95_pct and K_bound (only with a bound).  With several configs every key but seeds, hours and
+ * K_diff_ci95, K_baseline_ci95_pct, and with a bound K_bound and
+ * K_bound_worse_seeds (seeds where it lost to autonomous: a bug).  With several configs every key but seeds, hours and
  * warmup_h is prefixed by the config's name and a dot ("stressed.units_…"). */
 void eval_write_json (eval_t *const *evals, int n, const eval_meta_t *meta, FILE *out);
 /* A self-contained page with one table per config. */

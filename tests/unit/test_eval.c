@@ -194,6 +194,18 @@ Test (eval_core, bound_column_and_its_check)
     fclose (out);
     cr_assert (strstr (buf, "a bug"), "%s", buf);
     free (buf);
+    eval_t *one[] = { e };
+    out = open_memstream (&buf, &len);
+    eval_write_json (one, 1, &meta, out);
+    fclose (out);
+    cr_assert (strstr (buf, "\"units_bound\":125,") && strstr (buf, "\"downtime_h_bound_worse_seeds\":1")
+               && strstr (buf, "\"bound_available\":true"), "%s", buf);
+    free (buf);
+    out = open_memstream (&buf, &len);
+    eval_write_html (one, 1, &meta, out);
+    fclose (out);
+    cr_assert (strstr (buf, "a bug"), "%s", buf);
+    free (buf);
     eval_destroy (&e);
 }
 

@@ -1,7 +1,8 @@
 /*  End-to-end tests of autofab eval: on a tiny plant over 2 seeds × a few
  *  hours, both policies agree (no agent exists yet) so every change and
  *  every interval is 0, and eval.json has the four keys of every KPI of
- *  docs/kpi.md; a failed run is named with its log; Ctrl-C stops every run
+ *  docs/kpi.md; a twin with a bound fills the bound column; a failed run is
+ *  named with its log; Ctrl-C stops every run
  *  and leaves no process behind; bad usage is one line and exit 2.  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -238,6 +239,46 @@ Test (eval, a_failed_run_names_its_log)
     cr_assert_eq (rc, 1, "exit %d: %s", rc, text);
     cr_assert (strstr (text, "holds an earlier evaluation"), "%s", text);
     free (text);
+}
+
+Test (eval, the_bound_column_fills_when_the_twin_has_one)
+{
+    /* A stand-in twin that takes --policy bound and runs the baseline for
+     * it: the harness must pick the bound up with no change of its own. */
+    char bin[300], path[400], script[1200], out[300], log[300], config[300];
+    const char *base = getenv ("AF_BIN");
+    snprintf (bin, sizeof bin, "%s/bin", s_tmp);
+    mkdir (bin, 0755);
+    snprintf (script, sizeof script,
+              "#!/bin/sh\nfor a do shift; [ \"$a\" = bound ] && a=baseline; set -- \"$@\" \"$a\"; done\n"
+              "exec '%s/autofab-twin' \"$@\"\n", base ? base : ".");
+    snprintf (path, sizeof path, "%s/autofab-twin", bin);
+    s_write (path, script, 0755);
+    const char *links[] = { "autofab", "autofab-broker" };
+    for (size_t i = 0; i < 2; i++) {
+        char target[400];
+        snprintf (target, sizeof target, "%s/%s", base ? base : ".", links[i]);
+        snprintf (path, sizeof path, "%s/%s", bin, links[i]);
+        cr_assert_eq (symlink (target, path), 0);
+    }
+    snprintf (config, sizeof config, "%s/tiny.yaml", s_tmp);
+    snprintf (out, sizeof out, "%s/out", s_tmp);
+    snprintf (log, sizeof log, "%s/eval.log", s_tmp);
+    s_write (config, s_tiny_yaml, 0644);
+    const char *args[] = { "eval", "--configs", config, "--seeds", "2", "--hours", "3", "--warmup-h", "1",
+                           "--out", out, NULL };
+    int rc = aft_wait_exit (s_start (log, bin, args), 120000);
+    char *text = s_read (log);
+    cr_assert_eq (rc, 0, "exit %d: %s", rc, text);
+    cr_assert (!strstr (text, "bound: none") && !strstr (text, "a bug"), "%s", text);
+    free (text);
+    snprintf (path, sizeof path, "%s/eval.json", out);
+    char *json = s_read (path);
+    cr_assert (strstr (json, "\"bound_available\":true"), "%s", json);
+    cr_assert (strstr (json, "\"units_bound\":") && strstr (json, "\"units_bound_worse_seeds\":0"), "%s", json);
+    free (json);
+    snprintf (path, sizeof path, "%s/tiny/2/bound/kpi.json", out);
+    cr_assert_eq (access (path, R_OK), 0, "missing %s", path);
 }
 
 Test (eval, ctrl_c_stops_every_run)

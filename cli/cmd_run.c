@@ -49,6 +49,7 @@ static const char s_usage[] =
     "  -c, --config FILE     factory config [" RUN_DEFAULT_CONFIG "]\n"
     "  -H, --hours H         simulated hours [168]\n"
     "  -s, --seed S          random seed [1]\n"
+    "      --warmup-h W      KPIs start after W of the H hours [factory.warmup_h]\n"
     "  -p, --policy P        baseline, autonomous or both [both]\n"
     "      --realtime        run at wall-clock speed (same as --speed 1)\n"
     "      --speed X         run at X times wall-clock speed [as fast as possible]\n"
@@ -179,6 +180,7 @@ s_take_kpis (const Autofab__Envelope *env, run_result_t *result)
 typedef struct {
     const char *config, *policy, *out_dir, *bin_dir, *factory;
     double hours, speed;
+    double warmup_h;             /* < 0: the config's factory.warmup_h */
     uint64_t seed;
     bool web;
     int web_port;
@@ -281,7 +283,14 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
     const char *twin_argv[] = { "--bus", "--broker", control, "--factory", o->factory, "--cell", RUN_CELL,
                                 "--config", o->config, "--hours", hours_text, "--seed", seed_text,
                                 "--policy", "baseline", "--expect-controllers", ctl_text,
-                                "--speed", speed_text, "--out", dir, NULL };
+                                "--speed", speed_text, "--out", dir, NULL, NULL, NULL };
+    char warmup_text[32];
+    if (o->warmup_h >= 0) {
+        snprintf (warmup_text, sizeof warmup_text, "%.17g", o->warmup_h);
+        size_t end = sizeof twin_argv / sizeof *twin_argv - 3;
+        twin_argv[end] = "--warmup-h";
+        twin_argv[end + 1] = warmup_text;
+    }
     int twin = af_supervisor_start (sup, &(af_child_spec_t) { "twin", path, twin_argv, log, false });
     if (twin < 0)
         goto done;
@@ -365,9 +374,9 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "realtime", no_argument, 0, 'R' }, { "speed", required_argument, 0, 'X' },
         { "out", required_argument, 0, 'o' }, { "no-web", no_argument, 0, 'W' },
         { "web-port", required_argument, 0, 'P' }, { "quiet", no_argument, 0, 'q' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' }, { "warmup-h", required_argument, 0, 'w' }, { 0, 0, 0, 0 },
     };
-    s_run_opts_t o = { .config = RUN_DEFAULT_CONFIG, .policy = "both", .hours = 168, .seed = 1,
+    s_run_opts_t o = { .config = RUN_DEFAULT_CONFIG, .policy = "both", .hours = 168, .seed = 1, .warmup_h = -1,
                        .web = true, .factory = ctx->factory ? ctx->factory : "factory" };
     long value;
     int c;
@@ -403,12 +412,18 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
             o.web_port = (int) value;
             break;
         case 'q': o.quiet = true; break;
+        case 'w':
+            if (!af_args_double ("autofab run", "--warmup-h", optarg, 0, 24 * 366 * 10, &o.warmup_h))
+                return CLI_EXIT_USAGE;
+            break;
         case 'h': return cli_help (&cli_cmd_run);
         default: return cli_bad_option (&cli_cmd_run, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error ("run", "unexpected argument '%s'", argv[optind]);
+    if (o.warmup_h >= o.hours)
+        return cli_usage_error ("run", "--warmup-h %g must be shorter than --hours %g", o.warmup_h, o.hours);
     char out_dir[PATH_MAX], bin_dir[PATH_MAX], installed[PATH_MAX + 64];
     s_bin_dir (bin_dir, sizeof bin_dir);
     /* Installed (make install): the default factory lives under share/. */

@@ -20,6 +20,7 @@
 /* The subcommand table, in the order `autofab --help` lists them. */
 static const cli_command_t *const s_commands[] = {
     &cli_cmd_run,
+    &cli_cmd_eval,
     &cli_cmd_ls,
     &cli_cmd_sub,
     &cli_cmd_pub,

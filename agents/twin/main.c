@@ -29,6 +29,7 @@ s_usage (FILE *out)
              "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
              "  --progress     show progress on a terminal (stderr)\n"
              "  --commands     print the command table (Markdown, as in docs/twin.md) and exit\n"
+             "  --warmup-h W   KPIs start after W hours (overrides factory.warmup_h; W < H)\n"
              "On the bus (DESIGN §3), as the time master of a factory's agents:\n"
              "  --bus                  run on the bus instead of printing KPIs\n"
              "  --broker ENDPOINT      broker control endpoint [$AUTOFAB_BROKER or tcp://127.0.0.1:5550]\n"
@@ -47,7 +48,7 @@ s_usage (FILE *out)
 
 typedef struct {
     const char *config, *policy;
-    double hours;
+    double hours, warmup_h;
     unsigned long long seed;
     bool json, progress, bus, shadow, commands;
     twin_bus_opts_t bus_opts;
@@ -72,6 +73,7 @@ s_option (s_opts_t *o, int c, const char *arg)
                    ? af_args_usage_error ("autofab-twin", "--seed must be a non-negative integer, got '%s'", arg) : 0;
     case 'p': o->policy = arg; return 0;
     case 'j': o->json = true; return 0;
+    case 'W': return af_args_double ("autofab-twin", "--warmup-h", arg, 0, 1e6, &o->warmup_h) ? 0 : 2;
     case 'P': o->progress = true; return 0;
     case 'l':
         if (af_log_parse_level (arg) < 0)
@@ -123,6 +125,7 @@ s_parse (s_opts_t *o, int argc, char **argv)
         { "out", required_argument, NULL, 'o' },    { "shadow", no_argument, NULL, 'S' },
         { "idle-timeout-ms", required_argument, NULL, 'I' },
         { "ownership-grace-s", required_argument, NULL, 'G' },
+        { "warmup-h", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 }
     };
     opterr = 0;
@@ -142,6 +145,9 @@ s_parse (s_opts_t *o, int argc, char **argv)
         return af_args_usage_error ("autofab-twin", "--config FILE is required");
     if (o->hours < 0)
         return af_args_usage_error ("autofab-twin", "--hours H is required");
+    if (o->warmup_h >= o->hours)
+        return af_args_usage_error ("autofab-twin", "--warmup-h %g must be shorter than --hours %g", o->warmup_h,
+                                    o->hours);
     if (strcmp (o->policy, "baseline") && strcmp (o->policy, "none"))
         return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", o->policy);
     return 0;
@@ -184,7 +190,7 @@ int
 main (int argc, char **argv)
 {
     af_log_init ("autofab-twin");
-    s_opts_t o = { .policy = "baseline", .hours = -1, .seed = 1,
+    s_opts_t o = { .policy = "baseline", .hours = -1, .warmup_h = -1, .seed = 1,
                    .bus_opts = { .factory = "factory", .cell = "plant", .name = "twin", .heartbeat_ms = 500 } };
     int rc = s_parse (&o, argc, argv);
     if (rc == -1) {
@@ -203,6 +209,8 @@ main (int argc, char **argv)
         fprintf (stderr, "autofab-twin: %s\n", err);
         return 2;
     }
+    if (o.warmup_h >= 0)
+        twin_set_warmup_h (twin, o.warmup_h);
     if (!strcmp (o.policy, "baseline")) {
         twin_policy_t p;
         twin_policy_baseline (twin, &p);

@@ -368,3 +368,12 @@ twin_run (twin_t *self, double hours, FILE *progress)
         fputc ('\n', progress);
     return 0;
 }
+
+int
+twin_set_warmup_h (twin_t *self, double hours)
+{
+    if (!self || self->started || !(hours >= 0) || hours > 1e6)
+        return -1;
+    self->warmup_s = hours * 3600.0;
+    return 0;
+}

@@ -420,4 +420,12 @@ int twin_shadow_report (twin_t *self, const twin_plant_report_t *report,
 int twin_shadow_inventory (twin_t *self, int part, double warehouse, double bin,
                            char *diff, size_t diff_len);
 
+/* ------------------------------------------------------------ warm-up */
+
+/* Overrides the config's factory.warmup_h: statistics (every KPI) start
+ * after HOURS of simulated time, so a comparison does not measure a plant
+ * that starts empty and new (autofab eval, docs/eval.md).  Only before
+ * twin_start; returns 0, or -1 when started or HOURS is not in [0, 1e6]. */
+int twin_set_warmup_h (twin_t *self, double hours);
+
 #endif

@@ -21,9 +21,9 @@ $(BUILD)/tests/test-robot: $(call objs,$(ROBOT_TEST_SRCS)) $(ROBOT_A)
 # bench-robot: assignment vs FCFS-nearest, CBS vs prioritised planning, S-curve
 # + feed-forward vs a tuned PID, insertion success over 1,000 seeded trials.
 # Writes $(BUILD)/bench/robot.json.  Built on demand, never installed.
-$(BIN)/robot-bench: $(call objs,bench/robot_bench.c) $(ROBOT_A)
+$(BIN)/robot-bench: $(call objs,bench/robot_bench.c) $(ROBOT_A) $(LIBAF_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ROBOT_A) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(ROBOT_A) $(LIBAF_A) $(LDLIBS)
 BENCHES += robot
 .PHONY: bench-robot
 bench-robot: $(BIN)/robot-bench

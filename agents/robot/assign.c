@@ -195,15 +195,25 @@ static double s_pair_cost(const fleet_robot_t *r, const fleet_task_t *t,
            + w->battery_per_frac * frac;
 }
 
-static const fleet_task_t *s_sort_tasks;
-
-static int s_by_deadline(const void *a, const void *b)
+/* Orders task indices by deadline (ties by index); qsort_r's context is
+ * the task array. */
+static int s_by_deadline(const void *a, const void *b, void *ctx)
 {
-    const fleet_task_t *ta = &s_sort_tasks[*(const int *) a];
-    const fleet_task_t *tb = &s_sort_tasks[*(const int *) b];
-    if (ta->deadline_s != tb->deadline_s)
-        return ta->deadline_s < tb->deadline_s ? -1 : 1;
-    return *(const int *) a - *(const int *) b;
+    const fleet_task_t *tasks = ctx;
+    int ia = *(const int *) a, ib = *(const int *) b;
+    if (tasks[ia].deadline_s != tasks[ib].deadline_s)
+        return tasks[ia].deadline_s < tasks[ib].deadline_s ? -1 : 1;
+    return ia - ib;
+}
+
+/* Orders task indices by release time (ties by index): first come. */
+static int s_by_release(const void *a, const void *b, void *ctx)
+{
+    const fleet_task_t *tasks = ctx;
+    int ia = *(const int *) a, ib = *(const int *) b;
+    if (tasks[ia].release_s != tasks[ib].release_s)
+        return tasks[ia].release_s < tasks[ib].release_s ? -1 : 1;
+    return ia - ib;
 }
 
 static bool s_args_ok(const fleet_robot_t *robots, int nr, const fleet_task_t *tasks,
@@ -230,14 +240,12 @@ int fleet_assign_window(const fleet_robot_t *robots, int n_robots,
     for (int i = 0; i < n_robots; i++)
         if (robots[i].free_at_s <= now_s)
             idle[n_idle++] = i;
-    /* The window: the most urgent released tasks (qsort is not reentrant
-     * with a context, hence the file-static pointer for the comparison). */
+    /* The window: the most urgent released tasks. */
     int n_win = 0;
     for (int j = 0; j < n_tasks; j++)
         if (tasks[j].release_s <= now_s)
             order[n_win++] = j;
-    s_sort_tasks = tasks;
-    qsort(order, n_win, sizeof *order, s_by_deadline);
+    qsort_r(order, n_win, sizeof *order, s_by_deadline, (void *) tasks);
     int cap = w->window > 0 ? w->window : 2 * n_idle;
     if (n_win > cap)
         n_win = cap;
@@ -284,13 +292,7 @@ int fleet_assign_fcfs(const fleet_robot_t *robots, int n_robots,
         if (tasks[j].release_s <= now_s)
             order[n++] = j;
     }
-    /* First come, first served: by release time, ties by index. */
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && tasks[order[b]].release_s < tasks[order[b - 1]].release_s; b--) {
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
+    qsort_r(order, n, sizeof *order, s_by_release, (void *) tasks);
     assigned = 0;
     for (int k = 0; k < n; k++) {
         const fleet_task_t *t = &tasks[order[k]];

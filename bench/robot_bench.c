@@ -78,17 +78,16 @@ typedef struct {
     int done;
 } s_fleet_kpi_t;
 
-/* One shift under one policy; the task stream depends on the seed only. */
-static void s_fleet_shift(s_bench_t *b, unsigned long long seed, int optimal, double gap_s,
-                          s_fleet_kpi_t *k)
+/* The seeded task stream and fleet of one shift (the same for both
+ * policies): Poisson arrivals at about 80 % of the fleet's capacity at the
+ * normal load (a task takes about 135 s of a robot: travel, work and its
+ * share of charging).  Returns the number of tasks. */
+static int s_fleet_setup(s_bench_t *b, unsigned long long seed, double gap_s,
+                         fleet_task_t *task, fleet_robot_t *r)
 {
-    static fleet_task_t task[F_MAX_TASKS];
-    static double finish[F_MAX_TASKS];
     int n_task = 0;
     unsigned long long save = b->rng;
     b->rng = seed;
-    /* Poisson arrivals, about 80 % of the fleet's capacity (a task takes
-     * about 135 s of a robot: travel, work and its share of charging). */
     for (double t = 0; n_task < F_MAX_TASKS;) {
         t += -log(1 - s_uniform(b)) * gap_s;
         if (t > F_SHIFT_S)
@@ -103,12 +102,22 @@ static void s_fleet_shift(s_bench_t *b, unsigned long long seed, int optimal, do
         x->release_s = t;
         x->deadline_s = t + 120 + s_uniform(b) * 480;
     }
-    fleet_robot_t r[F_ROBOTS];
     for (int i = 0; i < F_ROBOTS; i++)
         r[i] = (fleet_robot_t) { .x_m = s_uniform(b) * 120, .y_m = s_uniform(b) * 60,
                                  .speed_mps = 1.2, .battery_pct = 50 + s_uniform(b) * 50,
                                  .drain_pct_per_m = 0.02, .skills = i % 2 ? 3 : 1 };
     b->rng = save;
+    return n_task;
+}
+
+/* One shift under one policy. */
+static void s_fleet_shift(s_bench_t *b, unsigned long long seed, int optimal, double gap_s,
+                          s_fleet_kpi_t *k)
+{
+    static fleet_task_t task[F_MAX_TASKS];
+    static double finish[F_MAX_TASKS];
+    fleet_robot_t r[F_ROBOTS];
+    int n_task = s_fleet_setup(b, seed, gap_s, task, r);
     fleet_weights_t w;
     fleet_weights_default(&w);
     int *pick = malloc(F_MAX_TASKS * sizeof *pick), n_open;

@@ -10,8 +10,8 @@
 enum { S_VERTEX = 0, S_EDGE = 1 };
 
 /* A CBS node: its parent's constraints plus one, and every agent's path.
- * Paths are shared with the parent except the re-planned agent's, which the
- * node owns (the root owns all). */
+ * Paths are shared with the parent except the one re-planned for this node,
+ * which the node owns (the root owns all). */
 typedef struct s_cbs {
     struct s_cbs *parent;
     int agent, type, c1, c2, t;     /* the added constraint; agent -1 at the root */
@@ -19,7 +19,8 @@ typedef struct s_cbs {
     int *len;
     long soc;
     int n_conf;
-    bool owns;                      /* path[agent] is this node's */
+    bool root;
+    int *owned;                     /* the path this node frees */
 } s_cbs_t;
 
 typedef struct {
@@ -284,11 +285,11 @@ static void s_pool_free(s_pool_t *pl, int n)
 {
     for (size_t i = 0; i < pl->n; i++) {
         s_cbs_t *k = pl->all[i];
-        if (k->agent < 0) {
+        if (k->root) {
             for (int a = 0; a < n; a++)
                 free(k->path[a]);
-        } else if (k->owns) {
-            free(k->path[k->agent]);
+        } else {
+            free(k->owned);
         }
         s_node_free(k);
     }
@@ -296,10 +297,12 @@ static void s_pool_free(s_pool_t *pl, int n)
     free(pl->heap);
 }
 
-/* A child of node that forbids side `side` of conflict c; pushed if the
- * constrained agent still has a path.  -1 only when out of memory. */
-static int s_branch(s_ctx_t *x, s_pool_t *pl, s_cbs_t *node, const s_conflict_t *c, int side)
+/* A child of node that forbids side `side` of conflict c, in *kid, or NULL
+ * when the constrained agent has no path left.  -1 only when out of memory. */
+static int s_branch(s_ctx_t *x, s_pool_t *pl, s_cbs_t *node, const s_conflict_t *c, int side,
+                    s_cbs_t **kid)
 {
+    *kid = NULL;
     s_cbs_t *k = s_node_new(node, x->n);
     if (!k || s_pool_keep(pl, k) < 0) {
         s_node_free(k);
@@ -316,9 +319,57 @@ static int s_branch(s_ctx_t *x, s_pool_t *pl, s_cbs_t *node, const s_conflict_t 
         return -1;
     if (rc > 0)
         return 0;
-    k->owns = true;
+    k->owned = k->path[k->agent];
     k->n_conf = s_conflicts(x->n, k->path, k->len, NULL);
-    s_open_push(pl, k);
+    *kid = k;
+    return 0;
+}
+
+/* Bypass (Boyarski et al., IJCAI 2015): a child exactly as cheap as its
+ * parent with fewer conflicts lends the parent its new path instead of
+ * splitting.  The path also meets the parent's constraints (a subset of the
+ * child's), so the node stays a valid CBS node and optimality holds. */
+static s_cbs_t *s_bypass(s_ctx_t *x, s_pool_t *pl, const s_cbs_t *node, s_cbs_t *kid)
+{
+    s_cbs_t *k = s_node_new(kid, x->n);
+    if (!k || s_pool_keep(pl, k) < 0) {
+        s_node_free(k);
+        return NULL;
+    }
+    k->parent = node->parent;
+    k->root = false;
+    k->agent = node->agent;
+    k->type = node->type;
+    k->t = node->t;
+    k->c1 = node->c1;
+    k->c2 = node->c2;
+    k->owned = kid->owned;          /* the path changes hands */
+    kid->owned = NULL;
+    k->n_conf = kid->n_conf;
+    return k;
+}
+
+/* Expands node on conflict c: a bypass when one helps, else both children. */
+static int s_expand(s_ctx_t *x, s_pool_t *pl, s_cbs_t *node, const s_conflict_t *c)
+{
+    s_cbs_t *kid[2];
+    if (s_branch(x, pl, node, c, 0, &kid[0]) < 0 || s_branch(x, pl, node, c, 1, &kid[1]) < 0)
+        return -1;
+    int by = -1;
+    for (int s = 0; s < 2; s++)
+        if (kid[s] && kid[s]->soc == node->soc && kid[s]->n_conf < node->n_conf
+            && (by < 0 || kid[s]->n_conf < kid[by]->n_conf))
+            by = s;
+    if (by >= 0) {
+        s_cbs_t *k = s_bypass(x, pl, node, kid[by]);
+        if (!k)
+            return -1;
+        s_open_push(pl, k);
+        return 0;
+    }
+    for (int s = 0; s < 2; s++)
+        if (kid[s])
+            s_open_push(pl, kid[s]);
     return 0;
 }
 
@@ -331,6 +382,7 @@ static int s_cbs(s_ctx_t *x, mapf_paths_t **out)
         s_node_free(root);
         goto done;
     }
+    root->root = true;
     for (int a = 0; a < x->n; a++) {
         int r = s_replan(x, root, a);
         if (r) {
@@ -351,7 +403,7 @@ static int s_cbs(s_ctx_t *x, mapf_paths_t **out)
             x->st->optimal = rc == 0;
             break;
         }
-        if (s_branch(x, &pl, node, &c, 0) < 0 || s_branch(x, &pl, node, &c, 1) < 0) {
+        if (s_expand(x, &pl, node, &c) < 0) {
             rc = -1;
             break;
         }

@@ -57,8 +57,12 @@ int mapf_check(const mapf_grid_t *g, int n, const int *start, const int *goal,
         err = dummy;
         err_len = sizeof dummy;
     }
-    if (!g || !p || p->n != n) {
-        snprintf(err, err_len, "plan has %d agents, expected %d", p ? p->n : -1, n);
+    if (!g || !g->blocked || !p || !p->path || !p->len || (n && (!start || !goal))) {
+        snprintf(err, err_len, "no grid, plan or agent arrays to check");
+        return -1;
+    }
+    if (p->n != n) {
+        snprintf(err, err_len, "plan has %d agents, expected %d", p->n, n);
         return -1;
     }
     int horizon = 0;

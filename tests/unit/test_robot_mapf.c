@@ -146,6 +146,26 @@ Test(robot_mapf, refuses_bad_input)
     int s2[1] = { 99 };
     cr_assert_eq(mapf_solve(&w.g, 1, s2, g1, NULL, &p, NULL, err, sizeof err), -1);
     cr_assert_null(p);
+    /* The checker catches what a planner bug would produce. */
+    int sg[2] = { 0, 4 }, gg[2] = { 3, 5 };
+    int pa[2] = { 0, 3 }, pb[2] = { 4, 5 }, *paths[2] = { pa, pb }, len[2] = { 1, 1 };
+    mapf_paths_t fake = { 2, len, paths, 2, 1 };
+    cr_assert_eq(mapf_check(&w.g, 2, sg, gg, &fake, err, sizeof err), 0, "%s", err);
+    pb[1] = gg[1] = 3;                          /* both in cell 3 at step 1 */
+    cr_assert_eq(mapf_check(&w.g, 2, sg, gg, &fake, err, sizeof err), -1);
+    cr_assert_str_eq(err, "agents 0 and 1 both in cell 3 at step 1");
+    pb[1] = gg[1] = 1;                          /* into the wall */
+    cr_assert_eq(mapf_check(&w.g, 2, sg, gg, &fake, err, sizeof err), -1);
+    cr_assert_str_eq(err, "agent 1 step 1: cell 1 is outside or blocked");
+    pb[1] = gg[1] = 2;                          /* a diagonal jump */
+    cr_assert_eq(mapf_check(&w.g, 2, sg, gg, &fake, err, sizeof err), -1);
+    cr_assert_str_eq(err, "agent 1 step 1: jumps from 4 to 2");
+    int sw0[2] = { 3, 4 }, sw1[2] = { 4, 3 }, *swp[2] = { sw0, sw1 }, swl[2] = { 1, 1 };
+    mapf_paths_t swap = { 2, swl, swp, 2, 1 };
+    int ss[2] = { 3, 4 }, sgl[2] = { 4, 3 };
+    cr_assert_eq(mapf_check(&w.g, 2, ss, sgl, &swap, err, sizeof err), -1);
+    cr_assert_str_eq(err, "agents 0 and 1 swap cells 3 and 4 at step 1");
+    cr_assert_eq(mapf_check(&w.g, 2, NULL, sgl, &swap, err, sizeof err), -1);
     floormap_destroy(&w.map);
 }
 

@@ -232,10 +232,20 @@ bridge_destroy (bridge_t **self_p)
     *self_p = NULL;
 }
 
+/* Waits (bounded) for the broker to take our publications before any
+ * device or edge node is heard: births and first values published before
+ * ZeroMQ has joined would be dropped. */
+#define S_READY_MS 3000
+
 int
 bridge_start (bridge_t *self)
 {
-    return af_agent_start (self->agent);
+    if (af_agent_start (self->agent) != 0)
+        return -1;
+    if (af_bus_wait_ready (af_agent_bus (self->agent), S_READY_MS) != 0)
+        af_warn ("bridge %s: the broker has not joined our publisher after %d ms; going on",
+                 self->map->name, S_READY_MS);
+    return 0;
 }
 
 int

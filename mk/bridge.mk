@@ -23,7 +23,7 @@ $(eval $(call af_program,autofab-bridge,bridge/main.c,$(BRIDGE_A) $(LIBAF_A)))
 $(BIN)/autofab-bridge: LDLIBS += $(BRIDGE_LIBS)
 
 BRIDGE_TEST_SRCS := $(sort $(wildcard tests/unit/test_bridge*.c tests/integration/test_bridge*.c)) \
-                    tests/support/bridge_modbus_sim.c
+                    tests/support/bridge_modbus_sim.c tests/support/bridge_peers.c
 BRIDGE_TEST_OBJS := $(call objs,$(BRIDGE_TEST_SRCS))
 $(BRIDGE_TEST_OBJS): | $(GEN)/bridge/sparkplug_b.pb-c.h
 $(BRIDGE_TEST_OBJS): ALL_CFLAGS += $(BRIDGE_CFLAGS)

@@ -216,8 +216,6 @@ s_wait_metric (af_bus_t *bus, const char *topic, const char *name, double want, 
         if (!strcmp (msg.topic, topic) && msg.env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY)
             for (size_t i = 0; i < msg.env->telemetry->n_metrics; i++) {
                 const Autofab__Metric *m = msg.env->telemetry->metrics[i];
-                if (getenv ("BRIDGE_DEBUG"))
-                    fprintf (stderr, "%s %s=%g\n", msg.topic, m->name, m->value);
                 if (saw_99 && m->value == 99.0)
                     *saw_99 = true;
                 if (!strcmp (m->name, name) && fabs (m->value - want) < 1e-6) {

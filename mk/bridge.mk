@@ -35,3 +35,18 @@ $(BUILD)/tests/autofab-tests: LDLIBS += $(BRIDGE_LIBS)
 $(BUILD)/tests/test-bridge: $(BRIDGE_TEST_OBJS) $(call objs,tests/support/af_test.c) $(BRIDGE_A) $(LIBAF_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(BRIDGE_A) $(LIBAF_A) $(CRIT_LIBS) $(BRIDGE_LIBS) $(LDLIBS)
+
+# bench-bridge: Modbus poll rate and change→bus latency, Sparkplug throughput
+# against a plain libmosquitto publisher (bench/bridge_bench.c); writes
+# $(BUILD)/bench/bridge.json.  Built on demand, never installed.
+BRIDGE_BENCH_OBJS := $(call objs,bench/bridge_bench.c tests/support/bridge_modbus_sim.c)
+$(BRIDGE_BENCH_OBJS): | $(GEN)/bridge/sparkplug_b.pb-c.h
+$(BRIDGE_BENCH_OBJS): ALL_CFLAGS += $(BRIDGE_CFLAGS)
+$(BIN)/bridge-bench: $(BRIDGE_BENCH_OBJS) $(BRIDGE_A) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(BRIDGE_A) $(LIBAF_A) $(BRIDGE_LIBS) $(LDLIBS)
+BENCHES += bridge
+.PHONY: bench-bridge
+bench-bridge: $(BIN)/autofab-broker $(BIN)/autofab-bridge $(BIN)/bridge-bench
+	@mkdir -p $(BUILD)/bench
+	$(BIN)/bridge-bench --bin $(BIN) --json $(BUILD)/bench/bridge.json $(BRIDGE_BENCH_ARGS)

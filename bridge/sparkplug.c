@@ -503,8 +503,10 @@ s_bus_topic (bspb_t *self, const s_node_t *node, const char *device, char *buf, 
     af_agent_topic (self->agent, "tel", kind, buf, len);
 }
 
+/* A birth or death as an event; a node's death also raises (and its birth
+ * clears) the alarm sparkplug_node_dead. */
 static void
-s_host_event (bspb_t *self, const s_node_t *node, const char *device, const char *kind, bool alarm)
+s_host_event (bspb_t *self, const s_node_t *node, const char *device, const char *kind)
 {
     char topic[AF_TOPIC_MAX_BYTES], text[256];
     s_bus_topic (self, node, device, topic, sizeof topic);
@@ -520,7 +522,6 @@ s_host_event (bspb_t *self, const s_node_t *node, const char *device, const char
     af_bus_publish (af_agent_bus (self->agent), topic, &env);
     if (*device || (strcmp (kind, "ndeath") && strcmp (kind, "nbirth")))
         return;
-    (void) alarm;
     Autofab__Alarm a = AUTOFAB__ALARM__INIT;
     a.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_CRITICAL;
     a.code = "sparkplug_node_dead";
@@ -681,7 +682,7 @@ s_host_payload (bspb_t *self, const spb_topic_t *t, s_node_t *node, const Sparkp
         node->n = 0;
         self->counters.births_seen++;
         s_learn (self, node, "", pl);
-        s_host_event (self, node, "", "nbirth", false);
+        s_host_event (self, node, "", "nbirth");
         s_forward (self, node, "", pl);
         return;
     case SPB_NDEATH:
@@ -690,7 +691,7 @@ s_host_payload (bspb_t *self, const spb_topic_t *t, s_node_t *node, const Sparkp
             return;
         node->born = false;
         self->counters.deaths_seen++;
-        s_host_event (self, node, "", "ndeath", true);
+        s_host_event (self, node, "", "ndeath");
         return;
     default:
         break;
@@ -705,12 +706,12 @@ s_host_payload (bspb_t *self, const spb_topic_t *t, s_node_t *node, const Sparkp
     case SPB_DBIRTH:
         self->counters.births_seen++;
         s_learn (self, node, t->device, pl);
-        s_host_event (self, node, t->device, "dbirth", false);
+        s_host_event (self, node, t->device, "dbirth");
         s_forward (self, node, t->device, pl);
         break;
     case SPB_DDEATH:
         self->counters.deaths_seen++;
-        s_host_event (self, node, t->device, "ddeath", false);
+        s_host_event (self, node, t->device, "ddeath");
         break;
     case SPB_NDATA: case SPB_DDATA:
         s_forward (self, node, t->type == SPB_DDATA ? t->device : "", pl);

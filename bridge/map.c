@@ -206,6 +206,12 @@ s_parse_sparkplug (const af_config_t *m, bm_sparkplug_t *spb)
                             pub->pattern);
         if (strpbrk (pub->device, "/+#"))
             af_config_fail (af_config_get (p, "device"), "'device' must not contain '/', '+' or '#'");
+        /* One device, one birth and one alias set: two entries may not
+         * share a device id. */
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp (spb->publish[j].device, pub->device))
+                af_config_fail (af_config_get (p, "device"), "device '%s' is already published "
+                                "by another entry", pub->device);
     }
     const af_config_t *host = af_config_get (m, "host_application");
     if (host) {

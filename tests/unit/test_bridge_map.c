@@ -83,6 +83,8 @@ static const struct {
     { "bridge: {name: b}\nsparkplug: {group: g, edge_node: 'a/b'}\n", "must not contain" },
     { "bridge: {name: b}\nsparkplug:\n  group: g\n  edge_node: e\n  publish:\n    - {pattern: 'tel.>.x', device: d}\n",
       "not a valid topic pattern" },
+    { "bridge: {name: b}\nsparkplug:\n  group: g\n  edge_node: e\n  publish:\n    - {pattern: 'tel.a', device: d}\n"
+      "    - {pattern: 'tel.b', device: d}\n", "m.yaml:7: device 'd' is already published" },
     { "bridge: {name: b}\nmodbus: [\n", "m.yaml:" },
 };
 

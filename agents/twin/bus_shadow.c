@@ -105,6 +105,8 @@ twin_bus_shadow (twin_t *twin, double hours, const twin_bus_opts_t *opts, uint64
         rc = 2;
         goto done;
     }
+    /* Its first disagreement must not be lost while the publisher joins. */
+    af_bus_wait_ready (af_agent_bus (self.agent), 2000);
     int idle_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : 10000;
     sh.last_report_ms = zclock_mono ();
     af_info ("shadow: tracking station reports on %s for up to %g h of plant time", pattern, hours);

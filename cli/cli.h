@@ -49,6 +49,7 @@ extern const cli_command_t cli_cmd_top;
 extern const cli_command_t cli_cmd_record;
 extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_run;
+extern const cli_command_t cli_cmd_keygen;
 
 /* ------------------------------------------------------- shared helpers */
 

@@ -1,0 +1,21 @@
+# mk/gateway.mk — federation (issue 16): autofab-linkemu, the link emulator,
+# and autofab-gateway, the CURVE gateway between factories; their tests and
+# `make bench-gateway`.  common/af_keys.c joins libautofab through
+# common.mk's wildcard, cli/cmd_keygen.c the CLI through cli.mk's.
+
+LINKEMU_SRCS := gateway/linkemu.c
+$(eval $(call af_program,autofab-linkemu,gateway/linkemu_main.c $(LINKEMU_SRCS),$(LIBAF_A)))
+
+GATEWAY_TEST_SRCS := $(sort $(wildcard tests/unit/test_linkemu*.c tests/unit/test_gateway*.c \
+                       tests/integration/test_linkemu*.c tests/integration/test_gateway*.c))
+TEST_SRCS += $(GATEWAY_TEST_SRCS) $(LINKEMU_SRCS)
+
+# A private test binary with only this fragment's tests (and af_keys'):
+#   make test-gateway   or   make SAN=1 test-gateway
+$(BUILD)/tests/test-gateway: $(call objs,$(GATEWAY_TEST_SRCS) $(LINKEMU_SRCS) tests/unit/test_af_keys.c tests/support/af_test.c) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBAF_A) $(CRIT_LIBS) $(LDLIBS)
+
+.PHONY: test-gateway
+test-gateway: $(BUILD)/tests/test-gateway $(BIN)/autofab-linkemu $(BIN)/autofab-broker $(BIN)/autofab
+	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-gateway -j2

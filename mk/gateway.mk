@@ -6,16 +6,24 @@
 LINKEMU_SRCS := gateway/linkemu.c
 $(eval $(call af_program,autofab-linkemu,gateway/linkemu_main.c $(LINKEMU_SRCS),$(LIBAF_A)))
 
+# The engine (everything but main.c) is an archive so tests can link it.
+GATEWAY_SRCS := $(filter-out gateway/main.c gateway/linkemu_main.c gateway/linkemu.c,\
+                  $(sort $(wildcard gateway/*.c)))
+GATEWAY_A := $(LIB)/libgateway.a
+$(eval $(call af_archive,$(GATEWAY_A),$(GATEWAY_SRCS) $(LINKEMU_SRCS)))
+$(eval $(call af_program,autofab-gateway,gateway/main.c,$(GATEWAY_A) $(LIBAF_A)))
+
 GATEWAY_TEST_SRCS := $(sort $(wildcard tests/unit/test_linkemu*.c tests/unit/test_gateway*.c \
                        tests/integration/test_linkemu*.c tests/integration/test_gateway*.c))
-TEST_SRCS += $(GATEWAY_TEST_SRCS) $(LINKEMU_SRCS)
+TEST_SRCS += $(GATEWAY_TEST_SRCS)
+TEST_LIBS := $(GATEWAY_A) $(TEST_LIBS)
 
 # A private test binary with only this fragment's tests (and af_keys'):
 #   make test-gateway   or   make SAN=1 test-gateway
-$(BUILD)/tests/test-gateway: $(call objs,$(GATEWAY_TEST_SRCS) $(LINKEMU_SRCS) tests/unit/test_af_keys.c tests/support/af_test.c) $(LIBAF_A)
+$(BUILD)/tests/test-gateway: $(call objs,$(GATEWAY_TEST_SRCS) tests/unit/test_af_keys.c tests/support/af_test.c) $(GATEWAY_A) $(LIBAF_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBAF_A) $(CRIT_LIBS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(GATEWAY_A) $(LIBAF_A) $(CRIT_LIBS) $(LDLIBS)
 
 .PHONY: test-gateway
-test-gateway: $(BUILD)/tests/test-gateway $(BIN)/autofab-linkemu $(BIN)/autofab-broker $(BIN)/autofab
+test-gateway: $(BUILD)/tests/test-gateway $(BIN)/autofab-linkemu $(BIN)/autofab-gateway $(BIN)/autofab-broker $(BIN)/autofab
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-gateway -j2

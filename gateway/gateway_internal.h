@@ -31,6 +31,10 @@
 /* Bytes a DATA frame costs on the wire beyond topic and body (tag, head,
  * ZMTP framing, CURVE box). */
 #define GW_FRAME_OVERHEAD 96
+/* A link silent this long (and at least 4 liveness windows) is dialled
+ * again with a fresh socket: libzmq stops reconnecting after the peer
+ * refused our key, and the peer may have rotated its key meanwhile. */
+#define GW_REDIAL_NS (5ull * 1000000000ull)
 /* A link that refused a frame (not connected, or full) is retried after, ns. */
 #define GW_BLOCKED_RETRY_NS (5ull * 1000000ull)
 
@@ -40,6 +44,7 @@ typedef struct {
     uint64_t heard_ns;       /* last ACK on this link (monotonic) */
     uint64_t probe_ns;       /* last probe sent */
     uint64_t probe_ivl_ns, live_ns, rto_ns;
+    uint64_t dialed_ns;      /* when the socket was (re)created */
     bool alive, dark;
 } gw_link_t;
 

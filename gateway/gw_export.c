@@ -133,35 +133,61 @@ gw_export_close (gateway_t *self)
     af_bus_destroy (&self->bus);
 }
 
+/* Creates LINK's socket with our key and the peer's, and dials. */
+static int
+s_dial (gateway_t *self, gw_peer_t *peer, gw_link_t *link, char *err, size_t err_len)
+{
+    zsock_destroy (&link->dealer);
+    link->dealer = zsock_new (ZMQ_DEALER);
+    if (!link->dealer) {
+        snprintf (err, err_len, "cannot create a link socket");
+        return -1;
+    }
+    zcert_apply (self->cert, link->dealer);
+    zsock_set_curve_serverkey (link->dealer, peer->key_txt);
+    /* Nothing queues for a link that is not connected: what is not sent
+     * stays in the outbox, where it is safe. */
+    zsock_set_immediate (link->dealer, 1);
+    zsock_set_linger (link->dealer, 0);
+    zsock_set_sndhwm (link->dealer, (int) peer->window_msgs + 64);
+    zsock_set_rcvhwm (link->dealer, AF_DEFAULT_HWM);
+    zsock_set_reconnect_ivl (link->dealer, 100);
+    zsock_set_reconnect_ivl_max (link->dealer, 1000);
+    if (zsock_connect (link->dealer, "%s", link->cfg->endpoint) != 0) {
+        snprintf (err, err_len, "peer %s: bad link endpoint '%s'", peer->cfg->factory,
+                  link->cfg->endpoint);
+        return -1;
+    }
+    link->heard_ns = link->probe_ns = 0;
+    link->alive = false;
+    link->dialed_ns = gw_now_ns ();
+    return 0;
+}
+
 int
 gw_export_open_links (gateway_t *self, gw_peer_t *peer, char *err, size_t err_len)
 {
-    for (size_t k = 0; k < peer->n_links; k++) {
-        gw_link_t *link = &peer->links[k];
-        link->dealer = zsock_new (ZMQ_DEALER);
-        if (!link->dealer) {
-            snprintf (err, err_len, "cannot create a link socket");
+    for (size_t k = 0; k < peer->n_links; k++)
+        if (s_dial (self, peer, &peer->links[k], err, err_len) != 0)
             return -1;
-        }
-        zcert_apply (self->cert, link->dealer);
-        zsock_set_curve_serverkey (link->dealer, peer->key_txt);
-        /* Nothing queues for a link that is not connected: what is not
-         * sent stays in the outbox, where it is safe. */
-        zsock_set_immediate (link->dealer, 1);
-        zsock_set_linger (link->dealer, 0);
-        zsock_set_sndhwm (link->dealer, (int) peer->window_msgs + 64);
-        zsock_set_rcvhwm (link->dealer, AF_DEFAULT_HWM);
-        zsock_set_reconnect_ivl (link->dealer, 100);
-        zsock_set_reconnect_ivl_max (link->dealer, 1000);
-        if (zsock_connect (link->dealer, "%s", link->cfg->endpoint) != 0) {
-            snprintf (err, err_len, "peer %s: bad link endpoint '%s'", peer->cfg->factory,
-                      link->cfg->endpoint);
-            return -1;
-        }
-        link->heard_ns = link->probe_ns = 0;
-        link->alive = false;
-    }
     return 0;
+}
+
+/* Dials a silent link again, with the peer's key read afresh. */
+static void
+s_redial (gateway_t *self, gw_peer_t *peer, gw_link_t *link)
+{
+    char err[700];
+    zcert_t *pub = af_keys_load_public (peer->cfg->key_path, err, sizeof err);
+    if (pub) {
+        snprintf (peer->key_txt, sizeof peer->key_txt, "%s", zcert_public_txt (pub));
+        zcert_destroy (&pub);
+    }
+    else
+        af_warn ("peer %s: %s (keeping its old key)", peer->cfg->factory, err);
+    af_debug ("peer %s: dialling %s again", peer->cfg->factory, link->cfg->endpoint);
+    if (s_dial (self, peer, link, err, sizeof err) != 0)
+        AF_LOG_ONCE (AF_LOG_ERROR, "%s", err);
 }
 
 void
@@ -395,6 +421,10 @@ s_links_update (gateway_t *self, gw_peer_t *peer, uint64_t now)
     for (size_t k = 0; k < peer->n_links; k++) {
         gw_link_t *link = &peer->links[k];
         link->dark = linkemu_blackout (&link->cfg->profile, wall, NULL);
+        uint64_t redial = link->live_ns * 4 > GW_REDIAL_NS ? link->live_ns * 4 : GW_REDIAL_NS;
+        uint64_t since = link->heard_ns ? link->heard_ns : link->dialed_ns;
+        if (!link->dark && now - since > redial)
+            s_redial (self, peer, link);
         link->alive = !link->dark && link->heard_ns && now - link->heard_ns < link->live_ns;
         if (!link->dark && now - link->probe_ns >= link->probe_ivl_ns)
             s_probe (self, peer, link, now);

@@ -28,6 +28,13 @@
 /* Token bucket depth: this long of budget, bytes at least GW_BUCKET_MIN. */
 #define GW_BUCKET_NS (5ull * 1000000ull)
 #define GW_BUCKET_MIN 4096.0
+/* A DATA frame carries about this long of budget, so an alarm never waits
+ * behind more than that, within [GW_BATCH_MIN_BYTES, GW_BATCH_MAX_BYTES]. */
+#define GW_BATCH_NS (8ull * 1000000ull)
+#define GW_BATCH_MIN_BYTES 1024u
+#define GW_BATCH_MAX_BYTES (64u * 1024u)
+/* Room for a batch: the largest batch plus one message of the largest size. */
+#define GW_BATCH_ROOM (GW_BATCH_MAX_BYTES + AF_MAX_MSG_BYTES + AF_TOPIC_MAX_BYTES + GW_RECORD_OVERHEAD)
 /* Bytes a DATA frame costs on the wire beyond topic and body (tag, head,
  * ZMTP framing, CURVE box). */
 #define GW_FRAME_OVERHEAD 96
@@ -62,6 +69,8 @@ typedef struct {
     uint64_t tokens_ns;
     uint64_t window_msgs;
     uint64_t blocked_until_ns; /* the link refused a frame: retry then */
+    size_t batch_bytes;      /* records per DATA frame, bytes (see GW_BATCH_NS) */
+    uint8_t *batch;          /* room for one batch */
     /* import side: what we delivered of this peer's lanes */
     uint64_t delivered[GW_LANES];
     bool delivered_dirty;

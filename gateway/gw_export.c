@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -82,6 +83,8 @@ s_peer_timing (gateway_t *self, gw_peer_t *peer)
         rtt_max_s = fmax (rtt_max_s, rtt_s);
     }
     double budget_Bps = peer->cfg->budget_bps / 8;
+    double batch = budget_Bps > 0 ? budget_Bps * GW_BATCH_NS / 1e9 : GW_BATCH_MAX_BYTES;
+    peer->batch_bytes = (size_t) fmin (fmax (batch, GW_BATCH_MIN_BYTES), GW_BATCH_MAX_BYTES);
     if (budget_Bps <= 0)
         peer->window_msgs = GW_WINDOW_UNLIMITED;
     else {
@@ -118,6 +121,11 @@ gw_export_open (gateway_t *self, char *err, size_t err_len)
             peer->links[k].cfg = &peer->cfg->links[k];
         peer->active = -1;
         peer->tokens_ns = gw_now_ns ();
+        peer->batch = malloc (GW_BATCH_ROOM);
+        if (!peer->batch) {
+            snprintf (err, err_len, "out of memory");
+            return -1;
+        }
         s_peer_timing (self, peer);
     }
     return s_sub_open (self, err, err_len);
@@ -126,8 +134,11 @@ gw_export_open (gateway_t *self, char *err, size_t err_len)
 void
 gw_export_close (gateway_t *self)
 {
-    for (size_t i = 0; i < self->n_peers; i++)
+    for (size_t i = 0; i < self->n_peers; i++) {
         gw_outbox_close (&self->peers[i].outbox);
+        free (self->peers[i].batch);
+        self->peers[i].batch = NULL;
+    }
     gw_inbox_close (&self->inbox);
     zsock_destroy (&self->sub);
     af_bus_destroy (&self->bus);
@@ -443,11 +454,13 @@ s_links_update (gateway_t *self, gw_peer_t *peer, uint64_t now)
     peer->progress_ns = now;
 }
 
-/* Sends one DATA frame; false if the link cannot take it now. */
+/* Sends the batch of LANE records FIRST..LAST (USED bytes); false if the
+ * link cannot take it now. */
 static bool
-s_send_row (gateway_t *self, gw_peer_t *peer, gw_link_t *link, int lane, const gw_row_t *row)
+s_send_batch (gateway_t *self, gw_peer_t *peer, gw_link_t *link, int lane, uint64_t first,
+              uint64_t last, size_t used)
 {
-    gw_head_t head = { .type = GW_MSG_DATA, .lane = (uint8_t) lane, .seq = row->seq,
+    gw_head_t head = { .type = GW_MSG_DATA, .lane = (uint8_t) lane, .seq = first,
                        .t_ns = gw_wall_ns () };
     snprintf (head.factory, sizeof head.factory, "%s", self->cfg.factory);
     uint8_t buf[GW_HEAD_MAX];
@@ -456,15 +469,16 @@ s_send_row (gateway_t *self, gw_peer_t *peer, gw_link_t *link, int lane, const g
     if (zmq_send (s, GW_TAG, GW_TAG_LEN, ZMQ_SNDMORE | ZMQ_DONTWAIT) != GW_TAG_LEN)
         return false;
     zmq_send (s, buf, hlen, ZMQ_SNDMORE);
-    zmq_send (s, row->topic, strlen (row->topic), ZMQ_SNDMORE);
-    zmq_send (s, row->body, row->len, 0);
-    if (row->seq > peer->max_sent[lane]) {
-        peer->max_sent[lane] = row->seq;
-        self->counters.sent++;
+    zmq_send (s, peer->batch, used, 0);
+    for (uint64_t seq = first; seq <= last; seq++) {
+        if (seq > peer->max_sent[lane]) {
+            peer->max_sent[lane] = seq;
+            self->counters.sent++;
+        }
+        else
+            self->counters.retransmitted++;
     }
-    else
-        self->counters.retransmitted++;
-    gw_outbox_sent (peer->outbox, lane, row->seq);
+    gw_outbox_sent (peer->outbox, lane, last);
     return true;
 }
 
@@ -477,8 +491,24 @@ s_refill (gw_peer_t *peer, uint64_t now)
     peer->tokens_ns = now;
 }
 
+/* Appends ROW to the peer's batch at *USED; false if it does not fit
+ * (a row alone always fits). */
+static bool
+s_batch_add (gw_peer_t *peer, const gw_row_t *row, size_t *used)
+{
+    size_t tlen = strlen (row->topic);
+    size_t need = GW_RECORD_OVERHEAD + tlen + row->len;
+    if (*used > 0 && *used + need > peer->batch_bytes)
+        return false;
+    if (*used + need > GW_BATCH_ROOM)
+        return false;
+    *used += gw_record_put (peer->batch + *used, row->topic, tlen, row->body, row->len);
+    return true;
+}
+
 /* Sends what the budget, the window and the link allow, most urgent lane
- * first, and re-checks from the top lane after every frame. */
+ * first: each DATA frame is a batch of one lane, and the lanes are looked
+ * at again from the top before every frame. */
 static void
 s_send (gateway_t *self, gw_peer_t *peer, uint64_t now)
 {
@@ -488,30 +518,36 @@ s_send (gateway_t *self, gw_peer_t *peer, uint64_t now)
     bool budgeted = peer->cfg->budget_bps > 0;
     if (budgeted)
         s_refill (peer, now);
-    for (int sent = 0; sent < GW_BURST;) {
+    for (int frames = 0; frames < GW_BURST; frames++) {
         if (budgeted && peer->tokens <= 0)
             return;
         uint64_t inflight = s_inflight (peer);
         if (inflight >= peer->window_msgs)
             return;
-        int lane;
+        int lane, rc = 0;
         gw_row_t row;
-        int rc = 0;
         for (lane = 0; lane < GW_LANES; lane++)
             if ((rc = gw_outbox_next (peer->outbox, lane, peer->next_sent[lane], &row)) != 0)
                 break;
         if (rc <= 0)
             return;
+        size_t used = 0;
+        uint64_t first = row.seq, last = row.seq;
+        s_batch_add (peer, &row, &used);
+        while (inflight + (last - first + 1) < peer->window_msgs
+               && last - first + 1 < GW_BATCH_MAX_RECORDS
+               && gw_outbox_next (peer->outbox, lane, last, &row) == 1 && row.seq == last + 1
+               && s_batch_add (peer, &row, &used))
+            last = row.seq;
         if (inflight == 0)
             peer->progress_ns = now;
-        if (!s_send_row (self, peer, link, lane, &row)) {
+        if (!s_send_batch (self, peer, link, lane, first, last, used)) {
             peer->blocked_until_ns = now + GW_BLOCKED_RETRY_NS;
             return;
         }
-        peer->next_sent[lane] = row.seq;
+        peer->next_sent[lane] = last;
         if (budgeted)
-            peer->tokens -= (double) (row.len + strlen (row.topic) + GW_FRAME_OVERHEAD);
-        sent++;
+            peer->tokens -= (double) (used + GW_FRAME_OVERHEAD);
     }
 }
 

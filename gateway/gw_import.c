@@ -47,22 +47,21 @@ s_note_ack (s_acks_t *acks, zmq_msg_t *rid, gw_peer_t *peer, uint64_t echo_ns)
     a->echo_ns = echo_ns;
 }
 
-/* Delivers one DATA frame of PEER if it is the next of its lane. */
-static void
-s_deliver (gateway_t *self, gw_peer_t *peer, const gw_head_t *head, zmq_msg_t *topic_f,
-           zmq_msg_t *body_f)
+/* Delivers record SEQ of LANE from PEER if it is the next of its lane.
+ * False when the local broker did not take it (stop: the peer resends). */
+static bool
+s_deliver (gateway_t *self, gw_peer_t *peer, int lane, uint64_t seq, const char *topic, size_t tlen,
+           const uint8_t *body, size_t blen)
 {
-    uint64_t *delivered = &peer->delivered[head->lane];
-    if (head->seq <= *delivered) {
+    uint64_t *delivered = &peer->delivered[lane];
+    if (seq <= *delivered) {
         self->counters.import_duplicates++;
-        return;
+        return true;
     }
-    if (head->seq > *delivered + 1) {
+    if (seq > *delivered + 1) {
         self->counters.import_out_of_order++;
-        return;
+        return true;
     }
-    size_t tlen = zmq_msg_size (topic_f), blen = zmq_msg_size (body_f);
-    const char *topic = zmq_msg_data (topic_f);
     char tbuf[AF_TOPIC_MAX_BYTES], factory[GW_FACTORY_MAX + 1];
     af_peek_t peek;
     if (blen == 0) {
@@ -71,7 +70,7 @@ s_deliver (gateway_t *self, gw_peer_t *peer, const gw_head_t *head, zmq_msg_t *t
                      "tombstones)", peer->cfg->factory);
     }
     else if (tlen >= AF_TOPIC_MAX_BYTES || !af_topic_valid (topic, tlen)
-             || af_envelope_peek (zmq_msg_data (body_f), blen, &peek) != AF_DECODE_OK) {
+             || af_envelope_peek (body, blen, &peek) != AF_DECODE_OK) {
         self->counters.bad_frames++;
         AF_LOG_ONCE (AF_LOG_WARN, "peer %s sent a malformed message (dropped, counted)",
                      peer->cfg->factory);
@@ -90,17 +89,39 @@ s_deliver (gateway_t *self, gw_peer_t *peer, const gw_head_t *head, zmq_msg_t *t
                          peer->cfg->factory, tbuf);
         }
         else {
-            const void *frames[2] = { tbuf, zmq_msg_data (body_f) };
+            const void *frames[2] = { tbuf, body };
             size_t lens[2] = { tlen, blen };
             if (af_bus_publish_frames (self->bus, frames, lens, 2) != 0) {
                 self->counters.publish_failed++;
-                return;              /* not delivered: the peer resends it */
+                return false;
             }
             self->counters.imported++;
         }
     }
-    *delivered = head->seq;
+    *delivered = seq;
     peer->delivered_dirty = true;
+    return true;
+}
+
+/* Delivers the records of one DATA frame, numbered from HEAD's seq. */
+static void
+s_deliver_batch (gateway_t *self, gw_peer_t *peer, const gw_head_t *head, zmq_msg_t *records)
+{
+    gw_record_iter_t it;
+    gw_record_iter_init (&it, zmq_msg_data (records), zmq_msg_size (records));
+    const char *topic;
+    const uint8_t *body;
+    size_t tlen, blen;
+    int rc;
+    uint64_t seq = head->seq;
+    while ((rc = gw_record_next (&it, &topic, &tlen, &body, &blen)) == 1)
+        if (!s_deliver (self, peer, head->lane, seq++, topic, tlen, body, blen))
+            return;
+    if (rc < 0) {
+        self->counters.bad_frames++;
+        AF_LOG_ONCE (AF_LOG_WARN, "peer %s sent a malformed batch (rest dropped, counted)",
+                     peer->cfg->factory);
+    }
 }
 
 /* Checks and handles one message from the server socket (N frames). */
@@ -110,7 +131,7 @@ s_handle (gateway_t *self, zmq_msg_t *f, int n, s_acks_t *acks)
     gw_head_t head;
     if (n < 3 || zmq_msg_size (&f[1]) != GW_TAG_LEN || memcmp (zmq_msg_data (&f[1]), GW_TAG, GW_TAG_LEN) != 0
         || !gw_head_decode (zmq_msg_data (&f[2]), zmq_msg_size (&f[2]), &head)
-        || (head.type == GW_MSG_DATA && n != 5) || (head.type == GW_MSG_PROBE && n != 3)
+        || (head.type == GW_MSG_DATA && n != 4) || (head.type == GW_MSG_PROBE && n != 3)
         || head.type == GW_MSG_ACK) {
         self->counters.bad_frames++;
         AF_LOG_ONCE (AF_LOG_WARN, "malformed frame from a peer (dropped, counted)");
@@ -127,7 +148,7 @@ s_handle (gateway_t *self, zmq_msg_t *f, int n, s_acks_t *acks)
     }
     s_note_ack (acks, &f[0], peer, head.t_ns);
     if (head.type == GW_MSG_DATA)
-        s_deliver (self, peer, &head, &f[3], &f[4]);
+        s_deliver_batch (self, peer, &head, &f[3]);
 }
 
 static void

@@ -95,3 +95,51 @@ gw_head_decode (const void *data, size_t len, gw_head_t *head)
     head->factory[flen] = 0;
     return true;
 }
+
+size_t
+gw_record_put (uint8_t *out, const char *topic, size_t topic_len, const void *body, size_t len)
+{
+    uint8_t *p = out;
+    *p++ = (uint8_t) (topic_len >> 8);
+    *p++ = (uint8_t) topic_len;
+    memcpy (p, topic, topic_len);
+    p += topic_len;
+    for (int i = 3; i >= 0; i--)
+        *p++ = (uint8_t) (len >> (8 * i));
+    if (len)
+        memcpy (p, body, len);
+    return (size_t) (p - out) + len;
+}
+
+void
+gw_record_iter_init (gw_record_iter_t *it, const void *data, size_t len)
+{
+    it->at = data;
+    it->end = it->at + len;
+    it->count = 0;
+}
+
+int
+gw_record_next (gw_record_iter_t *it, const char **topic, size_t *topic_len, const uint8_t **body,
+                size_t *len)
+{
+    if (it->at == it->end)
+        return 0;
+    size_t left = (size_t) (it->end - it->at);
+    if (left < 2 || it->count >= GW_BATCH_MAX_RECORDS)
+        return -1;
+    size_t tl = (size_t) it->at[0] << 8 | it->at[1];
+    if (left < 2 + tl + 4)
+        return -1;
+    const uint8_t *p = it->at + 2 + tl;
+    size_t bl = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8 | p[3];
+    if (bl > left - 2 - tl - 4)
+        return -1;
+    *topic = (const char *) it->at + 2;
+    *topic_len = tl;
+    *body = p + 4;
+    *len = bl;
+    it->at = p + 4 + bl;
+    it->count++;
+    return 1;
+}

@@ -74,6 +74,38 @@ Test (gw_wire, head_round_trip_and_hostile_input)
     cr_assert_eq (gw_lane_parse ("nope"), -1);
 }
 
+Test (gw_wire, record_batches_round_trip_and_refuse_truncation)
+{
+    uint8_t buf[256];
+    size_t used = gw_record_put (buf, "alm.f.a", 7, "body", 4);
+    used += gw_record_put (buf + used, "tel.f.t", 7, NULL, 0);
+    gw_record_iter_t it;
+    gw_record_iter_init (&it, buf, used);
+    const char *topic;
+    const uint8_t *body;
+    size_t tl, bl;
+    cr_assert_eq (gw_record_next (&it, &topic, &tl, &body, &bl), 1);
+    cr_assert_eq (tl, 7);
+    cr_assert_eq (memcmp (topic, "alm.f.a", 7), 0);
+    cr_assert_eq (bl, 4);
+    cr_assert_eq (gw_record_next (&it, &topic, &tl, &body, &bl), 1);
+    cr_assert_eq (bl, 0, "a tombstone has no body");
+    cr_assert_eq (gw_record_next (&it, &topic, &tl, &body, &bl), 0);
+    for (size_t cut = 1; cut < used; cut++) {
+        if (cut == GW_RECORD_OVERHEAD + 7 + 4)
+            continue;                /* a whole first record */
+        gw_record_iter_init (&it, buf, cut);
+        int rc;
+        while ((rc = gw_record_next (&it, &topic, &tl, &body, &bl)) == 1)
+            ;
+        cr_assert_eq (rc, -1, "truncation at %zu not refused", cut);
+    }
+    /* A length that points past the end. */
+    buf[1] = 200;
+    gw_record_iter_init (&it, buf, used);
+    cr_assert_eq (gw_record_next (&it, &topic, &tl, &body, &bl), -1);
+}
+
 /* ------------------------------------------------------------ outbox */
 
 TestSuite (gw_outbox, .init = s_setup, .fini = s_teardown);

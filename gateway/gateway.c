@@ -210,13 +210,15 @@ s_housekeeping (gateway_t *self, uint64_t now_ns)
 int
 gateway_iterate (gateway_t *self, int timeout_ms)
 {
-    zmq_pollitem_t items[3 + GW_MAX_PEERS * GW_MAX_LINKS];
-    gw_link_t *owners[3 + GW_MAX_PEERS * GW_MAX_LINKS];
-    gw_peer_t *owner_peers[3 + GW_MAX_PEERS * GW_MAX_LINKS];
+    enum { S_ITEMS = 4 };
+    zmq_pollitem_t items[S_ITEMS + GW_MAX_PEERS * GW_MAX_LINKS];
+    gw_link_t *owners[S_ITEMS + GW_MAX_PEERS * GW_MAX_LINKS];
+    gw_peer_t *owner_peers[S_ITEMS + GW_MAX_PEERS * GW_MAX_LINKS];
     int n = 0;
     items[n++] = (zmq_pollitem_t) { zsock_resolve (self->server), 0, ZMQ_POLLIN, 0 };
     items[n++] = (zmq_pollitem_t) { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
     items[n++] = (zmq_pollitem_t) { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 };
+    items[n++] = (zmq_pollitem_t) { zsock_resolve (self->sub_alarms), 0, ZMQ_POLLIN, 0 };
     for (size_t i = 0; i < self->n_peers; i++)
         for (size_t k = 0; k < self->peers[i].n_links; k++) {
             owners[n] = &self->peers[i].links[k];
@@ -229,13 +231,18 @@ gateway_iterate (gateway_t *self, int timeout_ms)
         timeout_ms = export_ms;
     if (zmq_poll (items, n, timeout_ms) < 0)
         return errno == EINTR ? 0 : -1;
+    if (items[3].revents & ZMQ_POLLIN)
+        gw_export_drain_sub (self, self->sub_alarms, GW_BURST);
     if (items[2].revents & ZMQ_POLLIN)
         gw_import_monitor (self);
     if (items[0].revents & ZMQ_POLLIN)
         gw_import_drain (self);
-    if (items[1].revents & ZMQ_POLLIN)
-        gw_export_drain_sub (self);
-    for (int i = 3; i < n; i++)
+    if (items[1].revents & ZMQ_POLLIN) {
+        gw_export_drain_sub (self, self->sub, GW_INTAKE_BURST);
+        /* Alarms that came meanwhile go before the next telemetry. */
+        gw_export_drain_sub (self, self->sub_alarms, GW_BURST);
+    }
+    for (int i = S_ITEMS; i < n; i++)
         if (items[i].revents & ZMQ_POLLIN)
             gw_export_link_recv (self, owner_peers[i], owners[i]);
     now = gw_now_ns ();

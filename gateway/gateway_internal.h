@@ -14,6 +14,8 @@
 /* Most messages one turn of the loop reads from one socket, so that no
  * socket starves the others. */
 #define GW_BURST 1024
+/* Telemetry taken per turn: small, so the alarm socket is looked at often. */
+#define GW_INTAKE_BURST 256
 /* Probes: at least this often, ns … */
 #define GW_PROBE_MIN_NS (50ull * 1000000ull)
 /* … and at most this rarely. */
@@ -83,7 +85,10 @@ struct gateway {
     zactor_t *auth;
     zsock_t *server;         /* ROUTER, CURVE server */
     zsock_t *monitor;        /* PAIR: the server's handshake failures */
-    zsock_t *sub;            /* SUB on the broker's egress */
+    zsock_t *sub;            /* SUB on the broker's egress: all but alarms */
+    zsock_t *sub_alarms;     /* SUB for alarms alone, read first: an alarm
+                                never queues behind telemetry, even when
+                                the gateway cannot keep up with the intake */
     af_bus_t *bus;           /* publishes imports on the broker's ingress */
     gw_inbox_t *inbox;
     gw_peer_t peers[GW_MAX_PEERS];
@@ -100,7 +105,7 @@ uint64_t gw_wall_ns (void);
 /* gw_export.c */
 int gw_export_open (gateway_t *self, char *err, size_t err_len);
 void gw_export_close (gateway_t *self);
-int gw_export_drain_sub (gateway_t *self);
+int gw_export_drain_sub (gateway_t *self, zsock_t *sub, int burst);
 int gw_export_catch_up (gateway_t *self);
 void gw_export_link_recv (gateway_t *self, gw_peer_t *peer, gw_link_t *link);
 void gw_export_tick (gateway_t *self, gw_peer_t *peer, uint64_t now_ns);

@@ -40,16 +40,23 @@ s_sub_open (gateway_t *self, char *err, size_t err_len)
         return -1;
     }
     self->sub = zsock_new (ZMQ_SUB);
-    if (!self->sub)
+    self->sub_alarms = zsock_new (ZMQ_SUB);
+    if (!self->sub || !self->sub_alarms)
         return -1;
     zsock_set_rcvhwm (self->sub, AF_DEFAULT_HWM);
+    zsock_set_rcvhwm (self->sub_alarms, AF_DEFAULT_HWM);
     for (size_t i = 0; i < self->n_peers; i++)
         for (size_t k = 0; k < self->peers[i].cfg->n_export; k++) {
             char prefix[256];
             af_topic_prefix (self->peers[i].cfg->export_[k], prefix, sizeof prefix);
-            zsock_set_subscribe (self->sub, prefix);
+            /* A prefix that covers alarms and more feeds both sockets; the
+             * outbox keeps an alarm offered twice once. */
+            bool alarms_only = strncmp (prefix, "alm.", 4) == 0;
+            zsock_set_subscribe (alarms_only ? self->sub_alarms : self->sub, prefix);
+            if (!alarms_only && strncmp ("alm.", prefix, strlen (prefix)) == 0)
+                zsock_set_subscribe (self->sub_alarms, "alm.");
         }
-    if (zsock_connect (self->sub, "%s", egress) != 0) {
+    if (zsock_connect (self->sub, "%s", egress) != 0 || zsock_connect (self->sub_alarms, "%s", egress) != 0) {
         snprintf (err, err_len, "cannot connect to the broker's egress %s", egress);
         return -1;
     }
@@ -141,6 +148,7 @@ gw_export_close (gateway_t *self)
     }
     gw_inbox_close (&self->inbox);
     zsock_destroy (&self->sub);
+    zsock_destroy (&self->sub_alarms);
     af_bus_destroy (&self->bus);
 }
 
@@ -259,14 +267,14 @@ s_commit_all (gateway_t *self)
 }
 
 int
-gw_export_drain_sub (gateway_t *self)
+gw_export_drain_sub (gateway_t *self, zsock_t *sub, int burst)
 {
     int taken = 0;
-    for (; taken < GW_BURST; taken++) {
+    for (; taken < burst; taken++) {
         zmq_msg_t frames[2];
         zmq_msg_init (&frames[0]);
         zmq_msg_init (&frames[1]);
-        int n = af_recv_frames (zsock_resolve (self->sub), frames, 2);
+        int n = af_recv_frames (zsock_resolve (sub), frames, 2);
         if (n == 2 && zmq_msg_size (&frames[0]) < AF_TOPIC_MAX_BYTES
             && af_topic_valid (zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]))) {
             char topic[AF_TOPIC_MAX_BYTES];

@@ -15,7 +15,7 @@ enum {
 };
 
 static const char *const s_sql[S_STMTS] = {
-    [S_INSERT] = "INSERT INTO outbox (lane, seq, topic, body, t_ns, source, session, sseq)"
+    [S_INSERT] = "INSERT OR IGNORE INTO outbox (lane, seq, topic, body, t_ns, source, session, sseq)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_FIND_KEY] = "SELECT 1 FROM outbox WHERE topic = ?1 AND source = ?2 AND session = ?3"
                    " AND sseq = ?4",
@@ -42,7 +42,7 @@ static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS outbox (lane INTEGER, seq INTEGER, topic TEXT, body BLOB,"
     " t_ns INTEGER, source TEXT, session INTEGER, sseq INTEGER, PRIMARY KEY (lane, seq))"
     " WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS outbox_key ON outbox (topic, source, session, sseq);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS outbox_ukey ON outbox (topic, source, session, sseq);"
     "CREATE INDEX IF NOT EXISTS outbox_topic ON outbox (lane, topic, seq);";
 
 typedef struct {
@@ -286,22 +286,25 @@ gw_outbox_add (gw_outbox_t *self, int lane, const gw_msg_key_t *key, const void 
 {
     if (lane < 0 || lane >= GW_LANES || gw_outbox_begin (self) != 0)
         return -1;
-    sqlite3_stmt *st = self->st[S_FIND_KEY];
-    sqlite3_bind_text (st, 1, key->topic, -1, SQLITE_STATIC);
-    s_bind_key (st, 2, key);
-    int dup = sqlite3_step (st) == SQLITE_ROW;
-    sqlite3_reset (st);
-    if (dup) {
-        self->counters.duplicates++;
-        return 1;
-    }
-    if (key->t_ns > self->last_t_ns)
-        self->last_t_ns = key->t_ns;
-    self->dirty = true;
+    sqlite3_stmt *st;
     if (conflate && lane == GW_LANE_TELEMETRY) {
+        /* A duplicate must not replace anything: look first. */
+        st = self->st[S_FIND_KEY];
+        sqlite3_bind_text (st, 1, key->topic, -1, SQLITE_STATIC);
+        s_bind_key (st, 2, key);
+        int dup = sqlite3_step (st) == SQLITE_ROW;
+        sqlite3_reset (st);
+        if (dup) {
+            self->counters.duplicates++;
+            return 1;
+        }
         int rc = s_conflate (self, lane, key, body, len);
-        if (rc != 0)
+        if (rc != 0) {
+            self->dirty = true;
+            if (key->t_ns > self->last_t_ns)
+                self->last_t_ns = key->t_ns;
             return rc < 0 ? -1 : 2;
+        }
     }
     s_lane_t *l = &self->lanes[lane];
     st = self->st[S_INSERT];
@@ -313,6 +316,14 @@ gw_outbox_add (gw_outbox_t *self, int lane, const gw_msg_key_t *key, const void 
     s_bind_key (st, 6, key);
     if (s_step_done (self, st, "insert") != 0)
         return -1;
+    /* The unique stream key refused it: offered twice (live and journal). */
+    if (sqlite3_changes (self->db) == 0) {
+        self->counters.duplicates++;
+        return 1;
+    }
+    if (key->t_ns > self->last_t_ns)
+        self->last_t_ns = key->t_ns;
+    self->dirty = true;
     l->last++;
     l->pending++;
     l->pending_bytes += len;

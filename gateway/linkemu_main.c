@@ -34,6 +34,8 @@
 /* With no bandwidth cap, a direction holds at most this much. */
 #define LINKEMU_UNLIMITED_QUEUE_BYTES (8u << 20)
 #define S_MAX_CONNS 64
+/* Outages (random or planned) remembered for --stats, wall clock. */
+#define S_MAX_OUTAGE_LOG 512
 
 typedef struct seg {
     struct seg *next;
@@ -69,6 +71,8 @@ typedef struct {
     bool have_outage, dark;
     /* counters */
     uint64_t accepted, refused, resets, outages, blackouts;
+    uint64_t outage_log[S_MAX_OUTAGE_LOG][2];
+    size_t n_outage_log;
 } emu_t;
 
 static volatile sig_atomic_t s_stop;
@@ -295,7 +299,11 @@ s_run (emu_t *emu)
             if (!emu->dark)
                 emu->outages++;
             s_reset_all (emu);
+            if (emu->n_outage_log < S_MAX_OUTAGE_LOG)
+                emu->outage_log[emu->n_outage_log][0] = s_now_ns (CLOCK_REALTIME);
         }
+        if (!down && was_down && emu->n_outage_log < S_MAX_OUTAGE_LOG)
+            emu->outage_log[emu->n_outage_log++][1] = s_now_ns (CLOCK_REALTIME);
         was_down = down;
         struct pollfd fds[1 + 2 * S_MAX_CONNS];
         conn_t *owner[1 + 2 * S_MAX_CONNS];
@@ -542,8 +550,12 @@ s_write_stats (emu_t *emu)
     }
     fprintf (f,
              "{\"one_way_delay_ms\":%.3f,\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"resets\":%" PRIu64
-             ",\"outages\":%" PRIu64 ",\"blackouts\":%" PRIu64 "}\n",
+             ",\"outages\":%" PRIu64 ",\"blackouts\":%" PRIu64 ",\"outage_ns\":[",
              emu->delay_ms, emu->accepted, emu->refused, emu->resets, emu->outages, emu->blackouts);
+    for (size_t i = 0; i < emu->n_outage_log; i++)
+        fprintf (f, "%s[%" PRIu64 ",%" PRIu64 "]", i ? "," : "", emu->outage_log[i][0],
+                 emu->outage_log[i][1]);
+    fputs ("]}\n", f);
     fclose (f);
 }
 

@@ -27,3 +27,17 @@ $(BUILD)/tests/test-gateway: $(call objs,$(GATEWAY_TEST_SRCS) tests/unit/test_af
 .PHONY: test-gateway
 test-gateway: $(BUILD)/tests/test-gateway $(BIN)/autofab-linkemu $(BIN)/autofab-gateway $(BIN)/autofab-broker $(BIN)/autofab
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-gateway -j2
+
+# bench-gateway: goodput, alarm latency, loss and duplicates through the
+# link emulator for fibre, leo and mars, and loopback throughput against the
+# broker's own relay.  Writes $(BUILD)/bench/gateway.json.
+GATEWAY_BENCH := $(BIN)/gateway-bench
+$(GATEWAY_BENCH): $(call objs,bench/gateway_bench.c) $(GATEWAY_A) $(LIBAF_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(GATEWAY_A) $(LIBAF_A) $(LDLIBS)
+BENCHES += gateway
+GATEWAY_BENCH_ARGS ?=
+.PHONY: bench-gateway
+bench-gateway: $(GATEWAY_BENCH) $(BIN)/autofab-gateway $(BIN)/autofab-linkemu $(BIN)/autofab-broker
+	@mkdir -p $(BUILD)/bench
+	$(GATEWAY_BENCH) --bin $(abspath $(BIN)) --json $(BUILD)/bench/gateway.json $(GATEWAY_BENCH_ARGS)

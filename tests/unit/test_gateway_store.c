@@ -325,3 +325,14 @@ Test (gw_config, refuses_loops_typos_and_bad_links)
         cr_assert_eq (s_load (bad[i], &cfg, err, sizeof err), -1, "config %zu accepted", i);
     cr_assert (strstr (err, "factory"), "%s", err);
 }
+
+Test (gw_config, the_example_config_loads)
+{
+    static gw_config_t cfg;
+    char err[512], path[600];
+    const char *src = getenv ("AF_SRC");
+    snprintf (path, sizeof path, "%s/deploy/gateway.yaml", src ? src : ".");
+    cr_assert_eq (gw_config_load (path, &cfg, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (cfg.peers[0].n_links, 2);
+    cr_assert_eq (gw_config_lane (&cfg, "evt.plant-a.ota.x"), GW_LANE_BULK);
+}

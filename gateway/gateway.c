@@ -187,17 +187,20 @@ s_housekeeping (gateway_t *self, uint64_t now_ns)
     self->housekeeping_ns = now_ns;
     if (af_keyfile_changed (&self->keyfile)) {
         char err[700];
-        zcert_t *old = zcert_dup (self->cert);
         if (s_keys_load (self, err, sizeof err) != 0)
             af_error ("key file changed but cannot be used, keeping the old key: %s", err);
         else {
-            s_sockets_close (self);
-            if (s_sockets_open (self, err, sizeof err) != 0)
-                af_error ("after key rotation: %s", err);
+            /* The server takes the new key for new connections (those up
+             * stay, as authenticated); the links dial again with it. */
+            zcert_apply (self->cert, self->server);
+            for (size_t i = 0; i < self->n_peers; i++) {
+                gw_export_close_links (&self->peers[i]);
+                if (gw_export_open_links (self, &self->peers[i], err, sizeof err) != 0)
+                    af_error ("after key rotation: %s", err);
+            }
             self->counters.key_reloads++;
             af_info ("own key rotated: now %s", zcert_public_txt (self->cert));
         }
-        zcert_destroy (&old);
     }
     for (size_t i = 0; i < self->n_peers; i++)
         gw_outbox_prune (self->peers[i].outbox, gw_wall_ns ());

@@ -448,6 +448,39 @@ Test (gateway_security, unknown_key_is_refused_and_counted, .timeout = 60)
     s_fed_stop (&f);
 }
 
+Test (gateway_security, own_key_rotated_by_replacing_its_file, .timeout = 90)
+{
+    s_fed_t f;
+    s_fed_start (&f, false);
+    s_config (&f, "gw-fa.yaml", "fa", "fb", &f.a, f.gw_port, (int[]) { f.gw_port + 1 }, 1, NULL, NULL);
+    s_config (&f, "gw-fb.yaml", "fb", "fa", &f.b, f.gw_port + 1, (int[]) { f.gw_port }, 1, NULL, NULL);
+    f.gw_a = s_gateway (&f, "fa");
+    f.gw_b = s_gateway (&f, "fb");
+    zsock_t *sub = s_raw_sub (&f.b, "alm.fa");
+    af_bus_t *pub = aft_bus (&f.a, "pub");
+    cr_assert_eq (af_bus_wait_ready (pub, 5000), 0);
+    af_stamper_t *st = af_stamper_new ("line-1", "fa");
+    cr_assert (s_wait_stat (&f, "fa", "acks", 1, 10000));
+    static s_seen_t seen;
+    s_publish (pub, st, "alm.fa.c1.line-1.x", 1, 100, 0);
+    s_collect (sub, &seen, 100, 10000);
+    /* fb gets a new key pair; fa's copy of fb's public key and fa's
+     * allow-list entry are replaced with it.  Nobody restarts. */
+    char keys[400], err[256], cmd[1200];
+    s_path (&f, "keys", keys, sizeof keys);
+    cr_assert_eq (af_keys_generate (keys, "fb", true, NULL, err, sizeof err), 0, "%s", err);
+    snprintf (cmd, sizeof cmd, "cp '%s/fb.key' '%s/allow-fa/fb.key'", keys, f.dir);
+    cr_assert_eq (system (cmd), 0);
+    cr_assert (s_wait_stat (&f, "fb", "key_reloads", 1, 10000), "fb did not take its new key");
+    s_publish (pub, st, "alm.fa.c1.line-1.x", 101, 200, 0);
+    s_collect (sub, &seen, 200, 40000);
+    s_assert_exactly_once (&seen, 200);
+    zsock_destroy (&sub);
+    af_stamper_destroy (&st);
+    af_bus_destroy (&pub);
+    s_fed_stop (&f);
+}
+
 Test (gateway_security, plaintext_peer_is_refused, .timeout = 60)
 {
     s_fed_t f;

@@ -318,6 +318,49 @@ Test (gateway, kill9_mid_stream_loses_and_duplicates_nothing, .timeout = 120)
     s_fed_stop (&f);
 }
 
+Test (gateway, alarms_overtake_a_telemetry_backlog, .timeout = 120)
+{
+    s_fed_t f;
+    s_fed_start (&f, false);
+    /* A 400 kbit/s budget: 2,000 telemetry messages on distinct topics (no
+     * conflation) take some 12 s to cross; alarms sent after them must not
+     * wait for them.  An ordering check, not a timing one. */
+    s_config (&f, "gw-fa.yaml", "fa", "fb", &f.a, f.gw_port, (int[]) { f.gw_port + 1 }, 1, NULL,
+              "    budget_bps: 400e3\n");
+    s_config (&f, "gw-fb.yaml", "fb", "fa", &f.b, f.gw_port + 1, (int[]) { f.gw_port }, 1, NULL, NULL);
+    f.gw_a = s_gateway (&f, "fa");
+    f.gw_b = s_gateway (&f, "fb");
+    zsock_t *tel_sub = s_raw_sub (&f.b, "tel.fa");
+    zsock_t *alm_sub = s_raw_sub (&f.b, "alm.fa");
+    af_bus_t *pub = aft_bus (&f.a, "pub");
+    cr_assert_eq (af_bus_wait_ready (pub, 5000), 0);
+    af_stamper_t *st = af_stamper_new ("line-1", "fa");
+    cr_assert (s_wait_stat (&f, "fa", "acks", 1, 10000));
+    char topic[64];
+    for (int i = 1; i <= 2000; i++) {
+        snprintf (topic, sizeof topic, "tel.fa.c1.m%d.v", i);
+        s_publish (pub, st, topic, i, i, 0);
+    }
+    s_publish (pub, st, "alm.fa.c1.press.jam", 2001, 2010, 0);
+    static s_seen_t alarms, tel;
+    s_collect (alm_sub, &alarms, 10, 30000);
+    for (int i = 2001; i <= 2010; i++)
+        cr_assert_eq (alarms.count[i], 1, "alarm #%d", i);
+    /* What telemetry has crossed when the alarms are all in. */
+    s_collect (tel_sub, &tel, 2000, 100);
+    int crossed = 0;
+    for (int i = 1; i <= 2000; i++)
+        crossed += tel.count[i] > 0;
+    cr_assert_lt (crossed, 1500, "alarms waited behind %d telemetry messages", crossed);
+    s_collect (tel_sub, &tel, 2000, 60000);
+    s_assert_exactly_once (&tel, 2000);
+    zsock_destroy (&tel_sub);
+    zsock_destroy (&alm_sub);
+    af_stamper_destroy (&st);
+    af_bus_destroy (&pub);
+    s_fed_stop (&f);
+}
+
 static pid_t
 s_linkemu (const s_fed_t *f, int listen, int target, const char *const extra[], const char *stats)
 {
@@ -345,7 +388,7 @@ Test (gateway, random_disconnects_under_load, .timeout = 120)
     /* fa -> linkemu -> fb: 2 ms each way, a disconnect every 0.2 s on average. */
     s_config (&f, "gw-fa.yaml", "fa", "fb", &f.a, f.gw_port, (int[]) { emu_port }, 1, "fibre", NULL);
     s_config (&f, "gw-fb.yaml", "fb", "fa", &f.b, f.gw_port + 1, (int[]) { f.gw_port }, 1, NULL, NULL);
-    const char *emu_args[] = { "--delay-ms", "2", "--disconnect-every-s", "0.2", "--disconnect-s",
+    const char *emu_args[] = { "--delay-ms", "2", "--disconnect-every-s", "0.15", "--disconnect-s",
                                "0.02:0.1", "--seed", "7", NULL };
     pid_t emu = s_linkemu (&f, emu_port, f.gw_port + 1, emu_args, "emu.json");
     f.gw_a = s_gateway (&f, "fa");
@@ -356,7 +399,7 @@ Test (gateway, random_disconnects_under_load, .timeout = 120)
     af_stamper_t *st = af_stamper_new ("line-1", "fa");
     cr_assert (s_wait_stat (&f, "fa", "acks", 1, 10000));
     static s_seen_t seen;
-    /* 10,000 messages over about 12 s: some 50 disconnects. */
+    /* 10,000 messages over at least 12 s: some 70 disconnects. */
     for (int k = 0; k < 100; k++)
         s_publish (pub, st, "tel.fa.c1.line-1.speed", k * 100 + 1, k * 100 + 100, 0), zclock_sleep (120);
     s_collect (sub, &seen, 10000, 60000);
@@ -372,9 +415,8 @@ Test (gateway, random_disconnects_under_load, .timeout = 120)
     char *at = strstr (buf, "\"outages\":");
     cr_assert_not_null (at);
     outages = strtol (at + 10, NULL, 10);
-    cr_assert_geq (outages, 30, "only %ld disconnects: %s", outages, buf);
+    cr_assert_geq (outages, 50, "only %ld disconnects: %s", outages, buf);
     s_assert_exactly_once (&seen, 10000);
-    cr_assert_gt (s_stat (&f, "fa", "go_backs"), 0);
     zsock_destroy (&sub);
     af_stamper_destroy (&st);
     af_bus_destroy (&pub);

@@ -423,6 +423,39 @@ Test (gateway, random_disconnects_under_load, .timeout = 120)
     s_fed_stop (&f);
 }
 
+Test (gateway, scheduled_blackouts_lose_nothing, .timeout = 120)
+{
+    s_fed_t f;
+    s_fed_start (&f, false);
+    int emu_port = f.gw_port + 2;
+    /* Dark for the last 2 s of every 4 s, on the emulator and in the
+     * gateway's contact plan alike: each blackout outlasts the link's
+     * liveness window and retransmission timeout many times over. */
+    s_config (&f, "gw-fa.yaml", "fa", "fb", &f.a, f.gw_port, (int[]) { emu_port }, 1,
+              "fibre, blackout_period_s: 4, blackout_frac: 0.5", NULL);
+    s_config (&f, "gw-fb.yaml", "fb", "fa", &f.b, f.gw_port + 1, (int[]) { f.gw_port }, 1, NULL, NULL);
+    const char *emu_args[] = { "--delay-ms", "5", "--blackout-period-s", "4", "--blackout-frac", "0.5", NULL };
+    pid_t emu = s_linkemu (&f, emu_port, f.gw_port + 1, emu_args, NULL);
+    f.gw_a = s_gateway (&f, "fa");
+    f.gw_b = s_gateway (&f, "fb");
+    zsock_t *sub = s_raw_sub (&f.b, "evt.fa");
+    af_bus_t *pub = aft_bus (&f.a, "pub");
+    cr_assert_eq (af_bus_wait_ready (pub, 5000), 0);
+    af_stamper_t *st = af_stamper_new ("line-1", "fa");
+    /* Linked up (between blackouts): the gateway subscribes before. */
+    cr_assert (s_wait_stat (&f, "fa", "acks", 1, 10000));
+    static s_seen_t seen;
+    /* About 9 s of publishing: at least two blackouts. */
+    s_publish (pub, st, "evt.fa.c1.line-1.done", 1, 900, 100);
+    s_collect (sub, &seen, 900, 30000);
+    s_assert_exactly_once (&seen, 900);
+    aft_stop (emu, SIGTERM, 3000);
+    zsock_destroy (&sub);
+    af_stamper_destroy (&st);
+    af_bus_destroy (&pub);
+    s_fed_stop (&f);
+}
+
 Test (gateway, fails_over_to_the_backup_link_and_back, .timeout = 120)
 {
     s_fed_t f;

@@ -51,6 +51,8 @@ extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_run;
 extern const cli_command_t cli_cmd_eval;
 
+extern const cli_command_t cli_cmd_keygen;
+
 /* ------------------------------------------------------- shared helpers */
 
 /* Prints "autofab CMD: why" on stderr and returns CLI_EXIT_USAGE. */

@@ -28,6 +28,7 @@ static const cli_command_t *const s_commands[] = {
     &cli_cmd_top,
     &cli_cmd_record,
     &cli_cmd_replay,
+    &cli_cmd_keygen,
 };
 #define S_N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 

@@ -86,7 +86,17 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
     af_config_known_keys (m, s_station_keys);
     if (s_name (s->name, m, "station"))
         return -1;
-    twin_rng_seed (&s->rng, self->seed, s->name);
+    char stream[TWIN_NAME_MAX + 32];
+    static const char *const purposes[4] = { "process", "quality", "failures", "repairs" };
+    twin_rng_t *rngs[4] = { &s->rng_proc, &s->rng_qual, &s->rng_fail, &s->rng_repair };
+    for (int k = 0; k < 4; k++) {
+        snprintf (stream, sizeof stream, "%s/%s", s->name, purposes[k]);
+        twin_rng_seed (rngs[k], self->seed, stream);
+    }
+    for (int c = 0; c < TWIN_COMP_COUNT; c++) {
+        snprintf (stream, sizeof stream, "%s/%s/life", s->name, twin__comp_names[c]);
+        twin_rng_seed (&s->comp[c].life_rng, self->seed, stream);
+    }
     const af_config_t *proc = af_config_get (m, "process_s");
     if (!proc)
         return af_config_fail (m, "station '%s' needs 'process_s' (its processing time)", s->name);

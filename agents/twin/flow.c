@@ -172,7 +172,7 @@ s_begin_process (twin_t *self, twin_station_t *s)
     twin_unit_t *u = &self->flow.units[s->unit];
     const twin_dist_t *d = s->has_variant_process && s->has_variant_process[u->variant]
                                ? &s->process_by_variant[u->variant] : &s->process_s;
-    double t = twin_dist_sample (d, &s->rng) / s->speed;
+    double t = twin_dist_sample (d, &s->rng_proc) / s->speed;
     twin__station_set_state (self, s, TWIN_ST_BUSY);
     s->t_end_s = des_now_s (self->des) + t;
     des_schedule (self->des, t, s_process_done, self, s_arg (s));
@@ -183,7 +183,7 @@ s_begin_unit (twin_t *self, twin_station_t *s)
 {
     int variant = self->flow.units[s->unit].variant;
     if (s->has_setup && s->last_variant >= 0 && s->last_variant != variant) {
-        double t = twin_dist_sample (&s->setup_s, &s->rng);
+        double t = twin_dist_sample (&s->setup_s, &s->rng_proc);
         if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
             self->manual++;     /* an operator changes the tooling over */
         s->last_variant = variant;
@@ -406,7 +406,7 @@ s_pick_variant (twin_t *self)
         self->flow.batch_left--;
         return self->flow.last_released_variant;
     }
-    double x = twin_rng_uniform (&self->flow.arr_rng), acc = 0;
+    double x = twin_rng_uniform (&self->flow.mix_rng), acc = 0;
     int v = self->n_variants - 1;
     for (int i = 0; i < self->n_variants; i++) {
         acc += self->var[i].mix;
@@ -541,7 +541,7 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
 {
     (void) arg;
     twin_t *self = ctx;
-    double x = twin_rng_uniform (&self->flow.arr_rng), acc = 0;
+    double x = twin_rng_uniform (&self->flow.mix_rng), acc = 0;
     int v = self->n_variants - 1;
     if (self->flow.wip >= TWIN_MAX_WIP) {
         /* An overloaded plant would grow its work in process without bound: orders
@@ -682,6 +682,7 @@ twin__flow_load (twin_t *self, const af_config_t *root)
     f->batch_size_cfg = f->batch_size;
     f->last_released_variant = -1;
     twin_rng_seed (&f->arr_rng, self->seed, "arrivals");
+    twin_rng_seed (&f->mix_rng, self->seed, "arrivals/mix");
     for (int i = 0; i < self->n_stations; i++) {
         self->st[i].state = TWIN_ST_STARVED;
         self->st[i].unit = -1;

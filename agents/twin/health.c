@@ -26,7 +26,7 @@ twin__component_fit (twin_station_t *s, int c)
     k->life = k->threshold;
     if (k->life_cv > 0) {
         double s2 = log (1 + k->life_cv * k->life_cv);
-        k->life = k->threshold * exp (twin_rng_normal (&s->rng, -0.5 * s2, sqrt (s2)));
+        k->life = k->threshold * exp (twin_rng_normal (&k->life_rng, -0.5 * s2, sqrt (s2)));
     }
 }
 
@@ -97,7 +97,7 @@ s_schedule_failure (twin_t *self, twin_station_t *s)
 {
     if (s->mtbf_h <= 0)
         return;
-    double ttf = twin_rng_exponential (&s->rng, s->mtbf_h * 3600.0);
+    double ttf = twin_rng_exponential (&s->rng_fail, s->mtbf_h * 3600.0);
     s->failure_due_s = des_now_s (self->des) + ttf;
     des_schedule (self->des, ttf, s_random_failure, self, (uint32_t) s->index);
 }
@@ -144,10 +144,10 @@ double
 twin__service_duration (twin_station_t *s)
 {
     if (s->state == TWIN_ST_MAINT)
-        return twin_dist_sample (&s->pm_s, &s->rng);
+        return twin_dist_sample (&s->pm_s, &s->rng_repair);
     if (s->down_cause >= 0)
-        return twin_dist_sample (&s->comp[s->down_cause].repair_s, &s->rng);
-    return twin_dist_sample (&s->repair_s, &s->rng);
+        return twin_dist_sample (&s->comp[s->down_cause].repair_s, &s->rng_repair);
+    return twin_dist_sample (&s->repair_s, &s->rng_repair);
 }
 
 /* A service event names the station, whether a technician does it, and the
@@ -361,6 +361,7 @@ twin__health_load (twin_t *self, const af_config_t *root)
     if (twin__people_remote_load (self, pp))
         return -1;
     twin_rng_seed (&h->people_rng, self->seed, "people");
+    twin_rng_seed (&h->inspect_rng, self->seed, "inspection");
     return af_config_error (root) ? -1 : 0;
 }
 

@@ -24,7 +24,7 @@ twin__quality_unit (twin_station_t *s, twin_unit_t *u)
     double motor = twin__wear_frac (s, TWIN_C_MOTOR) + twin__wear_frac (s, TWIN_C_BEARING);
     double joint = twin__wear_frac (s, TWIN_C_JOINT) + twin__wear_frac (s, TWIN_C_BELT);
     int defect = -1;
-    if (twin_rng_uniform (&s->rng) < p) {
+    if (twin_rng_uniform (&s->rng_qual) < p) {
         /* Which defect: weighted by the cause that drove the probability up. */
         double w[TWIN_DEFECT_COUNT] = {
             1.0, 2.0 * joint, 2.0 * motor, 0.2 * hot, 2.0 * twin__wear_frac (s, TWIN_C_LUBE)
@@ -32,16 +32,16 @@ twin__quality_unit (twin_station_t *s, twin_unit_t *u)
         double sum = 0;
         for (int i = 0; i < TWIN_DEFECT_COUNT; i++)
             sum += w[i];
-        double x = twin_rng_uniform (&s->rng) * sum;
+        double x = twin_rng_uniform (&s->rng_qual) * sum;
         for (defect = 0; defect < TWIN_DEFECT_COUNT - 1 && x >= w[defect]; defect++)
             x -= w[defect];
         u->defects |= 1u << defect;
     }
     /* In-line measurements a controller can run SPC on. */
     s->torque_nm = s->torque_nominal_nm
-                   * (1.0 + twin_rng_normal (&s->rng, 0, 0.01 + 0.04 * motor)
+                   * (1.0 + twin_rng_normal (&s->rng_qual, 0, 0.01 + 0.04 * motor)
                       + (defect == 2 ? 0.08 : 0));
-    s->alignment_mm = fabs (twin_rng_normal (&s->rng, 0, 0.02 + 0.1 * joint))
+    s->alignment_mm = fabs (twin_rng_normal (&s->rng_qual, 0, 0.02 + 0.1 * joint))
                       + (defect == 1 ? 0.3 : 0);
 }
 

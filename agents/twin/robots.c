@@ -156,7 +156,7 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
         twin_station_t *s = &self->st[station];
         double worst = twin__worst_wear (s);
         /* A measured condition, not the truth: ±5 % of full scale. */
-        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->health.people_rng, 0, 0.05));
+        s->inspected_wear = fmax (0, worst + twin_rng_normal (&self->health.inspect_rng, 0, 0.05));
         s->t_inspected_s = now;
     }
     else if (kind == TWIN_TASK_REPAIR && station >= 0) {

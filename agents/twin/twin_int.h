@@ -36,6 +36,7 @@ typedef struct {
     twin_dist_t repair_s;   /* time to replace it */
     double wear;            /* hidden, 0 … life */
     double life;            /* hidden: this part's actual limit, drawn when fitted */
+    twin_rng_t life_rng;    /* the n-th part fitted takes the n-th draw */
 } twin_component_t;
 
 typedef struct {
@@ -46,7 +47,12 @@ typedef struct {
 typedef struct {
     char name[TWIN_NAME_MAX];
     int index;
-    twin_rng_t rng;
+    /* Common random numbers: one stream per purpose, so a decision in one
+     * concern leaves the draws of the others where they were. */
+    twin_rng_t rng_proc;                /* processing and setup times */
+    twin_rng_t rng_qual;                /* defects and in-line measurements */
+    twin_rng_t rng_fail;                /* random failures */
+    twin_rng_t rng_repair;              /* repair and PM durations */
     twin_dist_t process_s;              /* default */
     twin_dist_t *process_by_variant;    /* n_variants, kind CONST with a = −1 when unset */
     bool *has_variant_process;
@@ -208,7 +214,8 @@ typedef struct {
 typedef struct {
     enum { TWIN_ARR_POISSON, TWIN_ARR_SATURATED } arrival_mode;
     double arrival_rate_per_h;
-    twin_rng_t arr_rng;
+    twin_rng_t arr_rng;                 /* times between orders */
+    twin_rng_t mix_rng;                 /* which variant an order is */
     twin_queue_t release;               /* orders not yet released */
     twin_seq_rule_t seq_rule;
     int batch_size, batch_left, last_released_variant;
@@ -237,7 +244,8 @@ typedef struct {
     twin_dist_t tech_response_s;
     int *repair_queue;                  /* station ids waiting for a technician */
     int rq_head, rq_n;
-    twin_rng_t people_rng;
+    twin_rng_t people_rng;              /* technicians' response */
+    twin_rng_t inspect_rng;             /* robots' wear measurements */
     double breakdowns, repairs, repair_time_s;
     double down_by_cause_s[TWIN_CAUSE_COUNT];
 } twin_health_t;

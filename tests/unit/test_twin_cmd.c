@@ -234,3 +234,42 @@ Test (twin_cmd, owned_maintenance_stops_the_practice_until_handed_back)
     }
     twin_destroy (&t);
 }
+
+/* ------------------------------------------------------------ common random numbers */
+
+static void
+s_line_kpis (double defect_p, twin_kpi_t *k)
+{
+    char yaml[1024];
+    snprintf (yaml, sizeof yaml,
+              "factory: {name: crn, warmup_h: 1}\narrivals: {mode: saturated}\n"
+              "stations:\n"
+              "  - {name: a, process_s: {dist: exponential, mean: 30}, mtbf_h: 20, repair_min: 30,"
+              " quality: {defect_p: %g}}\n"
+              "  - {name: b, process_s: {dist: gamma, mean: 28, cv: 0.5}, buffer_cap: 2, mtbf_h: 30,"
+              " repair_min: 20, quality: {defect_p: %g}}\n"
+              "quality: {sample_every: 1, rework_p: 0}\n", defect_p, defect_p);
+    char err[256];
+    twin_t *t = twin_new_from_text (yaml, strlen (yaml), "crn.yaml", 9, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_run (t, 200, NULL);
+    twin_kpis (t, k);
+    twin_destroy (&t);
+}
+
+/* Each station draws processing, quality, failures, repairs and part lives
+ * from streams of their own: making defects 50 times likelier (more quality
+ * draws) leaves every processing time, failure and repair where it was, so
+ * flow and downtime are identical and only what inspection finds differs. */
+Test (twin_cmd, a_change_in_one_concern_leaves_other_draws_alone)
+{
+    twin_kpi_t lo, hi;
+    s_line_kpis (0.001, &lo);
+    s_line_kpis (0.05, &hi);
+    cr_assert_gt (hi.scrap_units, lo.scrap_units, "more defects were found");
+    cr_assert_eq (lo.breakdowns, hi.breakdowns);
+    cr_assert_float_eq (lo.downtime_h, hi.downtime_h, 1e-9);
+    cr_assert_float_eq (lo.cycle_time_mean_min, hi.cycle_time_mean_min, 1e-9,
+                        "processing times moved: %g vs %g min", lo.cycle_time_mean_min, hi.cycle_time_mean_min);
+    cr_assert_float_eq (lo.units + lo.scrap_units, hi.units + hi.scrap_units, 1e-9, "units through the line");
+}

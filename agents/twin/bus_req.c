@@ -222,6 +222,9 @@ s_req_kpis (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
     twin_kpis (self->twin, &k);
     Autofab__Twin__Kpis p;
     twin_bus__kpis_to_proto (&k, &p);
+    /* Escaped defects are what nobody in the plant has found: a controller
+     * learns of them only through field returns, never from the model. */
+    p.escaped_defects_ppm = NAN;
     uint8_t buf[512];
     size_t len = autofab__twin__kpis__pack (&p, buf);
     af_reply_typed (reply, "autofab.twin.Kpis", buf, len);

@@ -106,7 +106,15 @@ s_task_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
         return s_check_part (self, c->u.task.part, err, len);
     if (c->u.task.task == TWIN_TASK_REPAIR && !self->fleet.robot_can_repair)
         return twin__fail (err, len, "mobile robots here cannot repair (robots.can_repair: false)");
-    return s_check_station (self, c->u.task.station, err, len);
+    if (s_check_station (self, c->u.task.station, err, len))
+        return -1;
+    const twin_station_t *st = &self->st[c->u.task.station];
+    int comp = c->u.task.component;
+    if (c->u.task.task == TWIN_TASK_REPAIR && st->state != TWIN_ST_DOWN && st->state != TWIN_ST_MAINT
+        && (comp < 0 || comp >= TWIN_COMP_COUNT || !st->comp[comp].present))
+        return twin__fail (err, len, "station '%s' is running: a repair names the component to replace, "
+                           "one it has", st->name);
+    return 0;
 }
 
 static int
@@ -227,7 +235,7 @@ s_task (twin_t *self, const twin_cmd_t *c)
 {
     twin_robot_t *rb = &self->robot[c->u.task.robot];
     rb->queue[rb->q_n++] = (twin_task_t) { c->u.task.task, c->u.task.station, c->u.task.part,
-                                           des_now_s (self->des) };
+                                           c->u.task.component, des_now_s (self->des) };
     if (c->u.task.task == TWIN_TASK_DELIVER)
         self->part[c->u.task.part].bin_task_open = true;
     twin__robots_dispatch (self);
@@ -306,8 +314,11 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "robot", TWIN_PARAM_INT, true, NULL, "robot index" },
             { "task", TWIN_PARAM_CHOICE, true, s_tasks, "inspect, deliver or repair" },
             { "station", TWIN_PARAM_STATION, false, NULL, "for inspect and repair" },
-            { "part", TWIN_PARAM_PART, false, NULL, "for deliver" } } },
-        { S_AT (task.robot), S_AT (task.task), S_AT (task.station), S_AT (task.part) }, s_task_ok, s_task },
+            { "part", TWIN_PARAM_PART, false, NULL, "for deliver" },
+            { "component", TWIN_PARAM_CHOICE, false, twin__comp_names,
+              "repair of a running station: bearing, belt, motor, joint or lube" } } },
+        { S_AT (task.robot), S_AT (task.task), S_AT (task.station), S_AT (task.part), S_AT (task.component) },
+        s_task_ok, s_task },
     [TWIN_CMD_MAINTENANCE] = {
         { TWIN_CMD_MAINTENANCE, "maintenance", "order_maintenance", 4,
           "planned maintenance at a station at its next unit boundary",

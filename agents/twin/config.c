@@ -96,6 +96,8 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
     for (int c = 0; c < TWIN_COMP_COUNT; c++) {
         snprintf (stream, sizeof stream, "%s/%s/life", s->name, twin__comp_names[c]);
         twin_rng_seed (&s->comp[c].life_rng, self->seed, stream);
+        snprintf (stream, sizeof stream, "%s/%s/mode", s->name, twin__comp_names[c]);
+        twin_rng_seed (&s->comp[c].mode_rng, self->seed, stream);
     }
     const af_config_t *proc = af_config_get (m, "process_s");
     if (!proc)

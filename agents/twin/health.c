@@ -24,6 +24,11 @@ twin__component_fit (twin_station_t *s, int c)
     twin_component_t *k = &s->comp[c];
     k->wear = 0;
     k->life = k->threshold;
+    /* Outer race, inner race or rolling element, equally likely: a modelling
+     * assumption (a stationary outer ring's load zone makes outer-race
+     * faults common in practice; no single published split fits all). */
+    if (c == TWIN_C_BEARING)
+        k->mode = (int) (twin_rng_uniform (&k->mode_rng) * 3.0) % 3;
     if (k->life_cv > 0) {
         double s2 = log (1 + k->life_cv * k->life_cv);
         k->life = k->threshold * exp (twin_rng_normal (&k->life_rng, -0.5 * s2, sqrt (s2)));
@@ -92,6 +97,11 @@ twin__maint_log (twin_t *self, int station, const char *kind, const char *cause,
 
 static void s_random_failure (des_t *des, void *ctx, uint64_t arg);
 
+/* Random failures come after an exponential up time (mtbf_h): the clock
+ * runs while the station is up (busy, idle or blocked), pauses while it is
+ * stopped for a breakdown or PM, and runs on from where it was, so stopping
+ * a machine never cancels a failure that was coming (DESIGN §4: no decision
+ * may win by reading a drawn failure time). */
 static void
 s_schedule_failure (twin_t *self, twin_station_t *s)
 {
@@ -99,7 +109,32 @@ s_schedule_failure (twin_t *self, twin_station_t *s)
         return;
     double ttf = twin_rng_exponential (&s->rng_fail, s->mtbf_h * 3600.0);
     s->failure_due_s = des_now_s (self->des) + ttf;
-    des_schedule (self->des, ttf, s_random_failure, self, (uint32_t) s->index);
+    des_schedule (self->des, ttf, s_random_failure, self, ((uint64_t) s->fail_gen << 32) | (uint32_t) s->index);
+}
+
+static void
+s_failure_pause (twin_t *self, twin_station_t *s)
+{
+    if (s->failure_due_s < 0)
+        return;
+    s->ttf_left_s = fmax (0, s->failure_due_s - des_now_s (self->des));
+    s->failure_due_s = -1;
+    s->fail_gen++;
+}
+
+static void
+s_failure_resume (twin_t *self, twin_station_t *s)
+{
+    if (s->mtbf_h <= 0 || s->failure_due_s >= 0)
+        return;
+    if (s->ttf_left_s < 0) {
+        s_schedule_failure (self, s);       /* after a random failure: a new draw */
+        return;
+    }
+    s->failure_due_s = des_now_s (self->des) + s->ttf_left_s;
+    des_schedule (self->des, s->ttf_left_s, s_random_failure, self,
+                  ((uint64_t) s->fail_gen << 32) | (uint32_t) s->index);
+    s->ttf_left_s = -1;
 }
 
 void
@@ -115,6 +150,10 @@ twin__station_breakdown (twin_t *self, twin_station_t *s, int cause)
         s->resume_state = TWIN_ST_BLOCKED;
     else if (s->state != TWIN_ST_BUSY)
         s->resume_state = TWIN_ST_STARVED;
+    if (cause < 0)
+        s->failure_due_s = s->ttf_left_s = -1;      /* this failure is the one that was due */
+    else
+        s_failure_pause (self, s);
     twin__station_set_state (self, s, TWIN_ST_DOWN);
     s->down_cause = cause;
     s->failures++;
@@ -132,11 +171,8 @@ s_random_failure (des_t *des, void *ctx, uint64_t arg)
     (void) des;
     twin_t *self = ctx;
     twin_station_t *s = &self->st[(uint32_t) arg];
-    if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT) {
-        /* Already stopped: the failure clock restarts when it is back up. */
-        s->failure_due_s = -1;
-        return;
-    }
+    if ((uint32_t) (arg >> 32) != s->fail_gen)
+        return;                 /* paused or replaced since */
     twin__station_breakdown (self, s, -1);
 }
 
@@ -254,12 +290,9 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
         s->repair_by_robot = false;
         twin__maint_log (self, s->index, "repair",
                          s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", manual);
-        if (s->failure_due_s < 0 || s->failure_due_s <= now || s->down_cause < 0)
-            s_schedule_failure (self, s);
     }
     twin__station_resume (self, s);
-    if (s->failure_due_s < 0 && s->mtbf_h > 0)
-        s_schedule_failure (self, s);
+    s_failure_resume (self, s);
 }
 
 static void
@@ -292,6 +325,7 @@ twin__station_try_pm (twin_t *self, twin_station_t *s)
     if (s->state != TWIN_ST_STARVED && s->state != TWIN_ST_BLOCKED)
         return;                 /* at the next unit boundary */
     s->resume_state = s->state;
+    s_failure_pause (self, s);
     twin__station_set_state (self, s, TWIN_ST_MAINT);
     s->down_cause = -1;
     s->repair_started_s = des_now_s (self->des);
@@ -372,7 +406,7 @@ twin__health_start (twin_t *self)
 {
     for (int i = 0; i < self->n_stations; i++) {
         twin_station_t *s = &self->st[i];
-        s->failure_due_s = -1;
+        s->failure_due_s = s->ttf_left_s = -1;
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             if (s->comp[c].present)
                 twin__component_fit (s, c);

@@ -42,7 +42,7 @@ twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
         self->fleet.tasks = t;
         self->fleet.task_cap = cap;
     }
-    self->fleet.tasks[self->fleet.task_n++] = (twin_task_t) { kind, station, part, des_now_s (self->des) };
+    self->fleet.tasks[self->fleet.task_n++] = (twin_task_t) { kind, station, part, -1, des_now_s (self->des) };
     twin__robots_dispatch (self);
 }
 
@@ -78,7 +78,7 @@ s_robot_start (twin_t *self, int r, const twin_task_t *t)
         else {
             twin_station_t *s = &self->st[t->station];
             if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT) {
-                /* Repair without a fault: the robot swaps the most worn part. */
+                /* Repair without a fault: the robot swaps the part it was told to. */
                 dur += self->fleet.robot_handle_s;
             }
             else
@@ -88,8 +88,8 @@ s_robot_start (twin_t *self, int r, const twin_task_t *t)
     rb->busy = true;
     rb->t_busy_start_s = des_now_s (self->des);
     rb->node = dest;
-    uint64_t arg = (uint64_t) r | ((uint64_t) t->kind << 8)
-                   | ((uint64_t) (t->station + 1) << 16) | ((uint64_t) (t->part + 1) << 40);
+    uint64_t arg = (uint64_t) r | ((uint64_t) t->kind << 8) | ((uint64_t) (t->station + 1) << 16)
+                   | ((uint64_t) ((t->part + 1) & 0xffff) << 40) | ((uint64_t) (t->component + 1) << 56);
     des_schedule (self->des, dur, s_robot_done, self, arg);
 }
 
@@ -139,7 +139,8 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
     int r = (int) (arg & 0xff);
     twin_task_kind_t kind = (twin_task_kind_t) ((arg >> 8) & 0xff);
     int station = (int) ((arg >> 16) & 0xffffff) - 1;
-    int part = (int) (arg >> 40) - 1;
+    int part = (int) ((arg >> 40) & 0xffff) - 1;
+    int component = (int) (arg >> 56) - 1;
     twin_robot_t *rb = &self->robot[r];
     double now = des_now_s (self->des);
     rb->busy = false;
@@ -163,15 +164,11 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
         twin_station_t *s = &self->st[station];
         if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
             twin__repair_done_now (self, s);
-        else {
-            int worst = -1;
-            for (int c = 0; c < TWIN_COMP_COUNT; c++)
-                if (s->comp[c].present && (worst < 0 || twin__wear_frac (s, c) > twin__wear_frac (s, worst)))
-                    worst = c;
-            if (worst >= 0) {
-                twin__component_fit (s, worst);
-                twin__maint_log (self, s->index, "replace", twin__comp_names[worst], false);
-            }
+        else if (component >= 0 && s->comp[component].present) {
+            /* A part the controller chose from what it measured: the twin
+             * never picks the truly most worn one for it. */
+            twin__component_fit (s, component);
+            twin__maint_log (self, s->index, "replace", twin__comp_names[component], false);
         }
     }
     twin__robots_dispatch (self);

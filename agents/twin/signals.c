@@ -29,7 +29,11 @@ twin_vibration_snippet (twin_t *self, int station, double fs_hz, size_t n, doubl
     double wb = twin__wear_frac (s, TWIN_C_BEARING);
     double wj = twin__wear_frac (s, TWIN_C_JOINT);
     double a1 = s->vib_base_mm_s * 1.2, a2 = 0.3 * a1 + 1.5 * wj;   /* misalignment → 2× */
-    double ao = 3.0 * wb * wb, ai = 2.0 * wb * wb, ab = 1.2 * wb * wb;
+    /* Only the fault that is developing rings: outer race, inner race or ball. */
+    int mode = s->comp[TWIN_C_BEARING].mode;
+    double ao = mode == TWIN_BEARING_OUTER ? 3.0 * wb * wb : 0;
+    double ai = mode == TWIN_BEARING_INNER ? 2.0 * wb * wb : 0;
+    double ab = mode == TWIN_BEARING_BALL ? 1.2 * wb * wb : 0;
     double noise = 0.15 + 0.4 * wb;
     double ph1 = 2 * M_PI * twin_rng_uniform (&rng), ph2 = 2 * M_PI * twin_rng_uniform (&rng);
     for (size_t i = 0; i < n; i++) {

@@ -68,7 +68,7 @@ typedef struct {
     union {
         struct { int station; double speed; } line_speed;          /* speed 0.5 … max_speed */
         struct { twin_seq_rule_t rule; int batch_size; } batch;
-        struct { int robot; twin_task_kind_t task; int station; int part; } task;
+        struct { int robot; twin_task_kind_t task; int station; int part; int component; } task;
         struct { int station; bool by_robot; } maintenance;
         struct { int variant; int route; } routing;
         struct { double power_kw; } battery;
@@ -103,7 +103,7 @@ typedef struct {
     const char *help;
 } twin_param_def_t;
 
-#define TWIN_CMD_MAX_PARAMS 4
+#define TWIN_CMD_MAX_PARAMS 6
 typedef struct {
     twin_cmd_kind_t kind;
     const char *name;                   /* "line_speed" */

@@ -21,6 +21,10 @@
 #define TWIN_CAUSE_RANDOM TWIN_COMP_COUNT
 #define TWIN_CAUSE_PM     (TWIN_COMP_COUNT + 1)
 
+/* Where a bearing's fault develops; each fitted bearing draws one, and its
+ * vibration carries only that fault's tone. */
+enum { TWIN_BEARING_OUTER, TWIN_BEARING_INNER, TWIN_BEARING_BALL };
+
 /* Wearing components of a station, in the order of the config keys. */
 typedef enum { TWIN_C_BEARING, TWIN_C_BELT, TWIN_C_MOTOR, TWIN_C_JOINT, TWIN_C_LUBE } twin_comp_t;
 extern const char *const twin__comp_names[TWIN_COMP_COUNT + 1];
@@ -37,6 +41,8 @@ typedef struct {
     double wear;            /* hidden, 0 … life */
     double life;            /* hidden: this part's actual limit, drawn when fitted */
     twin_rng_t life_rng;    /* the n-th part fitted takes the n-th draw */
+    int mode;               /* bearings: the fault that develops (TWIN_BEARING_*), hidden */
+    twin_rng_t mode_rng;
 } twin_component_t;
 
 typedef struct {
@@ -108,7 +114,9 @@ typedef struct {
     uint64_t processed, failures;
     double inspected_wear, t_inspected_s;
     double t_end_s;                     /* scheduled end of the current setup or process */
-    double failure_due_s;               /* calendar time of the next random failure */
+    double failure_due_s;               /* calendar time of the next random failure, −1 */
+    double ttf_left_s;                  /* up time left to it while stopped, −1 */
+    uint32_t fail_gen;                  /* bumps to cancel a scheduled failure */
     double repair_started_s;
 } twin_station_t;
 
@@ -153,6 +161,7 @@ typedef struct {
 typedef struct {
     twin_task_kind_t kind;
     int station, part;
+    int component;                      /* repair of a running station: the part to swap, −1 */
     double t_created_s;
 } twin_task_t;
 

@@ -2,6 +2,7 @@
  *  parser for both forms, refusals that change nothing, and docs/twin.md's
  *  table kept equal to the code's.  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,4 +273,133 @@ Test (twin_cmd, a_change_in_one_concern_leaves_other_draws_alone)
     cr_assert_float_eq (lo.cycle_time_mean_min, hi.cycle_time_mean_min, 1e-9,
                         "processing times moved: %g vs %g min", lo.cycle_time_mean_min, hi.cycle_time_mean_min);
     cr_assert_float_eq (lo.units + lo.scrap_units, hi.units + hi.scrap_units, 1e-9, "units through the line");
+}
+
+/* ------------------------------------------------------------ failures count up time */
+
+static void
+s_pm_every_5h (void *ctx, twin_t *t, const twin_obs_t *obs)
+{
+    (void) ctx;
+    if (obs->epoch % 300 != 150)
+        return;
+    twin_cmd_t c = { .kind = TWIN_CMD_MAINTENANCE, .u.maintenance = { 0, false } };
+    char err[256];
+    twin_apply (t, &c, err, sizeof err);
+}
+
+/* Up time at each random breakdown of station 0 (every stop lasts 1 h). */
+static int
+s_breakdown_uptimes (bool with_pm, double *up_h, int max, int *pms)
+{
+    const char *yaml = "factory: {name: up, warmup_h: 0}\narrivals: {mode: saturated}\n"
+                       "stations:\n  - {name: m, process_s: 1, mtbf_h: 3, repair_min: 60, pm_min: 60}\n";
+    char err[256];
+    twin_t *t = twin_new_from_text (yaml, strlen (yaml), "up.yaml", 21, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_record_series (t, true);
+    if (with_pm)
+        twin_set_epoch_cb (t, s_pm_every_5h, NULL);
+    twin_run (t, 100, NULL);
+    size_t n;
+    const twin_maint_event_t *ev = twin_maint_events (t, &n);
+    int k = 0, stops = 0;
+    *pms = 0;
+    for (size_t i = 0; i < n && k < max; i++) {
+        if (!strcmp (ev[i].kind, "breakdown"))
+            up_h[k++] = ev[i].t_h - stops;
+        if (!strcmp (ev[i].kind, "breakdown") || !strcmp (ev[i].kind, "pm"))
+            stops++;
+        *pms += !strcmp (ev[i].kind, "pm");
+    }
+    twin_destroy (&t);
+    return k;
+}
+
+/* A PM stops the machine, so it pauses the failure clock: every random
+ * failure comes at the same up time with or without PMs in between — a
+ * PM placed over a failure that was coming cannot cancel it. */
+Test (twin_cmd, random_failures_count_up_time_only)
+{
+    double a[40], b[40];
+    int pa, pb;
+    int na = s_breakdown_uptimes (false, a, 40, &pa), nb = s_breakdown_uptimes (true, b, 40, &pb);
+    cr_assert_eq (pa, 0);
+    cr_assert_geq (pb, 10, "PMs were done (%d)", pb);
+    cr_assert_gt (na, 10);
+    cr_assert_gt (nb, 10);
+    int n = na < nb ? na : nb;
+    for (int k = 0; k < n; k++)
+        cr_assert_float_eq (a[k], b[k], 1e-6, "failure %d at %g h of up time without PM, %g with", k, a[k], b[k]);
+}
+
+/* ------------------------------------------------------------ the information barrier */
+
+static double
+s_tone (const double *x, size_t n, double fs, double f)
+{
+    double re = 0, im = 0;
+    for (size_t i = 0; i < n; i++) {
+        re += x[i] * cos (2 * M_PI * f * (double) i / fs);
+        im -= x[i] * sin (2 * M_PI * f * (double) i / fs);
+    }
+    return 2 * sqrt (re * re + im * im) / (double) n;
+}
+
+/* A snippet carries the tone of the bearing fault that is developing and
+ * not the others; which fault it is varies from bearing to bearing. */
+Test (twin_cmd, a_snippet_carries_only_the_developing_fault)
+{
+    int seen[3] = { 0, 0, 0 };
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        twin_t *t = s_plant ();
+        twin_destroy (&t);
+        const char *src = getenv ("AF_SRC");
+        char path[512], err[256];
+        snprintf (path, sizeof path, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
+        t = twin_new_from_file (path, seed, err, sizeof err);
+        cr_assert_not_null (t, "%s", err);
+        twin_run (t, 400, NULL);         /* the cell loader's bearing wears */
+        int st = twin_station_index (t, "cell-load");
+        size_t n = 16384;
+        double fs = 8192, shaft = 0, x[16384];
+        cr_assert_eq (twin_vibration_snippet (t, st, fs, n, x, &shaft), 0);
+        double tones[3] = { s_tone (x, n, fs, 3.15 * shaft), s_tone (x, n, fs, 5.85 * shaft),
+                            s_tone (x, n, fs, shaft / 0.6 * 0.91) };
+        int best = 0;
+        for (int k = 1; k < 3; k++)
+            if (tones[k] > tones[best])
+                best = k;
+        for (int k = 0; k < 3; k++)
+            if (k != best)
+                cr_assert (tones[k] < 0.2 * tones[best], "seed %lu: tones %g %g %g, more than one fault rings",
+                           (unsigned long) seed, tones[0], tones[1], tones[2]);
+        seen[best]++;
+        twin_destroy (&t);
+    }
+    cr_assert (seen[0] && seen[1] && seen[2], "faults seen: outer %d, inner %d, ball %d", seen[0], seen[1], seen[2]);
+}
+
+/* A robot sent to a running station swaps the part it is told to; the twin
+ * never chooses the truly most worn one for it. */
+Test (twin_cmd, a_robot_repair_names_its_part)
+{
+    twin_t *t = s_plant ();
+    twin_run (t, 1, NULL);
+    const twin_cmd_info_t *at = twin_cmd_by_action ("assign_task");
+    twin_param_t p[] = { s_num ("robot", 0), s_text ("task", "repair"), s_text ("station", "stack") };
+    twin_cmd_t c;
+    char err[256] = "";
+    cr_assert_eq (twin_cmd_parse (t, at, p, 3, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1, "a running station's repair must name a part");
+    cr_assert (strstr (err, "names the component"), "%s", err);
+    twin_param_t q[] = { s_num ("robot", 0), s_text ("task", "repair"), s_text ("station", "stack"),
+                         s_text ("component", "joint") };
+    cr_assert_eq (twin_cmd_parse (t, at, q, 4, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0, "%s", err);
+    twin_param_t r[] = { s_num ("robot", 0), s_text ("task", "repair"), s_text ("station", "stack"),
+                         s_text ("component", "belt") };
+    cr_assert_eq (twin_cmd_parse (t, at, r, 4, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1, "stack has no belt");
+    twin_destroy (&t);
 }

@@ -9,6 +9,7 @@
  */
 #include "broker_internal.h"
 #include "af_clock.h"
+#include "af_wire.h"
 
 /* Reads and discards the rest of a multipart message. */
 static void
@@ -65,6 +66,11 @@ s_admit (broker_t *self, const char *t, size_t t_len, const void *data, size_t l
     af_decode_t why = af_envelope_peek (data, len, &peek);
     if (why != AF_DECODE_OK)
         return why;
+    /* A valid header over a garbage payload would be relayed, cached and
+     * journaled, and refused by every subscriber: one walk of the bytes
+     * (no decode, no allocation) finds it here instead. */
+    if (!af_wire_check (&autofab__envelope__descriptor, data, len, NULL))
+        return AF_DECODE_MALFORMED;
     af_source_stats_t *stream;
     if (last && last->stream && last->source_len == peek.source_len
         && memcmp (last->source, peek.source, peek.source_len) == 0)

@@ -136,9 +136,16 @@ s_cacheable (const broker_t *self, zmq_msg_t *topic)
 static void
 s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
 {
-    if (s_cacheable (self, topic)
-        && cache_put (self->cache, zmq_msg_data (topic), zmq_msg_size (topic), body) != 0)
+    if (!s_cacheable (self, topic))
+        return;
+    int rc = cache_put (self->cache, zmq_msg_data (topic), zmq_msg_size (topic), body);
+    if (rc == CACHE_FULL_TOPICS)
         self->counters.cache_full++;
+    else if (rc == CACHE_FULL_BYTES) {
+        self->counters.cache_bytes_full++;
+        AF_LOG_ONCE (AF_LOG_WARN, "cache: cache_max_bytes (%ld) reached: topics that do not fit are not "
+                     "cached (counted as cache_bytes_full; logged once)", self->opts.cache_max_bytes);
+    }
 }
 
 /* Keeps a copy of REC (a batch's newest record, LEN bytes), so that the

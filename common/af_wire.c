@@ -44,28 +44,35 @@ s_wire_of (ProtobufCType type)
     }
 }
 
-/* True if a known field of DESC numbered NUMBER may come with WIRE (a
- * repeated number may come packed); unknown fields take any. */
-static bool
-s_wire_ok (const ProtobufCMessageDescriptor *desc, unsigned number, unsigned wire)
+/* DESC's field numbered NUMBER, or NULL.  protobuf-c's generated
+ * descriptors list fields sorted by number; an inline binary search costs
+ * less than the library's lookup on the relay's hot path. */
+static const ProtobufCFieldDescriptor *
+s_field (const ProtobufCMessageDescriptor *desc, unsigned number)
 {
-    const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field (desc, number);
-    if (!field)
-        return true;
-    unsigned want = s_wire_of (field->type);
-    return wire == want || (wire == S_LEN && field->label == PROTOBUF_C_LABEL_REPEATED);
+    size_t lo = 0, hi = desc->n_fields;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        unsigned id = desc->fields[mid].id;
+        if (id == number)
+            return &desc->fields[mid];
+        if (id < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 static bool s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end,
                      int depth, af_wire_info_t *info);
 
-/* Checks one length-delimited field's content (AT, LEN bytes) if DESC
- * declares field NUMBER a message; records a field-less one in INFO. */
+/* Checks one length-delimited field's content (AT, LEN bytes) if FIELD
+ * (NULL: unknown) is a message; records a field-less one in INFO. */
 static bool
-s_check_sub (const ProtobufCMessageDescriptor *desc, unsigned number, const uint8_t *at, size_t len,
+s_check_sub (const ProtobufCFieldDescriptor *field, unsigned number, const uint8_t *at, size_t len,
              int depth, af_wire_info_t *info)
 {
-    const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field (desc, number);
     if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE)
         return true;
     const ProtobufCMessageDescriptor *sub = field->descriptor;
@@ -93,9 +100,14 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t
         p += n;
         if (info)
             info->fields++;
-        if (!s_wire_ok (desc, (unsigned) (key >> 3), (unsigned) (key & 7)))
+        unsigned number = (unsigned) (key >> 3), wire = (unsigned) (key & 7);
+        /* A known field comes with its type's wire type (a repeated number
+         * may come packed); unknown fields take any. */
+        const ProtobufCFieldDescriptor *field = s_field (desc, number);
+        if (field && wire != s_wire_of (field->type)
+            && !(wire == S_LEN && field->label == PROTOBUF_C_LABEL_REPEATED))
             return false;
-        switch (key & 7) {
+        switch (wire) {
         case S_VARINT:
             n = s_varint (p, end, S_VARINT_MAX_BYTES, &value);
             if (!n)
@@ -117,7 +129,7 @@ s_check (const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t
             if (!n || value > (uint64_t) (end - p - (ptrdiff_t) n))
                 return false;
             p += n;
-            if (!s_check_sub (desc, (unsigned) (key >> 3), p, (size_t) value, depth, info))
+            if (!s_check_sub (field, number, p, (size_t) value, depth, info))
                 return false;
             p += value;
             break;

@@ -8,17 +8,24 @@
 #include "af_test.h"
 #include "af_wire.h"
 
-/* The two inputs the issue names. */
+/* The two inputs the issue names, and a field-less Heartbeat. */
 static const uint8_t s_empty_stats[] = { 0x72, 0x00 };
+static const uint8_t s_heartbeat[] = { 0x1a, 0x00 };
 static const uint8_t s_long_key[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
 
 Test (wire, field_less_messages_are_built_without_protobuf_c)
 {
     af_wire_info_t info;
-    cr_assert (af_wire_check (&autofab__control__descriptor, s_empty_stats, 2, &info));
-    cr_assert_eq (info.empty_field, AUTOFAB__CONTROL__MSG_STATS_REQUEST);
+    cr_assert (af_wire_check (&autofab__control__descriptor, s_heartbeat, 2, &info));
+    cr_assert_eq (info.empty_field, AUTOFAB__CONTROL__MSG_HEARTBEAT);
     cr_assert_eq (info.fields, 1);
     Autofab__Control *ctl;
+    cr_assert_eq (af_control_decode (s_heartbeat, 2, AF_MAX_MSG_BYTES, &ctl), AF_DECODE_OK);
+    cr_assert_eq (ctl->msg_case, AUTOFAB__CONTROL__MSG_HEARTBEAT);
+    autofab__control__free_unpacked (ctl, NULL);
+    /* StatsRequest has a field (request_id) now: protobuf-c may unpack it. */
+    cr_assert (af_wire_check (&autofab__control__descriptor, s_empty_stats, 2, &info));
+    cr_assert_eq (info.empty_count, 0);
     cr_assert_eq (af_control_decode (s_empty_stats, 2, AF_MAX_MSG_BYTES, &ctl), AF_DECODE_OK);
     cr_assert_eq (ctl->msg_case, AUTOFAB__CONTROL__MSG_STATS_REQUEST);
     cr_assert_not_null (ctl->stats_request);
@@ -26,7 +33,7 @@ Test (wire, field_less_messages_are_built_without_protobuf_c)
     /* Every field-less type round-trips as the peers pack it. */
     const Autofab__Control__MsgCase cases[] = {
         AUTOFAB__CONTROL__MSG_HEARTBEAT, AUTOFAB__CONTROL__MSG_GOODBYE,
-        AUTOFAB__CONTROL__MSG_LIST_REQUEST, AUTOFAB__CONTROL__MSG_STATS_REQUEST,
+        AUTOFAB__CONTROL__MSG_LIST_REQUEST,
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         Autofab__Heartbeat empty = AUTOFAB__HEARTBEAT__INIT;   /* same layout: a header only */
@@ -65,7 +72,7 @@ Test (wire, hostile_keys_and_mixtures_refused)
     const uint8_t nested[] = { 0x0a, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff };
     cr_assert_eq (af_control_decode (nested, sizeof nested, AF_MAX_MSG_BYTES, &ctl), AF_DECODE_MALFORMED);
     /* A field-less message beside another field is never handed on. */
-    const uint8_t mixed[] = { 0x72, 0x00, 0x1a, 0x00 };
+    const uint8_t mixed[] = { 0x22, 0x00, 0x1a, 0x00 };
     cr_assert_eq (af_control_decode (mixed, sizeof mixed, AF_MAX_MSG_BYTES, &ctl), AF_DECODE_MALFORMED);
     /* A known string field sent as a number. */
     const uint8_t wrong_wire[] = { 0x0a, 0x02, 0x08, 0x01 };   /* Register.name as varint */
@@ -96,4 +103,24 @@ Test (wire, envelope_with_garbage_payload_refused)
     free (bad);
     free (good);
     af_stamper_destroy (&st);
+}
+
+/* af_wire looks fields up by binary search: protoc-c must list them sorted
+ * by number in every descriptor we check, nested ones included. */
+static void
+s_assert_sorted (const ProtobufCMessageDescriptor *desc, int depth)
+{
+    cr_assert_lt (depth, AF_WIRE_MAX_DEPTH, "%s nests too deep", desc->name);
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        if (i)
+            cr_assert_lt (desc->fields[i - 1].id, desc->fields[i].id, "%s is not sorted", desc->name);
+        if (desc->fields[i].type == PROTOBUF_C_TYPE_MESSAGE && desc->fields[i].descriptor != desc)
+            s_assert_sorted (desc->fields[i].descriptor, depth + 1);
+    }
+}
+
+Test (wire, descriptors_sorted_by_number)
+{
+    s_assert_sorted (&autofab__control__descriptor, 0);
+    s_assert_sorted (&autofab__envelope__descriptor, 0);
 }

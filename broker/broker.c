@@ -176,6 +176,11 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
         return NULL;
     }
     self->opts = *opts;
+    if (opts->heartbeat_min_ms > opts->heartbeat_max_ms) {
+        snprintf (err, err_len, "heartbeat_min_ms (%ld) is over heartbeat_max_ms (%ld)",
+                  opts->heartbeat_min_ms, opts->heartbeat_max_ms);
+        goto fail;
+    }
     if (!af_topic_valid (self->opts.factory, strlen (self->opts.factory))
         || strchr (self->opts.factory, '.')) {
         snprintf (err, err_len, "factory name '%s' must be letters, digits, '_' or '-'",

@@ -1,7 +1,10 @@
 /*  broker/broker.c — lifecycle, options and the poll loop of the broker.  */
 #include "broker_internal.h"
 
+#include "af_args.h"
 #include "af_config.h"
+
+#include <stddef.h>
 
 /* Messages relayed per poll round: enough to amortise the poll, few enough
  * that control traffic (heartbeats) is never starved by a flood. */
@@ -9,6 +12,54 @@
 #define BROKER_CONTROL_BURST 256
 /* Housekeeping (expiry, heartbeats, request deadlines) runs this often, ms. */
 #define BROKER_HOUSEKEEPING_MIN_MS 10
+
+/* The resource caps: one row each, read by the YAML loader and by
+ * --limit KEY=N alike.  Defaults leave room for a large plant and keep any
+ * one hostile client to tens of MiB. */
+typedef struct {
+    const char *key;
+    size_t offset;
+    long dflt, min, max;
+} s_limit_t;
+
+#define S_LIMIT(field, dflt, min, max) { #field, offsetof (broker_opts_t, field), dflt, min, max }
+static const s_limit_t s_limits[] = {
+    S_LIMIT (sub_max_bytes, 256, 16, 1L << 26),
+    S_LIMIT (register_max_bytes, 16384, 256, 1L << 20),
+    S_LIMIT (register_max_items, 256, 1, 100000),
+    S_LIMIT (heartbeat_min_ms, 10, 10, 600000),
+    S_LIMIT (heartbeat_max_ms, 60000, 10, 600000),
+    S_LIMIT (max_agents, 4096, 1, 1000000),
+    S_LIMIT (request_max_timeout_ms, 600000, 1, 3600000),
+    S_LIMIT (request_max_inflight, 1024, 1, 1000000),
+    S_LIMIT (request_max_inflight_bytes, 16L << 20, 1024, 1L << 34),
+    S_LIMIT (cache_max_bytes, 256L << 20, 1024, 1L << 40),
+};
+#undef S_LIMIT
+enum { S_LIMITS = sizeof s_limits / sizeof s_limits[0] };
+
+static long *
+s_limit_field (broker_opts_t *opts, const s_limit_t *limit)
+{
+    return (long *) ((char *) opts + limit->offset);
+}
+
+int
+broker_opts_set_limit (broker_opts_t *opts, const char *key, const char *text, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < S_LIMITS; i++)
+        if (!strcmp (s_limits[i].key, key)) {
+            char why[200];
+            if (af_parse_long (text, s_limits[i].min, s_limits[i].max, s_limit_field (opts, &s_limits[i]),
+                               why, sizeof why) != 0) {
+                snprintf (err, err_len, "'%s' %s", key, why);
+                return -1;
+            }
+            return 0;
+        }
+    snprintf (err, err_len, "unknown limit '%s' (docs/broker.md lists them)", key);
+    return -1;
+}
 
 void
 broker_opts_defaults (broker_opts_t *opts)
@@ -24,6 +75,8 @@ broker_opts_defaults (broker_opts_t *opts)
     opts->hwm = 100000;
     opts->request_timeout_ms = 5000;
     opts->stats_interval_ms = 1000;
+    for (size_t i = 0; i < S_LIMITS; i++)
+        *s_limit_field (opts, &s_limits[i]) = s_limits[i].dflt;
 }
 
 static void
@@ -39,12 +92,22 @@ broker_opts_load (broker_opts_t *opts, const char *path, char *err, size_t err_l
     af_config_t *root = af_config_load (path, err, err_len);
     if (!root)
         return -1;
-    static const char *const keys[] = {
+    static const char *const base_keys[] = {
         "control", "ingress", "egress", "factory", "heartbeat_ms", "cache_max_topics",
         "cache_prefix", "max_msg_bytes", "hwm", "request_timeout_ms", "stats_interval_ms",
-        "log_level", "journal", "journal_prefixes", NULL,
+        "log_level", "journal", "journal_prefixes",
     };
+    enum { N_BASE = sizeof base_keys / sizeof base_keys[0] };
+    const char *keys[N_BASE + S_LIMITS + 1];
+    memcpy (keys, base_keys, sizeof base_keys);
+    for (size_t i = 0; i < S_LIMITS; i++)
+        keys[N_BASE + i] = s_limits[i].key;
+    keys[N_BASE + S_LIMITS] = NULL;
     af_config_known_keys (root, keys);
+    for (size_t i = 0; i < S_LIMITS; i++) {
+        long *field = s_limit_field (opts, &s_limits[i]);
+        *field = af_config_int (root, s_limits[i].key, *field, s_limits[i].min, s_limits[i].max);
+    }
     s_copy (opts->control, sizeof opts->control, af_config_str (root, "control", NULL));
     s_copy (opts->ingress, sizeof opts->ingress, af_config_str (root, "ingress", NULL));
     s_copy (opts->egress, sizeof opts->egress, af_config_str (root, "egress", NULL));
@@ -76,8 +139,11 @@ broker_opts_load (broker_opts_t *opts, const char *path, char *err, size_t err_l
     return rc;
 }
 
+/* Binds a socket of TYPE; MAX_IN_BYTES caps each message it receives (set
+ * before the bind: a listener copies its options then). */
 static zsock_t *
-s_bind (const broker_opts_t *opts, int type, const char *endpoint, char *err, size_t err_len)
+s_bind (const broker_opts_t *opts, int type, const char *endpoint, size_t max_in_bytes, char *err,
+        size_t err_len)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -88,7 +154,7 @@ s_bind (const broker_opts_t *opts, int type, const char *endpoint, char *err, si
      * unlimited.  A bit of slack over the envelope cap lets the relay count
      * and refuse slightly-too-large messages itself instead of libzmq just
      * dropping the connection. */
-    zsock_set_maxmsgsize (sock, (int) (AF_BATCH_FRAME_CAP (opts->max_msg_bytes) * 2));
+    zsock_set_maxmsgsize (sock, (int) max_in_bytes);
     zsock_set_sndhwm (sock, opts->hwm);
     zsock_set_rcvhwm (sock, opts->hwm);
     zsock_set_linger (sock, 0);
@@ -110,19 +176,28 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
         return NULL;
     }
     self->opts = *opts;
+    if (opts->heartbeat_min_ms > opts->heartbeat_max_ms) {
+        snprintf (err, err_len, "heartbeat_min_ms (%ld) is over heartbeat_max_ms (%ld)",
+                  opts->heartbeat_min_ms, opts->heartbeat_max_ms);
+        goto fail;
+    }
     if (!af_topic_valid (self->opts.factory, strlen (self->opts.factory))
         || strchr (self->opts.factory, '.')) {
         snprintf (err, err_len, "factory name '%s' must be letters, digits, '_' or '-'",
                   self->opts.factory);
         goto fail;
     }
-    self->control = s_bind (opts, ZMQ_ROUTER, opts->control, err, err_len);
+    size_t max_in = AF_BATCH_FRAME_CAP (opts->max_msg_bytes) * 2;
+    self->control = s_bind (opts, ZMQ_ROUTER, opts->control, max_in, err, err_len);
     if (!self->control)
         goto fail;
-    self->ingress = s_bind (opts, ZMQ_XSUB, opts->ingress, err, err_len);
+    self->ingress = s_bind (opts, ZMQ_XSUB, opts->ingress, max_in, err, err_len);
     if (!self->ingress)
         goto fail;
-    self->egress = s_bind (opts, ZMQ_XPUB, opts->egress, err, err_len);
+    /* What a subscriber sends the egress is subscriptions: the cap drops
+     * the connection of one that sends a longer one before libzmq stores
+     * it (topics are at most 255 bytes, so none could match anyway). */
+    self->egress = s_bind (opts, ZMQ_XPUB, opts->egress, (size_t) opts->sub_max_bytes + 1, err, err_len);
     if (!self->egress)
         goto fail;
     self->control_h = zsock_resolve (self->control);
@@ -135,7 +210,9 @@ broker_new (const broker_opts_t *opts, char *err, size_t err_len)
     snprintf (self->id, sizeof self->id, "%08x%08x", randombytes_random (), randombytes_random ());
     self->stamper = af_stamper_new ("broker", self->opts.factory);
     self->sources = af_seqtrack_new ();
-    self->cache = self->opts.cache_max_topics ? cache_new (self->opts.cache_max_topics) : NULL;
+    self->cache = self->opts.cache_max_topics
+                      ? cache_new (self->opts.cache_max_topics, (size_t) self->opts.cache_max_bytes)
+                      : NULL;
     self->cache_prefix_len = strlen (self->opts.cache_prefix);
     if (!self->stamper || !self->sources || (self->opts.cache_max_topics && !self->cache)) {
         snprintf (err, err_len, "out of memory");
@@ -164,6 +241,7 @@ broker_destroy (broker_t **self_p)
     broker_t *self = *self_p;
     /* Services first: in-flight requests point at agents. */
     zhashx_destroy (&self->inflight);
+    zhashx_destroy (&self->clients);
     zhashx_destroy (&self->services);
     zhashx_destroy (&self->names);
     zhashx_destroy (&self->agents);

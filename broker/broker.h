@@ -28,10 +28,26 @@ typedef struct {
     int stats_interval_ms;   /* broker counters published on sys.<factory>.broker.stats; 0: off */
     char journal[256];       /* historian file, "" = off (docs/journal.md) */
     char journal_prefixes[512]; /* comma-separated topic prefixes to journal, "" = all */
+    /* Caps on what any one client can make the broker hold (docs/broker.md,
+     * "Resource caps"); each refusal is counted and logged once. */
+    long sub_max_bytes;          /* longest subscription a subscriber may send */
+    long register_max_bytes;     /* largest Register message */
+    long register_max_items;     /* services + capabilities of one agent */
+    long heartbeat_min_ms, heartbeat_max_ms; /* range an agent may ask for */
+    long max_agents;             /* registered agents at once */
+    long request_max_timeout_ms; /* longest deadline a request may ask for */
+    long request_max_inflight;   /* requests in flight per client */
+    long request_max_inflight_bytes; /* their bodies' bytes, per client */
+    long cache_max_bytes;        /* bodies kept in the last-value cache */
 } broker_opts_t;
 
 /* Fills OPTS with the defaults (documented in deploy/broker.yaml). */
 void broker_opts_defaults (broker_opts_t *opts);
+/* Sets the cap named KEY (a broker_opts_t field above, e.g. "max_agents")
+ * from TEXT; 0, or -1 with why in ERR (unknown cap, not a number, out of
+ * range). */
+int broker_opts_set_limit (broker_opts_t *opts, const char *key, const char *text, char *err,
+                           size_t err_len);
 /* Reads a broker YAML config over OPTS; 0, or -1 with "file:line: why" in ERR. */
 int broker_opts_load (broker_opts_t *opts, const char *path, char *err, size_t err_len);
 

@@ -21,7 +21,9 @@
     X (control_malformed) X (control_bad_tag) X (control_unknown) X (registrations) \
     X (duplicate_names) X (unregistered_heartbeats) X (births) X (deaths) X (requests) \
     X (requests_no_worker) X (requests_failed_over) X (requests_unavailable) \
-    X (requests_timed_out) X (replies_stale) X (snapshots) X (subscriptions) X (streams_full)
+    X (requests_timed_out) X (replies_stale) X (snapshots) X (subscriptions) X (streams_full) \
+    X (register_too_large) X (register_bad_heartbeat) X (agents_full) X (requests_too_large) \
+    X (requests_bad_timeout) X (requests_over_limit) X (replies_too_large) X (cache_bytes_full)
 
 /* Streams (source, topic) the relay tracks for gaps; beyond, new ones are
  * relayed but not tracked (counted as streams_full). */
@@ -69,6 +71,7 @@ struct broker {
     zhashx_t *names;         /* name → agent_t (not owned) */
     zhashx_t *services;      /* service name → zlistx_t of agent_t* in LRU order */
     zhashx_t *inflight;      /* token (as text) → inflight_t */
+    zhashx_t *clients;       /* client routing id (hex) → its requests in flight */
     uint64_t next_token;
     int64_t next_housekeeping_ms, next_stats_ms;
     bool stopping;
@@ -82,19 +85,27 @@ int broker__publish (broker_t *self, const char *topic, Autofab__Envelope *env);
 /* relay.c: publishes a snapshot marker (not cached). */
 int broker__publish_marker (broker_t *self, const char *topic);
 
-/* cache.c: the last-value cache. */
-cache_t *cache_new (size_t max_topics);
+/* cache.c: the last-value cache, capped in topics and in bytes (bodies
+ * and topic names). */
+cache_t *cache_new (size_t max_topics, size_t max_bytes);
 void cache_destroy (cache_t **self_p);
-/* Keeps a reference to BODY as TOPIC's newest message; -1 if full. */
+#define CACHE_FULL_TOPICS (-1)
+#define CACHE_FULL_BYTES (-2)
+/* Keeps a reference to BODY as TOPIC's newest message: 0, CACHE_FULL_TOPICS,
+ * or CACHE_FULL_BYTES (and TOPIC's older value, if any, is dropped). */
 int cache_put (cache_t *self, const void *topic, size_t topic_len, zmq_msg_t *body);
 void cache_remove (cache_t *self, const char *topic);
+void cache_remove_len (cache_t *self, const void *topic, size_t topic_len);
 size_t cache_size (const cache_t *self);
+size_t cache_bytes (const cache_t *self);
 typedef int (cache_visit_fn) (const char *topic, zmq_msg_t *body, void *arg);
 /* Calls FN for every cached topic under PREFIX (literal, af_topic rules). */
 int cache_visit (cache_t *self, const char *prefix, cache_visit_fn *fn, void *arg);
 
 /* presence.c */
 void broker__presence_init (broker_t *self);
+/* Writes the hex of a routing id (BROKER_RID_MAX * 2 + 1 bytes) into KEY. */
+void broker__rid_key (const uint8_t *rid, size_t len, char *key);
 int broker__register (broker_t *self, const uint8_t *rid, size_t rid_len,
                       const Autofab__Register *reg, char *err, size_t err_len);
 agent_t *broker__agent (broker_t *self, const uint8_t *rid, size_t rid_len);

@@ -13,7 +13,15 @@ typedef struct {
 struct cache {
     s_entry_t *slots;        /* open addressing, power-of-two capacity */
     size_t cap, count, max_topics;
+    size_t bytes, max_bytes; /* bodies and topics held, and their cap */
 };
+
+/* What an entry counts against max_bytes. */
+static size_t
+s_entry_bytes (s_entry_t *e)
+{
+    return e->topic_len + zmq_msg_size (&e->body);
+}
 
 static uint64_t
 s_hash (const void *data, size_t len)
@@ -26,12 +34,13 @@ s_hash (const void *data, size_t len)
 }
 
 cache_t *
-cache_new (size_t max_topics)
+cache_new (size_t max_topics, size_t max_bytes)
 {
     cache_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->max_topics = max_topics;
+    self->max_bytes = max_bytes;
     self->cap = 1024;
     self->slots = calloc (self->cap, sizeof *self->slots);
     if (!self->slots) {
@@ -93,10 +102,23 @@ cache_put (cache_t *self, const void *topic, size_t topic_len, zmq_msg_t *body)
 {
     uint64_t hash = s_hash (topic, topic_len);
     s_entry_t *e = s_find (self, topic, topic_len, hash);
-    if (e->hash)
-        return zmq_msg_copy (&e->body, body);
+    size_t new_bytes = topic_len + zmq_msg_size (body);
+    if (e->hash) {
+        size_t old_bytes = s_entry_bytes (e);
+        if (self->bytes - old_bytes + new_bytes > self->max_bytes) {
+            /* Never serve the older value as current: the topic goes. */
+            cache_remove_len (self, topic, topic_len);
+            return CACHE_FULL_BYTES;
+        }
+        if (zmq_msg_copy (&e->body, body) != 0)
+            return CACHE_FULL_TOPICS;
+        self->bytes += new_bytes - old_bytes;
+        return 0;
+    }
     if (self->count >= self->max_topics)
-        return -1;
+        return CACHE_FULL_TOPICS;
+    if (self->bytes + new_bytes > self->max_bytes)
+        return CACHE_FULL_BYTES;
     if ((self->count + 1) * 2 > self->cap) {
         if (s_grow (self) != 0)
             return -1;
@@ -110,16 +132,23 @@ cache_put (cache_t *self, const void *topic, size_t topic_len, zmq_msg_t *body)
     zmq_msg_init (&e->body);
     zmq_msg_copy (&e->body, body);
     self->count++;
+    self->bytes += new_bytes;
     return 0;
 }
 
 void
 cache_remove (cache_t *self, const char *topic)
 {
-    size_t len = strlen (topic);
+    cache_remove_len (self, topic, strlen (topic));
+}
+
+void
+cache_remove_len (cache_t *self, const void *topic, size_t len)
+{
     s_entry_t *e = s_find (self, topic, len, s_hash (topic, len));
     if (!e->hash)
         return;
+    self->bytes -= s_entry_bytes (e);
     free (e->topic);
     zmq_msg_close (&e->body);
     memset (e, 0, sizeof *e);
@@ -134,6 +163,7 @@ cache_remove (cache_t *self, const char *topic)
 }
 
 size_t cache_size (const cache_t *self) { return self->count; }
+size_t cache_bytes (const cache_t *self) { return self->bytes; }
 
 int
 cache_visit (cache_t *self, const char *prefix, cache_visit_fn *fn, void *arg)

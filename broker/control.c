@@ -12,6 +12,7 @@ typedef struct {
     size_t rid_len;
     agent_t *agent;          /* the registered sender, or NULL */
     zmq_msg_t *body;         /* empty when there was no body frame */
+    size_t ctl_bytes;        /* size of the encoded Control */
 } s_peer_t;
 
 /* A handler returns 0, or a Status with a reason in ERR for the dispatcher
@@ -46,6 +47,14 @@ broker__send_error (broker_t *self, const uint8_t *rid, size_t rid_len, int stat
 static int
 s_on_register (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *err, size_t err_len)
 {
+    if (peer->ctl_bytes > (size_t) self->opts.register_max_bytes) {
+        self->counters.register_too_large++;
+        AF_LOG_ONCE (AF_LOG_WARN, "presence: refused a Register of %zu bytes (register_max_bytes %ld; "
+                     "counted; logged once)", peer->ctl_bytes, self->opts.register_max_bytes);
+        snprintf (err, err_len, "Register of %zu bytes is over register_max_bytes %ld", peer->ctl_bytes,
+                  self->opts.register_max_bytes);
+        return AUTOFAB__STATUS__STATUS_TOO_LARGE;
+    }
     int status = broker__register (self, peer->rid, peer->rid_len, ctl->register_, err, err_len);
     if (status)
         return status;
@@ -196,12 +205,12 @@ s_on_snapshot (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char
 static int
 s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *err, size_t err_len)
 {
-    (void) ctl, (void) err, (void) err_len;
+    (void) err, (void) err_len;
     static const char *const names[] = {
 #define X(name) #name,
         BROKER_COUNTERS (X)
 #undef X
-        "agents", "cache_topics", "sources", "journal_written", "journal_dropped", "journal_refused",
+        "agents", "cache_topics", "cache_bytes", "sources", "journal_written", "journal_dropped", "journal_refused",
         "journal_failed",
     };
     enum { N = sizeof names / sizeof names[0] };
@@ -212,6 +221,7 @@ s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *e
 #undef X
     values[i++] = zhashx_size (self->agents);
     values[i++] = self->cache ? cache_size (self->cache) : 0;
+    values[i++] = self->cache ? cache_bytes (self->cache) : 0;
     values[i++] = af_seqtrack_source_count (self->sources);
     broker_journal_stats_t journal;
     broker_journal_stats (self->journal, &journal);   /* zeros without a journal */
@@ -228,6 +238,7 @@ s_on_stats (broker_t *self, s_peer_t *peer, const Autofab__Control *ctl, char *e
         ptrs[i] = &counters[i];
     }
     Autofab__StatsReply sr = AUTOFAB__STATS_REPLY__INIT;
+    sr.request_id = ctl->stats_request->request_id;
     sr.counters = ptrs;
     sr.n_counters = N;
     Autofab__Control reply = AUTOFAB__CONTROL__INIT;
@@ -289,7 +300,8 @@ s_dispatch (broker_t *self, zmq_msg_t *frames, int n)
                             "control message refused: %s", af_decode_str (why));
         return;
     }
-    s_peer_t peer = { rid, rid_len, broker__agent (self, rid, rid_len), n == 4 ? &frames[3] : NULL };
+    s_peer_t peer = { rid, rid_len, broker__agent (self, rid, rid_len), n == 4 ? &frames[3] : NULL,
+                      zmq_msg_size (&frames[2]) };
     zmq_msg_t empty;
     zmq_msg_init (&empty);
     if (!peer.body)

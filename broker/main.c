@@ -34,12 +34,28 @@ static const char s_usage[] =
     "      --log-file FILE        append logs here instead of stderr\n"
     "      --journal FILE         record relayed messages in FILE (SQLite; docs/journal.md) [off]\n"
     "      --journal-prefixes L   comma-separated topic prefixes to record [all]\n"
+    "  -l, --limit KEY=N          a resource cap, e.g. max_agents=100 (docs/broker.md;\n"
+    "                             repeatable)\n"
     "  -h, --help                 this text\n"
     "  -V, --version              version\n";
 
 enum { OPT_CONTROL = 256, OPT_INGRESS, OPT_EGRESS, OPT_HOST, OPT_HB, OPT_CACHE, OPT_CACHE_PREFIX,
        OPT_MAXMSG, OPT_HWM, OPT_REQ_TIMEOUT, OPT_STATS, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_JOURNAL,
        OPT_JOURNAL_PREFIXES };
+
+/* Applies one --limit KEY=N; 0, or 2 after a usage error. */
+static int
+s_limit (broker_opts_t *opts, const char *arg)
+{
+    const char *eq = strchr (arg, '=');
+    if (!eq || eq == arg)
+        return af_args_usage_error (PROGRAM, "--limit wants KEY=N, got '%s'", arg);
+    char key[64], err[300];
+    snprintf (key, sizeof key, "%.*s", (int) (eq - arg), arg);
+    if (broker_opts_set_limit (opts, key, eq + 1, err, sizeof err) != 0)
+        return af_args_usage_error (PROGRAM, "--limit: %s", err);
+    return 0;
+}
 
 static const struct option s_options[] = {
     { "config", required_argument, 0, 'c' },
@@ -60,6 +76,7 @@ static const struct option s_options[] = {
     { "log-file", required_argument, 0, OPT_LOG_FILE },
     { "journal", required_argument, 0, OPT_JOURNAL },
     { "journal-prefixes", required_argument, 0, OPT_JOURNAL_PREFIXES },
+    { "limit", required_argument, 0, 'l' },
     { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
@@ -86,7 +103,7 @@ s_parse (int argc, char **argv, broker_opts_t *opts)
     bool explicit_ingress = false, explicit_egress = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":c:p:f:hV", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":c:p:f:l:hV", s_options, NULL)) != -1) {
         switch (c) {
         case 'c': break;
         case OPT_CONTROL: snprintf (opts->control, sizeof opts->control, "%s", optarg); break;
@@ -143,6 +160,10 @@ s_parse (int argc, char **argv, broker_opts_t *opts)
         case OPT_JOURNAL: snprintf (opts->journal, sizeof opts->journal, "%s", optarg); break;
         case OPT_JOURNAL_PREFIXES:
             snprintf (opts->journal_prefixes, sizeof opts->journal_prefixes, "%s", optarg);
+            break;
+        case 'l':
+            if (s_limit (opts, optarg) != 0)
+                return 2;
             break;
         case 'h': fputs (s_usage, stdout); return 0;
         case 'V': printf (PROGRAM " %s\n", AF_VERSION); return 0;

@@ -11,6 +11,8 @@
 /* Death after this many of the agent's heartbeat intervals of silence, ×10. */
 #define PRESENCE_EXPIRY_TENTHS 15
 #define PRESENCE_NAME_MAX 64
+/* Longest kind, version, service or capability string, bytes. */
+#define PRESENCE_FIELD_MAX 255
 
 static void
 s_agent_destructor (void **item)
@@ -56,8 +58,8 @@ broker__agent_free (agent_t **agent_p)
     *agent_p = NULL;
 }
 
-static void
-s_key (const uint8_t *rid, size_t len, char *key)
+void
+broker__rid_key (const uint8_t *rid, size_t len, char *key)
 {
     static const char hex[] = "0123456789abcdef";
     if (len > BROKER_RID_MAX)
@@ -73,7 +75,7 @@ agent_t *
 broker__agent (broker_t *self, const uint8_t *rid, size_t rid_len)
 {
     char key[BROKER_RID_MAX * 2 + 1];
-    s_key (rid, rid_len, key);
+    broker__rid_key (rid, rid_len, key);
     return zhashx_lookup (self->agents, key);
 }
 
@@ -148,8 +150,47 @@ s_agent_fill (agent_t *a, const Autofab__Register *reg, int default_heartbeat_ms
     a->n_services = reg->n_services;
     a->capabilities = s_strv_dup (reg->capabilities, reg->n_capabilities);
     a->n_capabilities = reg->n_capabilities;
-    a->heartbeat_ms = reg->heartbeat_ms >= 10 && reg->heartbeat_ms <= 600000 ? (int) reg->heartbeat_ms
-                                                                           : default_heartbeat_ms;
+    /* broker__register checked the range; 0 asks for the broker's. */
+    a->heartbeat_ms = reg->heartbeat_ms ? (int) reg->heartbeat_ms : default_heartbeat_ms;
+}
+
+static bool
+s_field_ok (const char *text)
+{
+    return !text || strlen (text) <= PRESENCE_FIELD_MAX;
+}
+
+/* The caps on what one registration may make the broker hold (issue 17):
+ * field sizes, item count and heartbeat range; 0 or a Status with ERR. */
+static int
+s_register_caps (broker_t *self, const Autofab__Register *reg, char *err, size_t err_len)
+{
+    bool fields_ok = s_field_ok (reg->kind) && s_field_ok (reg->version);
+    for (size_t i = 0; fields_ok && i < reg->n_capabilities; i++)
+        fields_ok = s_field_ok (reg->capabilities[i]);
+    for (size_t i = 0; fields_ok && i < reg->n_services; i++)
+        fields_ok = s_field_ok (reg->services[i]);
+    size_t items = reg->n_services + reg->n_capabilities;
+    if (!fields_ok || items > (size_t) self->opts.register_max_items) {
+        self->counters.register_too_large++;
+        AF_LOG_ONCE (AF_LOG_WARN, "presence: refused '%s': %zu services + capabilities (max %ld) or a "
+                     "field over %d bytes (counted; logged once)", reg->name, items,
+                     self->opts.register_max_items, PRESENCE_FIELD_MAX);
+        snprintf (err, err_len, "registration too large: at most %ld services + capabilities, "
+                  "each field at most %d bytes", self->opts.register_max_items, PRESENCE_FIELD_MAX);
+        return AUTOFAB__STATUS__STATUS_TOO_LARGE;
+    }
+    if (reg->heartbeat_ms
+        && (reg->heartbeat_ms < self->opts.heartbeat_min_ms || reg->heartbeat_ms > self->opts.heartbeat_max_ms)) {
+        self->counters.register_bad_heartbeat++;
+        AF_LOG_ONCE (AF_LOG_WARN, "presence: refused '%s': heartbeat %u ms outside [%ld, %ld] "
+                     "(counted; logged once)", reg->name, reg->heartbeat_ms, self->opts.heartbeat_min_ms,
+                     self->opts.heartbeat_max_ms);
+        snprintf (err, err_len, "heartbeat_ms %u outside [%ld, %ld]", reg->heartbeat_ms,
+                  self->opts.heartbeat_min_ms, self->opts.heartbeat_max_ms);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    return 0;
 }
 
 int
@@ -172,6 +213,9 @@ broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Auto
             snprintf (err, err_len, "service name '%s' is not valid", reg->services[i] ? reg->services[i] : "");
             return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
         }
+    int status = s_register_caps (self, reg, err, err_len);
+    if (status)
+        return status;
     agent_t *existing = zhashx_lookup (self->names, reg->name);
     agent_t *same_peer = broker__agent (self, rid, rid_len);
     if (existing && existing != same_peer) {
@@ -194,12 +238,19 @@ broker__register (broker_t *self, const uint8_t *rid, size_t rid_len, const Auto
         self->counters.registrations++;
         return 0;
     }
+    if (zhashx_size (self->agents) >= (size_t) self->opts.max_agents) {
+        self->counters.agents_full++;
+        AF_LOG_ONCE (AF_LOG_WARN, "presence: refused '%s': %ld agents registered (max_agents; counted; "
+                     "logged once)", reg->name, self->opts.max_agents);
+        snprintf (err, err_len, "the broker holds max_agents (%ld) agents already", self->opts.max_agents);
+        return AUTOFAB__STATUS__STATUS_LIMIT;
+    }
     agent_t *a = calloc (1, sizeof *a);
     if (!a) {
         snprintf (err, err_len, "out of memory");
         return AUTOFAB__STATUS__STATUS_INTERNAL;
     }
-    s_key (rid, rid_len, a->key);
+    broker__rid_key (rid, rid_len, a->key);
     a->routing_id_len = rid_len > sizeof a->routing_id ? sizeof a->routing_id : rid_len;
     memcpy (a->routing_id, rid, a->routing_id_len);
     s_agent_fill (a, reg, self->opts.heartbeat_ms);

@@ -9,6 +9,7 @@
  */
 #include "broker_internal.h"
 #include "af_clock.h"
+#include "af_wire.h"
 
 /* Reads and discards the rest of a multipart message. */
 static void
@@ -65,6 +66,11 @@ s_admit (broker_t *self, const char *t, size_t t_len, const void *data, size_t l
     af_decode_t why = af_envelope_peek (data, len, &peek);
     if (why != AF_DECODE_OK)
         return why;
+    /* A valid header over a garbage payload would be relayed, cached and
+     * journaled, and refused by every subscriber: one walk of the bytes
+     * (no decode, no allocation) finds it here instead. */
+    if (!af_wire_check (&autofab__envelope__descriptor, data, len, NULL))
+        return AF_DECODE_MALFORMED;
     af_source_stats_t *stream;
     if (last && last->stream && last->source_len == peek.source_len
         && memcmp (last->source, peek.source, peek.source_len) == 0)
@@ -130,9 +136,16 @@ s_cacheable (const broker_t *self, zmq_msg_t *topic)
 static void
 s_cache (broker_t *self, zmq_msg_t *topic, zmq_msg_t *body)
 {
-    if (s_cacheable (self, topic)
-        && cache_put (self->cache, zmq_msg_data (topic), zmq_msg_size (topic), body) != 0)
+    if (!s_cacheable (self, topic))
+        return;
+    int rc = cache_put (self->cache, zmq_msg_data (topic), zmq_msg_size (topic), body);
+    if (rc == CACHE_FULL_TOPICS)
         self->counters.cache_full++;
+    else if (rc == CACHE_FULL_BYTES) {
+        self->counters.cache_bytes_full++;
+        AF_LOG_ONCE (AF_LOG_WARN, "cache: cache_max_bytes (%ld) reached: topics that do not fit are not "
+                     "cached (counted as cache_bytes_full; logged once)", self->opts.cache_max_bytes);
+    }
 }
 
 /* Keeps a copy of REC (a batch's newest record, LEN bytes), so that the

@@ -9,9 +9,16 @@
  */
 #include "broker_internal.h"
 
+/* What one client has in flight: capped per client (issue 17), so that a
+ * client whose worker never answers cannot pin the broker's memory. */
+typedef struct {
+    size_t count, bytes;
+} s_client_t;
+
 typedef struct {
     uint64_t token;
     char key[24];
+    s_client_t *owner;       /* in self->clients; not owned */
     uint8_t client[BROKER_RID_MAX];
     size_t client_len;
     uint64_t request_id;
@@ -35,6 +42,30 @@ s_inflight_destructor (void **item)
 }
 
 static void
+s_client_destructor (s_client_t **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+/* Forgets F (answered, failed or timed out) and what it counted for its client. */
+static void
+s_inflight_end (broker_t *self, s_inflight_t *f)
+{
+    s_client_t *owner = f->owner;
+    if (owner) {
+        owner->count--;
+        owner->bytes -= zmq_msg_size (&f->body);
+        if (!owner->count) {
+            char key[BROKER_RID_MAX * 2 + 1];
+            broker__rid_key (f->client, f->client_len, key);
+            zhashx_delete (self->clients, key);
+        }
+    }
+    zhashx_delete (self->inflight, f->key);
+}
+
+static void
 s_list_destructor (void **item)
 {
     zlistx_destroy ((zlistx_t **) item);
@@ -47,6 +78,8 @@ broker__services_init (broker_t *self)
     zhashx_set_destructor (self->services, s_list_destructor);
     self->inflight = zhashx_new ();
     zhashx_set_destructor (self->inflight, s_inflight_destructor);
+    self->clients = zhashx_new ();
+    zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) s_client_destructor);
     self->next_token = 1;
 }
 
@@ -122,6 +155,57 @@ s_dispatch (broker_t *self, s_inflight_t *f, agent_t *except)
     return true;
 }
 
+/* Checks a request against the caps (issue 17) before the broker holds
+ * anything for it: 0, or a Status with a reason in ERR.  *OWNER is the
+ * client's record (created when new). */
+static int
+s_request_caps (broker_t *self, const uint8_t *rid, size_t rid_len, const Autofab__Request *req,
+                size_t body_bytes, s_client_t **owner, char *err, size_t err_len)
+{
+    if (body_bytes > self->opts.max_msg_bytes) {
+        /* A worker's socket drops a connection over its own cap, and the
+         * broker would then declare a healthy worker dead. */
+        self->counters.requests_too_large++;
+        AF_LOG_ONCE (AF_LOG_WARN, "services: refused a request body of %zu bytes (max_msg_bytes %zu; "
+                     "counted; logged once)", body_bytes, self->opts.max_msg_bytes);
+        snprintf (err, err_len, "request body of %zu bytes is over max_msg_bytes %zu", body_bytes,
+                  self->opts.max_msg_bytes);
+        return AUTOFAB__STATUS__STATUS_TOO_LARGE;
+    }
+    if (req->timeout_ms > (uint64_t) self->opts.request_max_timeout_ms) {
+        self->counters.requests_bad_timeout++;
+        AF_LOG_ONCE (AF_LOG_WARN, "services: refused a request with timeout %u ms (request_max_timeout_ms "
+                     "%ld; counted; logged once)", req->timeout_ms, self->opts.request_max_timeout_ms);
+        snprintf (err, err_len, "timeout_ms %u is over request_max_timeout_ms %ld", req->timeout_ms,
+                  self->opts.request_max_timeout_ms);
+        return AUTOFAB__STATUS__STATUS_BAD_REQUEST;
+    }
+    char key[BROKER_RID_MAX * 2 + 1];
+    broker__rid_key (rid, rid_len, key);
+    s_client_t *c = zhashx_lookup (self->clients, key);
+    if (c && (c->count >= (size_t) self->opts.request_max_inflight
+              || c->bytes + body_bytes > (size_t) self->opts.request_max_inflight_bytes)) {
+        self->counters.requests_over_limit++;
+        AF_LOG_ONCE (AF_LOG_WARN, "services: refused a request: its client has %zu requests (%zu bytes) in "
+                     "flight (request_max_inflight %ld, _bytes %ld; counted; logged once)", c->count,
+                     c->bytes, self->opts.request_max_inflight, self->opts.request_max_inflight_bytes);
+        snprintf (err, err_len, "%zu requests (%zu bytes) in flight already: over request_max_inflight "
+                  "%ld or request_max_inflight_bytes %ld", c->count, c->bytes,
+                  self->opts.request_max_inflight, self->opts.request_max_inflight_bytes);
+        return AUTOFAB__STATUS__STATUS_LIMIT;
+    }
+    if (!c) {
+        c = calloc (1, sizeof *c);
+        if (!c || zhashx_insert (self->clients, key, c) != 0) {
+            free (c);
+            snprintf (err, err_len, "out of memory");
+            return AUTOFAB__STATUS__STATUS_INTERNAL;
+        }
+    }
+    *owner = c;
+    return 0;
+}
+
 void
 broker__request (broker_t *self, const uint8_t *rid, size_t rid_len, const Autofab__Request *req,
                  zmq_msg_t *body)
@@ -135,23 +219,30 @@ broker__request (broker_t *self, const uint8_t *rid, size_t rid_len, const Autof
     f->client_len = rid_len > sizeof f->client ? sizeof f->client : rid_len;
     memcpy (f->client, rid, f->client_len);
     f->request_id = req->request_id;
-    f->service = strdup (req->service ? req->service : "");
     zmq_msg_init (&f->body);
-    if (body)
-        zmq_msg_move (&f->body, body);
-    int timeout_ms = req->timeout_ms > 0 && req->timeout_ms <= 3600000 ? (int) req->timeout_ms
-                                                                        : self->opts.request_timeout_ms;
-    f->deadline_ms = zclock_mono () + timeout_ms;
-    if (!f->service || !s_dispatch (self, f, NULL)) {
-        self->counters.requests_no_worker++;
-        char error[160];
-        snprintf (error, sizeof error, "no live worker for service '%.100s'", f->service ? f->service : "");
-        s_reply (self, f, AUTOFAB__STATUS__STATUS_NOT_FOUND, error, NULL, NULL);
+    char error[300];
+    int status = s_request_caps (self, rid, rid_len, req, body ? zmq_msg_size (body) : 0, &f->owner, error,
+                                 sizeof error);
+    if (status) {
+        s_reply (self, f, status, error, NULL, NULL);
         void *item = f;
         s_inflight_destructor (&item);
         return;
     }
+    f->service = strdup (req->service ? req->service : "");
+    if (body)
+        zmq_msg_move (&f->body, body);
+    f->owner->count++;
+    f->owner->bytes += zmq_msg_size (&f->body);
+    int timeout_ms = req->timeout_ms > 0 ? (int) req->timeout_ms : self->opts.request_timeout_ms;
+    f->deadline_ms = zclock_mono () + timeout_ms;
     zhashx_insert (self->inflight, f->key, f);
+    if (!f->service || !s_dispatch (self, f, NULL)) {
+        self->counters.requests_no_worker++;
+        snprintf (error, sizeof error, "no live worker for service '%.100s'", f->service ? f->service : "");
+        s_reply (self, f, AUTOFAB__STATUS__STATUS_NOT_FOUND, error, NULL, NULL);
+        s_inflight_end (self, f);
+    }
 }
 
 void
@@ -166,8 +257,19 @@ broker__worker_reply (broker_t *self, agent_t *worker, const Autofab__WorkerRepl
         return;
     }
     worker->requests++;
-    s_reply (self, f, wr->status, wr->error, worker->name, body);
-    zhashx_delete (self->inflight, key);
+    if (body && zmq_msg_size (body) > self->opts.max_msg_bytes) {
+        /* The client's socket would drop the connection over it. */
+        self->counters.replies_too_large++;
+        AF_LOG_ONCE (AF_LOG_WARN, "services: '%s' answered with %zu bytes, over max_msg_bytes "
+                     "(counted; logged once)", worker->name, zmq_msg_size (body));
+        char error[200];
+        snprintf (error, sizeof error, "the answer of %zu bytes is over the broker's max_msg_bytes %zu",
+                  zmq_msg_size (body), self->opts.max_msg_bytes);
+        s_reply (self, f, AUTOFAB__STATUS__STATUS_TOO_LARGE, error, worker->name, NULL);
+    }
+    else
+        s_reply (self, f, wr->status, wr->error, worker->name, body);
+    s_inflight_end (self, f);
 }
 
 void
@@ -189,7 +291,7 @@ broker__services_worker_gone (broker_t *self, agent_t *agent)
         snprintf (error, sizeof error, "worker '%.60s' died and no other worker offers '%.100s'",
                   agent->name, f->service);
         s_reply (self, f, AUTOFAB__STATUS__STATUS_UNAVAILABLE, error, agent->name, NULL);
-        zhashx_delete (self->inflight, f->key);
+        s_inflight_end (self, f);
     }
     zlistx_destroy (&orphans);
 }
@@ -207,7 +309,7 @@ broker__services_tick (broker_t *self, int64_t now_ms)
         snprintf (error, sizeof error, "service '%.100s' did not answer in time (worker '%.60s')",
                   f->service, f->worker ? f->worker->name : "?");
         s_reply (self, f, AUTOFAB__STATUS__STATUS_TIMEOUT, error, NULL, NULL);
-        zhashx_delete (self->inflight, f->key);
+        s_inflight_end (self, f);
     }
     zlistx_destroy (&late);
 }

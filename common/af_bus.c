@@ -963,14 +963,36 @@ af_bus_list (af_bus_t *self, Autofab__Control **out, int timeout_ms)
     return s_control_call (self, &ctl, AUTOFAB__CONTROL__MSG_LIST_REPLY, timeout_ms, out);
 }
 
+static bool
+s_is_stats_reply (const Autofab__Control *ctl, uint64_t id)
+{
+    return ctl->msg_case == AUTOFAB__CONTROL__MSG_STATS_REPLY && ctl->stats_reply->request_id == id;
+}
+
+/* Stats carry a request id: after a timeout (a broker outage), the late
+ * reply to the earlier call is dropped, never shown as current. */
 int
 af_bus_stats (af_bus_t *self, Autofab__Control **out, int timeout_ms)
 {
+    *out = NULL;
+    af_bus_flush (self);
+    if (s_dealer_open (self) != 0)
+        return -1;
     Autofab__StatsRequest sr = AUTOFAB__STATS_REQUEST__INIT;
+    sr.request_id = self->next_request_id++;
     Autofab__Control ctl = AUTOFAB__CONTROL__INIT;
     ctl.msg_case = AUTOFAB__CONTROL__MSG_STATS_REQUEST;
     ctl.stats_request = &sr;
-    return s_control_call (self, &ctl, AUTOFAB__CONTROL__MSG_STATS_REPLY, timeout_ms, out);
+    int64_t start = af_clock_mono_ms ();
+    if (s_control_send_wait (zsock_resolve (self->dealer), &ctl, NULL, 0, timeout_ms) != 0)
+        return -1;
+    timeout_ms -= (int) (af_clock_mono_ms () - start);
+    zmq_msg_t body;
+    zmq_msg_init (&body);
+    int rc = s_control_wait (self, s_is_stats_reply, sr.request_id, timeout_ms < 1 ? 1 : timeout_ms,
+                             out, &body);
+    zmq_msg_close (&body);
+    return rc == 1 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------- snapshots */

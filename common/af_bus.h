@@ -153,7 +153,9 @@ int af_bus_request (af_bus_t *self, const char *service, Autofab__Envelope *req,
                     int retries, Autofab__Envelope **reply, char *err, size_t err_len);
 /* Who is registered; *OUT freed with autofab__control__free_unpacked.  0 or -1. */
 int af_bus_list (af_bus_t *self, Autofab__Control **out, int timeout_ms);
-/* The broker's counters; *OUT as above.  0 or -1. */
+/* The broker's counters; *OUT as above.  0 or -1.  The reply must carry
+ * this call's request id: a late reply to an earlier call that timed out
+ * (a broker outage) is dropped, never returned as current. */
 int af_bus_stats (af_bus_t *self, Autofab__Control **out, int timeout_ms);
 
 const af_bus_counters_t *af_bus_counters (const af_bus_t *self);

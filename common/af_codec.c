@@ -1,6 +1,7 @@
 /*  af_codec — envelope stamping, encoding, decoding, peeking and sequence
  *  tracking (see af_codec.h).  */
 #include "af_codec.h"
+#include "af_wire.h"
 #include "af_topic.h"
 
 #include <stdlib.h>
@@ -612,6 +613,8 @@ af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, Protobu
     af_decode_t why = s_header_read (data, len, &peek, &hdr);
     if (why != AF_DECODE_OK)
         return why;
+    if (!af_wire_check (&autofab__envelope__descriptor, data, len, NULL))
+        return AF_DECODE_MALFORMED;
     /* The header just read need not be parsed again: protobuf-c unpacks
      * the rest, the header is filled from what was read. */
     if (hdr.canonical)
@@ -632,6 +635,29 @@ af_envelope_decode_with (const void *data, size_t len, size_t max_bytes, Protobu
     return AF_DECODE_OK;
 }
 
+/* A Control whose one field is NUMBER, a message type without fields,
+ * built as protobuf-c's unpack would (malloc'd, freed by free_unpacked). */
+static af_decode_t
+s_control_empty (unsigned number, Autofab__Control **out)
+{
+    const ProtobufCFieldDescriptor *field
+        = protobuf_c_message_descriptor_get_field (&autofab__control__descriptor, number);
+    const ProtobufCMessageDescriptor *type = field ? field->descriptor : NULL;
+    Autofab__Control *ctl = malloc (sizeof *ctl);
+    ProtobufCMessage *sub = type ? malloc (type->sizeof_message) : NULL;
+    if (!ctl || !sub) {
+        free (ctl);
+        free (sub);
+        return AF_DECODE_MALFORMED;
+    }
+    autofab__control__init (ctl);
+    protobuf_c_message_init (type, sub);
+    *(ProtobufCMessage **) ((char *) ctl + field->offset) = sub;
+    *(uint32_t *) ((char *) ctl + field->quantifier_offset) = number;
+    *out = ctl;
+    return AF_DECODE_OK;
+}
+
 af_decode_t
 af_control_decode (const void *data, size_t len, size_t max_bytes, Autofab__Control **out)
 {
@@ -640,6 +666,16 @@ af_control_decode (const void *data, size_t len, size_t max_bytes, Autofab__Cont
         return AF_DECODE_EMPTY;
     if (len > max_bytes)
         return AF_DECODE_TOO_LARGE;
+    af_wire_info_t info;
+    if (!af_wire_check (&autofab__control__descriptor, data, len, &info))
+        return AF_DECODE_MALFORMED;
+    if (info.empty_count) {
+        /* A field-less message (Heartbeat, StatsRequest …): protobuf-c may
+         * not unpack its type, so it is built here; it must be alone. */
+        if (info.fields != 1)
+            return AF_DECODE_MALFORMED;
+        return s_control_empty (info.empty_field, out);
+    }
     *out = autofab__control__unpack (NULL, len, data);
     return *out ? AF_DECODE_OK : AF_DECODE_MALFORMED;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct af_config_node {
     char **keys;                /* mapping keys, parallel to children */
     af_config_t **children;
     size_t size, cap;
+    size_t *index;              /* mapping keys hashed: slot → child + 1, 0 empty */
+    size_t index_cap;           /* a power of two, at least twice size */
     s_doc_t *doc;
     bool is_root;
 };
@@ -53,13 +56,70 @@ s_node_free (af_config_t *self)
     }
     free (self->children);
     free (self->keys);
+    free (self->index);
     free (self->text);
     free (self);
+}
+
+static uint64_t
+s_hash (const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t) key[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The child of MAP under KEY (LEN bytes), by its hash index; -1 if none.
+ * A hash, not a scan, so that a file of many keys loads in linear time
+ * (the 16 MiB cap allows over a million). */
+static ptrdiff_t
+s_index_find (const af_config_t *map, const char *key, size_t len)
+{
+    if (!map->index_cap)
+        return -1;
+    size_t mask = map->index_cap - 1;
+    for (size_t i = (size_t) s_hash (key, len) & mask; map->index[i]; i = (i + 1) & mask) {
+        size_t child = map->index[i] - 1;
+        if (strlen (map->keys[child]) == len && memcmp (map->keys[child], key, len) == 0)
+            return (ptrdiff_t) child;
+    }
+    return -1;
+}
+
+static void
+s_index_put (af_config_t *map, size_t child)
+{
+    size_t mask = map->index_cap - 1;
+    size_t i = (size_t) s_hash (map->keys[child], strlen (map->keys[child])) & mask;
+    while (map->index[i])
+        i = (i + 1) & mask;
+    map->index[i] = child + 1;
+}
+
+/* Makes room in MAP's index for one more key; 0 or -1. */
+static int
+s_index_grow (af_config_t *map)
+{
+    if ((map->size + 1) * 2 <= map->index_cap)
+        return 0;
+    size_t cap = map->index_cap ? map->index_cap * 2 : 16;
+    size_t *index = calloc (cap, sizeof *index);
+    if (!index)
+        return -1;
+    free (map->index);
+    map->index = index;
+    map->index_cap = cap;
+    for (size_t i = 0; i < map->size; i++)
+        s_index_put (map, i);
+    return 0;
 }
 
 static int
 s_node_add (af_config_t *parent, char *key, af_config_t *child)
 {
+    if (parent->kind == AF_CONFIG_MAP && (!key || s_index_grow (parent) != 0))
+        return -1;
     if (parent->size == parent->cap) {
         size_t cap = parent->cap ? parent->cap * 2 : 8;
         af_config_t **children = realloc (parent->children, cap * sizeof *children);
@@ -74,8 +134,10 @@ s_node_add (af_config_t *parent, char *key, af_config_t *child)
         }
         parent->cap = cap;
     }
-    if (parent->kind == AF_CONFIG_MAP)
+    if (parent->kind == AF_CONFIG_MAP) {
         parent->keys[parent->size] = key;
+        s_index_put (parent, parent->size);
+    }
     parent->children[parent->size++] = child;
     return 0;
 }
@@ -130,13 +192,12 @@ s_parse_value (yaml_parser_t *parser, s_doc_t *doc, yaml_event_t *first, int dep
             key = strndup ((char *) event.data.scalar.value, event.data.scalar.length);
             int key_line = (int) event.start_mark.line + 1;
             yaml_event_delete (&event);
-            for (size_t i = 0; key && i < node->size; i++)
-                if (strcmp (node->keys[i], key) == 0) {
-                    snprintf (doc->error, sizeof doc->error, "%s:%d: duplicate key '%s'",
-                              doc->file, key_line, key);
-                    free (key);
-                    goto fail;
-                }
+            if (key && s_index_find (node, key, strlen (key)) >= 0) {
+                snprintf (doc->error, sizeof doc->error, "%s:%d: duplicate key '%s'",
+                          doc->file, key_line, key);
+                free (key);
+                goto fail;
+            }
             if (!yaml_parser_parse (parser, &event)) {
                 free (key);
                 goto parse_error;
@@ -305,10 +366,10 @@ af_config_get (const af_config_t *node, const char *key)
     size_t len = dot ? (size_t) (dot - key) : strlen (key);
     if (!node || node->kind != AF_CONFIG_MAP)
         return NULL;
-    for (size_t i = 0; i < node->size; i++)
-        if (strlen (node->keys[i]) == len && strncmp (node->keys[i], key, len) == 0)
-            return dot ? af_config_get (node->children[i], dot + 1) : node->children[i];
-    return NULL;
+    ptrdiff_t i = s_index_find (node, key, len);
+    if (i < 0)
+        return NULL;
+    return dot ? af_config_get (node->children[i], dot + 1) : node->children[i];
 }
 
 int

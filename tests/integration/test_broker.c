@@ -332,6 +332,19 @@ Test (broker, refuses_bad_pubsub_input_and_keeps_relaying)
     size_t schema_len[] = { strlen (topic), len };
     s_raw_publish (pub, schema, schema_len, 2);                        /* unknown schema */
     free (future);
+    /* A valid header over a payload that is no message (issue 17). */
+    af_stamper_t *st = af_stamper_new ("liar", "factory");
+    uint8_t *valid = aft_telemetry (st, "x", 1, 1000, &len);
+    size_t hdr_len = 2 + (size_t) valid[1];
+    uint8_t liar[64];
+    cr_assert_lt (hdr_len + 6, sizeof liar);
+    memcpy (liar, valid, hdr_len);
+    memcpy (liar + hdr_len, "\x52\x04\xff\xff\xff\xff", 6);
+    const void *payload[] = { topic, liar };
+    size_t payload_len[] = { strlen (topic), hdr_len + 6 };
+    s_raw_publish (pub, payload, payload_len, 2);                      /* garbage payload */
+    free (valid);
+    af_stamper_destroy (&st);
     const void *bad_topic[] = { "tel..x", "zz" };
     size_t bad_topic_len[] = { 6, 2 };
     s_raw_publish (pub, bad_topic, bad_topic_len, 2);                  /* bad topic */
@@ -348,7 +361,7 @@ Test (broker, refuses_bad_pubsub_input_and_keeps_relaying)
     cr_assert_eq (af_bus_recv (bus, &msg, 200), 0, "nothing else should have been relayed");
 
     cr_assert_eq (aft_broker_counter (bus, "relay_bad_frames"), 2);
-    cr_assert_eq (aft_broker_counter (bus, "relay_malformed"), 1);
+    cr_assert_eq (aft_broker_counter (bus, "relay_malformed"), 2);
     cr_assert_eq (aft_broker_counter (bus, "relay_too_large"), 1);
     cr_assert_eq (aft_broker_counter (bus, "relay_bad_schema"), 1);
     cr_assert_eq (aft_broker_counter (bus, "relay_bad_topic"), 1);

@@ -252,6 +252,53 @@ twin__health_order_repair (twin_t *self, twin_station_t *s, bool by_robot)
     s_request_service (self, s);
 }
 
+/* A part's life given that it has lasted to its present wear: the lognormal
+ * around the rated limit, conditioned on exceeding the wear. */
+static double
+s_life_given_wear (const twin_component_t *k, twin_rng_t *rng)
+{
+    if (k->life_cv <= 0)
+        return k->threshold;
+    double s2 = log (1 + k->life_cv * k->life_cv), sd = sqrt (s2), mu = -0.5 * s2;
+    double z0 = k->wear > 0 ? (log (k->wear / k->threshold) - mu) / sd : -INFINITY;
+    double p0 = twin_normal_cdf (z0);
+    if (1 - p0 < 1e-12)
+        return k->wear * (1 + 1e-6);        /* past every plausible life: due now */
+    double u = p0 + (1 - p0) * twin_rng_uniform (rng);
+    return fmax (k->wear, k->threshold * exp (mu + sd * twin_normal_quantile (fmin (u, 1 - 1e-16))));
+}
+
+/* What-if forks (whatif.c): every hidden health quantity is drawn again
+ * from its distribution given what could be known — each part's life given
+ * its age, the next random failure (memoryless: a fresh up time) — with
+ * streams that have nothing to do with the plant's own future draws. */
+void
+twin__health_redraw (twin_t *self, uint64_t salt)
+{
+    for (int i = 0; i < self->n_stations; i++) {
+        twin_station_t *s = &self->st[i];
+        twin_rng_t *rngs[4] = { &s->rng_proc, &s->rng_qual, &s->rng_fail, &s->rng_repair };
+        for (int k = 0; k < 4; k++)
+            twin_rng_reseed (rngs[k], salt);
+        for (int c = 0; c < TWIN_COMP_COUNT; c++) {
+            twin_component_t *k = &s->comp[c];
+            twin_rng_reseed (&k->life_rng, salt);
+            twin_rng_reseed (&k->mode_rng, salt);
+            if (k->present)
+                k->life = s_life_given_wear (k, &k->life_rng);
+        }
+        if (s->failure_due_s >= 0) {
+            s->fail_gen++;
+            s->failure_due_s = s->ttf_left_s = -1;
+            s_schedule_failure (self, s);
+        }
+        else if (s->ttf_left_s >= 0 && s->mtbf_h > 0)
+            s->ttf_left_s = twin_rng_exponential (&s->rng_fail, s->mtbf_h * 3600.0);
+    }
+    twin_rng_reseed (&self->health.people_rng, salt);
+    twin_rng_reseed (&self->health.inspect_rng, salt);
+}
+
 void
 twin__health_take_back (twin_t *self)
 {

@@ -20,6 +20,12 @@ typedef struct {
 
 /* Seeds STREAM from the run SEED and a stream NAME (any text). */
 void     twin_rng_seed (twin_rng_t *rng, uint64_t seed, const char *name);
+/* Replaces the stream's state by one mixed from it and SALT: a stream with
+ * no relation to the draws the original would have made (what-if forks). */
+void     twin_rng_reseed (twin_rng_t *rng, uint64_t salt);
+/* The standard normal distribution function and its inverse (0 < P < 1). */
+double   twin_normal_cdf (double z);
+double   twin_normal_quantile (double p);
 uint64_t twin_rng_u64 (twin_rng_t *rng);
 /* Uniform on (0, 1): never exactly 0 or 1, so log() is always safe. */
 double   twin_rng_uniform (twin_rng_t *rng);

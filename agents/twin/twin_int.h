@@ -473,6 +473,8 @@ void twin__maint_log (twin_t *self, int station, const char *kind, const char *c
 void twin__health_order_repair (twin_t *self, twin_station_t *s, bool by_robot);
 /* Maintenance came back to the twin: stations waiting for an order get one. */
 void twin__health_take_back (twin_t *self);
+/* What-if: lives given age and the next failures drawn again, fresh streams. */
+void twin__health_redraw (twin_t *self, uint64_t salt);
 
 /* quality.c: defects and inspection. */
 int  twin__quality_load (twin_t *self, const af_config_t *root);

@@ -1,5 +1,8 @@
 /*  twin what-if — forks of the current state and forecasts with a change.
  *
+ *  twin_fork is exact (an offline tool, e.g. a perfect-information bound);
+ *  twin_whatif, what controllers get, redraws every hidden quantity first.
+ *
  *  A fork is built by deterministic replay (same config, seed and command
  *  log up to now) rather than by copying the plant's pointer-laden state:
  *  simpler, and it cannot drift from the live run.
@@ -7,6 +10,7 @@
 #include "twin_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 void
 twin__replay_one (twin_t *self, const twin_logged_cmd_t *e)
@@ -72,6 +76,52 @@ twin_fork (const twin_t *self, char *err, size_t err_len)
     return f;
 }
 
+/* Units that went through stations carry defects nobody has found yet:
+ * each is drawn again from the stations' defect rates on the way. */
+static void
+s_redraw_unit (twin_t *f, int id, twin_rng_t *rng)
+{
+    twin_unit_t *u = &f->flow.units[id];
+    const twin_variant_t *v = &f->var[u->variant];
+    double ok = 1;
+    for (int k = 0; k < u->step && k < v->route_len[u->route]; k++)
+        ok *= 1 - f->st[v->route[u->route][k]].defect_base_p;
+    u->defects = twin_rng_uniform (rng) < 1 - ok
+                     ? 1u << (int) (twin_rng_uniform (rng) * TWIN_DEFECT_COUNT) % TWIN_DEFECT_COUNT : 0;
+}
+
+/* A controller's forecast starts from what it could know (DESIGN §4): every
+ * hidden quantity — part lives given their age, the next failures, defects
+ * not yet found — is drawn again from its distribution, and every random
+ * stream is replaced by one unrelated to the plant's own future draws.  Both
+ * arms of a what-if get the same SALT, so they compare on common numbers. */
+static void
+s_redraw (twin_t *f, uint64_t salt)
+{
+    twin__health_redraw (f, salt);
+    twin_rng_reseed (&f->flow.arr_rng, salt);
+    twin_rng_reseed (&f->flow.mix_rng, salt);
+    twin_rng_reseed (&f->quality.qual_rng, salt);
+    twin_rng_reseed (&f->energy.weather_rng, salt);
+    twin_rng_reseed (&f->view.sensor_rng, salt);
+    twin_rng_reseed (&f->site.site_rng, salt);
+    twin_rng_reseed (&f->project.rover_rng, salt);
+    for (int p = 0; p < f->n_parts; p++)
+        twin_rng_reseed (&f->part[p].rng, salt);
+    twin_rng_t rng;
+    twin_rng_seed (&rng, f->seed ^ salt, "whatif/defects");
+    for (int i = 0; i < f->n_stations; i++) {
+        twin_station_t *s = &f->st[i];
+        if (s->unit >= 0)
+            s_redraw_unit (f, s->unit, &rng);
+        for (size_t k = 0; k < s->buf.n; k++)
+            s_redraw_unit (f, s->buf.items[(s->buf.head + k) % s->buf.cap], &rng);
+    }
+    for (int id = 0; id < f->flow.n_units_cap; id++)
+        if (f->flow.units[id].transit_to >= 0 && !f->flow.units[id].lost)
+            s_redraw_unit (f, id, &rng);
+}
+
 int
 twin_whatif (const twin_t *self, double hours, const twin_cmd_t *change, bool baseline_policy,
              twin_kpi_t *base, twin_kpi_t *changed, char *err, size_t err_len)
@@ -92,6 +142,11 @@ twin_whatif (const twin_t *self, double hours, const twin_cmd_t *change, bool ba
         twin_set_policy (a, &pa);
         twin_set_policy (b, &pb);
     }
+    /* Fresh for every request (the live run's event count), never the
+     * plant's own streams. */
+    uint64_t salt = (self->seed * 0x9E3779B97F4A7C15ull) ^ (des_events (self->des) + 0x5A17u);
+    s_redraw (a, salt);
+    s_redraw (b, salt);
     if (change && twin_apply (b, change, err, err_len))
         goto done;
     twin__stats_reset (a);

@@ -35,6 +35,7 @@ bearing_params_t bearing_params_default (void);
  * time features of the raw snippet. */
 typedef struct {
     double snr_bpfo, snr_bpfi, snr_ball; /* ball: 2 x BSF */
+    double snr_ftf;                      /* cage: modulation of ball impacts */
     bearing_freqs_t freqs;
     vib_features_t raw;
     double band_kurtosis;

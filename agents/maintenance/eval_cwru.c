@@ -163,9 +163,9 @@ s_classify_file (const s_opts_t *o, const char *path, const char *name, bearing_
         if (cls == truth)
             tally->correct[truth]++;
         if (o->dump)
-            printf ("dump %s %zu truth=%s got=%s bpfo=%.2f bpfi=%.2f ball=%.2f kurt=%.2f "
+            printf ("dump %s %zu truth=%s got=%s bpfo=%.2f bpfi=%.2f ball=%.2f ftf=%.2f kurt=%.2f "
                     "bkurt=%.2f rms=%.4f crest=%.2f\n", name, at / win, bearing_class_name (truth),
-                    bearing_class_name (cls), ev.snr_bpfo, ev.snr_bpfi, ev.snr_ball,
+                    bearing_class_name (cls), ev.snr_bpfo, ev.snr_bpfi, ev.snr_ball, ev.snr_ftf,
                     ev.raw.kurtosis, ev.band_kurtosis, ev.raw.rms, ev.raw.crest);
     }
     printf ("%-24s %-6s %6.0f %5ld   %5ld %5ld %5ld %5ld   %6.1f\n", name,
@@ -255,7 +255,7 @@ s_usage (void)
             "                   (9, 0.3126, 1.537, 0: SKF 6205-2RS, CWRU drive end)\n"
             "  --band LO:HI     demodulation band in Hz (2000:5000)\n"
             "  --snr X          line SNR that declares a race fault (10)\n"
-            "  --kurt K         band kurtosis that declares impacts (3)\n"
+            "  --kurt K         band kurtosis that declares impacts (3.3)\n"
             "  --channel CH     DE, FE or BA (DE)\n"
             "  --json FILE      write the accuracies as flat JSON\n"
             "  --dump           print the evidence of every window\n");

@@ -18,7 +18,8 @@ MAINT_TEST_SRCS := $(addprefix tests/unit/test_,vib.c bearing.c rul.c degrade.c 
                    tests/unit/test_af_weibull.c
 TEST_SRCS += $(filter-out tests/unit/test_af_%,$(wildcard $(MAINT_TEST_SRCS)))
 TEST_LIBS += $(MAINT_A)
-$(TEST_BIN): LDLIBS += $(MAINT_LIBS)
+# TEST_BIN is defined after the fragments are read: name the binary.
+$(BUILD)/tests/autofab-tests: LDLIBS += $(MAINT_LIBS)
 
 # A private test binary with only the maintenance tests:
 #   make test-maint   or   make SAN=1 test-maint
@@ -35,3 +36,6 @@ BENCHES += maint
 MAINT_DATA ?= ../shared/data
 bench-maint: $(BIN)/autofab-maint-eval
 	bench/maint.sh "$(MAINT_DATA)" "$(BUILD)/bench" "$(BIN)"
+
+# The evaluator's command-line behaviour (usage, missing data, any test file).
+TEST_SRCS += tests/integration/test_maint_eval.c

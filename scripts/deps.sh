@@ -10,6 +10,8 @@ sqlite3 libmicrohttpd-dev python3 iproute2 procps libjs-chart.js chromium
 python3-jsonschema"
 BENCH_PKGS="mosquitto libmosquitto-dev nats-server libnats-dev python3-simpy
 glpk-utils"
+# The maintenance algorithms: FFTW (spectra), XGBoost (RUL), matio (CWRU .mat).
+PKGS="$PKGS libfftw3-dev libxgboost-dev libmatio-dev"
 
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS $BENCH_PKGS"
 

@@ -4,6 +4,7 @@
  * B) and is used only for scoring; the classifier sees the signal, the
  * shaft speed and the bearing geometry. */
 #include <dirent.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <math.h>
 #include <matio.h>
@@ -261,34 +262,69 @@ s_usage (void)
             "  --dump           print the evidence of every window\n");
 }
 
+/* The real-valued options: one row each (key, name, range, field). */
+typedef struct {
+    int key;
+    const char *name;
+    double min, max;
+    size_t offset;
+} s_real_opt_t;
+
+static const s_real_opt_t s_reals[] = {
+    { 'f', "--fs", 1, 1e7, offsetof (s_opts_t, fs_hz) },
+    { 'r', "--rpm", 1, 1e6, offsetof (s_opts_t, rpm) },
+    { 'w', "--window", 0.01, 100, offsetof (s_opts_t, window_s) },
+    { 'd', "--ball-d", 1e-6, 1e6, offsetof (s_opts_t, geom.ball_d) },
+    { 'D', "--pitch-d", 1e-6, 1e6, offsetof (s_opts_t, geom.pitch_d) },
+    { 'a', "--contact", -89, 89, offsetof (s_opts_t, geom.contact_deg) },
+    { 's', "--snr", 1, 1e6, offsetof (s_opts_t, params.snr_strong) },
+    { 'k', "--kurt", 0, 1e6, offsetof (s_opts_t, params.kurt_impulsive) },
+};
+
+/* Handles one real-valued option KEY; 1 if KEY is not one, 0 ok, 2 bad. */
+static int
+s_real_option (const char *program, int key, s_opts_t *o)
+{
+    for (size_t i = 0; i < sizeof s_reals / sizeof s_reals[0]; i++) {
+        const s_real_opt_t *r = &s_reals[i];
+        if (r->key == key)
+            return af_args_double (program, r->name, optarg, r->min, r->max,
+                                   (double *) ((char *) o + r->offset)) ? 0 : 2;
+    }
+    return 1;
+}
+
 /* Parses options into O; returns -1 after --help, 2 on bad usage, 0 ok. */
 static int
 s_parse (int argc, char **argv, s_opts_t *o, const char **dir)
 {
     static const struct option longopts[] = {
-        { "fs", 1, 0, 'f' },     { "rpm", 1, 0, 'r' },    { "window", 1, 0, 'w' },
-        { "balls", 1, 0, 'n' },  { "ball-d", 1, 0, 'd' }, { "pitch-d", 1, 0, 'D' },
-        { "contact", 1, 0, 'a' }, { "band", 1, 0, 'b' },  { "snr", 1, 0, 's' }, { "kurt", 1, 0, 'k' },
-        { "channel", 1, 0, 'c' }, { "json", 1, 0, 'j' },  { "dump", 0, 0, 'u' },
-        { "help", 0, 0, 'h' },   { 0, 0, 0, 0 },
+        { "fs", 1, 0, 'f' },      { "rpm", 1, 0, 'r' },    { "window", 1, 0, 'w' },
+        { "balls", 1, 0, 'n' },   { "ball-d", 1, 0, 'd' }, { "pitch-d", 1, 0, 'D' },
+        { "contact", 1, 0, 'a' }, { "band", 1, 0, 'b' },   { "snr", 1, 0, 's' },
+        { "kurt", 1, 0, 'k' },    { "channel", 1, 0, 'c' }, { "json", 1, 0, 'j' },
+        { "dump", 0, 0, 'u' },    { "help", 0, 0, 'h' },   { 0, 0, 0, 0 },
     };
     const char *p = EVAL_PROGRAM " cwru";
     long balls;
-    int c;
+    int c, used;
     while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
+        int rc = s_real_option (p, c, o);
+        if (rc != 1) {
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (c) {
-        case 'f': if (!af_args_double (p, "--fs", optarg, 1, 1e7, &o->fs_hz)) return 2; break;
-        case 'r': if (!af_args_double (p, "--rpm", optarg, 1, 1e6, &o->rpm)) return 2; break;
-        case 'w': if (!af_args_double (p, "--window", optarg, 0.01, 100, &o->window_s)) return 2; break;
-        case 'n': if (!af_args_long (p, "--balls", optarg, 1, 200, &balls)) return 2;
-                  o->geom.n_balls = (int) balls; break;
-        case 'd': if (!af_args_double (p, "--ball-d", optarg, 1e-6, 1e6, &o->geom.ball_d)) return 2; break;
-        case 'D': if (!af_args_double (p, "--pitch-d", optarg, 1e-6, 1e6, &o->geom.pitch_d)) return 2; break;
-        case 'a': if (!af_args_double (p, "--contact", optarg, -89, 89, &o->geom.contact_deg)) return 2; break;
-        case 's': if (!af_args_double (p, "--snr", optarg, 1, 1e6, &o->params.snr_strong)) return 2; break;
-        case 'k': if (!af_args_double (p, "--kurt", optarg, 0, 1e6, &o->params.kurt_impulsive)) return 2; break;
+        case 'n':
+            if (!af_args_long (p, "--balls", optarg, 1, 200, &balls))
+                return 2;
+            o->geom.n_balls = (int) balls;
+            break;
         case 'b':
-            if (sscanf (optarg, "%lf:%lf", &o->params.band_lo_hz, &o->params.band_hi_hz) != 2)
+            used = 0;
+            if (sscanf (optarg, "%lf:%lf%n", &o->params.band_lo_hz, &o->params.band_hi_hz, &used) != 2
+                || optarg[used])
                 return af_args_usage_error (p, "--band wants LO:HI in Hz, got '%s'", optarg);
             break;
         case 'c': o->channel = optarg; break;

@@ -11,6 +11,8 @@ python3-jsonschema libglpk-dev
 libmodbus-dev libmosquitto-dev mosquitto python3-paho-mqtt python3-protobuf protobuf-compiler"
 BENCH_PKGS="mosquitto libmosquitto-dev nats-server libnats-dev python3-simpy
 glpk-utils"
+# The maintenance algorithms: FFTW (spectra), XGBoost (RUL), matio (CWRU .mat).
+PKGS="$PKGS libfftw3-dev libxgboost-dev libmatio-dev"
 
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS $BENCH_PKGS"
 

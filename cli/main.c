@@ -67,14 +67,30 @@ s_vreport (const char *cmd, int code, const char *fmt, va_list args)
     return code;
 }
 
-int
-cli_usage_error (const char *cmd, const char *fmt, ...)
+static int __attribute__ ((format (printf, 3, 4)))
+s_fail_code (const char *cmd, int code, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    int code = s_vreport (cmd, CLI_EXIT_USAGE, fmt, args);
+    s_vreport (cmd, code, fmt, args);
     va_end (args);
     return code;
+}
+
+/* One wording for every usage error, as af_args_usage_error writes it for
+ * the other programs: "autofab CMD: why (see --help)". */
+int
+cli_usage_error (const char *cmd, const char *fmt, ...)
+{
+    char why[512];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (why, sizeof why, fmt, args);
+    va_end (args);
+    static const char s_hint[] = " (see --help)";
+    size_t len = strlen (why), hint_len = sizeof s_hint - 1;
+    bool hinted = len >= hint_len && strcmp (why + len - hint_len, s_hint) == 0;
+    return s_fail_code (cmd, CLI_EXIT_USAGE, "%s%s", why, hinted ? "" : s_hint);
 }
 
 int

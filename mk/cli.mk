@@ -30,3 +30,6 @@ $(BUILD)/tests/test-cli: $(call objs,$(CLI_TEST_SRCS) $(CLI_LIB_SRCS)) $(CLI_LIB
 .PHONY: test-cli
 test-cli: $(BUILD)/tests/test-cli $(BIN)/autofab
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-cli --filter 'cli*/*' -j2
+
+# The README tour, run as typed (tests/integration/test_tour.c).
+TEST_SRCS += tests/integration/test_tour.c

@@ -33,12 +33,72 @@ static const struct {
 #undef X
 };
 
+/* What people read in the table: a name and its unit, not the JSON key
+ * (the key stays in kpi.json and docs/kpi.md).  A footnote mark says the
+ * figure needs a word of explanation under the table. */
+static const char *const s_labels[RUN_KPI_COUNT] = {
+    [RUN_KPI_SIM_H] = "simulated time (h)",
+    [RUN_KPI_UNITS] = "units shipped",
+    [RUN_KPI_THROUGHPUT_UPH] = "throughput (units/h)",
+    [RUN_KPI_CYCLE_TIME_MEAN_MIN] = "mean cycle time (min)",
+    [RUN_KPI_OEE_PCT] = "OEE, bottleneck (%)",
+    [RUN_KPI_DOWNTIME_H] = "downtime (station-h)",
+    [RUN_KPI_UNPLANNED_DOWNTIME_H] = "  unplanned (station-h)",
+    [RUN_KPI_PLANNED_DOWNTIME_H] = "  planned (station-h)",
+    [RUN_KPI_MTBF_H] = "MTBF (h) [1]",
+    [RUN_KPI_MTTR_H] = "MTTR (h) [2]",
+    [RUN_KPI_ESCAPED_DEFECTS_PPM] = "escaped defects (ppm)",
+    [RUN_KPI_SCRAP_UNITS] = "scrap (units)",
+    [RUN_KPI_REWORK_UNITS] = "rework (units)",
+    [RUN_KPI_ENERGY_KWH_PER_UNIT] = "energy per unit (kWh)",
+    [RUN_KPI_ENERGY_COST_PER_UNIT] = "energy cost per unit [3]",
+    [RUN_KPI_PEAK_KW] = "peak grid demand (kW)",
+    [RUN_KPI_MANUAL_INTERVENTIONS] = "manual interventions",
+    [RUN_KPI_ROBOT_UTILISATION_PCT] = "robot utilisation (%)",
+};
+
+static const char s_footnotes[] =
+    "[1] MTBF: up time of the stations that can fail / breakdowns in the window.  With no\n"
+    "    breakdown it is the whole up time, a lower bound, shown as \">= X\".\n"
+    "[2] MTTR: breakdown to end of repair (response included), over repairs that ended in\n"
+    "    the window; a repair still running at the end is not in it (\"-\": none ended).\n"
+    "[3] Energy cost per unit includes each month's demand charge on the highest 15-min\n"
+    "    import (a month being 730 h, the open month charged in full): a run shorter than\n"
+    "    a month carries a whole month's charge, so compare runs of equal length.\n"
+    "See docs/kpi.md for every definition.\n";
+
+const char *
+run_kpi_label (run_kpi_t kpi)
+{
+    return kpi < RUN_KPI_COUNT && s_labels[kpi] ? s_labels[kpi] : "?";
+}
+
+void
+run_hours_text (double hours, char *out, size_t out_len)
+{
+    static const struct {
+        double hours;
+        const char *one, *many;
+    } s_spans[] = { { 24 * 7, "week", "weeks" }, { 24, "day", "days" } };
+    int n = snprintf (out, out_len, "%g simulated hour%s", hours, hours == 1 ? "" : "s");
+    for (size_t i = 0; i < sizeof s_spans / sizeof s_spans[0] && n > 0 && (size_t) n < out_len;
+         i++) {
+        double count = hours / s_spans[i].hours;
+        if (count >= 1 && count == floor (count)) {
+            snprintf (out + n, out_len - (size_t) n, " (%g %s)", count,
+                      count == 1 ? s_spans[i].one : s_spans[i].many);
+            break;
+        }
+    }
+}
+
 void
 run_result_from_kpis (run_result_t *r, const Autofab__Twin__Kpis *k)
 {
 #define X(id, key, unit, better) r->kpis[RUN_KPI_##id] = k->key;
     RUN_KPIS (X)
 #undef X
+    r->breakdowns = k->breakdowns;
 }
 
 double
@@ -93,50 +153,85 @@ s_find (const run_report_t *report, const char *policy)
     return NULL;
 }
 
-void
-run_report_print (const run_report_t *report, FILE *out)
+/* One cell of the table: MTBF without a breakdown is a lower bound and
+ * MTTR without a finished repair is no figure at all (docs/kpi.md). */
+static void
+s_print_cell (FILE *out, int k, const run_result_t *r)
 {
-    const run_result_t *base = s_find (report, "baseline");
-    const run_result_t *autonomous = s_find (report, "autonomous");
-    fprintf (out, "\nKPIs: %s, %g simulated hours, seed %lu\n\n", report->config, report->hours,
-             (unsigned long) report->seed);
-    fprintf (out, "%-24s %-8s %14s %14s %10s\n", "kpi", "unit", base ? "baseline" : "",
-             autonomous ? "autonomous" : "", base && autonomous ? "change" : "");
-    for (int k = 0; k < RUN_KPI_COUNT; k++) {
-        fprintf (out, "%-24s %-8s", s_kpis[k].key, s_kpis[k].unit);
-        if (base)
-            fprintf (out, " %14.4g", base->kpis[k]);
-        if (autonomous)
-            fprintf (out, " %14.4g", autonomous->kpis[k]);
-        if (base && autonomous) {
-            double change = run_change_pct (base->kpis[k], autonomous->kpis[k]);
-            if (isfinite (change))
-                fprintf (out, " %+9.1f%%", change);
-            else
-                fprintf (out, " %10s", "n/a");
-        }
-        fputc ('\n', out);
-    }
-    for (int i = 0; i < report->n_results; i++)
-        if (report->results[i].restarts)
-            fprintf (out, "\n%s: %u supervised restart(s) during the run\n", report->results[i].policy,
-                     report->results[i].restarts);
-    if (autonomous && autonomous->agents == 0)
-        fprintf (out, "\n%s\n", s_no_agents_note);
-    if (!base || !autonomous)
-        return;
+    char cell[32];
+    if (k == RUN_KPI_MTBF_H && r->breakdowns == 0)
+        snprintf (cell, sizeof cell, ">= %.4g", r->kpis[k]);
+    else if (k == RUN_KPI_MTTR_H && r->kpis[k] == 0)
+        snprintf (cell, sizeof cell, "-");
+    else
+        snprintf (cell, sizeof cell, "%.4g", r->kpis[k]);
+    fprintf (out, " %14s", cell);
+}
+
+/* The vision's targets, one aligned row each: verdict, claim, figure. */
+static void
+s_print_targets (FILE *out, const run_result_t *base, const run_result_t *autonomous)
+{
     fprintf (out, "\nTargets of the vision (autonomous against baseline):\n");
     int met = 0;
     for (size_t i = 0; i < S_N_TARGETS; i++) {
         double shown;
         bool ok = s_target_met (i, base, autonomous, &shown);
         met += ok;
-        const char *fmt = s_targets[i].kind == S_CHANGE_AT_MOST ? "  [%s] %-40s %+.1f %%\n"
-                          : s_targets[i].kind == S_VALUE_AT_MOST ? "  [%s] %-40s %.1f ppm\n"
-                                                                  : "  [%s] %-40s longest gap %.2f h\n";
-        fprintf (out, fmt, ok ? "met" : "NOT met", s_targets[i].claim, shown);
+        char figure[48];
+        if (s_targets[i].kind == S_CHANGE_AT_MOST)
+            snprintf (figure, sizeof figure, isfinite (shown) ? "%+.1f %%" : "n/a", shown);
+        else if (s_targets[i].kind == S_VALUE_AT_MOST)
+            snprintf (figure, sizeof figure, "%.1f ppm", shown);
+        else
+            snprintf (figure, sizeof figure, "longest gap %.2f h", shown);
+        fprintf (out, "  %-9s %-40s %18s\n", ok ? "[met]" : "[NOT met]", s_targets[i].claim,
+                 figure);
     }
     fprintf (out, "%d of %zu targets met.\n", met, S_N_TARGETS);
+}
+
+void
+run_report_print (const run_report_t *report, FILE *out)
+{
+    const run_result_t *base = s_find (report, "baseline");
+    const run_result_t *autonomous = s_find (report, "autonomous");
+    char hours[64];
+    run_hours_text (report->hours, hours, sizeof hours);
+    fprintf (out, "\nKPIs: %s, %s, seed %lu\n\n", report->config, hours,
+             (unsigned long) report->seed);
+    fprintf (out, "%-28s", "");
+    if (base)
+        fprintf (out, " %14s", "baseline");
+    if (autonomous)
+        fprintf (out, " %14s", "autonomous");
+    if (base && autonomous)
+        fprintf (out, " %10s", "change");
+    fputc ('\n', out);
+    for (int k = 0; k < RUN_KPI_COUNT; k++) {
+        fprintf (out, "%-28s", run_kpi_label ((run_kpi_t) k));
+        if (base)
+            s_print_cell (out, k, base);
+        if (autonomous)
+            s_print_cell (out, k, autonomous);
+        if (base && autonomous) {
+            double change = run_change_pct (base->kpis[k], autonomous->kpis[k]);
+            if (isfinite (change))
+                fprintf (out, " %+8.1f %%", change);
+            else
+                fprintf (out, " %10s", "n/a");
+        }
+        fputc ('\n', out);
+    }
+    fprintf (out, "\n%s", s_footnotes);
+    for (int i = 0; i < report->n_results; i++)
+        if (report->results[i].restarts)
+            fprintf (out, "\n%s: %u supervised restart(s) during the run\n", report->results[i].policy,
+                     report->results[i].restarts);
+    if (autonomous && autonomous->agents == 0)
+        fprintf (out, "\n%s\n", s_no_agents_note);
+    if (base && autonomous)
+        s_print_targets (out, base, autonomous);
 }
 
 /* Reads a whole small file into a malloc'd string; NULL on failure. */

@@ -33,3 +33,13 @@ test-cli: $(BUILD)/tests/test-cli $(BIN)/autofab
 
 # The README tour, run as typed (tests/integration/test_tour.c).
 TEST_SRCS += tests/integration/test_tour.c
+
+# The Python client (clients/python/): its protobuf modules are generated
+# from proto/ into build/python/ (never committed), with Debian's protoc.
+PY_GEN := $(BUILD)/python/envelope_pb2.py $(BUILD)/python/registry_pb2.py
+$(BUILD)/python/%_pb2.py: proto/%.proto
+	@mkdir -p $(@D)
+	protoc --python_out=$(@D) -Iproto $<
+all: $(PY_GEN)
+test: $(PY_GEN)
+TEST_SRCS += tests/integration/test_python_client.c

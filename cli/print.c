@@ -42,34 +42,15 @@ s_utf8_len (const unsigned char *p, size_t left)
 void
 cli_print_json_string (FILE *out, const char *text, size_t len)
 {
-    const unsigned char *p = (const unsigned char *) text;
-    fputc ('"', out);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf (out, "\\%c", c);
-        else if (c == '\n')
-            fputs ("\\n", out);
-        else if (c == '\t')
-            fputs ("\\t", out);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf (out, "\\u%04x", c);
-        else if (c >= 0x80) {
-            size_t n = s_utf8_len (p + i, len - i);
-            if (n == 0) {
-                fputs ("\\ufffd", out);
-                i++;
-                continue;
-            }
-            fwrite (p + i, 1, n, out);
-            i += n;
-            continue;
-        }
-        else
-            fputc (c, out);
-        i++;
-    }
-    fputc ('"', out);
+    /* json-c escapes (af_json_quote); C1 controls count as invalid here,
+     * as in human mode, so a terminal never obeys them. */
+    size_t quoted_len;
+    char *quoted = af_json_quote (text, len, AF_JSON_NO_C1, &quoted_len);
+    if (quoted)
+        fwrite (quoted, 1, quoted_len, out);
+    else
+        fputs ("\"\"", out);
+    free (quoted);
 }
 
 /* Human mode: control characters and invalid UTF-8 become '?', so that a

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler libsodium-dev libcriterion-dev libyaml-dev libsqlite3-dev
 sqlite3 libmicrohttpd-dev python3 iproute2 procps libjs-chart.js chromium
-python3-jsonschema protobuf-compiler python3-zmq python3-protobuf"
+python3-jsonschema libjson-c-dev protobuf-compiler python3-zmq python3-protobuf"
 BENCH_PKGS="mosquitto libmosquitto-dev nats-server libnats-dev python3-simpy
 glpk-utils"
 

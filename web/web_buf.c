@@ -147,6 +147,15 @@ web_buf_prom_num (web_buf_t *self, double value)
         web_buf_puts (self, value > 0 ? "+Inf" : "-Inf");
     else if (value == (double) (int64_t) value && fabs (value) < 1e15)
         web_buf_printf (self, "%lld", (long long) value);
-    else
-        web_buf_printf (self, "%.17g", value);
+    else {
+        /* The shortest form that reads back as the same double: 0.09, not
+         * 0.089999999999999997; 17 digits only when nothing shorter is. */
+        char text[40];
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf (text, sizeof text, "%.*g", digits, value);
+            if (strtod (text, NULL) == value)
+                break;
+        }
+        web_buf_puts (self, text);
+    }
 }

@@ -52,8 +52,9 @@ const web__field_t web__station_fields[WEB__ST_N] = {
     { "buffer_level", "autofab_station_buffer_level", "Units in the station's input buffer" },
     { "buffer_cap", "autofab_station_buffer_capacity", "Input buffer capacity (-1 unbounded)" },
     { "speed", "autofab_station_speed_ratio", "Station speed, x nameplate" },
-    { "vibration_rms_mm_s", "autofab_station_vibration_rms_mm_s", "Vibration RMS, mm/s" },
-    { "temp_c", "autofab_station_temp_c", "Station temperature, degC" },
+    { "vibration_rms_mm_s", "autofab_station_vibration_rms_meters_per_second",
+      "Vibration RMS velocity, m/s (the twin sends mm/s)", 1e-3 },
+    { "temp_c", "autofab_station_temperature_celsius", "Station temperature, degrees Celsius" },
     { "utilisation", "autofab_station_utilisation_ratio", "Busy fraction, 0..1" },
 };
 

@@ -240,13 +240,36 @@
   let seen = 0;
   const conn = $('conn');
   const es = new EventSource('/events');
+  // "live" only while data keeps coming: after STALE_MS without a change the
+  // header says how old the data is, and that the plant stopped when the
+  // twin (the plant) is no longer alive, so a last state is never taken for
+  // a live one.
+  const STALE_MS = 5000;
+  let lastChange = Date.now(), lastVersion = -1;
+  function showFreshness() {
+    if (conn.getAttribute('data-state') === 'lost' || conn.getAttribute('data-state') === 'paused') return;
+    const ageS = Math.round((Date.now() - lastChange) / 1000);
+    const plant = [...S.agents.values()].find(a => a.kind === 'twin');
+    if (plant && !plant.alive) {
+      conn.setAttribute('data-state', 'stopped');
+      conn.textContent = 'plant stopped · data ' + ageS + ' s old';
+    } else if (Date.now() - lastChange > STALE_MS) {
+      conn.setAttribute('data-state', 'stale');
+      conn.textContent = 'no new data for ' + ageS + ' s';
+    } else {
+      conn.setAttribute('data-state', 'live');
+      conn.textContent = 'live';
+    }
+  }
+  setInterval(showFreshness, 1000);
   es.addEventListener('state', ev => {
     let d;
     try { d = JSON.parse(ev.data); } catch (e) { return; }
     merge(d);
     draw();
+    if (S.version !== lastVersion) { lastVersion = S.version; lastChange = Date.now(); }
     conn.setAttribute('data-state', 'live');
-    conn.textContent = 'live';
+    showFreshness();
     if (limit > 0 && ++seen >= limit) {
       es.close();
       conn.setAttribute('data-state', 'paused');

@@ -407,6 +407,7 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result, af_supervisor_t **kep
         goto done;
     }
     result->max_output_gap_h = progress.max_gap_h;
+    run_result_read_twin (result, dir);
     result->agents = controllers;
     result->wall_s = (double) (zclock_mono () - progress.wall_start_ms) / 1000.0;
     for (int i = 0; i < af_supervisor_count (sup); i++)

@@ -41,6 +41,8 @@ typedef struct {
 } run_report_t;
 
 void run_result_from_kpis (run_result_t *result, const Autofab__Twin__Kpis *kpis);
+/* What the twin's POLICY_DIR/kpi.json adds to the bus's Kpis (breakdowns). */
+void run_result_read_twin (run_result_t *result, const char *policy_dir);
 /* Change in % from A to B, NAN when A is 0 and B is not. */
 double run_change_pct (double a, double b);
 /* A KPI's label for people, unit included: "throughput (units/h)". */

@@ -272,6 +272,11 @@ s_on_energy_tel (web_state_t *self, const Autofab__Envelope *env)
             if (!strcmp (tel->metrics[i]->name, web__energy[e].name))
                 self->energy[e] = tel->metrics[i]->value;
     self->energy_ver = self->ver;
+    /* The twin's report at simulated time 0 averages power over no time at
+     * all: its zeros are not a reading, and as the chart's first point they
+     * drew a false drop to 0 kW. */
+    if (env->header && env->header->t_ns == 0)
+        return;
     web__point_t *pt = &self->points[self->n_points++ % WEB_ENERGY_POINTS];
     pt->ver = self->ver;
     pt->t_h = env->header ? (double) env->header->t_ns / 3.6e12 : 0;

@@ -448,6 +448,8 @@ Test (web, chromium_renders_live_dashboard)
     cr_assert_gt (total_a, 0, "no messages shown");
     cr_assert_gt (total_b, total_a, "live values did not change: %g then %g", total_a, total_b);
     cr_assert (strstr (a, "data-topic=\"tel.factory.cell1.press1.st1\""), "no generic telemetry row");
+    /* Each latest value says how old it is (the demo agent sends wall time). */
+    cr_assert (strstr (a, " s ago</td>"), "no age on the latest values");
     cr_assert (strstr (a, "data-station=\"weld\" data-state=\"down\""), "no down station tile");
     cr_assert (strstr (a, "data-agent=\"press1\" data-alive=\"true\""), "no live agent");
     /* The alarm text is shown as text, never as markup. */

@@ -37,6 +37,15 @@
     return (d > 0 ? d + 'd ' : '') + (h - 24 * d).toFixed(2) + 'h';
   }
 
+  // How old a value is: wall-clock senders as an age ("12 s ago"),
+  // simulated ones as the simulated time they were sent at.
+  function asOf(tns) {
+    if (typeof tns !== 'number' || tns <= 0) return '–';
+    if (tns < 1e17) return 'sim ' + simText(tns);
+    const s = Math.max(0, Math.round(Date.now() - tns / 1e6) / 1000);
+    return s < 90 ? s.toFixed(0) + ' s ago' : s < 5400 ? (s / 60).toFixed(0) + ' min ago' : (s / 3600).toFixed(1) + ' h ago';
+  }
+
   // ------------------------------------------------------------ merging
 
   function merge(d) {
@@ -182,8 +191,13 @@
         s.setAttribute('data-metric', m.name);
         span.append(s);
       }
-      return [g.topic, g.source, span];
-    }, (tr, g) => tr.setAttribute('data-topic', g.topic));
+      return [g.topic, g.source, asOf(g.t_ns), span];
+    }, (tr, g) => {
+      tr.setAttribute('data-topic', g.topic);
+      // A value from an agent known to be dead is its last word, greyed out.
+      const a = S.agents.get(g.source);
+      tr.setAttribute('data-alive', String(!a || a.alive));
+    });
   }
 
   // ------------------------------------------------------------ energy chart

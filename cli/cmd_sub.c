@@ -8,6 +8,8 @@
 
 #include "af_clock.h"
 
+/* Longest single wait for a message while the stream is silent. */
+#define CLI_SUB_SLICE_MS 250
 /* How long the snapshot (last-value cache) may take. */
 #define CLI_SUB_SNAPSHOT_MS 3000
 
@@ -179,7 +181,8 @@ s_stream (s_sub_t *self, af_bus_t *bus, const cli_ctx_t *ctx, int64_t deadline_m
     cli_watch_t watch;
     cli_watch_init (&watch, ctx, "sub", self->pattern);
     while (!self->count || self->printed < self->count) {
-        int wait_ms = CLI_WATCH_IDLE_MS;
+        /* Short slices, so the watch asks the broker on time. */
+        int wait_ms = CLI_SUB_SLICE_MS;
         if (deadline_ms >= 0) {
             int64_t left = deadline_ms - af_clock_mono_ms ();
             if (left <= 0)

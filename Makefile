@@ -28,7 +28,7 @@ Q := $(if $(V),,@)
 
 # Third-party libraries, found with pkg-config.  The flags are computed once,
 # lazily, so that `make deps` can install pkg-config files before they are read.
-PKGS := libzmq libczmq libprotobuf-c libsodium yaml-0.1 sqlite3 libmicrohttpd
+PKGS := libzmq libczmq libprotobuf-c libsodium yaml-0.1 sqlite3 libmicrohttpd json-c
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 CRIT_LIBS  = $(eval CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null))$(CRIT_LIBS)

@@ -7,6 +7,7 @@
 #include "af_args.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,4 +135,43 @@ cli_topic_head (const char *topic, int depth, char *out, size_t out_len)
     }
     memcpy (out, topic, len);
     out[len] = 0;
+}
+
+int
+cli_parse_duration_ms (const char *text, int64_t min_ms, int64_t max_ms, int64_t *out_ms,
+                       char *err, size_t err_len)
+{
+    /* Suffix → milliseconds; the longest suffix that matches wins, so "ms"
+     * is tried before "s" and "m". */
+    static const struct {
+        const char *suffix;
+        double ms;
+    } s_units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 } };
+    size_t len = strlen (text);
+    for (size_t i = 0; i < sizeof s_units / sizeof s_units[0]; i++) {
+        size_t slen = strlen (s_units[i].suffix);
+        if (len <= slen || strcmp (text + len - slen, s_units[i].suffix) != 0)
+            continue;
+        char number[64];
+        if (len - slen >= sizeof number)
+            break;
+        memcpy (number, text, len - slen);
+        number[len - slen] = 0;
+        char *end;
+        errno = 0;
+        double value = strtod (number, &end);
+        if (*end || errno == ERANGE || !isfinite (value) || number[0] == ' ')
+            break;
+        double ms = value * s_units[i].ms;
+        if (ms < (double) min_ms || ms > (double) max_ms) {
+            snprintf (err, err_len, "'%s' must lie between %" PRId64 " ms and %" PRId64 " s",
+                      text, min_ms, max_ms / 1000);
+            return -1;
+        }
+        *out_ms = (int64_t) (ms + 0.5);
+        return 0;
+    }
+    snprintf (err, err_len, "'%s' is not a duration (e.g. 2s, 500ms, 1.5m, 1h; a bare number "
+              "is seconds)", text);
+    return -1;
 }

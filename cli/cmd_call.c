@@ -16,8 +16,7 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_call = {
     .name = "call",
     .summary = "send a command to a service and print its result",
-    .usage = "usage: autofab call SERVICE ACTION [NAME=VALUE]... [--timeout MS] [--retries N]\n"
-             "                    [--json]\n"
+    .usage = "usage: autofab call SERVICE ACTION [NAME=VALUE]... [-t DURATION] [-r N] [-j]\n"
              "\n"
              "Sends a Command (ACTION and parameters) to the agent serving SERVICE\n"
              "(e.g. robot.cell3) through the broker and prints its CommandResult.\n"
@@ -25,10 +24,13 @@ const cli_command_t cli_cmd_call = {
              "else as text.  Exits 1 with one line on stderr if the service is unknown,\n"
              "does not answer, or answers with an error status.\n"
              "\n"
-             "  --timeout MS  wait per attempt (default 3000)\n"
-             "  --retries N   retry N more times with the same message id (default 0;\n"
-             "                commands are idempotent by id)\n"
-             "  --json        print the result as one JSON object\n",
+             "  -t, --timeout D   wait per attempt (default 3s; 500ms, 10s …)\n"
+             "  -r, --retries N   retry N more times with the same message id (default 0;\n"
+             "                    commands are idempotent by id)\n"
+             "  -j, --json        print the result as one JSON object\n"
+             "\n"
+             "If the broker itself does not answer within 2 s (or --timeout), says so,\n"
+             "naming the endpoint, and exits 1.\n",
     .run = s_run,
 };
 
@@ -97,14 +99,15 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    long timeout_ms = CLI_CALL_TIMEOUT_MS, retries = 0;
+    int64_t timeout_ms = CLI_CALL_TIMEOUT_MS;
+    long retries = 0;
     cli_fmt_t fmt = CLI_FMT_HUMAN;
     char why[192];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":ht:r:j", s_options, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (af_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
+            if (cli_parse_duration_ms (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
                 return cli_usage_error ("call", "--timeout: %s", why);
             break;
         case 'r':
@@ -158,6 +161,13 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     af_bus_t *bus = cli_bus_open (ctx, "call", NULL);
     if (!bus)
         return CLI_EXIT_FAIL;
+    /* The broker first, so "no broker" is never reported as "no service". */
+    int check = cli_broker_check (bus, ctx, "call", timeout_ms < CLI_CONNECT_MS ? (int) timeout_ms
+                                                                                : CLI_CONNECT_MS);
+    if (check != 0) {
+        af_bus_destroy (&bus);
+        return check;
+    }
     Autofab__Command command = AUTOFAB__COMMAND__INIT;
     command.action = (char *) action;
     command.n_params = (size_t) n_params;

@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "af_clock.h"
+
 /* How long to wait for the broker's list by default. */
 #define CLI_LS_TIMEOUT_MS 2000
 
@@ -14,15 +16,79 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_ls = {
     .name = "ls",
     .summary = "list registered agents (name, kind, cell, uptime, traffic, services)",
-    .usage = "usage: autofab ls [--json] [--timeout MS]\n"
+    .usage = "usage: autofab ls [-j] [-t DURATION] [-a]\n"
              "\n"
              "Lists the agents registered with the broker: name, kind, cell, version,\n"
-             "uptime, messages and bytes published, sequence gaps, and services.\n"
+             "uptime, messages and bytes published, sequence gaps, and services; then the\n"
+             "agents that died (their last presence notice is a death) with when they\n"
+             "died.  A dead agent that registers again is listed as live.\n"
              "\n"
-             "  --json        one JSON object per agent and line\n"
-             "  --timeout MS  wait this long for the broker (default 2000)\n",
+             "  -j, --json         one JSON object per agent and line (\"state\": \"live\" or\n"
+             "                     \"dead\"; dead ones carry died_t_ns)\n"
+             "  -t, --timeout D    wait this long for the broker (default 2s; 500ms …)\n"
+             "  -a, --alive        only the live agents\n",
     .run = s_run,
 };
+
+/* An agent whose last presence notice is a death, from the broker's cache. */
+typedef struct {
+    char name[64], kind[32], cell[32];
+    uint64_t died_t_ns;
+} s_dead_t;
+
+#define CLI_LS_MAX_DEAD 256
+
+typedef struct {
+    s_dead_t dead[CLI_LS_MAX_DEAD];
+    size_t n_dead;
+} s_deaths_t;
+
+static void
+s_on_presence (const char *topic, const Autofab__Envelope *env, void *arg)
+{
+    (void) topic;
+    s_deaths_t *self = arg;
+    if (!env || env->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_PRESENCE || !env->presence
+        || env->presence->state != AUTOFAB__PRESENCE__STATE__STATE_DEATH
+        || self->n_dead == CLI_LS_MAX_DEAD)
+        return;
+    s_dead_t *d = &self->dead[self->n_dead++];
+    cli_sanitize (env->presence->name, d->name, sizeof d->name);
+    cli_sanitize (env->presence->kind, d->kind, sizeof d->kind);
+    cli_sanitize (env->presence->cell, d->cell, sizeof d->cell);
+    d->died_t_ns = env->header ? env->header->t_ns : 0;
+}
+
+static bool
+s_is_live (const Autofab__ListReply *list, const char *name)
+{
+    for (size_t i = 0; i < list->n_agents && list->agents; i++)
+        if (list->agents[i] && list->agents[i]->name && strcmp (list->agents[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_print_dead (const s_dead_t *d, bool json)
+{
+    if (json) {
+        fputs ("{\"name\":", stdout);
+        cli_print_json_string (stdout, d->name, strlen (d->name));
+        fputs (",\"kind\":", stdout);
+        cli_print_json_string (stdout, d->kind, strlen (d->kind));
+        fputs (",\"cell\":", stdout);
+        cli_print_json_string (stdout, d->cell, strlen (d->cell));
+        printf (",\"state\":\"dead\",\"died_t_ns\":%" PRIu64 "}\n", d->died_t_ns);
+        return;
+    }
+    char when[48];
+    cli_format_time (d->died_t_ns, when, sizeof when);
+    uint64_t now_ns = af_clock_now_ns (NULL);
+    char ago[48] = "";
+    if (d->died_t_ns && d->died_t_ns <= now_ns && d->died_t_ns > now_ns - 86400000000000ull * 365)
+        snprintf (ago, sizeof ago, " (%.0f s ago)", (double) (now_ns - d->died_t_ns) / 1e9);
+    printf ("%-20s %-10s %-8s DEAD since %s%s\n", d->name, d->kind, d->cell, when, ago);
+}
 
 static void
 s_print_json (const Autofab__AgentInfo *a)
@@ -36,7 +102,7 @@ s_print_json (const Autofab__AgentInfo *a)
     fputs (",\"version\":", stdout);
     cli_print_json_string (stdout, a->version ? a->version : "",
                            a->version ? strlen (a->version) : 0);
-    printf (",\"uptime_s\":%.3f,\"msgs\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64
+    printf (",\"state\":\"live\",\"uptime_s\":%.3f,\"msgs\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"gaps\":%" PRIu64
             ",\"requests\":%" PRIu64 ",\"services\":[",
             a->uptime_s, a->msgs, a->bytes, a->gaps, a->requests);
     for (size_t i = 0; i < a->n_services && a->services; i++) {
@@ -91,21 +157,26 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     static const struct option s_options[] = {
         { "json", no_argument, NULL, 'j' },
         { "timeout", required_argument, NULL, 't' },
+        { "alive", no_argument, NULL, 'a' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     bool json = false;
-    long timeout_ms = CLI_LS_TIMEOUT_MS;
-    char why[128];
+    bool alive_only = false;
+    int64_t timeout_ms = CLI_LS_TIMEOUT_MS;
+    char why[160];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hjt:a", s_options, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = true;
             break;
         case 't':
-            if (af_parse_long (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
+            if (cli_parse_duration_ms (optarg, 1, 3600000, &timeout_ms, why, sizeof why) != 0)
                 return cli_usage_error ("ls", "--timeout: %s", why);
+            break;
+        case 'a':
+            alive_only = true;
             break;
         case 'h':
             return cli_help (&cli_cmd_ls);
@@ -125,8 +196,9 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         if (reply)
             autofab__control__free_unpacked (reply, NULL);
         af_bus_destroy (&bus);
-        return cli_fail ("ls", "no answer from the broker at %s within %ld ms",
-                         cli_broker_endpoint (ctx), timeout_ms);
+        return cli_fail ("ls", "cannot reach the broker at %s (no answer within %" PRId64
+                         " ms; is autofab-broker running there? set --broker or "
+                         "$AUTOFAB_BROKER)", cli_broker_endpoint (ctx), timeout_ms);
     }
     const Autofab__ListReply *list = reply->list_reply;
     if (!json)
@@ -142,6 +214,14 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     }
     if (!json && list->n_agents == 0)
         printf ("(no agents registered)\n");
+    /* The dead: presence notices in the cache whose last word is a death
+     * (the broker replaces an agent's birth with its death there). */
+    static s_deaths_t deaths;
+    deaths.n_dead = 0;
+    if (!alive_only && af_bus_snapshot (bus, "sys", s_on_presence, &deaths, (int) timeout_ms) >= 0)
+        for (size_t i = 0; i < deaths.n_dead; i++)
+            if (!s_is_live (list, deaths.dead[i].name))
+                s_print_dead (&deaths.dead[i], json);
     autofab__control__free_unpacked (reply, NULL);
     af_bus_destroy (&bus);
     return CLI_EXIT_OK;

@@ -25,23 +25,28 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_pub = {
     .name = "pub",
     .summary = "publish telemetry metrics, an event or an alarm on a topic",
-    .usage = "usage: autofab pub TOPIC [--metric NAME=VALUE[:UNIT]]...\n"
-             "                   [--event KIND [--text T]]\n"
-             "                   [--alarm CODE [--severity info|warning|critical] [--text T] [--clear]]\n"
-             "                   [--count N] [--rate HZ] [--source NAME]\n"
+    .usage = "usage: autofab pub TOPIC [-m NAME=VALUE[:UNIT]]...\n"
+             "                   [-e KIND [-T TEXT]]\n"
+             "                   [-a CODE [-S info|warning|critical] [-T TEXT] [-c]]\n"
+             "                   [-n N] [-r HZ] [-s NAME]\n"
              "\n"
              "Publishes one message (or N) on TOPIC:\n"
              "  metrics only        a Telemetry message\n"
              "  --event KIND        an Event (with the metrics as its values)\n"
              "  --alarm CODE        an Alarm (active unless --clear)\n"
              "\n"
-             "  --metric N=V[:U]    a metric: name, value, optional unit (repeatable)\n"
-             "  --text T            text of the event or alarm\n"
-             "  --severity S        alarm severity (default warning)\n"
-             "  --clear             publish the alarm as cleared (active = false)\n"
-             "  --count N           publish N messages (default 1)\n"
-             "  --rate HZ           messages per second when N > 1 (default 10)\n"
-             "  --source NAME       source name in the header (default autofab-pub-PID)\n",
+             "  -m, --metric N=V[:U]  a metric: name, value, optional unit (repeatable)\n"
+             "  -e, --event KIND      publish an Event\n"
+             "  -a, --alarm CODE      publish an Alarm\n"
+             "  -T, --text T          text of the event or alarm\n"
+             "  -S, --severity S      alarm severity (default warning)\n"
+             "  -c, --clear           publish the alarm as cleared (active = false)\n"
+             "  -n, --count N         publish N messages (default 1)\n"
+             "  -r, --rate HZ         messages per second when N > 1 (default 10)\n"
+             "  -s, --source NAME     source name in the header (default autofab-pub-PID)\n"
+             "\n"
+             "Publishers need not register with the broker.  Exits 1, naming the\n"
+             "endpoint, if the broker does not answer within 2 s.\n",
     .run = s_run,
 };
 
@@ -120,7 +125,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     static const struct option s_options[] = {
         { "metric", required_argument, NULL, 'm' },
         { "event", required_argument, NULL, 'e' },
-        { "text", required_argument, NULL, 'x' },
+        { "text", required_argument, NULL, 'T' },
         { "alarm", required_argument, NULL, 'a' },
         { "severity", required_argument, NULL, 'S' },
         { "clear", no_argument, NULL, 'c' },
@@ -136,7 +141,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     self.rate_hz = CLI_PUB_DEFAULT_HZ;
     char why[192];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hm:e:T:a:S:cn:r:s:", s_options, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (self.n_metrics == CLI_PUB_MAX_METRICS)
@@ -151,7 +156,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
                 return cli_usage_error ("pub", "--event needs a non-empty KIND");
             self.event_kind = optarg;
             break;
-        case 'x':
+        case 'T':
             self.text = optarg;
             break;
         case 'a':
@@ -204,12 +209,14 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     af_bus_t *bus = cli_bus_open (ctx, "pub", source);
     if (!bus)
         return CLI_EXIT_FAIL;
-    int exit_code = CLI_EXIT_OK;
+    int exit_code = cli_broker_check (bus, ctx, "pub", CLI_CONNECT_MS);
+    if (exit_code != 0)
+        goto done;
     /* Without this the first messages vanish: ZeroMQ drops what a PUB sends
      * before the broker's subscription has reached it. */
     if (af_bus_wait_ready (bus, CLI_PUB_READY_MS) != 0) {
-        exit_code = cli_fail ("pub", "the broker's ingress did not accept us within %d ms",
-                              CLI_PUB_READY_MS);
+        exit_code = cli_fail ("pub", "the broker's ingress (next to %s) did not accept us "
+                              "within %d ms", cli_broker_endpoint (ctx), CLI_PUB_READY_MS);
         goto done;
     }
     Autofab__Metric metrics[CLI_PUB_MAX_METRICS];

@@ -11,7 +11,9 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "af_clock.h"
 #include "af_journal.h"
@@ -24,7 +26,7 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_record = {
     .name = "record",
     .summary = "record messages matching a pattern to a journal file (SQLite)",
-    .usage = "usage: autofab record PATTERN FILE [--count N] [--duration S] [--append]\n"
+    .usage = "usage: autofab record PATTERN FILE [-n N] [-d DURATION] [-a | -f]\n"
              "\n"
              "Writes every message whose topic matches PATTERN to FILE, an autofab journal\n"
              "(SQLite, WAL; see docs/journal.md): its topic, header time, receive time,\n"
@@ -33,9 +35,15 @@ const cli_command_t cli_cmd_record = {
              "and prints one line: messages, topics, sources, sequence gaps seen, refused.\n"
              "Play it back with `autofab replay FILE`; query it with `sqlite3 FILE`.\n"
              "\n"
-             "  --count N       stop after N messages\n"
-             "  --duration S    stop after S seconds (default: run until Ctrl-C)\n"
-             "  --append        add to an existing journal instead of refusing it\n",
+             "  -n, --count N        stop after N messages\n"
+             "  -d, --duration D     stop after D (30s, 5m …; default: until Ctrl-C)\n"
+             "  -a, --append         add to an existing journal instead of refusing it\n"
+             "  -f, --force          replace an existing FILE\n"
+             "\n"
+             "Exits 1 (leaving no new file behind) if the broker does not answer within\n"
+             "2 s, and exits 1 after committing what it has if the broker stops answering\n"
+             "while the stream is silent; says once on stderr when the broker is up but\n"
+             "nothing matches yet.\n",
     .run = s_run,
 };
 
@@ -132,6 +140,18 @@ done:
     return result;
 }
 
+/* Removes a journal and its WAL side files; 0 or -1 (errno set). */
+static int
+s_remove_journal (const char *path)
+{
+    char side[4096];
+    static const char *const s_suffixes[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof s_suffixes / sizeof s_suffixes[0]; i++)
+        if (snprintf (side, sizeof side, "%s%s", path, s_suffixes[i]) < (int) sizeof side)
+            unlink (side);
+    return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 static int
 s_run (const cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -139,27 +159,32 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "count", required_argument, NULL, 'n' },
         { "duration", required_argument, NULL, 'd' },
         { "append", no_argument, NULL, 'a' },
+        { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     s_record_t self = { 0 };
     long count = 0;
-    double duration_s = 0;
-    bool append = false;
-    char why[128];
+    int64_t duration_ms = 0;
+    bool append = false, force = false;
+    char why[160];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hn:d:af", s_options, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (af_parse_long (optarg, 1, 1000000000000L, &count, why, sizeof why) != 0)
                 return cli_usage_error ("record", "--count: %s", why);
             break;
         case 'd':
-            if (af_parse_double (optarg, 0.001, 1e9, &duration_s, why, sizeof why) != 0)
+            if (cli_parse_duration_ms (optarg, 1, 1000000000000LL, &duration_ms, why,
+                                       sizeof why) != 0)
                 return cli_usage_error ("record", "--duration: %s", why);
             break;
         case 'a':
             append = true;
+            break;
+        case 'f':
+            force = true;
             break;
         case 'h':
             return cli_help (&cli_cmd_record);
@@ -179,6 +204,13 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
                                 "letters, digits, '_', '-'; '*' one segment; '>' last)",
                                 self.pattern);
 
+    if (append && force)
+        return cli_usage_error ("record", "--append and --force exclude each other");
+    bool existed = access (self.path, F_OK) == 0;
+    /* A journal is SQLite in WAL mode: replace its side files too. */
+    if (force && existed && s_remove_journal (self.path) != 0)
+        return cli_fail ("record", "cannot replace %s: %s", self.path, strerror (errno));
+    existed = existed && !force;
     /* The file first: a bad path is reported before we touch the network. */
     char err[600];
     self.journal = af_journal_open (self.path, append ? AF_JOURNAL_APPEND : AF_JOURNAL_WRITE,
@@ -191,6 +223,15 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     self.topics = zhashx_new ();
     if (!bus || !self.sources || !self.topics) {
         exit_code = CLI_EXIT_FAIL;
+        goto done;
+    }
+    if ((exit_code = cli_broker_check (bus, ctx, "record", CLI_CONNECT_MS)) != 0) {
+        /* Nothing was recorded: leave no empty journal behind, so the same
+         * command works once the broker is there. */
+        if (!existed) {
+            af_journal_close (&self.journal);
+            s_remove_journal (self.path);
+        }
         goto done;
     }
     if (af_journal_set_meta (self.journal, "pattern", self.pattern) != 0
@@ -207,17 +248,24 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
                               cli_broker_endpoint (ctx));
         goto done;
     }
-    int64_t deadline_ms = duration_s > 0
-                              ? af_clock_mono_ms () + (int64_t) (duration_s * 1000) : -1;
+    int64_t deadline_ms = duration_ms > 0 ? af_clock_mono_ms () + duration_ms : -1;
     self.limit = count;
+    cli_watch_t watch;
+    cli_watch_init (&watch, ctx, "record", self.pattern);
     while (!zsys_interrupted && (!count || self.recorded < count)) {
         int rc = s_take (&self, handle);
         if (rc < 0) {
             exit_code = CLI_EXIT_FAIL;
             break;
         }
-        if (rc > 0)
+        if (rc > 0) {
+            cli_watch_saw (&watch);
             continue;
+        }
+        if (cli_watch_idle (&watch, bus) != 0) {
+            exit_code = CLI_EXIT_FAIL;
+            break;
+        }
         /* Nothing waiting: commit a due batch, then wait for more. */
         int due_ms = af_journal_tick (self.journal);
         if (due_ms == -2) {

@@ -32,18 +32,20 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_replay = {
     .name = "replay",
     .summary = "publish a recorded journal file onto the broker, as it was recorded",
-    .usage = "usage: autofab replay FILE [--speed X | --max] [--pattern P] [--loop]\n"
+    .usage = "usage: autofab replay FILE [-s X | -m] [-p PATTERN] [-l]\n"
              "\n"
              "Publishes the messages of FILE (from `autofab record` or the broker's\n"
              "journal; docs/journal.md) on their original topics, with their original\n"
              "envelope bytes: subscribers see the original sources and sequence numbers.\n"
              "The pauses between messages are the recorded ones divided by X.\n"
              "\n"
-             "  --speed X      play X times as fast (default 1; 0.5 is half speed)\n"
-             "  --max          as fast as possible, no pauses\n"
-             "  --pattern P    only messages whose topic matches P\n"
-             "  --loop         start again at the end, until Ctrl-C (subscribers that\n"
-             "                 drop repeated sequence numbers see only the first pass)\n",
+             "  -s, --speed X      play X times as fast (default 1; 0.5 is half speed)\n"
+             "  -m, --max          as fast as possible, no pauses\n"
+             "  -p, --pattern P    only messages whose topic matches P\n"
+             "  -l, --loop         start again at the end, until Ctrl-C (subscribers that\n"
+             "                     drop repeated sequence numbers see only the first pass)\n"
+             "\n"
+             "Exits 1, naming the endpoint, if the broker does not answer within 2 s.\n",
     .run = s_run,
 };
 
@@ -174,7 +176,7 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     bool speed_given = false, max = false;
     char why[128];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hs:mp:l", s_options, NULL)) != -1) {
         switch (c) {
         case 's':
             if (af_parse_double (optarg, 1e-6, 1e9, &self.speed, why, sizeof why) != 0)
@@ -220,6 +222,8 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         exit_code = CLI_EXIT_FAIL;
         goto done;
     }
+    if ((exit_code = cli_broker_check (bus, ctx, "replay", CLI_CONNECT_MS)) != 0)
+        goto done;
     /* Without this the first messages vanish: ZeroMQ drops what is sent
      * before the broker's subscription has reached us. */
     if (af_bus_wait_ready (bus, CLI_REPLAY_READY_MS) != 0) {

@@ -30,6 +30,11 @@
 #define RUN_HEARTBEAT_MS 500
 #define RUN_START_TIMEOUT_MS 15000
 #define RUN_STOP_GRACE_MS 3000
+/* The progress line on a terminal is redrawn at most this often: a fast
+ * run would otherwise redraw it on every message (thousands per policy). */
+#define RUN_PROGRESS_REDRAW_MS 200
+/* --linger without a value: until Ctrl-C. */
+#define RUN_LINGER_FOREVER_MS (-1)
 
 /* Agents that join an autonomous run when their binary exists (DESIGN §4).
  * Each takes over its concern from the twin's built-in conventional practice;
@@ -57,6 +62,8 @@ static const char s_usage[] =
     "      --no-web          do not start the dashboard (autofab-web)\n"
     "      --web-port N      dashboard port on 127.0.0.1 [a free one]\n"
     "  -q, --quiet           no progress bar\n"
+    "      --linger[=D]      keep broker and dashboard of the last policy up for D\n"
+    "                        after the run (30s, 10m …), or until Ctrl-C without D\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 when every run completed, 1 when one failed, 2 on bad usage\n"
@@ -115,36 +122,76 @@ typedef struct {
     double units;
     double events;
     int64_t wall_start_ms;
+    int64_t last_draw_ms;        /* terminal: last redraw */
     int last_quarter;
     double last_units, last_units_h, max_gap_h;   /* for the 24/7 check */
 } s_progress_t;
+
+/* "12.3 k", "1.45 M": events per second at a glance, never "0.00 M". */
+static void
+s_rate_text (double per_s, char *out, size_t len)
+{
+    if (per_s >= 1e6)
+        snprintf (out, len, "%.2f M", per_s / 1e6);
+    else if (per_s >= 1e3)
+        snprintf (out, len, "%.1f k", per_s / 1e3);
+    else
+        snprintf (out, len, "%.0f", per_s);
+}
+
+/* Wall time left, from the pace so far: "ETA 1m05s", "" before there is a
+ * pace to go by. */
+static void
+s_eta_text (double frac, double wall_s, char *out, size_t len)
+{
+    out[0] = 0;
+    if (frac < 0.01 || frac >= 1 || wall_s <= 0)
+        return;
+    double left_s = wall_s * (1 - frac) / frac;
+    if (left_s >= 3600)
+        snprintf (out, len, "  ETA %dh%02dm", (int) (left_s / 3600), (int) fmod (left_s / 60, 60));
+    else
+        snprintf (out, len, "  ETA %dm%02ds", (int) (left_s / 60), (int) fmod (left_s, 60));
+}
 
 static void
 s_progress_show (s_progress_t *p, const char *policy, bool done)
 {
     if (p->quiet)
         return;
+    int64_t now_ms = zclock_mono ();
+    if (p->tty && !done && now_ms - p->last_draw_ms < RUN_PROGRESS_REDRAW_MS)
+        return;
+    p->last_draw_ms = now_ms;
     double frac = p->hours > 0 ? p->sim_h / p->hours : 0;
     if (frac > 1)
         frac = 1;
-    double wall_s = (double) (zclock_mono () - p->wall_start_ms) / 1000.0;
-    double ev_rate = wall_s > 0 ? p->events / wall_s : 0;
+    double wall_s = (double) (now_ms - p->wall_start_ms) / 1000.0;
+    char rate[32] = "", eta[32];
+    if (p->events > 0 && wall_s > 0) {
+        s_rate_text (p->events / wall_s, rate, sizeof rate);
+        strcat (rate, " events/s");
+    }
+    s_eta_text (frac, wall_s, eta, sizeof eta);
     if (p->tty) {
         char bar[31];
         int filled = (int) (frac * 30);
         for (int i = 0; i < 30; i++)
             bar[i] = i < filled ? '#' : '.';
         bar[30] = 0;
-        fprintf (stderr, "\r  %-10s [%s] %3.0f%%  sim %6.1f/%g h  units %7.0f  %6.2f M events/s%s",
-                 policy, bar, frac * 100, p->sim_h, p->hours, p->units, ev_rate / 1e6, done ? "\n" : "");
+        /* \033[K clears what a longer previous line left behind. */
+        fprintf (stderr, "\r  %-10s [%s] %3.0f%%  sim %6.1f/%g h  units %7.0f  %s%s\033[K%s",
+                 policy, bar, frac * 100, p->sim_h, p->hours, p->units, rate,
+                 done ? "" : eta, done ? "\n" : "");
         fflush (stderr);
     }
     else {
+        /* 25, 50 and 75 %, then the final line with the final figures. */
         int quarter = (int) (frac * 4);
-        if (quarter > p->last_quarter) {
+        if ((quarter > p->last_quarter && quarter < 4) || done) {
             p->last_quarter = quarter;
-            fprintf (stderr, "  %-10s %3.0f%%  sim %.1f/%g h  units %.0f  %.2f M events/s\n", policy,
-                     frac * 100, p->sim_h, p->hours, p->units, ev_rate / 1e6);
+            fprintf (stderr, "  %-10s %3.0f%%  sim %.1f/%g h  units %.0f  %s%s\n", policy,
+                     frac * 100, p->sim_h, p->hours, p->units, rate, done ? "" : eta);
         }
     }
 }
@@ -185,15 +232,27 @@ typedef struct {
     bool web;
     int web_port;
     bool quiet;
+    bool keep;                   /* leave broker and dashboard up (--linger) */
 } s_run_opts_t;
 
-/* Runs POLICY; fills RESULT.  0 ok, 1 failed, 130 interrupted. */
+/* Runs POLICY; fills RESULT.  0 ok, 1 failed, 130 interrupted.  With
+ * O->keep, a successful run hands its still running broker and dashboard
+ * over in *KEPT (stop them with af_supervisor_stop_all). */
 static int
-s_run_policy (const s_run_opts_t *o, run_result_t *result)
+s_run_policy (const s_run_opts_t *o, run_result_t *result, af_supervisor_t **kept)
 {
     char dir[PATH_MAX], logs[PATH_MAX + 8];
     snprintf (dir, sizeof dir, "%s/%s", o->out_dir, o->policy);
     snprintf (logs, sizeof logs, "%s/logs", dir);
+    /* A run folder holds one run: a second one would meet the first one's
+     * journal tables and the broker would refuse to start. */
+    char previous[PATH_MAX + 32];
+    snprintf (previous, sizeof previous, "%s/journal.sqlite", dir);
+    if (access (previous, F_OK) == 0) {
+        fprintf (stderr, "autofab run: %s already holds a run (%s); choose another --out or "
+                 "remove it\n", o->out_dir, previous);
+        return 1;
+    }
     if (s_mkdirs (logs) != 0) {
         fprintf (stderr, "autofab run: cannot create %s: %s\n", logs, strerror (errno));
         return 1;
@@ -241,6 +300,9 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
         fprintf (stderr, "autofab run: the broker did not start (see %s/broker.log)\n", logs);
         goto done;
     }
+    if (!o->quiet)
+        fprintf (stderr, "  %-10s broker %s; follow with: autofab --broker %s sub 'evt.>'  "
+                 "(or top)\n", o->policy, control, control);
     char topic[AF_TOPIC_MAX_BYTES];
     snprintf (topic, sizeof topic, "sys.%s.%s.twin.clock", o->factory, RUN_CELL);
     af_bus_subscribe (bus, topic);
@@ -336,7 +398,12 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
             af_warn ("run: %s exited (status %d) and is not restarted", af_supervisor_name (sup, exited),
                      af_supervisor_exit_code (sup, exited));
     }
-    progress.sim_h = got_kpis ? result->kpis[RUN_KPI_SIM_H] : progress.sim_h;
+    /* The last line agrees with the table: the twin's final figures, not
+     * the last telemetry before them. */
+    if (got_kpis) {
+        progress.sim_h = result->kpis[RUN_KPI_SIM_H];
+        progress.units = result->kpis[RUN_KPI_UNITS];
+    }
     s_progress_show (&progress, o->policy, true);
     if (zsys_interrupted) {
         rc = 130;
@@ -349,11 +416,19 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result)
         goto done;
     }
     result->max_output_gap_h = progress.max_gap_h;
+    run_result_read_twin (result, dir);
     result->agents = controllers;
     result->wall_s = (double) (zclock_mono () - progress.wall_start_ms) / 1000.0;
     for (int i = 0; i < af_supervisor_count (sup); i++)
         result->restarts += af_supervisor_restarts (sup, i);
     rc = 0;
+    if (o->keep) {
+        /* The twin is done; the broker (and its cache) and the dashboard
+         * stay for the operator. */
+        af_bus_destroy (&bus);
+        *kept = sup;
+        return 0;
+    }
 done:
     af_bus_destroy (&bus);
     int killed = af_supervisor_stop_all (sup, RUN_STOP_GRACE_MS);
@@ -365,6 +440,53 @@ done:
 
 /* ---------------------------------------------------------------- command */
 
+/* A new folder runs/<UTC time>[-N]: two runs started in the same second
+ * get two folders (mkdir is the atomic test).  0, or -1 with errno. */
+static int
+s_new_run_dir (char *out, size_t len)
+{
+    if (mkdir ("runs", 0755) != 0 && errno != EEXIST)
+        return -1;
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    char stamp[64];
+    strftime (stamp, sizeof stamp, "runs/%Y%m%dT%H%M%SZ", &tm);
+    for (int n = 1; n < 1000; n++) {
+        if (n == 1)
+            snprintf (out, len, "%s", stamp);
+        else
+            snprintf (out, len, "%s-%d", stamp, n);
+        if (mkdir (out, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* --linger: the last policy's broker and dashboard stay up for LINGER_MS
+ * (< 0: until Ctrl-C), then everything stops.  Ctrl-C here is the normal
+ * way out, not an interruption of the run. */
+static void
+s_linger (af_supervisor_t **sup_p, int64_t linger_ms)
+{
+    if (linger_ms < 0)
+        fprintf (stderr, "autofab run: broker and dashboard stay up until Ctrl-C\n");
+    else
+        fprintf (stderr, "autofab run: broker and dashboard stay up for %.0f s (Ctrl-C stops "
+                 "them sooner)\n", (double) linger_ms / 1000.0);
+    int64_t end_ms = zclock_mono () + linger_ms;
+    while (!zsys_interrupted && (linger_ms < 0 || zclock_mono () < end_ms))
+        af_supervisor_poll (*sup_p, 200);
+    zsys_interrupted = 0;
+    int killed = af_supervisor_stop_all (*sup_p, RUN_STOP_GRACE_MS);
+    if (killed)
+        af_warn ("run: %d process(es) had to be killed", killed);
+    af_supervisor_destroy (sup_p);
+}
+
 static int
 s_run (const cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -374,11 +496,15 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "realtime", no_argument, 0, 'R' }, { "speed", required_argument, 0, 'X' },
         { "out", required_argument, 0, 'o' }, { "no-web", no_argument, 0, 'W' },
         { "web-port", required_argument, 0, 'P' }, { "quiet", no_argument, 0, 'q' },
-        { "help", no_argument, 0, 'h' }, { "warmup-h", required_argument, 0, 'w' }, { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' }, { "warmup-h", required_argument, 0, 'w' },
+        { "linger", optional_argument, 0, 'L' },
+        { 0, 0, 0, 0 },
     };
     s_run_opts_t o = { .config = RUN_DEFAULT_CONFIG, .policy = "both", .hours = 168, .seed = 1, .warmup_h = -1,
                        .web = true, .factory = ctx->factory ? ctx->factory : "factory" };
     long value;
+    int64_t linger_ms = 0;
+    char why[160];
     int c;
     optind = 1;
     opterr = 0;
@@ -416,6 +542,13 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
             if (!af_args_double ("autofab run", "--warmup-h", optarg, 0, 24 * 366 * 10, &o.warmup_h))
                 return CLI_EXIT_USAGE;
             break;
+        case 'L':
+            linger_ms = RUN_LINGER_FOREVER_MS;
+            if (optarg && cli_parse_duration_ms (optarg, 1, INT64_MAX / 2, &linger_ms, why,
+                                                 sizeof why) != 0)
+                return cli_usage_error ("run", "--linger: %s", why);
+            o.keep = true;
+            break;
         case 'h': return cli_help (&cli_cmd_run);
         default: return cli_bad_option (&cli_cmd_run, c, argv);
         }
@@ -438,13 +571,11 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     twin_destroy (&check);
 
     if (!o.out_dir) {
-        time_t now = time (NULL);
-        struct tm tm;
-        gmtime_r (&now, &tm);
-        strftime (out_dir, sizeof out_dir, "runs/%Y%m%dT%H%M%SZ", &tm);
+        if (s_new_run_dir (out_dir, sizeof out_dir) != 0)
+            return cli_fail ("run", "cannot create a folder under runs/: %s", strerror (errno));
         o.out_dir = out_dir;
     }
-    if (s_mkdirs (o.out_dir) != 0)
+    else if (s_mkdirs (o.out_dir) != 0)
         return cli_fail ("run", "cannot create %s: %s", o.out_dir, strerror (errno));
     o.bin_dir = bin_dir;
     char path[PATH_MAX];
@@ -463,11 +594,13 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     run_result_t results[2];
     memset (results, 0, sizeof results);
     int rc = 0;
+    af_supervisor_t *kept = NULL;
     for (int i = 0; i < n_policies && rc == 0; i++) {
         s_run_opts_t one = o;
         one.policy = policies[i];
+        one.keep = o.keep && i == n_policies - 1;
         results[i].policy = policies[i];
-        rc = s_run_policy (&one, &results[i]);
+        rc = s_run_policy (&one, &results[i], &kept);
         results[i].ok = rc == 0;
     }
     if (rc == 130) {
@@ -482,6 +615,8 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
     if (run_report_write (&report, err, sizeof err) != 0)
         return cli_fail ("run", "%s", err);
     printf ("\nwrote %s/kpi.json and %s/report.html; logs in %s/<policy>/logs/\n", o.out_dir, o.out_dir, o.out_dir);
+    if (kept)
+        s_linger (&kept, linger_ms);
     return CLI_EXIT_OK;
 }
 

@@ -24,7 +24,7 @@ static int s_run (const cli_ctx_t *ctx, int argc, char **argv);
 const cli_command_t cli_cmd_top = {
     .name = "top",
     .summary = "live msgs/s, KB/s and gaps per topic prefix, and broker drops",
-    .usage = "usage: autofab top [PATTERN] [--interval S] [--depth N] [--once]\n"
+    .usage = "usage: autofab top [PATTERN] [-i DURATION] [-d N] [-o] [-s KEY]\n"
              "\n"
              "Subscribes to PATTERN (default '>', everything) and shows, per topic\n"
              "prefix of N segments, messages per second, kilobytes per second and\n"
@@ -32,9 +32,14 @@ const cli_command_t cli_cmd_top = {
              "terminal the table is redrawn in place; otherwise one table per interval\n"
              "is printed as plain lines.\n"
              "\n"
-             "  --interval S  seconds between updates (default 1)\n"
-             "  --depth N     topic segments per row (default 4)\n"
-             "  --once        print one table after one interval and exit\n",
+             "  -i, --interval D   time between updates (default 1s; 500ms, 2s …)\n"
+             "  -d, --depth N      topic segments per row (default 4)\n"
+             "  -o, --once         print one table after one interval and exit (exit 1\n"
+             "                     if the broker does not answer)\n"
+             "  -s, --sort KEY     order rows by name (default), rate, bytes, gaps or total\n"
+             "                     (all but name: largest first)\n"
+             "\n"
+             "Exits 1 if the broker does not answer within 2 s at the start.\n",
     .run = s_run,
 };
 
@@ -65,10 +70,29 @@ s_row (s_table_t *self, const char *prefix)
 }
 
 static int
-s_row_compare (const void *a, const void *b)
+s_by_name (const void *a, const void *b)
 {
     return strcmp (((const s_row_t *) a)->prefix, ((const s_row_t *) b)->prefix);
 }
+
+/* Largest first; ties by name so the order is stable between redraws. */
+#define S_BY_FIELD(name, field)                                                   \
+    static int name (const void *a, const void *b)                                \
+    {                                                                             \
+        uint64_t x = ((const s_row_t *) a)->field, y = ((const s_row_t *) b)->field; \
+        return x != y ? (x < y ? 1 : -1) : s_by_name (a, b);                      \
+    }
+S_BY_FIELD (s_by_rate, msgs)
+S_BY_FIELD (s_by_bytes, bytes)
+S_BY_FIELD (s_by_gaps, gaps)
+S_BY_FIELD (s_by_total, total_msgs)
+
+typedef int (s_compare_fn) (const void *, const void *);
+static const struct {
+    const char *key;
+    s_compare_fn *fn;
+} s_sort_keys[] = { { "name", s_by_name }, { "rate", s_by_rate }, { "bytes", s_by_bytes },
+                    { "gaps", s_by_gaps }, { "total", s_by_total } };
 
 static void
 s_print_row (const s_row_t *row, double interval_s)
@@ -98,15 +122,15 @@ s_has_word (const char *name, const char *const *words, size_t n)
 
 /* One line: relayed total, drops and refusals summed, then the non-zero
  * drop and refusal counters by name (all counters would drown the table). */
-static void
+static int
 s_print_broker (af_bus_t *bus)
 {
     Autofab__Control *ctl = NULL;
     if (af_bus_stats (bus, &ctl, CLI_TOP_STATS_MS) != 0 || !ctl || !ctl->stats_reply) {
-        printf ("broker: no answer to a stats request\n");
+        printf ("broker: no answer to a stats request within %d ms\n", CLI_TOP_STATS_MS);
         if (ctl)
             autofab__control__free_unpacked (ctl, NULL);
-        return;
+        return -1;
     }
     const Autofab__StatsReply *stats = ctl->stats_reply;
     uint64_t relayed = 0, dropped = 0, refused = 0;
@@ -134,10 +158,12 @@ s_print_broker (af_bus_t *bus)
     printf ("broker: relayed_msgs=%" PRIu64 " dropped=%" PRIu64 " refused=%" PRIu64 "%s%s%s\n",
             relayed, dropped, refused, used ? " (" : "", used ? details + 1 : "", used ? ")" : "");
     autofab__control__free_unpacked (ctl, NULL);
+    return 0;
 }
 
-static void
-s_print_table (s_table_t *self, af_bus_t *bus, double interval_s, bool tty)
+/* Prints the table; -1 if the broker did not answer its stats request. */
+static int
+s_print_table (s_table_t *self, af_bus_t *bus, double interval_s, bool tty, s_compare_fn *order)
 {
     if (tty)
         fputs ("\033[H\033[2J", stdout);
@@ -149,18 +175,19 @@ s_print_table (s_table_t *self, af_bus_t *bus, double interval_s, bool tty)
                 interval_s);
     }
     printf ("%-40s %10s %10s %8s %12s\n", "PREFIX", "MSGS/S", "KB/S", "GAPS", "TOTAL");
-    qsort (self->rows, self->n_rows, sizeof self->rows[0], s_row_compare);
+    qsort (self->rows, self->n_rows, sizeof self->rows[0], order);
     for (size_t i = 0; i < self->n_rows; i++)
         s_print_row (&self->rows[i], interval_s);
     if (self->other.total_msgs)
         s_print_row (&self->other, interval_s);
     if (!self->n_rows)
         printf ("(no messages)\n");
-    s_print_broker (bus);
+    int rc = s_print_broker (bus);
     fflush (stdout);
     for (size_t i = 0; i < self->n_rows; i++)
         self->rows[i].msgs = self->rows[i].bytes = self->rows[i].gaps = 0;
     self->other.msgs = self->other.bytes = self->other.gaps = 0;
+    return rc;
 }
 
 static int
@@ -170,20 +197,32 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         { "interval", required_argument, NULL, 'i' },
         { "depth", required_argument, NULL, 'd' },
         { "once", no_argument, NULL, 'o' },
+        { "sort", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    double interval_s = 1.0;
+    int64_t interval_ms = 1000;
     long depth = 4;
     bool once = false;
-    char why[128];
+    s_compare_fn *order = s_by_name;
+    char why[160];
     int c;
-    while ((c = getopt_long (argc, argv, ":h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hi:d:os:", s_options, NULL)) != -1) {
         switch (c) {
         case 'i':
-            if (af_parse_double (optarg, 0.05, 3600, &interval_s, why, sizeof why) != 0)
+            if (cli_parse_duration_ms (optarg, 50, 3600000, &interval_ms, why, sizeof why) != 0)
                 return cli_usage_error ("top", "--interval: %s", why);
             break;
+        case 's': {
+            size_t k = 0, n = sizeof s_sort_keys / sizeof s_sort_keys[0];
+            while (k < n && strcmp (s_sort_keys[k].key, optarg) != 0)
+                k++;
+            if (k == n)
+                return cli_usage_error ("top", "--sort '%s' must be name, rate, bytes, gaps or "
+                                        "total", optarg);
+            order = s_sort_keys[k].fn;
+            break;
+        }
         case 'd':
             if (af_parse_long (optarg, 1, 32, &depth, why, sizeof why) != 0)
                 return cli_usage_error ("top", "--depth: %s", why);
@@ -212,22 +251,28 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         free (table.rows);
         return CLI_EXIT_FAIL;
     }
-    int exit_code = CLI_EXIT_OK;
+    int exit_code = cli_broker_check (bus, ctx, "top", CLI_CONNECT_MS);
+    if (exit_code != 0)
+        goto done;
     if (af_bus_subscribe (bus, pattern) != 0) {
         exit_code = cli_fail ("top", "cannot subscribe to '%s'", pattern);
         goto done;
     }
     bool tty = isatty (STDOUT_FILENO);
-    int64_t interval_ms = (int64_t) (interval_s * 1000);
     int64_t start_ms = af_clock_mono_ms ();
     int64_t next_ms = start_ms + interval_ms;
     while (!zsys_interrupted) {
         int64_t left = next_ms - af_clock_mono_ms ();
         if (left <= 0) {
             int64_t now_ms = af_clock_mono_ms ();
-            s_print_table (&table, bus, (double) (now_ms - start_ms) / 1000.0, tty);
-            if (once)
+            int rc = s_print_table (&table, bus, (double) (now_ms - start_ms) / 1000.0, tty, order);
+            if (once) {
+                if (rc != 0)
+                    exit_code = cli_fail ("top", "the broker at %s did not answer a stats "
+                                          "request within %d ms", cli_broker_endpoint (ctx),
+                                          CLI_TOP_STATS_MS);
                 break;
+            }
             start_ms = now_ms;
             next_ms = now_ms + interval_ms;
             continue;

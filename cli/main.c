@@ -29,6 +29,8 @@ static const cli_command_t *const s_commands[] = {
     &cli_cmd_record,
     &cli_cmd_replay,
     &cli_cmd_keygen,
+    &cli_cmd_topics,
+    &cli_cmd_completion,
 };
 #define S_N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -36,16 +38,27 @@ static const char s_global_usage[] =
     "usage: autofab [--broker tcp://HOST:PORT] [--factory NAME] [--log-level LEVEL]\n"
     "               COMMAND [ARGS]...\n"
     "\n"
-    "Global options (before the command):\n"
+    "Global options (before or after the command):\n"
     "  --broker URL       broker control endpoint (else $AUTOFAB_BROKER, else " AF_DEFAULT_BROKER ")\n"
     "  --factory NAME     factory name written in message headers\n"
     "  --log-level LEVEL  debug, info, warn, error or off (default warn)\n"
     "  -h, --help         this help; `autofab COMMAND --help` for a command's\n"
-    "  --version          print the version\n"
+    "  -V, --version      print the version\n"
+    "\n"
+    "Durations (--timeout, --duration, --interval) take 2s, 500ms, 1.5m or 1h;\n"
+    "a bare number is seconds.  Commands that need the broker say within their\n"
+    "--timeout (default 2s) when it does not answer, and exit 1.\n"
     "\n"
     "Commands:\n";
 
 /* -------------------------------------------------------- shared helpers */
+
+const cli_command_t *const *
+cli_commands (size_t *n)
+{
+    *n = S_N_COMMANDS;
+    return s_commands;
+}
 
 static int
 s_vreport (const char *cmd, int code, const char *fmt, va_list args)
@@ -56,14 +69,30 @@ s_vreport (const char *cmd, int code, const char *fmt, va_list args)
     return code;
 }
 
-int
-cli_usage_error (const char *cmd, const char *fmt, ...)
+static int __attribute__ ((format (printf, 3, 4)))
+s_fail_code (const char *cmd, int code, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    int code = s_vreport (cmd, CLI_EXIT_USAGE, fmt, args);
+    s_vreport (cmd, code, fmt, args);
     va_end (args);
     return code;
+}
+
+/* One wording for every usage error, as af_args_usage_error writes it for
+ * the other programs: "autofab CMD: why (see --help)". */
+int
+cli_usage_error (const char *cmd, const char *fmt, ...)
+{
+    char why[512];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (why, sizeof why, fmt, args);
+    va_end (args);
+    static const char s_hint[] = " (see --help)";
+    size_t len = strlen (why), hint_len = sizeof s_hint - 1;
+    bool hinted = len >= hint_len && strcmp (why + len - hint_len, s_hint) == 0;
+    return s_fail_code (cmd, CLI_EXIT_USAGE, "%s%s", why, hinted ? "" : s_hint);
 }
 
 int
@@ -151,7 +180,88 @@ s_find_command (const char *name)
     return NULL;
 }
 
-enum { S_OPT_BROKER = 256, S_OPT_FACTORY, S_OPT_LOG_LEVEL, S_OPT_VERSION };
+enum { S_OPT_BROKER = 256, S_OPT_FACTORY, S_OPT_LOG_LEVEL };
+
+/* One global option's value: 0, or -1 after printing a usage line. */
+static int
+s_apply_global (cli_ctx_t *ctx, int opt, const char *value)
+{
+    switch (opt) {
+    case S_OPT_BROKER:
+        if (strncmp (value, "tcp://", 6) != 0 || !strrchr (value + 6, ':')) {
+            cli_usage_error (NULL, "--broker '%s' must look like tcp://HOST:PORT", value);
+            return -1;
+        }
+        ctx->broker = value;
+        return 0;
+    case S_OPT_FACTORY:
+        if (!af_topic_valid (value, strlen (value)) || strchr (value, '.')) {
+            cli_usage_error (NULL, "--factory '%s' must be one topic segment (letters, digits, "
+                             "'_', '-')", value);
+            return -1;
+        }
+        ctx->factory = value;
+        return 0;
+    case S_OPT_LOG_LEVEL: {
+        int level = af_log_parse_level (value);
+        if (level < 0) {
+            cli_usage_error (NULL, "--log-level '%s' must be debug, info, warn, error or off",
+                             value);
+            return -1;
+        }
+        af_log_set_level ((af_log_level_t) level);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* Global options written after the subcommand ("autofab sub X --broker
+ * URL"): applied and taken out of the subcommand's arguments, up to a
+ * "--".  Returns 0, or -1 after printing a usage line. */
+static int
+s_take_globals (cli_ctx_t *ctx, int *argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int opt;
+    } s_globals[] = { { "--broker", S_OPT_BROKER }, { "--factory", S_OPT_FACTORY },
+                      { "--log-level", S_OPT_LOG_LEVEL } };
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp (argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        int opt = 0;
+        const char *value = NULL;
+        for (size_t g = 0; g < sizeof s_globals / sizeof s_globals[0] && !opt; g++) {
+            size_t len = strlen (s_globals[g].name);
+            if (strncmp (argv[i], s_globals[g].name, len) != 0)
+                continue;
+            if (argv[i][len] == '=')
+                opt = s_globals[g].opt, value = argv[i] + len + 1;
+            else if (argv[i][len] == 0) {
+                if (i + 1 >= *argc) {
+                    cli_usage_error (argv[0], "option '%s' needs a value (see --help)",
+                                     argv[i]);
+                    return -1;
+                }
+                opt = s_globals[g].opt, value = argv[++i];
+            }
+        }
+        if (!opt) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (s_apply_global (ctx, opt, value) != 0)
+            return -1;
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
 
 int
 main (int argc, char **argv)
@@ -169,42 +279,28 @@ main (int argc, char **argv)
         { "factory", required_argument, NULL, S_OPT_FACTORY },
         { "log-level", required_argument, NULL, S_OPT_LOG_LEVEL },
         { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, S_OPT_VERSION },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
     int c;
     /* "+" stops at the first non-option: the subcommand's own options are
      * parsed by the subcommand. */
-    while ((c = getopt_long (argc, argv, "+:h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "+:hV", s_options, NULL)) != -1) {
         switch (c) {
-        case S_OPT_BROKER:
-            if (strncmp (optarg, "tcp://", 6) != 0 || !strrchr (optarg + 6, ':'))
-                return cli_usage_error (NULL, "--broker '%s' must look like tcp://HOST:PORT",
-                                        optarg);
-            ctx.broker = optarg;
-            break;
-        case S_OPT_FACTORY:
-            if (!af_topic_valid (optarg, strlen (optarg)) || strchr (optarg, '.'))
-                return cli_usage_error (NULL, "--factory '%s' must be one topic segment "
-                                        "(letters, digits, '_', '-')", optarg);
-            ctx.factory = optarg;
-            break;
-        case S_OPT_LOG_LEVEL: {
-            int level = af_log_parse_level (optarg);
-            if (level < 0)
-                return cli_usage_error (NULL, "--log-level '%s' must be debug, info, warn, "
-                                        "error or off", optarg);
-            af_log_set_level ((af_log_level_t) level);
-            break;
-        }
         case 'h':
             fputs (s_global_usage, stdout);
             s_print_commands (stdout);
             return CLI_EXIT_OK;
-        case S_OPT_VERSION:
+        case 'V':
             printf ("%s %s\n", CLI_PROGRAM, CLI_VERSION);
             return CLI_EXIT_OK;
+        case S_OPT_BROKER:
+        case S_OPT_FACTORY:
+        case S_OPT_LOG_LEVEL:
+            if (s_apply_global (&ctx, c, optarg) != 0)
+                return CLI_EXIT_USAGE;
+            break;
         default:
             return cli_bad_option (NULL, c, argv);
         }
@@ -220,6 +316,8 @@ main (int argc, char **argv)
     /* Each subcommand parses its arguments afresh with getopt. */
     int sub_argc = argc - optind;
     char **sub_argv = argv + optind;
+    if (s_take_globals (&ctx, &sub_argc, sub_argv) != 0)
+        return CLI_EXIT_USAGE;
     optind = 0;
     return cmd->run (&ctx, sub_argc, sub_argv);
 }

@@ -42,34 +42,15 @@ s_utf8_len (const unsigned char *p, size_t left)
 void
 cli_print_json_string (FILE *out, const char *text, size_t len)
 {
-    const unsigned char *p = (const unsigned char *) text;
-    fputc ('"', out);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf (out, "\\%c", c);
-        else if (c == '\n')
-            fputs ("\\n", out);
-        else if (c == '\t')
-            fputs ("\\t", out);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf (out, "\\u%04x", c);
-        else if (c >= 0x80) {
-            size_t n = s_utf8_len (p + i, len - i);
-            if (n == 0) {
-                fputs ("\\ufffd", out);
-                i++;
-                continue;
-            }
-            fwrite (p + i, 1, n, out);
-            i += n;
-            continue;
-        }
-        else
-            fputc (c, out);
-        i++;
-    }
-    fputc ('"', out);
+    /* json-c escapes (af_json_quote); C1 controls count as invalid here,
+     * as in human mode, so a terminal never obeys them. */
+    size_t quoted_len;
+    char *quoted = af_json_quote (text, len, AF_JSON_NO_C1, &quoted_len);
+    if (quoted)
+        fwrite (quoted, 1, quoted_len, out);
+    else
+        fputs ("\"\"", out);
+    free (quoted);
 }
 
 /* Human mode: control characters and invalid UTF-8 become '?', so that a
@@ -290,6 +271,20 @@ s_field_count (const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fiel
 
 static void s_print_msg (FILE *out, cli_fmt_t fmt, const ProtobufCMessage *msg, int depth);
 
+/* A singular number, bool or enum without presence: proto3 cannot tell
+ * zero from unset, and a script reading JSON must see {"value":0}, not a
+ * metric without a value (issue 18). */
+static bool
+s_plain_scalar (const ProtobufCFieldDescriptor *field)
+{
+    if (field->label == PROTOBUF_C_LABEL_REPEATED || (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return false;
+    if (field->label == PROTOBUF_C_LABEL_OPTIONAL && field->quantifier_offset)
+        return false;
+    return field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_BYTES
+           && field->type != PROTOBUF_C_TYPE_MESSAGE;
+}
+
 static void
 s_print_value (FILE *out, cli_fmt_t fmt, const ProtobufCFieldDescriptor *field,
                const void *member, int depth)
@@ -425,6 +420,8 @@ s_print_msg (FILE *out, cli_fmt_t fmt, const ProtobufCMessage *msg, int depth)
     for (unsigned f = 0; f < desc->n_fields; f++) {
         const ProtobufCFieldDescriptor *field = &desc->fields[f];
         size_t n = s_field_count (msg, field);
+        if (!n && fmt == CLI_FMT_JSON && s_plain_scalar (field))
+            n = 1;
         if (!n)
             continue;
         if (!first)
@@ -462,64 +459,304 @@ cli_print_message (FILE *out, cli_fmt_t fmt, const ProtobufCMessage *msg)
 
 /* ------------------------------------------------------------ envelopes */
 
+/* Simulated clocks start at 0 (af_clock_new_sim (0)): a header time before
+ * 2001-01-01 cannot be a wall clock, so it is shown as time since the
+ * simulation's start, never as a time of day someone could misread. */
+#define CLI_SIM_TIME_LIMIT_NS 978307200000000000ull
+
 void
-cli_print_envelope (FILE *out, cli_fmt_t fmt, const char *topic, const Autofab__Envelope *env,
-                    uint64_t gap)
+cli_format_time (uint64_t t_ns, char *out, size_t out_len)
 {
-    const Autofab__Header *hdr = env ? env->header : NULL;
-    const char *source = hdr && hdr->source ? hdr->source : "";
-    uint64_t seq = hdr ? hdr->seq : 0;
-    uint64_t t_ns = hdr ? hdr->t_ns : 0;
-    /* The payload is the envelope's one set oneof member, whatever it is:
-     * found through the descriptor so that new payloads need no code. */
-    const ProtobufCFieldDescriptor *payload = NULL;
-    for (unsigned f = 0; env && f < env->base.descriptor->n_fields; f++) {
-        const ProtobufCFieldDescriptor *field = &env->base.descriptor->fields[f];
-        if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && s_field_count (&env->base, field)) {
-            payload = field;
-            break;
-        }
-    }
-    const void *member = payload ? (const char *) env + payload->offset : NULL;
-    if (fmt == CLI_FMT_JSON) {
-        fputs ("{\"topic\":", out);
-        s_print_string (out, fmt, topic);
-        fputs (",\"source\":", out);
-        s_print_string (out, fmt, source);
-        fprintf (out, ",\"seq\":%" PRIu64 ",\"t_ns\":%" PRIu64, seq, t_ns);
-        if (hdr) {
-            fprintf (out, ",\"session\":%" PRIu32 ",\"factory\":", hdr->session);
-            s_print_string (out, fmt, hdr->factory);
-            fputs (",\"msg_id\":", out);
-            s_print_bytes (out, fmt, &hdr->msg_id);
-        }
-        fprintf (out, ",\"gap\":%" PRIu64 ",\"kind\":", gap);
-        s_print_string (out, fmt, payload ? payload->name : "");
-        fputs (",\"payload\":", out);
-        if (payload)
-            s_print_value (out, fmt, payload, member, 0);
+    unsigned ms = (unsigned) (t_ns % 1000000000u / 1000000u);
+    if (t_ns < CLI_SIM_TIME_LIMIT_NS) {
+        uint64_t s = t_ns / 1000000000u;
+        uint64_t days = s / 86400;
+        if (days)
+            snprintf (out, out_len, "sim+%" PRIu64 "d%02u:%02u:%02u.%03u", days,
+                      (unsigned) (s % 86400 / 3600), (unsigned) (s % 3600 / 60),
+                      (unsigned) (s % 60), ms);
         else
-            fputs ("null", out);
-        fputs ("}\n", out);
+            snprintf (out, out_len, "sim+%02u:%02u:%02u.%03u", (unsigned) (s / 3600),
+                      (unsigned) (s % 3600 / 60), (unsigned) (s % 60), ms);
         return;
     }
     time_t t_s = (time_t) (t_ns / 1000000000u);
     struct tm tm;
     gmtime_r (&t_s, &tm);
-    s_print_string (out, fmt, topic);
+    snprintf (out, out_len, "%02d:%02d:%02d.%03uZ", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+/* The envelope's payload: its one set oneof member, found through the
+ * descriptor so that new payloads need no code.  NULL if none. */
+static const ProtobufCFieldDescriptor *
+s_payload_field (const Autofab__Envelope *env)
+{
+    for (unsigned f = 0; env && f < env->base.descriptor->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &env->base.descriptor->fields[f];
+        if ((field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && s_field_count (&env->base, field))
+            return field;
+    }
+    return NULL;
+}
+
+/* Prints the value called NAME in the payload MSG: a Metric of that name
+ * in any repeated Metric field (Telemetry.metrics, Event.values), else the
+ * payload's own field of that name.  False if there is none. */
+static bool
+s_print_named (FILE *out, cli_fmt_t fmt, const ProtobufCMessage *msg, const char *name)
+{
+    if (!msg || !msg->descriptor)
+        return false;
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    for (unsigned f = 0; f < desc->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields[f];
+        if (field->label != PROTOBUF_C_LABEL_REPEATED
+            || field->descriptor != &autofab__metric__descriptor)
+            continue;
+        size_t n = s_field_count (msg, field);
+        Autofab__Metric *const *metrics = *(Autofab__Metric *const *const *) ((const char *) msg
+                                                                             + field->offset);
+        for (size_t i = 0; i < n; i++) {
+            const Autofab__Metric *m = metrics[i];
+            if (!m || !m->name || strcmp (m->name, name) != 0)
+                continue;
+            s_print_double (out, fmt, m->value);
+            if (fmt == CLI_FMT_HUMAN && m->unit && *m->unit)
+                s_print_human_string (out, m->unit, strlen (m->unit));
+            return true;
+        }
+    }
+    const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field_by_name (desc,
+                                                                                          name);
+    if (!field)
+        return false;
+    size_t n = s_field_count (msg, field);
+    if (!n && !s_plain_scalar (field))
+        return false;
+    const char *member = (const char *) msg + field->offset;
+    if (field->label != PROTOBUF_C_LABEL_REPEATED) {
+        s_print_value (out, fmt, field, member, 0);
+        return true;
+    }
+    const char *array = *(const char *const *) member;
+    fputc ('[', out);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs (fmt == CLI_FMT_JSON ? "," : " ", out);
+        s_print_value (out, fmt, field, array + i * s_element_size (field->type), 0);
+    }
+    fputc (']', out);
+    return true;
+}
+
+/* The payload as a message, or NULL (no payload, or a scalar one). */
+static const ProtobufCMessage *
+s_payload_msg (const Autofab__Envelope *env, const ProtobufCFieldDescriptor *payload)
+{
+    if (!payload || payload->type != PROTOBUF_C_TYPE_MESSAGE)
+        return NULL;
+    return *(ProtobufCMessage *const *) ((const char *) env + payload->offset);
+}
+
+/* One header placeholder of a -F format; false if KEY is not one. */
+static bool
+s_print_header_key (FILE *out, const char *key, const char *topic, const Autofab__Envelope *env,
+                    const ProtobufCFieldDescriptor *payload, uint64_t gap, uint64_t rx_ns)
+{
+    const Autofab__Header *hdr = env ? env->header : NULL;
+    char when[48];
+    if (strcmp (key, "topic") == 0)
+        s_print_string (out, CLI_FMT_HUMAN, topic);
+    else if (strcmp (key, "source") == 0)
+        s_print_string (out, CLI_FMT_HUMAN, hdr && hdr->source ? hdr->source : "");
+    else if (strcmp (key, "factory") == 0)
+        s_print_string (out, CLI_FMT_HUMAN, hdr && hdr->factory ? hdr->factory : "");
+    else if (strcmp (key, "seq") == 0)
+        fprintf (out, "%" PRIu64, hdr ? hdr->seq : 0);
+    else if (strcmp (key, "t_ns") == 0)
+        fprintf (out, "%" PRIu64, hdr ? hdr->t_ns : 0);
+    else if (strcmp (key, "time") == 0) {
+        cli_format_time (hdr ? hdr->t_ns : 0, when, sizeof when);
+        fputs (when, out);
+    }
+    else if (strcmp (key, "rx") == 0) {
+        cli_format_time (rx_ns, when, sizeof when);
+        fputs (when, out);
+    }
+    else if (strcmp (key, "gap") == 0)
+        fprintf (out, "%" PRIu64, gap);
+    else if (strcmp (key, "kind") == 0)
+        fputs (payload ? payload->name : "-", out);
+    else if (strcmp (key, "payload") == 0) {
+        if (payload)
+            s_print_value (out, CLI_FMT_HUMAN, payload, (const char *) env + payload->offset, 0);
+        else
+            fputc ('-', out);
+    }
+    else
+        return false;
+    return true;
+}
+
+/* -F FORMAT: "{name}" placeholders replaced, "{{" a literal brace, "\t" a
+ * tab; a name that is neither a header key nor a value prints "-". */
+static void
+s_print_format (FILE *out, const char *format, const char *topic, const Autofab__Envelope *env,
+                uint64_t gap, uint64_t rx_ns)
+{
+    const ProtobufCFieldDescriptor *payload = s_payload_field (env);
+    for (const char *p = format; *p; p++) {
+        if (p[0] == '\\' && p[1] == 't') {
+            fputc ('\t', out), p++;
+            continue;
+        }
+        if (p[0] != '{' || p[1] == '{') {
+            fputc (*p, out);
+            p += p[0] == '{';
+            continue;
+        }
+        const char *close = strchr (p, '}');
+        char key[128];
+        if (!close || (size_t) (close - p - 1) >= sizeof key) {
+            fputs (p, out);
+            break;
+        }
+        memcpy (key, p + 1, (size_t) (close - p - 1));
+        key[close - p - 1] = 0;
+        if (!s_print_header_key (out, key, topic, env, payload, gap, rx_ns)
+            && !s_print_named (out, CLI_FMT_HUMAN, s_payload_msg (env, payload), key))
+            fputc ('-', out);
+        p = close;
+    }
+    fputc ('\n', out);
+}
+
+/* --field: the header's identity, then only the named values. */
+static void
+s_print_fields (FILE *out, const cli_print_opts_t *opts, const char *topic,
+                const Autofab__Envelope *env, uint64_t gap)
+{
+    const ProtobufCMessage *msg = s_payload_msg (env, s_payload_field (env));
+    const Autofab__Header *hdr = env ? env->header : NULL;
+    if (opts->fmt == CLI_FMT_JSON) {
+        fputs ("{\"topic\":", out);
+        s_print_string (out, CLI_FMT_JSON, topic);
+        fputs (",\"source\":", out);
+        s_print_string (out, CLI_FMT_JSON, hdr && hdr->source ? hdr->source : "");
+        fprintf (out, ",\"seq\":%" PRIu64 ",\"t_ns\":%" PRIu64, hdr ? hdr->seq : 0,
+                 hdr ? hdr->t_ns : 0);
+        if (opts->rx_ns)
+            fprintf (out, ",\"rx_ns\":%" PRIu64, opts->rx_ns);
+        fprintf (out, ",\"gap\":%" PRIu64 ",\"fields\":{", gap);
+        for (size_t i = 0; i < opts->n_fields; i++) {
+            fputs (i ? "," : "", out);
+            s_print_string (out, CLI_FMT_JSON, opts->fields[i]);
+            fputc (':', out);
+            if (!s_print_named (out, CLI_FMT_JSON, msg, opts->fields[i]))
+                fputs ("null", out);
+        }
+        fputs ("}}\n", out);
+        return;
+    }
+    char when[48];
+    s_print_string (out, CLI_FMT_HUMAN, topic);
     fputc (' ', out);
-    s_print_string (out, fmt, *source ? source : "?");
-    fprintf (out, "#%" PRIu64 " %02d:%02d:%02d.%03u ", seq, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned) (t_ns % 1000000000u / 1000000u));
+    s_print_string (out, CLI_FMT_HUMAN, hdr && hdr->source && *hdr->source ? hdr->source : "?");
+    cli_format_time (hdr ? hdr->t_ns : 0, when, sizeof when);
+    fprintf (out, "#%" PRIu64 " %s", hdr ? hdr->seq : 0, when);
+    if (opts->rx_ns) {
+        cli_format_time (opts->rx_ns, when, sizeof when);
+        fprintf (out, " rx=%s", when);
+    }
+    for (size_t i = 0; i < opts->n_fields; i++) {
+        fprintf (out, " %s=", opts->fields[i]);
+        if (!s_print_named (out, CLI_FMT_HUMAN, msg, opts->fields[i]))
+            fputc ('-', out);
+    }
+    if (gap)
+        fprintf (out, " (gap %" PRIu64 ")", gap);
+    fputc ('\n', out);
+}
+
+static void
+s_print_json_envelope (FILE *out, const cli_print_opts_t *opts, const char *topic,
+                       const Autofab__Envelope *env, uint64_t gap)
+{
+    const Autofab__Header *hdr = env ? env->header : NULL;
+    const ProtobufCFieldDescriptor *payload = s_payload_field (env);
+    uint64_t t_ns = hdr ? hdr->t_ns : 0;
+    fputs ("{\"topic\":", out);
+    s_print_string (out, CLI_FMT_JSON, topic);
+    fputs (",\"source\":", out);
+    s_print_string (out, CLI_FMT_JSON, hdr && hdr->source ? hdr->source : "");
+    fprintf (out, ",\"seq\":%" PRIu64 ",\"t_ns\":%" PRIu64, hdr ? hdr->seq : 0, t_ns);
+    /* Simulated time is marked, so nobody reads t_ns as the epoch. */
+    if (hdr && t_ns < CLI_SIM_TIME_LIMIT_NS)
+        fputs (",\"clock\":\"sim\"", out);
+    if (opts->rx_ns)
+        fprintf (out, ",\"rx_ns\":%" PRIu64, opts->rx_ns);
+    if (hdr) {
+        fprintf (out, ",\"session\":%" PRIu32 ",\"factory\":", hdr->session);
+        s_print_string (out, CLI_FMT_JSON, hdr->factory);
+        fputs (",\"msg_id\":", out);
+        s_print_bytes (out, CLI_FMT_JSON, &hdr->msg_id);
+    }
+    fprintf (out, ",\"gap\":%" PRIu64 ",\"kind\":", gap);
+    s_print_string (out, CLI_FMT_JSON, payload ? payload->name : "");
+    fputs (",\"payload\":", out);
+    if (payload)
+        s_print_value (out, CLI_FMT_JSON, payload, (const char *) env + payload->offset, 0);
+    else
+        fputs ("null", out);
+    fputs ("}\n", out);
+}
+
+void
+cli_print_envelope_opts (FILE *out, const cli_print_opts_t *opts, const char *topic,
+                         const Autofab__Envelope *env, uint64_t gap)
+{
+    if (opts->format) {
+        s_print_format (out, opts->format, topic, env, gap, opts->rx_ns);
+        return;
+    }
+    if (opts->n_fields) {
+        s_print_fields (out, opts, topic, env, gap);
+        return;
+    }
+    if (opts->fmt == CLI_FMT_JSON) {
+        s_print_json_envelope (out, opts, topic, env, gap);
+        return;
+    }
+    const Autofab__Header *hdr = env ? env->header : NULL;
+    const char *source = hdr && hdr->source ? hdr->source : "";
+    const ProtobufCFieldDescriptor *payload = s_payload_field (env);
+    char when[48];
+    cli_format_time (hdr ? hdr->t_ns : 0, when, sizeof when);
+    s_print_string (out, CLI_FMT_HUMAN, topic);
+    fputc (' ', out);
+    s_print_string (out, CLI_FMT_HUMAN, *source ? source : "?");
+    fprintf (out, "#%" PRIu64 " %s ", hdr ? hdr->seq : 0, when);
+    if (opts->rx_ns) {
+        cli_format_time (opts->rx_ns, when, sizeof when);
+        fprintf (out, "rx=%s ", when);
+    }
     if (payload) {
         fprintf (out, "%s ", payload->name);
-        s_print_value (out, fmt, payload, member, 0);
+        s_print_value (out, CLI_FMT_HUMAN, payload, (const char *) env + payload->offset, 0);
     }
     else
         fputs ("(empty)", out);
     if (gap)
         fprintf (out, " (gap %" PRIu64 ")", gap);
     fputc ('\n', out);
+}
+
+void
+cli_print_envelope (FILE *out, cli_fmt_t fmt, const char *topic, const Autofab__Envelope *env,
+                    uint64_t gap)
+{
+    cli_print_opts_t opts = { .fmt = fmt };
+    cli_print_envelope_opts (out, &opts, topic, env, gap);
 }
 
 /* ------------------------------------------------------------ type lookup */

@@ -88,7 +88,7 @@ af_args_usage_error (const char *program, const char *fmt, ...)
     va_start (ap, fmt);
     fprintf (stderr, "%s: ", program);
     vfprintf (stderr, fmt, ap);
-    fprintf (stderr, " (try --help)\n");
+    fprintf (stderr, " (see --help)\n");
     va_end (ap);
     return 2;
 }

@@ -21,7 +21,7 @@ bool af_args_long (const char *program, const char *option, const char *text, lo
 /* The same for a real number. */
 bool af_args_double (const char *program, const char *option, const char *text, double min,
                      double max, double *out);
-/* Prints "PROGRAM: MESSAGE (try --help)" to stderr; returns 2 (the exit code
+/* Prints "PROGRAM: MESSAGE (see --help)" to stderr; returns 2 (the exit code
  * for bad usage). */
 int af_args_usage_error (const char *program, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

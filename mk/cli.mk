@@ -30,3 +30,16 @@ $(BUILD)/tests/test-cli: $(call objs,$(CLI_TEST_SRCS) $(CLI_LIB_SRCS)) $(CLI_LIB
 .PHONY: test-cli
 test-cli: $(BUILD)/tests/test-cli $(BIN)/autofab
 	AF_BIN=$(abspath $(BIN)) AF_SRC=$(CURDIR) $(BUILD)/tests/test-cli --filter 'cli*/*' -j2
+
+# The README tour, run as typed (tests/integration/test_tour.c).
+TEST_SRCS += tests/integration/test_tour.c
+
+# The Python client (clients/python/): its protobuf modules are generated
+# from proto/ into build/python/ (never committed), with Debian's protoc.
+PY_GEN := $(BUILD)/python/envelope_pb2.py $(BUILD)/python/registry_pb2.py
+$(BUILD)/python/%_pb2.py: proto/%.proto
+	@mkdir -p $(@D)
+	protoc --python_out=$(@D) -Iproto $<
+all: $(PY_GEN)
+test: $(PY_GEN)
+TEST_SRCS += tests/integration/test_python_client.c

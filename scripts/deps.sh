@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler libsodium-dev libcriterion-dev libyaml-dev libsqlite3-dev
 sqlite3 libmicrohttpd-dev python3 iproute2 procps libjs-chart.js chromium
-python3-jsonschema libglpk-dev
+python3-jsonschema libglpk-dev libjson-c-dev python3-zmq
 libmodbus-dev libmosquitto-dev mosquitto python3-paho-mqtt python3-protobuf protobuf-compiler"
 BENCH_PKGS="mosquitto libmosquitto-dev nats-server libnats-dev python3-simpy
 glpk-utils"

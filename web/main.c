@@ -36,6 +36,7 @@ static const char s_usage[] =
     "  -f, --factory NAME       show only this factory [every factory on the broker]\n"
     "      --chart-js PATH      Chart.js to serve [Debian's libjs-chart.js]\n"
     "      --log-level LEVEL    debug, info, warn, error [info]\n"
+    "  -V, --version\n"
     "  -h, --help\n"
     "\n"
     "Pages: /  /events (server-sent events)  /api/state (JSON)  /metrics (Prometheus)\n";
@@ -168,10 +169,11 @@ main (int argc, char **argv)
         { "chart-js", required_argument, 0, OPT_CHART },
         { "log-level", required_argument, 0, OPT_LOG },
         { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
     int c;
-    while ((c = getopt_long (argc, argv, ":b:l:f:h", options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":b:l:f:hV", options, NULL)) != -1) {
         switch (c) {
         case 'b': opts.broker = optarg; break;
         case 'l': opts.listen = optarg; break;
@@ -185,6 +187,7 @@ main (int argc, char **argv)
             break;
         }
         case 'h': fputs (s_usage, stdout); return 0;
+        case 'V': printf ("%s %s\n", PROGRAM, AF_VERSION); return 0;
         case ':': return af_args_usage_error (PROGRAM, "option '%s' needs a value", argv[optind - 1]);
         default: return af_args_usage_error (PROGRAM, "unknown option '%s'", argv[optind - 1]);
         }

@@ -102,33 +102,14 @@ web_buf_printf (web_buf_t *self, const char *fmt, ...)
 void
 web_buf_json_str (web_buf_t *self, const char *text)
 {
-    web_buf_append (self, "\"", 1);
-    const unsigned char *p = (const unsigned char *) (text ? text : "");
-    size_t left = strlen ((const char *) p);
-    while (left > 0) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            char esc[2] = { '\\', (char) c };
-            web_buf_append (self, esc, 2);
-        }
-        else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
-            web_buf_printf (self, "\\u%04x", c);
-        else if (c >= 0x80) {
-            size_t n = af_utf8_len (p, left);
-            if (n == 0) {
-                web_buf_puts (self, "\\ufffd");
-                n = 1;
-            }
-            else
-                web_buf_append (self, (const char *) p, n);
-            p += n, left -= n;
-            continue;
-        }
-        else
-            web_buf_append (self, (const char *) p, 1);
-        p++, left--;
-    }
-    web_buf_append (self, "\"", 1);
+    /* json-c escapes (af_json_quote); HTML-safe, as the page inlines JSON. */
+    size_t len;
+    char *quoted = af_json_quote (text, text ? strlen (text) : 0, AF_JSON_HTML_SAFE, &len);
+    if (quoted)
+        web_buf_append (self, quoted, len);
+    else
+        web_buf_puts (self, "\"\"");
+    free (quoted);
 }
 
 void
@@ -166,6 +147,15 @@ web_buf_prom_num (web_buf_t *self, double value)
         web_buf_puts (self, value > 0 ? "+Inf" : "-Inf");
     else if (value == (double) (int64_t) value && fabs (value) < 1e15)
         web_buf_printf (self, "%lld", (long long) value);
-    else
-        web_buf_printf (self, "%.17g", value);
+    else {
+        /* The shortest form that reads back as the same double: 0.09, not
+         * 0.089999999999999997; 17 digits only when nothing shorter is. */
+        char text[40];
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf (text, sizeof text, "%.*g", digits, value);
+            if (strtod (text, NULL) == value)
+                break;
+        }
+        web_buf_puts (self, text);
+    }
 }

@@ -90,10 +90,11 @@ s_prom_stations (web_state_t *self, web_buf_t *out)
         }
     for (int f = 1; f < WEB__ST_N; f++) {
         s_prom_head (out, web__station_fields[f].metric, "gauge", web__station_fields[f].help);
+        double scale = web__station_fields[f].to_base ? web__station_fields[f].to_base : 1;
         for (int i = 0; i < self->n_stations; i++)
             if (!isnan (self->stations[i].v[f]))
                 s_prom_1 (out, web__station_fields[f].metric, "station", self->stations[i].name,
-                          self->stations[i].v[f]);
+                          self->stations[i].v[f] * scale);
     }
 }
 

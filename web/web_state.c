@@ -52,8 +52,9 @@ const web__field_t web__station_fields[WEB__ST_N] = {
     { "buffer_level", "autofab_station_buffer_level", "Units in the station's input buffer" },
     { "buffer_cap", "autofab_station_buffer_capacity", "Input buffer capacity (-1 unbounded)" },
     { "speed", "autofab_station_speed_ratio", "Station speed, x nameplate" },
-    { "vibration_rms_mm_s", "autofab_station_vibration_rms_mm_s", "Vibration RMS, mm/s" },
-    { "temp_c", "autofab_station_temp_c", "Station temperature, degC" },
+    { "vibration_rms_mm_s", "autofab_station_vibration_rms_meters_per_second",
+      "Vibration RMS velocity, m/s (the twin sends mm/s)", 1e-3 },
+    { "temp_c", "autofab_station_temperature_celsius", "Station temperature, degrees Celsius" },
     { "utilisation", "autofab_station_utilisation_ratio", "Busy fraction, 0..1" },
 };
 
@@ -271,6 +272,11 @@ s_on_energy_tel (web_state_t *self, const Autofab__Envelope *env)
             if (!strcmp (tel->metrics[i]->name, web__energy[e].name))
                 self->energy[e] = tel->metrics[i]->value;
     self->energy_ver = self->ver;
+    /* The twin's report at simulated time 0 averages power over no time at
+     * all: its zeros are not a reading, and as the chart's first point they
+     * drew a false drop to 0 kW. */
+    if (env->header && env->header->t_ns == 0)
+        return;
     web__point_t *pt = &self->points[self->n_points++ % WEB_ENERGY_POINTS];
     pt->ver = self->ver;
     pt->t_h = env->header ? (double) env->header->t_ns / 3.6e12 : 0;

@@ -16,8 +16,12 @@
 #define WEB__LINE_N 4
 
 /* A value the plant reports, with the Prometheus name it is exported under. */
+/* NAME as the twin sends it; METRIC its Prometheus name, in base units
+ * (seconds, meters, celsius …, as promtool's lint wants); TO_BASE converts
+ * the twin's unit to it (0: the same unit). */
 typedef struct {
     const char *name, *metric, *help;
+    double to_base;
 } web__field_t;
 
 /* Indices into web__energy that the chart uses. */

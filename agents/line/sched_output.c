@@ -3,6 +3,7 @@
 #include "sched_internal.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,19 +15,14 @@
 #define S_SVG_BAR_PX 18
 #define S_SVG_LABEL_MIN_PX 14
 
+/* A JSON string by json-c, the one JSON library of autofab. */
 static void s_json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    json_object *str = json_object_new_string(s ? s : "");
+    fputs(str ? json_object_to_json_string_ext(str, JSON_C_TO_STRING_PLAIN |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE)
+              : "\"\"", f);
+    json_object_put(str);
 }
 
 int sched_plan_write_json(const sched_plan_t *p, const sched_inst_t *in,
@@ -49,82 +45,48 @@ int sched_plan_write_json(const sched_plan_t *p, const sched_inst_t *in,
 
 /* ------------------------------------------------------------ JSON reader */
 
-/* Reads `"key": <int>` pairs inside one {...} object at *pp. */
-static int s_read_entry(const char **pp, sched_entry_t *e)
+/* One integer member KEY of OBJ within [-1, 2e9]; 0 or -1. */
+static int s_int_member(json_object *obj, const char *key, int *out)
 {
-    const char *p = *pp;
-    int have = 0;
-    while (*p && *p != '}') {
-        const char *k = strchr(p, '"');
-        const char *close = strchr(p, '}');
-        if (!k || (close && close < k))
-            break;
-        const char *ke = strchr(k + 1, '"');
-        if (!ke)
-            return -1;
-        size_t klen = (size_t)(ke - k - 1);
-        p = ke + 1;
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':')
-            p++;
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || v < -1 || v > 2000000000L)
-            return -1;
-        p = end;
-        static const char *keys[] = { "job", "op", "machine", "start", "end" };
-        int *slot[] = { &e->job, &e->op, &e->machine, &e->start_tu, &e->end_tu };
-        for (int i = 0; i < 5; i++)
-            if (strlen(keys[i]) == klen && !strncmp(k + 1, keys[i], klen)) {
-                *slot[i] = (int)v;
-                have |= 1 << i;
-            }
-    }
-    if (*p != '}')
+    json_object *v;
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
         return -1;
-    *pp = p + 1;
-    return have == 0x1F ? 0 : -1;
+    errno = 0;
+    int64_t n = json_object_get_int64(v);
+    if (errno || n < -1 || n > 2000000000LL)
+        return -1;
+    *out = (int)n;
+    return 0;
 }
 
+/* Reads a plan written by sched_plan_write_json, with json-c: the file is
+ * untrusted, so every entry must be an object with the five integers. */
 sched_plan_t *sched_plan_load_json(const char *path, char *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
     sched_plan_t *p = NULL;
-    if (!f) {
+    json_object *root = json_object_from_file(path);
+    json_object *ops = NULL;
+    if (!root) {
         if (err)
-            snprintf(err, SCHED_ERR_LEN, "%s: cannot open: %s", path, strerror(errno));
+            snprintf(err, SCHED_ERR_LEN, "%s: not readable JSON: %s", path,
+                     json_util_get_last_err() ? json_util_get_last_err() : "?");
         return NULL;
     }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (len < 0 || !(buf = malloc((size_t)len + 1))
-        || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        if (err)
-            snprintf(err, SCHED_ERR_LEN, "%s: read error", path);
-        goto fail;
-    }
-    buf[len] = '\0';
-    const char *ops = strstr(buf, "\"ops\"");
-    const char *lb = ops ? strchr(ops, '[') : NULL;
-    if (!lb) {
+    if (!json_object_object_get_ex(root, "ops", &ops) || !json_object_is_type(ops, json_type_array)) {
         if (err)
             snprintf(err, SCHED_ERR_LEN, "%s: no \"ops\" array (not a plan)", path);
         goto fail;
     }
-    int n = 0;
-    for (const char *q = lb; *q && *q != ']'; q++)
-        n += *q == '{';
+    int n = (int)json_object_array_length(ops);
     p = sched_plan_new(n);
     if (!p)
         goto fail;
-    const char *q = lb;
     for (int i = 0; i < n; i++) {
-        q = strchr(q, '{');
+        json_object *o = json_object_array_get_idx(ops, (size_t)i);
         sched_entry_t e = { -1, -1, -1, 0, 0 };
-        q++;
-        if (s_read_entry(&q, &e) < 0) {
+        if (!json_object_is_type(o, json_type_object) || s_int_member(o, "job", &e.job)
+            || s_int_member(o, "op", &e.op) || s_int_member(o, "machine", &e.machine)
+            || s_int_member(o, "start", &e.start_tu) || s_int_member(o, "end", &e.end_tu)) {
             if (err)
                 snprintf(err, SCHED_ERR_LEN, "%s: ops entry %d: expected "
                          "job, op, machine, start, end as integers", path, i);
@@ -132,12 +94,10 @@ sched_plan_t *sched_plan_load_json(const char *path, char *err)
         }
         p->e[i] = e;
     }
-    fclose(f);
-    free(buf);
+    json_object_put(root);
     return p;
 fail:
-    fclose(f);
-    free(buf);
+    json_object_put(root);
     sched_plan_destroy(&p);
     return NULL;
 }

@@ -220,7 +220,7 @@ s_broker_start (void)
     /* Ready when it answers a list request. */
     int64_t deadline = af_clock_mono_ms () + S_BROKER_READY_MS;
     while (af_clock_mono_ms () < deadline) {
-        s_result_t r = s_cli ("ls", "--timeout", "200", NULL);
+        s_result_t r = s_cli ("ls", "--timeout", "200ms", NULL);
         int status = r.status;
         s_result_free (&r);
         if (status == 0)
@@ -410,7 +410,7 @@ Test (cli, snapshot_then_timeout)
     int64_t deadline = af_clock_mono_ms () + 3000;
     do {
         s_result_free (&r);
-        r = s_cli ("sub", "alm.*.c3.>", "--snapshot", "--timeout", "0.3", NULL);
+        r = s_cli ("sub", "alm.*.c3.>", "--snapshot", "--timeout", "1s", NULL);
     } while (!strstr (r.out, "E42") && af_clock_mono_ms () < deadline);
     cr_expect_eq (r.status, 0, "sub exit %d: %s", r.status, r.err);
     cr_expect_eq (s_count_lines (r.out), 1, "%s", r.out);
@@ -431,7 +431,7 @@ Test (cli, ls_empty_and_call_unknown_service)
     cr_expect_str_eq (r.out, "");
     s_result_free (&r);
 
-    r = s_cli ("call", "nosuch.svc", "start", "speed=3", "--timeout", "2000", NULL);
+    r = s_cli ("call", "nosuch.svc", "start", "speed=3", "--timeout", "2s", NULL);
     cr_expect_eq (r.status, 1, "exit %d: %s", r.status, r.err);
     cr_expect_eq (s_count_lines (r.err), 1, "%s", r.err);
     cr_expect (strstr (r.err, "autofab call: nosuch.svc start:"), "%s", r.err);
@@ -580,5 +580,202 @@ Test (cli, ls_and_call_a_live_agent)
     ctx.stop = true;
     pthread_join (thread, NULL);
     af_agent_destroy (&ctx.agent);
+    /* Gone: `ls` lists it as dead, with when it died, until it returns. */
+    int64_t deadline = af_clock_mono_ms () + 5000;
+    r = s_cli ("ls", NULL);
+    while (!strstr (r.out, "DEAD since") && af_clock_mono_ms () < deadline) {
+        s_result_free (&r);
+        usleep (100000);
+        r = s_cli ("ls", NULL);
+    }
+    cr_expect (strstr (r.out, "press1") && strstr (r.out, "DEAD since"), "%s", r.out);
+    s_result_free (&r);
+    r = s_cli ("ls", "--json", NULL);
+    cr_expect (strstr (r.out, "\"state\":\"dead\",\"died_t_ns\":"), "%s", r.out);
+    s_result_free (&r);
+    r = s_cli ("ls", "--alive", NULL);
+    cr_expect (!strstr (r.out, "DEAD"), "%s", r.out);
+    s_result_free (&r);
 }
 #endif
+
+/* ------------------------------------------------- issue 18: no silence */
+
+/* With nobody at the address, every command that needs the broker says so
+ * within its stated time (2 s, or a shorter --timeout), naming the
+ * endpoint, and exits 1. */
+Test (cli, no_broker_is_said_and_exits_1, .timeout = 60)
+{
+    /* s_broker points at port 1 until a broker is started. */
+    const char *cases[][6] = {
+        { "sub", "tel.>", NULL },
+        { "sub", "tel.>", "--timeout", "300ms", NULL },
+        { "record", "tel.>", "", NULL },
+        { "top", "--once", NULL },
+        { "ls", NULL },
+        { "call", "press", "ping", NULL },
+        { "pub", "tel.a", "-m", "x=1", NULL },
+        { "topics", NULL },
+    };
+    char journal[128];
+    snprintf (journal, sizeof journal, "/tmp/af-cli-nobroker-%d.sqlite", (int) getpid ());
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[12] = { "autofab", "--broker", s_broker };
+        int argc = 3;
+        for (int a = 0; cases[i][a]; a++)
+            argv[argc++] = (char *) (*cases[i][a] ? cases[i][a] : journal);
+        argv[argc] = NULL;
+        int64_t start = af_clock_mono_ms ();
+        s_proc_t proc = s_spawn ("autofab", argv);
+        s_result_t r = s_finish (&proc, 8000);
+        int64_t took_ms = af_clock_mono_ms () - start;
+        cr_expect_eq (r.status, 1, "%s: exit %d (took %lld ms)", cases[i][0], r.status,
+                      (long long) took_ms);
+        cr_expect (strstr (r.err, "cannot reach the broker at tcp://127.0.0.1:1"), "%s: %s",
+                   cases[i][0], r.err);
+        cr_expect_eq (s_count_lines (r.err), 1, "%s: %s", cases[i][0], r.err);
+        if (cases[i][2] && strcmp (cases[i][2], "--timeout") == 0)
+            cr_expect (strstr (r.err, "within 300 ms"), "%s", r.err);
+        s_result_free (&r);
+    }
+    cr_expect_neq (access (journal, F_OK), 0, "record left an empty journal behind");
+    unlink (journal);
+}
+
+/* The broker dies under a silent subscriber: sub says so and exits 1. */
+Test (cli, sub_and_record_notice_the_broker_going_away, .timeout = 40)
+{
+    s_broker_start ();
+    char journal[128];
+    snprintf (journal, sizeof journal, "/tmp/af-cli-lost-%d.sqlite", (int) getpid ());
+    unlink (journal);
+    char *sub_argv[] = { "autofab", "--broker", s_broker, "sub", "alm.>", NULL };
+    char *rec_argv[] = { "autofab", "record", "alm.>", journal, "--broker", s_broker, NULL };
+    s_proc_t sub = s_spawn ("autofab", sub_argv);
+    s_proc_t rec = s_spawn ("autofab", rec_argv);
+    /* Both connected and waiting: the "still waiting" line says so. */
+    int64_t deadline = af_clock_mono_ms () + 8000;
+    char *err = NULL;
+    while (af_clock_mono_ms () < deadline) {
+        free (err);
+        err = s_slurp (rec.err_path);
+        char *err2 = s_slurp (sub.err_path);
+        bool both = strstr (err, "still waiting") && strstr (err2, "still waiting");
+        free (err2);
+        if (both)
+            break;
+        usleep (50000);
+    }
+    free (err);
+    kill (s_broker_pid, SIGKILL);
+    waitpid (s_broker_pid, NULL, 0);
+    s_result_t r = s_finish (&sub, 15000);
+    cr_expect_eq (r.status, 1, "sub exit %d: %s", r.status, r.err);
+    cr_expect (strstr (r.err, "lost the broker at tcp://127.0.0.1:"), "%s", r.err);
+    s_result_free (&r);
+    r = s_finish (&rec, 15000);
+    cr_expect_eq (r.status, 1, "record exit %d: %s", r.status, r.err);
+    cr_expect (strstr (r.err, "lost the broker"), "%s", r.err);
+    s_result_free (&r);
+    unlink (journal);
+}
+
+/* Global options after the subcommand, short flags, durations, one
+ * wording for usage errors. */
+Test (cli, one_convention)
+{
+    s_broker_start ();
+    /* --broker after the subcommand (s_cli puts one before; this one wins
+     * and must be accepted where it is). */
+    s_result_t r = s_cli ("ls", "--broker", s_broker, "-t", "2s", NULL);
+    cr_expect_eq (r.status, 0, "%s", r.err);
+    s_result_free (&r);
+    r = s_cli ("ls", "--broker=tcp://127.0.0.1:1", "-t", "300ms", NULL);
+    cr_expect_eq (r.status, 1, "the later --broker is used: %s", r.err);
+    cr_expect (strstr (r.err, "tcp://127.0.0.1:1 "), "%s", r.err);
+    s_result_free (&r);
+    s_expect_usage_error (s_cli ("ls", "--broker", NULL), "global option without value");
+    s_expect_usage_error (s_cli ("sub", ">", "-t", "2 weeks", NULL), "bad duration");
+    s_expect_usage_error (s_cli ("top", "--sort", "colour", NULL), "bad sort key");
+    r = s_cli ("-V", NULL);
+    cr_expect_eq (r.status, 0);
+    cr_expect (strncmp (r.out, "autofab ", 8) == 0, "%s", r.out);
+    s_result_free (&r);
+    r = s_cli ("topics", "--help", NULL);
+    cr_expect (strstr (r.out, "usage: autofab topics"), "%s", r.out);
+    s_result_free (&r);
+}
+
+Test (cli, topics_sub_filters_and_top_sort)
+{
+    s_broker_start ();
+    const char *const a[] = { "-m", "rpm=0", "-s", "press7", NULL };
+    const char *const b[] = { "-m", "rpm=5", "-s", "robot2", NULL };
+    s_proc_t pa = s_publisher ("tel.f1.c1.press7.state", a);
+    s_proc_t pb = s_publisher ("tel.f1.c2.robot2.state", b);
+    s_result_t r = { 0 };
+    int64_t deadline = af_clock_mono_ms () + 8000;
+    do {
+        s_result_free (&r);
+        r = s_cli ("topics", "tel.>", "-d", "700ms", NULL);
+    } while (!(strstr (r.out, "tel.f1.c1.press7.state") && strstr (r.out, "tel.f1.c2.robot2"))
+             && af_clock_mono_ms () < deadline);
+    cr_expect_eq (r.status, 0, "%s", r.err);
+    cr_expect (strstr (r.out, "TOPIC") && strstr (r.out, "telemetry"), "%s", r.out);
+    cr_expect (strstr (r.out, "tel.f1.c1.press7.state") && strstr (r.out, "press7"), "%s", r.out);
+    s_result_free (&r);
+
+    /* --source keeps one publisher; --json keeps a zero value. */
+    r = s_cli ("sub", "tel.>", "-S", "press*", "-n", "3", "-j", "-t", "8s", NULL);
+    cr_expect_eq (r.status, 0, "%s", r.err);
+    s_expect_json_lines (r.out, 3);
+    cr_expect (!strstr (r.out, "robot2"), "%s", r.out);
+    cr_expect (strstr (r.out, "{\"name\":\"rpm\",\"value\":0}"), "%s", r.out);
+    s_result_free (&r);
+    r = s_cli ("sub", "tel.>", "-S", "robot2", "-n", "2", "-F", "{source} rpm={rpm} {rx}",
+               "-t", "8s", NULL);
+    cr_expect_eq (r.status, 0, "%s", r.err);
+    cr_expect_eq (s_count_lines (r.out), 2, "%s", r.out);
+    cr_expect (strncmp (r.out, "robot2 rpm=5 ", 13) == 0, "%s", r.out);
+    cr_expect (strchr (r.out, 'Z'), "the receive time is wall clock: %s", r.out);
+    s_result_free (&r);
+    r = s_cli ("sub", "tel.>", "-f", "rpm", "-n", "1", "-r", "-t", "8s", NULL);
+    cr_expect (strstr (r.out, " rx=") && strstr (r.out, " rpm="), "%s", r.out);
+    s_result_free (&r);
+
+    r = s_cli ("top", "tel.>", "--once", "-i", "500ms", "-s", "total", NULL);
+    cr_expect_eq (r.status, 0, "%s", r.err);
+    cr_expect (strstr (r.out, "PREFIX"), "%s", r.out);
+    s_result_free (&r);
+    kill (pa.pid, SIGTERM);
+    kill (pb.pid, SIGTERM);
+    r = s_finish (&pa, 2000);
+    s_result_free (&r);
+    r = s_finish (&pb, 2000);
+    s_result_free (&r);
+}
+
+Test (cli, bash_completion_is_valid_bash)
+{
+    s_result_t r = s_cli ("completion", "bash", NULL);
+    cr_assert_eq (r.status, 0, "%s", r.err);
+    cr_expect (strstr (r.out, "complete -F _autofab autofab"), "%s", r.out);
+    cr_expect (strstr (r.out, "sub) words='") && strstr (r.out, "--snapshot"), "%s", r.out);
+    cr_expect (strstr (r.out, "topics"), "%s", r.out);
+    if (system ("command -v bash >/dev/null 2>&1") == 0) {
+        char path[] = "/tmp/af-cli-comp-XXXXXX";
+        int fd = mkstemp (path);
+        cr_assert_geq (fd, 0);
+        cr_assert_eq (write (fd, r.out, strlen (r.out)), (ssize_t) strlen (r.out));
+        close (fd);
+        char cmd[512];
+        /* Source it and complete "autofab su": must offer sub. */
+        snprintf (cmd, sizeof cmd,
+                  "bash -c 'source %s; COMP_WORDS=(autofab su); COMP_CWORD=1; _autofab; "
+                  "[ \"${COMPREPLY[*]}\" = sub ]'", path);
+        cr_expect_eq (system (cmd), 0, "completing 'autofab su' did not give 'sub'");
+        unlink (path);
+    }
+    s_result_free (&r);
+    s_expect_usage_error (s_cli ("completion", "tcsh", NULL), "unknown shell");
+}

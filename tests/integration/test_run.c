@@ -106,7 +106,7 @@ Test (run, short_run_completes_with_valid_outputs)
     int rc = s_run (log, args);
     char *text = s_read (log);
     cr_assert_eq (rc, 0, "autofab run failed:\n%s", text);
-    cr_assert (strstr (text, "throughput_uph") && strstr (text, "Targets of the vision"), "%s", text);
+    cr_assert (strstr (text, "throughput (units/h)") && strstr (text, "Targets of the vision"), "%s", text);
     /* With no autonomous agent built, the report says why both columns agree. */
     cr_assert (strstr (text, "No autonomous agent is installed yet") != NULL, "%s", text);
     free (text);
@@ -287,6 +287,46 @@ Test (run, journal_replay_drives_a_shadow_twin)
     /* 12 h of 15-minute epochs, 8 stations: the whole recorded run was tracked. */
     cr_assert_geq (reports, 47 * 8, "%s", text);
     cr_assert_gt (disagreements, 0, "another seed must disagree somewhere: %s", text);
+    free (text);
+    s_assert_no_strays ();
+}
+
+/* Issue 18: a folder that holds a run is refused up front (it used to end
+ * in "the broker did not start"); --linger keeps broker and dashboard up
+ * for the stated time after the table, then everything stops; the broker's
+ * address is printed so the run can be followed; the last progress line
+ * agrees with the table. */
+Test (run, second_run_into_one_folder_is_refused_and_linger_stops)
+{
+    char out[512], log[512], config[512];
+    snprintf (out, sizeof out, "%s/one", s_tmp);
+    snprintf (log, sizeof log, "%s/one.log", s_tmp);
+    s_path ("AF_SRC", "deploy/factories/gigafactory.yaml", config, sizeof config);
+    const char *args[] = { "run", "--config", config, "--hours", "2", "--policy", "baseline",
+                           "--out", out, "--no-web", "--linger=1s", NULL };
+    cr_assert_eq (s_run (log, args), 0);
+    char *text = s_read (log);
+    cr_expect (strstr (text, "broker tcp://127.0.0.1:") && strstr (text, "sub 'evt.>'"),
+               "no broker address to follow:\n%s", text);
+    cr_expect (strstr (text, "2 simulated hours"), "%s", text);
+    cr_expect (strstr (text, "stay up for 1 s"), "%s", text);
+    /* The final progress line shows the table's units. */
+    const char *row = strstr (text, "units shipped");
+    double table_units = -1, line_units = -2;
+    cr_assert (row && sscanf (row, "units shipped %lf", &table_units) == 1, "%s", text);
+    const char *last = NULL;
+    for (const char *p = strstr (text, "100%"); p; p = strstr (p + 1, "100%"))
+        last = p;
+    cr_assert (last && sscanf (strstr (last, "units "), "units %lf", &line_units) == 1, "%s",
+               text);
+    cr_expect_eq (line_units, table_units, "progress %g vs table %g", line_units, table_units);
+    free (text);
+    s_assert_no_strays ();
+
+    int rc = s_run (log, args);
+    text = s_read (log);
+    cr_expect_eq (rc, 1, "%s", text);
+    cr_expect (strstr (text, "already holds a run"), "%s", text);
     free (text);
     s_assert_no_strays ();
 }

@@ -186,6 +186,61 @@ Test (web, metrics_exposition_grows)
     s_resp_free (&b);
 }
 
+/* Issue 18: names in base units and numbers in their shortest exact form,
+ * and `promtool check metrics` (Prometheus's own lint) finds nothing. */
+Test (web, metrics_pass_promtool)
+{
+    af_bus_t *bus = aft_bus (&s_broker, "lint-test");
+    cr_assert_eq (af_bus_wait_ready (bus, 3000), 0);
+    Autofab__Metric m[2] = { AUTOFAB__METRIC__INIT, AUTOFAB__METRIC__INIT };
+    m[0].name = (char *) "vibration_rms_mm_s";
+    m[0].value = 90;             /* mm/s: 0.09 m/s */
+    m[1].name = (char *) "temp_c";
+    m[1].value = 0.1 + 0.2;      /* 0.30000000000000004: needs all 17 digits */
+    s_resp_t r = { 0 };
+    bool seen = false;
+    for (int i = 0; i < 50 && !seen; i++) {
+        af_bus_publish_metrics (bus, "tel.factory.plant.twin.station.lint", m, 2);
+        zclock_sleep (100);
+        s_resp_free (&r);
+        cr_assert_eq (s_get ("/metrics", &r), 200);
+        seen = strstr (r.body, "station=\"lint\"") != NULL;
+    }
+    af_bus_destroy (&bus);
+    cr_assert (seen, "the station never showed:\n%s", r.body);
+    cr_expect (strstr (r.body, "autofab_station_vibration_rms_meters_per_second{station=\"lint\"} 0.09\n"),
+               "%s", r.body);
+    cr_expect (strstr (r.body, "autofab_station_temperature_celsius{station=\"lint\"} 0.30000000000000004\n"),
+               "%s", r.body);
+    cr_expect (!strstr (r.body, "_mm_s"), "an abbreviated unit is left");
+    if (access ("/usr/bin/promtool", X_OK) != 0) {
+        cr_log_warn ("promtool is not installed: /metrics not linted");
+        s_resp_free (&r);
+        return;
+    }
+    char path[] = "/tmp/af-metrics-XXXXXX";
+    int fd = mkstemp (path);
+    cr_assert_geq (fd, 0);
+    cr_assert_eq (write (fd, r.body, strlen (r.body)), (ssize_t) strlen (r.body));
+    close (fd);
+    char cmd[256];
+    snprintf (cmd, sizeof cmd, "/usr/bin/promtool check metrics < %s > %s.out 2>&1", path, path);
+    int rc = system (cmd);
+    char out_path[64];
+    snprintf (out_path, sizeof out_path, "%s.out", path);
+    FILE *f = fopen (out_path, "r");
+    char lint[2048] = "";
+    if (f) {
+        size_t n = fread (lint, 1, sizeof lint - 1, f);
+        lint[n] = 0;
+        fclose (f);
+    }
+    cr_expect_eq (rc, 0, "promtool check metrics: %s", lint);
+    unlink (path);
+    unlink (out_path);
+    s_resp_free (&r);
+}
+
 Test (web, api_state_is_json)
 {
     s_resp_t r;
@@ -393,6 +448,8 @@ Test (web, chromium_renders_live_dashboard)
     cr_assert_gt (total_a, 0, "no messages shown");
     cr_assert_gt (total_b, total_a, "live values did not change: %g then %g", total_a, total_b);
     cr_assert (strstr (a, "data-topic=\"tel.factory.cell1.press1.st1\""), "no generic telemetry row");
+    /* Each latest value says how old it is (the demo agent sends wall time). */
+    cr_assert (strstr (a, " s ago</td>"), "no age on the latest values");
     cr_assert (strstr (a, "data-station=\"weld\" data-state=\"down\""), "no down station tile");
     cr_assert (strstr (a, "data-agent=\"press1\" data-alive=\"true\""), "no live agent");
     /* The alarm text is shown as text, never as markup. */

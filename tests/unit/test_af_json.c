@@ -25,7 +25,7 @@ Test (json, strings_are_escaped_and_valid)
     } cases[] = {
         { "plain", "\"plain\"" },
         { "q\"b\\", "\"q\\\"b\\\\\"" },
-        { "a\nb\x01", "\"a\\u000ab\\u0001\"" },
+        { "a\nb\x01", "\"a\\nb\\u0001\"" },
         { "</script>&", "\"\\u003c/script\\u003e\\u0026\"" },
         { "degC \xc2\xb0 \xe2\x82\xac \xf0\x9f\x94\xa7", "\"degC \xc2\xb0 \xe2\x82\xac \xf0\x9f\x94\xa7\"" },
         { "bad \xff end", "\"bad \\ufffd end\"" },

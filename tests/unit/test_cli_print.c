@@ -155,7 +155,7 @@ Test (cli_print, telemetry_json)
     CAPTURE (text, cli_print_envelope (out, CLI_FMT_JSON, "tel.f1.c1.line1.state", &f.env, 2));
     cr_expect_str_eq (text,
                       "{\"topic\":\"tel.f1.c1.line1.state\",\"source\":\"line1\",\"seq\":7,"
-                      "\"t_ns\":3723004000000,\"session\":9,\"factory\":\"f1\","
+                      "\"t_ns\":3723004000000,\"clock\":\"sim\",\"session\":9,\"factory\":\"f1\","
                       "\"msg_id\":\"ab01\",\"gap\":2,\"kind\":\"telemetry\",\"payload\":"
                       "{\"metrics\":[{\"name\":\"temp_c\",\"value\":71.5,\"unit\":\"degC\"},"
                       "{\"name\":\"speed\",\"value\":0.1}]}}\n");
@@ -168,7 +168,7 @@ Test (cli_print, telemetry_human)
     s_fixture (&f);
     char *text = NULL;
     CAPTURE (text, cli_print_envelope (out, CLI_FMT_HUMAN, "tel.f1.c1.line1.state", &f.env, 2));
-    cr_expect_str_eq (text, "tel.f1.c1.line1.state line1#7 01:02:03.004 telemetry "
+    cr_expect_str_eq (text, "tel.f1.c1.line1.state line1#7 sim+01:02:03.004 telemetry "
                             "{metrics=[temp_c=71.5degC speed=0.1]} (gap 2)\n");
     free (text);
     /* People read 6 significant digits; JSON keeps every digit. */
@@ -215,7 +215,7 @@ Test (cli_print, missing_fields_do_not_crash)
                             "\"gap\":0,\"kind\":\"\",\"payload\":null}\n");
     free (text);
     CAPTURE (text, cli_print_envelope (out, CLI_FMT_HUMAN, "evt.x", &env, 0));
-    cr_expect_str_eq (text, "evt.x ?#0 00:00:00.000 (empty)\n");
+    cr_expect_str_eq (text, "evt.x ?#0 sim+00:00:00.000 (empty)\n");
     free (text);
     CAPTURE (text, cli_print_envelope (out, CLI_FMT_JSON, "evt.x", NULL, 0));
     cr_expect (strstr (text, "\"payload\":null"));
@@ -227,7 +227,7 @@ Test (cli_print, missing_fields_do_not_crash)
     m.name = NULL;
     m.value = NAN;
     CAPTURE (text, cli_print_message (out, CLI_FMT_JSON, &alarm.base));
-    cr_expect_str_eq (text, "{\"severity\":77}");
+    cr_expect_str_eq (text, "{\"severity\":77,\"active\":false}");
     free (text);
     CAPTURE (text, cli_print_message (out, CLI_FMT_JSON, &m.base));
     cr_expect_str_eq (text, "{\"value\":\"NaN\"}");
@@ -325,10 +325,80 @@ Test (cli_print, command_result_with_params)
     r.results = pp;
     char *text = NULL;
     CAPTURE (text, cli_print_message (out, CLI_FMT_JSON, &r.base));
-    cr_expect_str_eq (text, "{\"results\":[{\"name\":\"n\",\"num\":0},{\"name\":\"ok\","
+    cr_expect_str_eq (text, "{\"status\":0,\"results\":[{\"name\":\"n\",\"num\":0},{\"name\":\"ok\","
                             "\"flag\":false},{\"name\":\"who\",\"text\":\"robot 3\"}]}");
     free (text);
     CAPTURE (text, cli_print_message (out, CLI_FMT_HUMAN, &r.base));
     cr_expect_str_eq (text, "{results=[n=0 ok=false who=\"robot 3\"]}");
+    free (text);
+}
+
+/* ------------------------------------------------- issue 18 additions */
+
+Test (cli_args, durations)
+{
+    char err[160];
+    int64_t ms;
+    cr_expect_eq (cli_parse_duration_ms ("2s", 1, 100000, &ms, err, sizeof err), 0);
+    cr_expect_eq (ms, 2000);
+    cr_expect_eq (cli_parse_duration_ms ("500ms", 1, 100000, &ms, err, sizeof err), 0);
+    cr_expect_eq (ms, 500);
+    cr_expect_eq (cli_parse_duration_ms ("1.5m", 1, 1000000, &ms, err, sizeof err), 0);
+    cr_expect_eq (ms, 90000);
+    cr_expect_eq (cli_parse_duration_ms ("3", 1, 100000, &ms, err, sizeof err), 0);
+    cr_expect_eq (ms, 3000, "a bare number is seconds");
+    cr_expect_eq (cli_parse_duration_ms ("1h", 1, 3600000, &ms, err, sizeof err), 0);
+    cr_expect_eq (ms, 3600000);
+    cr_expect_eq (cli_parse_duration_ms ("2x", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect (strstr (err, "not a duration"), "%s", err);
+    cr_expect_eq (cli_parse_duration_ms ("", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect_eq (cli_parse_duration_ms ("ms", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect_eq (cli_parse_duration_ms ("nans", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect_eq (cli_parse_duration_ms ("-1s", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect_eq (cli_parse_duration_ms ("200s", 1, 100000, &ms, err, sizeof err), -1);
+    cr_expect (strstr (err, "between"), "%s", err);
+}
+
+Test (cli_print, sim_and_wall_times)
+{
+    char buf[48];
+    cli_format_time (84600ull * 1000000000ull, buf, sizeof buf);
+    cr_expect_str_eq (buf, "sim+23:30:00.000");
+    cli_format_time ((3ull * 86400 + 3600) * 1000000000ull + 5000000, buf, sizeof buf);
+    cr_expect_str_eq (buf, "sim+3d01:00:00.005");
+    /* 2026-12-04 16:00:00.250 UTC */
+    cli_format_time (1796400000250000000ull, buf, sizeof buf);
+    cr_expect_str_eq (buf, "16:00:00.250Z");
+}
+
+/* A metric whose value is 0 keeps its value in JSON (it was dropped). */
+Test (cli_print, json_keeps_zero_values)
+{
+    Autofab__Metric m = AUTOFAB__METRIC__INIT;
+    m.name = "rpm";
+    m.value = 0;
+    char *text = NULL;
+    CAPTURE (text, cli_print_message (out, CLI_FMT_JSON, &m.base));
+    cr_expect_str_eq (text, "{\"name\":\"rpm\",\"value\":0}");
+    free (text);
+}
+
+Test (cli_print, fields_and_format)
+{
+    s_fixture_t f;
+    s_fixture (&f);
+    const char *fields[] = { "speed", "nope" };
+    cli_print_opts_t opts = { .fmt = CLI_FMT_HUMAN, .fields = fields, .n_fields = 2 };
+    char *text = NULL;
+    CAPTURE (text, cli_print_envelope_opts (out, &opts, "tel.a", &f.env, 0));
+    cr_expect_str_eq (text, "tel.a line1#7 sim+01:02:03.004 speed=0.1 nope=-\n");
+    free (text);
+    opts.fmt = CLI_FMT_JSON;
+    CAPTURE (text, cli_print_envelope_opts (out, &opts, "tel.a", &f.env, 0));
+    cr_expect (strstr (text, "\"fields\":{\"speed\":0.1,\"nope\":null}"), "%s", text);
+    free (text);
+    cli_print_opts_t fmt = { .format = "{source}\\t{temp_c} {kind} {{x} {missing} {seq" };
+    CAPTURE (text, cli_print_envelope_opts (out, &fmt, "tel.a", &f.env, 0));
+    cr_expect_str_eq (text, "line1\t71.5degC telemetry {x} - {seq\n");
     free (text);
 }

@@ -13,6 +13,8 @@
 /* ------------------------------------------------------------ helpers */
 
 static Autofab__Header s_header = AUTOFAB__HEADER__INIT;
+/* The header time s_apply_metrics stamps (1 simulated hour). */
+static uint64_t s_t_ns = 3600000000000ull;
 
 static void
 s_apply_metrics (web_state_t *st, const char *topic, const char *const *names, const double *values, size_t n)
@@ -29,7 +31,7 @@ s_apply_metrics (web_state_t *st, const char *topic, const char *const *names, c
     tel.n_metrics = n;
     Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
     s_header.source = "twin";
-    s_header.t_ns = 3600000000000ull;
+    s_header.t_ns = s_t_ns;
     env.header = &s_header;
     env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY;
     env.telemetry = &tel;
@@ -121,7 +123,7 @@ Test (web_buf, json_escapes_everything_hostile)
     web_buf_t b;
     web_buf_init (&b, 4096);
     web_buf_json_str (&b, "a\"b\\c\n</script><img src=x>&\x01\xff\xc3\xa9");
-    cr_assert_str_eq (b.data, "\"a\\\"b\\\\c\\u000a\\u003c/script\\u003e\\u003cimg src=x\\u003e\\u0026\\u0001\\ufffd\xc3\xa9\"");
+    cr_assert_str_eq (b.data, "\"a\\\"b\\\\c\\n\\u003c/script\\u003e\\u003cimg src=x\\u003e\\u0026\\u0001\\ufffd\xc3\xa9\"");
     cr_assert (s_valid_json (b.data));
     web_buf_free (&b);
 }
@@ -206,6 +208,12 @@ Test (web_state, plant_sections_kpis_broker_and_presence)
     web_state_t *st = web_state_new ("factory");
     const char *en[] = { "grid_kw", "solar_kw", "battery_soc", "price_per_kwh" };
     const double ev[] = { 300, 40, 0.5, 0.14 };
+    /* The twin's report at simulated time 0 is no reading: no chart point
+     * (it drew a false 0 kW at the start). */
+    const double zeros[4] = { 0, 0, 0, 0 };
+    s_t_ns = 0;
+    s_apply_metrics (st, "tel.factory.plant.twin.energy", en, zeros, 4);
+    s_t_ns = 3600000000000ull;
     s_apply_metrics (st, "tel.factory.plant.twin.energy", en, ev, 4);
     const char *ln[] = { "units", "robots_busy" };
     const double lv[] = { 120, 2 };
@@ -245,7 +253,7 @@ Test (web_state, plant_sections_kpis_broker_and_presence)
     cr_assert (strstr (prom, "autofab_line_units 120\n"));
     cr_assert (strstr (prom, "autofab_inventory_units{part=\"cell\",where=\"warehouse\"} 500\n"));
     cr_assert (strstr (prom, "autofab_robot_tasks_queued{robot=\"amr0\"} 2\n"), "%s", prom);
-    cr_assert (strstr (prom, "autofab_messages_total{class=\"tel\"} 4\n"), "%s", prom);
+    cr_assert (strstr (prom, "autofab_messages_total{class=\"tel\"} 5\n"), "%s", prom);
     char *json = s_json (st, 0);
     cr_assert (s_valid_json (json), "%s", json);
     cr_assert (strstr (json, "\"energy_points\":[[1,300,40,0.5,0.14]]"), "%s", json);

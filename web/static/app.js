@@ -37,6 +37,15 @@
     return (d > 0 ? d + 'd ' : '') + (h - 24 * d).toFixed(2) + 'h';
   }
 
+  // How old a value is: wall-clock senders as an age ("12 s ago"),
+  // simulated ones as the simulated time they were sent at.
+  function asOf(tns) {
+    if (typeof tns !== 'number' || tns <= 0) return '–';
+    if (tns < 1e17) return 'sim ' + simText(tns);
+    const s = Math.max(0, Math.round(Date.now() - tns / 1e6) / 1000);
+    return s < 90 ? s.toFixed(0) + ' s ago' : s < 5400 ? (s / 60).toFixed(0) + ' min ago' : (s / 3600).toFixed(1) + ' h ago';
+  }
+
   // ------------------------------------------------------------ merging
 
   function merge(d) {
@@ -182,8 +191,13 @@
         s.setAttribute('data-metric', m.name);
         span.append(s);
       }
-      return [g.topic, g.source, span];
-    }, (tr, g) => tr.setAttribute('data-topic', g.topic));
+      return [g.topic, g.source, asOf(g.t_ns), span];
+    }, (tr, g) => {
+      tr.setAttribute('data-topic', g.topic);
+      // A value from an agent known to be dead is its last word, greyed out.
+      const a = S.agents.get(g.source);
+      tr.setAttribute('data-alive', String(!a || a.alive));
+    });
   }
 
   // ------------------------------------------------------------ energy chart
@@ -240,13 +254,36 @@
   let seen = 0;
   const conn = $('conn');
   const es = new EventSource('/events');
+  // "live" only while data keeps coming: after STALE_MS without a change the
+  // header says how old the data is, and that the plant stopped when the
+  // twin (the plant) is no longer alive, so a last state is never taken for
+  // a live one.
+  const STALE_MS = 5000;
+  let lastChange = Date.now(), lastVersion = -1;
+  function showFreshness() {
+    if (conn.getAttribute('data-state') === 'lost' || conn.getAttribute('data-state') === 'paused') return;
+    const ageS = Math.round((Date.now() - lastChange) / 1000);
+    const plant = [...S.agents.values()].find(a => a.kind === 'twin');
+    if (plant && !plant.alive) {
+      conn.setAttribute('data-state', 'stopped');
+      conn.textContent = 'plant stopped · data ' + ageS + ' s old';
+    } else if (Date.now() - lastChange > STALE_MS) {
+      conn.setAttribute('data-state', 'stale');
+      conn.textContent = 'no new data for ' + ageS + ' s';
+    } else {
+      conn.setAttribute('data-state', 'live');
+      conn.textContent = 'live';
+    }
+  }
+  setInterval(showFreshness, 1000);
   es.addEventListener('state', ev => {
     let d;
     try { d = JSON.parse(ev.data); } catch (e) { return; }
     merge(d);
     draw();
+    if (S.version !== lastVersion) { lastVersion = S.version; lastChange = Date.now(); }
     conn.setAttribute('data-state', 'live');
-    conn.textContent = 'live';
+    showFreshness();
     if (limit > 0 && ++seen >= limit) {
       es.close();
       conn.setAttribute('data-state', 'paused');

@@ -68,6 +68,23 @@ s_controller_drop (twin_bus_t *self, const char *name)
         }
 }
 
+/* Publishes an alarm on alm.<factory>.<cell>.<name>.KIND. */
+static void
+s_publish_alarm (twin_bus_t *self, const char *kind, Autofab__Alarm__Severity severity, const char *code,
+                 const char *text, bool active)
+{
+    Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
+    alarm.severity = severity;
+    alarm.code = (char *) code;
+    alarm.text = (char *) text;
+    alarm.active = active;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
+    env.alarm = &alarm;
+    char topic[AF_TOPIC_MAX_BYTES];
+    af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "alm", kind, topic, sizeof topic), &env);
+}
+
 /* An owner's birth claims its concerns ("owns:<concern>"; the first live
  * claimant keeps one); its death starts the grace period. */
 static void
@@ -120,17 +137,7 @@ s_take_back (twin_bus_t *self)
         self->owner[c][0] = 0;
         self->owner_lost_s[c] = -1;
         self->takebacks++;
-        Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
-        alarm.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING;
-        alarm.code = "ownership";
-        alarm.text = text;
-        alarm.active = true;
-        Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
-        env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
-        env.alarm = &alarm;
-        char topic[AF_TOPIC_MAX_BYTES];
-        af_bus_publish (af_agent_bus (self->agent), af_agent_topic (self->agent, "alm", "ownership", topic, sizeof topic),
-                        &env);
+        s_publish_alarm (self, "ownership", AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING, "ownership", text, true);
     }
 }
 
@@ -213,8 +220,6 @@ s_publish_maintenance (twin_bus_t *self)
     size_t n = 0;
     const twin_maint_event_t *ev = twin_maint_events (self->twin, &n);
     const twin_obs_t *obs = twin_observe (self->twin);
-    af_bus_t *bus = af_agent_bus (self->agent);
-    char topic[AF_TOPIC_MAX_BYTES];
     for (; self->maint_published < n; self->maint_published++) {
         const twin_maint_event_t *e = &ev[self->maint_published];
         const char *station = obs && e->station >= 0 && e->station < obs->n_stations
@@ -232,16 +237,9 @@ s_publish_maintenance (twin_bus_t *self)
         char text[160];
         snprintf (text, sizeof text, "%s %s (%s) at %.2f h", station, breakdown ? "broke down" : "repaired",
                   me.cause, e->t_h);
-        Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
-        alarm.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_CRITICAL;
-        alarm.code = "breakdown";
-        alarm.text = text;
-        alarm.active = breakdown;
-        Autofab__Envelope aenv = AUTOFAB__ENVELOPE__INIT;
-        aenv.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
-        aenv.alarm = &alarm;
         if (af_topic_valid (station, strlen (station)))
-            af_bus_publish (bus, af_agent_topic (self->agent, "alm", station, topic, sizeof topic), &aenv);
+            s_publish_alarm (self, station, AUTOFAB__ALARM__SEVERITY__SEVERITY_CRITICAL, "breakdown", text,
+                             breakdown);
     }
 }
 

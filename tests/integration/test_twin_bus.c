@@ -45,7 +45,7 @@ s_twin_thread (void *arg)
     s_twin_run_t *run = arg;
     twin_bus_opts_t opts = { .broker = s_broker.control, .factory = "factory", .cell = "plant",
                              .name = "twin", .heartbeat_ms = 500, .expect_controllers = run->expect,
-                             .start_timeout_ms = 10000, .speed = run->speed };
+                             .start_timeout_ms = 30000, .speed = run->speed };
     run->rc = twin_bus_run (run->twin, HOURS, &opts, NULL);
     return NULL;
 }
@@ -440,6 +440,10 @@ s_five_controllers (long delay_seed, char *json, size_t len, double *speed)
         ctl[i] = aft_spawn ("twin-ctl", argv);
         cr_assert_gt (ctl[i], 0);
     }
+    af_bus_t *probe = aft_bus (&s_broker, "probe");
+    for (int i = 0; i < 5; i++)
+        cr_assert (aft_wait_listed (probe, name[i], true, 30000), "%s did not register", name[i]);
+    af_bus_destroy (&probe);
     pthread_join (thread, NULL);
     cr_assert_eq (run.rc, 0);
     for (int i = 0; i < 5; i++)
@@ -504,9 +508,12 @@ Test (twin_bus, a_dead_owner_s_concern_is_taken_back)
     const char *argv[] = { "--broker", s_broker.control, "--name", "maint1", "--owns", "maintenance",
                            "--delay-max-ms", "20", NULL };
     pid_t owner = aft_spawn ("twin-ctl", argv);
+    af_bus_t *probe = aft_bus (&s_broker, "probe");
+    cr_assert (aft_wait_listed (probe, "maint1", true, 30000), "the owner did not register");
+    af_bus_destroy (&probe);
     pthread_t thread;
     pthread_create (&thread, NULL, s_twin_thread, &run);
-    int64_t deadline = zclock_mono () + 20000;
+    int64_t deadline = zclock_mono () + 30000;
     while (!twin_owned (run.twin, TWIN_OWN_MAINTENANCE) && zclock_mono () < deadline)
         af_agent_iterate (agent, 50);
     cr_assert (twin_owned (run.twin, TWIN_OWN_MAINTENANCE), "the claim was not taken");

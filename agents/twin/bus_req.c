@@ -354,6 +354,27 @@ s_req_whatif (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
     return status;
 }
 
+/* The plant description (twin_describe), as JSON in the reply's "plant". */
+static int
+s_req_describe (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
+{
+    (void) req;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    if (!out || twin_describe (self->twin, out) != 0) {
+        if (out)
+            fclose (out);
+        free (text);
+        af_reply_error (reply, "cannot describe the plant");
+        return AUTOFAB__STATUS__STATUS_INTERNAL;
+    }
+    fclose (out);
+    af_reply_text (reply, "plant", text);
+    free (text);
+    return 0;
+}
+
 /* ------------------------------------------------------------ the service */
 
 typedef int (s_req_fn) (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply);
@@ -368,6 +389,7 @@ static const struct {
     { "kpis", s_req_kpis, "the KPIs so far (Typed autofab.twin.Kpis)" },
     { "vibration", s_req_vibration, "a vibration snippet: station=NAME fs_hz=HZ samples=N" },
     { "what_if", s_req_whatif, "a forecast: hours=H [baseline], or a WhatIfRequest body" },
+    { "describe", s_req_describe, "the plant description (JSON in 'plant'): what a controller may know" },
     { "help", s_req_help, "this list" },
 };
 #define S_REQUESTS (sizeof s_requests / sizeof *s_requests)

@@ -29,6 +29,7 @@ s_usage (FILE *out)
              "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
              "  --progress     show progress on a terminal (stderr)\n"
              "  --commands     print the command table (Markdown, as in docs/twin.md) and exit\n"
+             "  --describe     print the plant description controllers get (JSON) and exit\n"
              "  --warmup-h W   KPIs start after W hours (overrides factory.warmup_h; W < H)\n"
              "On the bus (DESIGN §3), as the time master of a factory's agents:\n"
              "  --bus                  run on the bus instead of printing KPIs\n"
@@ -50,7 +51,7 @@ typedef struct {
     const char *config, *policy;
     double hours, warmup_h;
     unsigned long long seed;
-    bool json, progress, bus, shadow, commands;
+    bool json, progress, bus, shadow, commands, describe;
     twin_bus_opts_t bus_opts;
 } s_opts_t;
 
@@ -82,6 +83,7 @@ s_option (s_opts_t *o, int c, const char *arg)
         return 0;
     case 'h': return -1;
     case 'M': o->commands = true; return 0;
+    case 'D': o->describe = true; return 0;
     case 'B': o->bus = true; return 0;
     case 'b': o->bus_opts.broker = arg; return 0;
     case 'f': o->bus_opts.factory = arg; return 0;
@@ -117,7 +119,7 @@ s_parse (s_opts_t *o, int argc, char **argv)
         { "seed", required_argument, NULL, 's' },   { "policy", required_argument, NULL, 'p' },
         { "json", no_argument, NULL, 'j' },         { "progress", no_argument, NULL, 'P' },
         { "log-level", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
-        { "commands", no_argument, NULL, 'M' },
+        { "commands", no_argument, NULL, 'M' }, { "describe", no_argument, NULL, 'D' },
         { "bus", no_argument, NULL, 'B' },          { "broker", required_argument, NULL, 'b' },
         { "factory", required_argument, NULL, 'f' }, { "cell", required_argument, NULL, 'C' },
         { "name", required_argument, NULL, 'n' },   { "speed", required_argument, NULL, 'x' },
@@ -143,6 +145,8 @@ s_parse (s_opts_t *o, int argc, char **argv)
         return af_args_usage_error ("autofab-twin", "unexpected argument '%s'", argv[optind]);
     if (!o->config)
         return af_args_usage_error ("autofab-twin", "--config FILE is required");
+    if (o->describe)
+        return 0;
     if (o->hours < 0)
         return af_args_usage_error ("autofab-twin", "--hours H is required");
     if (o->warmup_h >= o->hours)
@@ -208,6 +212,11 @@ main (int argc, char **argv)
     if (!twin) {
         fprintf (stderr, "autofab-twin: %s\n", err);
         return 2;
+    }
+    if (o.describe) {
+        rc = twin_describe (twin, stdout) ? 1 : 0;
+        twin_destroy (&twin);
+        return rc;
     }
     if (o.warmup_h >= 0)
         twin_set_warmup_h (twin, o.warmup_h);

@@ -162,6 +162,15 @@ int  twin_own_by_name (const char *name);
 void twin_set_owned (twin_t *self, twin_own_t concern, bool owned);
 bool twin_owned (const twin_t *self, twin_own_t concern);
 
+/* ------------------------------------------------------------ plant description */
+
+/* Writes the plant description as one JSON object (describe.c): what a
+ * plant's engineering documents give a controller — stations, nameplate
+ * times and limits, components with the maker's ratings, variants and
+ * routes, parts and lead times, tariff and energy ratings, robots, people,
+ * floor distances — and nothing hidden.  Returns 0 or -1 on a write error. */
+int twin_describe (const twin_t *self, FILE *out);
+
 /* ------------------------------------------------------------ observation */
 
 typedef struct {

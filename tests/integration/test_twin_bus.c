@@ -375,6 +375,18 @@ Test (twin_bus, commands_in_either_form)
                    twin_cmd_info ((twin_cmd_kind_t) k)->action);
     autofab__envelope__free_unpacked (reply, NULL);
 
+    /* describe: the plant description a controller starts from. */
+    help.action = "describe";
+    reply = NULL;
+    cr_assert_eq (af_bus_request (af_agent_bus (agent), "twin", &env, 5000, 1, &reply, err, sizeof err), 0, "%s", err);
+    res = reply && reply->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_RESULT ? reply->result : NULL;
+    text = NULL;
+    for (size_t i = 0; res && i < res->n_results; i++)
+        if (res->results[i]->name && !strcmp (res->results[i]->name, "plant"))
+            text = res->results[i]->text;
+    cr_assert (text && text[0] == '{' && strstr (text, "\"stations\""), "describe: %.100s", text ? text : "(none)");
+    autofab__envelope__free_unpacked (reply, NULL);
+
     /* The params form: a misspelt optional parameter is refused. */
     char bad[300] = "";
     cr_assert_eq (s_command (agent, "set_line_speed", "speed", 1.2, "staton", "wiring", bad, sizeof bad),

@@ -438,3 +438,38 @@ Test (twin_cmd, what_if_does_not_foretell_the_plant)
                "the forecast replayed the plant's own future draws");
     twin_destroy (&t);
 }
+
+/* ------------------------------------------------------------ plant description */
+
+#include <json-c/json.h>
+
+/* What a controller fetches at start: engineering data, parseable, with
+ * nothing hidden in it (no drawn lives, no wear, no seed, no config path). */
+Test (twin_cmd, the_plant_description_tells_what_documents_would)
+{
+    twin_t *t = s_plant ();
+    twin_run (t, 100, NULL);            /* wear and drawn lives exist by now */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream (&text, &len);
+    cr_assert_eq (twin_describe (t, m), 0);
+    fclose (m);
+    json_object *root = json_tokener_parse (text);
+    cr_assert_not_null (root, "not JSON: %.200s", text);
+    json_object *stations, *variants, *parts, *floor;
+    cr_assert (json_object_object_get_ex (root, "stations", &stations));
+    cr_assert_eq ((int) json_object_array_length (stations), twin_observe (t)->n_stations);
+    cr_assert (json_object_object_get_ex (root, "variants", &variants));
+    cr_assert (json_object_object_get_ex (root, "parts", &parts));
+    cr_assert (json_object_object_get_ex (root, "floor", &floor));
+    json_object *s0 = json_object_array_get_idx (stations, 0), *comps, *v;
+    cr_assert (json_object_object_get_ex (s0, "components", &comps));
+    cr_assert_gt ((int) json_object_array_length (comps), 0);
+    cr_assert (json_object_object_get_ex (json_object_array_get_idx (comps, 0), "rated_limit", &v));
+    for (const char *hidden[] = { "\"life\"", "\"wear\"", "seed", ".yaml", "failure_due", "defect_wear_gain", NULL },
+         **h = hidden; *h; h++)
+        cr_assert_null (strstr (text, *h), "the description shows %s", *h);
+    json_object_put (root);
+    free (text);
+    twin_destroy (&t);
+}

@@ -14,6 +14,7 @@
 #include <czmq.h>
 #include <math.h>
 
+#include "af_json.h"
 #include "af_log.h"
 
 #define TWIN_BUS_MAX_SNIPPET 65536
@@ -375,6 +376,38 @@ s_req_describe (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *repl
     return 0;
 }
 
+/* The plant's robot tasks waiting for a robot, as JSON in the reply's "tasks". */
+static int
+s_req_tasks (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
+{
+    (void) req;
+    static const char *const kinds[] = { "inspect", "deliver", "repair" };
+    size_t n = 0;
+    const twin_pool_task_t *pool = twin_task_pool (self->twin, &n);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    if (!out) {
+        af_reply_error (reply, "out of memory");
+        return AUTOFAB__STATUS__STATUS_INTERNAL;
+    }
+    fputc ('[', out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf (out, "%s{\"id\":%u,\"kind\":\"%s\",\"station\":", i ? "," : "", pool[i].id,
+                 (unsigned) pool[i].kind < 3 ? kinds[pool[i].kind] : "?");
+        af_json_string (out, pool[i].station ? pool[i].station : "");
+        fputs (",\"part\":", out);
+        af_json_string (out, pool[i].part ? pool[i].part : "");
+        fprintf (out, ",\"t_created_s\":%.3f}", pool[i].t_created_s);
+    }
+    fputc (']', out);
+    fclose (out);
+    af_reply_text (reply, "tasks", text);
+    af_reply_num (reply, "waiting", (double) n);
+    free (text);
+    return 0;
+}
+
 /* ------------------------------------------------------------ the service */
 
 typedef int (s_req_fn) (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply);
@@ -389,6 +422,7 @@ static const struct {
     { "kpis", s_req_kpis, "the KPIs so far (Typed autofab.twin.Kpis)" },
     { "vibration", s_req_vibration, "a vibration snippet: station=NAME fs_hz=HZ samples=N" },
     { "what_if", s_req_whatif, "a forecast: hours=H [baseline], or a WhatIfRequest body" },
+    { "tasks", s_req_tasks, "the plant's robot tasks waiting for a robot (JSON in 'tasks')" },
     { "describe", s_req_describe, "the plant description (JSON in 'plant'): what a controller may know" },
     { "help", s_req_help, "this list" },
 };

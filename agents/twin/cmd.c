@@ -204,6 +204,20 @@ s_repair_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 }
 
 static int
+s_dispatch_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    int r = c->u.dispatch.robot;
+    if (r < 0 || r >= self->n_robots)
+        return twin__fail (err, len, "unknown robot %d (the fleet has %d)", r, self->n_robots);
+    if (self->robot[r].q_n >= 16)
+        return twin__fail (err, len, "robot %d already has 16 tasks queued", r);
+    for (int k = 0; k < self->fleet.task_n; k++)
+        if (self->fleet.tasks[k].id == (uint32_t) c->u.dispatch.task)
+            return 0;
+    return twin__fail (err, len, "no waiting task %d (the tasks request lists them)", c->u.dispatch.task);
+}
+
+static int
 s_rover_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 {
     return twin__rover_service_check (self, c->u.rover.robot, c->u.rover.by_robot, err, len);
@@ -234,8 +248,9 @@ static void
 s_task (twin_t *self, const twin_cmd_t *c)
 {
     twin_robot_t *rb = &self->robot[c->u.task.robot];
-    rb->queue[rb->q_n++] = (twin_task_t) { c->u.task.task, c->u.task.station, c->u.task.part,
-                                           c->u.task.component, des_now_s (self->des) };
+    rb->queue[rb->q_n++] = (twin_task_t) { .kind = c->u.task.task, .station = c->u.task.station,
+                                           .part = c->u.task.part, .component = c->u.task.component,
+                                           .t_created_s = des_now_s (self->des) };
     if (c->u.task.task == TWIN_TASK_DELIVER)
         self->part[c->u.task.part].bin_task_open = true;
     twin__robots_dispatch (self);
@@ -285,6 +300,12 @@ static void
 s_repair (twin_t *self, const twin_cmd_t *c)
 {
     twin__health_order_repair (self, &self->st[c->u.repair.station], c->u.repair.by_robot);
+}
+
+static void
+s_dispatch (twin_t *self, const twin_cmd_t *c)
+{
+    twin__task_dispatch (self, (uint32_t) c->u.dispatch.task, c->u.dispatch.robot);
 }
 
 static void
@@ -359,6 +380,12 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
             { "by_robot", TWIN_PARAM_FLAG, false, NULL, "a mobile robot does it (else a technician)" } } },
         { S_AT (repair.station), S_AT (repair.by_robot) }, s_repair_ok, s_repair },
+    [TWIN_CMD_DISPATCH] = {
+        { TWIN_CMD_DISPATCH, "dispatch", "dispatch_task", 13,
+          "give one of the plant's waiting robot tasks to a robot (the owner of robot dispatch)",
+          { { "task", TWIN_PARAM_INT, true, NULL, "task id (the tasks request lists them)" },
+            { "robot", TWIN_PARAM_INT, true, NULL, "robot index" } } },
+        { S_AT (dispatch.task), S_AT (dispatch.robot) }, s_dispatch_ok, s_dispatch },
 };
 
 const twin_cmd_info_t *

@@ -42,7 +42,9 @@ twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part)
         self->fleet.tasks = t;
         self->fleet.task_cap = cap;
     }
-    self->fleet.tasks[self->fleet.task_n++] = (twin_task_t) { kind, station, part, -1, des_now_s (self->des) };
+    self->fleet.tasks[self->fleet.task_n++] = (twin_task_t) {
+        .kind = kind, .station = station, .part = part, .component = -1,
+        .id = ++self->fleet.next_task_id, .t_created_s = des_now_s (self->des) };
     twin__robots_dispatch (self);
 }
 
@@ -106,8 +108,10 @@ twin__robots_dispatch (twin_t *self)
             s_robot_start (self, r, &t);
         }
     }
-    /* Then first come first served, each task to the nearest idle robot. */
-    while (self->fleet.task_n > 0) {
+    /* Then first come first served, each task to the nearest idle robot —
+     * the twin's practice, unless an agent owns robot dispatch (it then
+     * hands out the plant's tasks with dispatch_task). */
+    while (self->fleet.task_n > 0 && !self->owned[TWIN_OWN_ROBOTS]) {
         const twin_task_t *t = &self->fleet.tasks[0];
         int from = t->kind == TWIN_TASK_DELIVER ? self->fleet.node_warehouse
                                                 : s_node_of_station (t->station);
@@ -172,6 +176,53 @@ s_robot_done (des_t *des, void *ctx, uint64_t arg)
         }
     }
     twin__robots_dispatch (self);
+}
+
+/* The owner of robot dispatch gives the plant's task ID to robot R: it moves
+ * from the pool to the robot's queue.  -1 when there is no such task. */
+int
+twin__task_dispatch (twin_t *self, uint32_t id, int r)
+{
+    twin_fleet_t *f = &self->fleet;
+    for (int k = 0; k < f->task_n; k++) {
+        if (f->tasks[k].id != id)
+            continue;
+        twin_robot_t *rb = &self->robot[r];
+        rb->queue[rb->q_n++] = f->tasks[k];
+        memmove (f->tasks + k, f->tasks + k + 1, (size_t) (f->task_n - k - 1) * sizeof *f->tasks);
+        f->task_n--;
+        twin__robots_dispatch (self);
+        return 0;
+    }
+    return -1;
+}
+
+const twin_pool_task_t *
+twin_task_pool (const twin_t *self, size_t *n)
+{
+    /* A public view of the pool, rebuilt on demand in a buffer the twin
+     * owns (the pool's own entries carry indexes, not names). */
+    twin_t *mut = (twin_t *) self;
+    twin_fleet_t *f = &mut->fleet;
+    if ((int) f->pool_view_cap < f->task_n) {
+        size_t cap = (size_t) f->task_n + 16;
+        twin_pool_task_t *v = realloc (f->pool_view, cap * sizeof *v);
+        if (!v) {
+            *n = 0;
+            return NULL;
+        }
+        f->pool_view = v;
+        f->pool_view_cap = cap;
+    }
+    for (int k = 0; k < f->task_n; k++) {
+        const twin_task_t *t = &f->tasks[k];
+        f->pool_view[k] = (twin_pool_task_t) {
+            .id = t->id, .kind = t->kind,
+            .station = t->station >= 0 ? self->st[t->station].name : NULL,
+            .part = t->part >= 0 ? self->part[t->part].name : NULL, .t_created_s = t->t_created_s };
+    }
+    *n = (size_t) f->task_n;
+    return f->pool_view;
 }
 
 /* ------------------------------------------------------------ hooks */
@@ -317,4 +368,5 @@ twin__fleet_destroy (twin_t *self)
 {
     free (self->fleet.dist_m);
     free (self->fleet.tasks);
+    free (self->fleet.pool_view);
 }

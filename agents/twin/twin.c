@@ -267,6 +267,8 @@ twin_set_owned (twin_t *self, twin_own_t concern, bool owned)
     self->own_returned[concern] = !owned;
     if (!owned && concern == TWIN_OWN_MAINTENANCE)
         twin__health_take_back (self);
+    if (!owned && concern == TWIN_OWN_ROBOTS && self->n_robots > 0)
+        twin__robots_dispatch (self);
 }
 
 bool

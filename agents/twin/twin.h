@@ -55,6 +55,7 @@ typedef enum {
     TWIN_CMD_REORDER,       /* purchase order: qty of a part from its supplier */
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
+    TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -77,6 +78,7 @@ typedef struct {
         struct { int part; double qty; } reorder;
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
+        struct { int task; int robot; } dispatch;
     } u;
 } twin_cmd_t;
 
@@ -161,6 +163,19 @@ int  twin_own_by_name (const char *name);
 /* Hands CONCERN to an agent (OWNED) or back to the twin's practice. */
 void twin_set_owned (twin_t *self, twin_own_t concern, bool owned);
 bool twin_owned (const twin_t *self, twin_own_t concern);
+
+/* The plant's own robot tasks waiting for a robot (bin refills, repairs by
+ * robot), oldest first.  The twin hands them out first come first served to
+ * the nearest idle robot unless an agent owns robot dispatch; the owner
+ * gives each one out with the dispatch_task command.  Valid until the next
+ * call or event. */
+typedef struct {
+    uint32_t id;
+    twin_task_kind_t kind;
+    const char *station, *part;         /* NULL when not applicable */
+    double t_created_s;
+} twin_pool_task_t;
+const twin_pool_task_t *twin_task_pool (const twin_t *self, size_t *n);
 
 /* ------------------------------------------------------------ plant description */
 

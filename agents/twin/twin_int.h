@@ -162,6 +162,7 @@ typedef struct {
     twin_task_kind_t kind;
     int station, part;
     int component;                      /* repair of a running station: the part to swap, −1 */
+    uint32_t id;                        /* the plant's own tasks: their number in the pool */
     double t_created_s;
 } twin_task_t;
 
@@ -265,8 +266,11 @@ typedef struct {
     bool robot_can_repair;
     double *dist_m;                     /* floor graph shortest paths, (n_stations+2)^2 */
     int n_nodes, node_warehouse, node_dock;
-    twin_task_t *tasks;                 /* FCFS pool queue */
+    twin_task_t *tasks;                 /* the plant's own tasks, in order of creation */
     int task_n, task_cap;
+    uint32_t next_task_id;
+    twin_pool_task_t *pool_view;        /* twin_task_pool's answer */
+    size_t pool_view_cap;
 } twin_fleet_t;
 
 /* energy.c: power, heat, solar, battery, tariff. */
@@ -496,6 +500,7 @@ void twin__fleet_reset (twin_t *self);
 void twin__fleet_destroy (twin_t *self);
 void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
 void twin__robots_dispatch (twin_t *self);
+int  twin__task_dispatch (twin_t *self, uint32_t id, int robot);
 
 /* energy.c */
 int  twin__energy_load (twin_t *self, const af_config_t *root);

@@ -473,3 +473,41 @@ Test (twin_cmd, the_plant_description_tells_what_documents_would)
     free (text);
     twin_destroy (&t);
 }
+
+/* Owned robot dispatch: the plant's own tasks (bin refills) wait in the
+ * pool for the owner; dispatch_task hands one to a robot; handed back, the
+ * twin dispatches the pool itself again. */
+Test (twin_cmd, owned_robot_dispatch_waits_for_the_owner)
+{
+    twin_t *t = s_plant ();
+    twin_set_owned (t, TWIN_OWN_ROBOTS, true);
+    twin_run (t, 12, NULL);
+    size_t n = 0;
+    const twin_pool_task_t *pool = twin_task_pool (t, &n);
+    cr_assert_gt (n, 0, "refills wait in the pool");
+    cr_assert_eq (pool[0].kind, TWIN_TASK_DELIVER);
+    cr_assert_not_null (pool[0].part);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_assert_eq (k.robot_utilisation_pct, 0, "no robot moved without the owner");
+    uint32_t first = pool[0].id;
+    const twin_cmd_info_t *d = twin_cmd_by_action ("dispatch_task");
+    twin_param_t p[] = { s_num ("task", first), s_num ("robot", 0) };
+    twin_cmd_t c;
+    char err[256] = "";
+    cr_assert_eq (twin_cmd_parse (t, d, p, 2, &c, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), 0, "%s", err);
+    pool = twin_task_pool (t, &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_neq (pool[i].id, first, "the dispatched task left the pool");
+    cr_assert_eq (twin_apply (t, &c, err, sizeof err), -1, "a task is dispatched once");
+    twin_run (t, 1, NULL);
+    twin_kpis (t, &k);
+    cr_assert_gt (k.robot_utilisation_pct, 0);
+    /* Handed back: the twin's practice empties the pool. */
+    twin_set_owned (t, TWIN_OWN_ROBOTS, false);
+    twin_run (t, 6, NULL);
+    twin_task_pool (t, &n);
+    cr_assert_lt (n, 3, "%zu tasks still wait after the hand-back", n);
+    twin_destroy (&t);
+}

@@ -45,6 +45,42 @@ aft_child_log (pid_t pid, const char *program)
     return text;
 }
 
+/* Forks and runs PATH with ARGV (argv[0] included), its output to LOG, or
+ * (LOG NULL) to the per-process log of PROGRAM that aft_child_log reads. */
+static pid_t
+s_spawn (const char *path, const char *const argv[], const char *log, const char *program)
+{
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid == 0) {
+        /* A test that fails half-way never stops what it started: the
+         * child goes with the test process instead of living on. */
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid () != parent)
+            _exit (127);
+        char own[512];
+        if (!log) {
+            s_log_path (own, sizeof own, getpid (), program);
+            log = own;
+        }
+        int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 1);
+            dup2 (fd, 2);
+            close (fd);
+        }
+        execv (path, (char *const *) argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+pid_t
+aft_spawn_path (const char *path, const char *const argv[], const char *log)
+{
+    return s_spawn (path, argv, log, NULL);
+}
+
 pid_t
 aft_spawn (const char *program, const char *const argv[])
 {
@@ -56,26 +92,7 @@ aft_spawn (const char *program, const char *const argv[])
     for (int i = 0; argv && argv[i] && n < 63; i++)
         args[n++] = argv[i];
     args[n] = NULL;
-    pid_t parent = getpid ();
-    pid_t pid = fork ();
-    if (pid == 0) {
-        /* A test that fails half-way never stops what it started: the
-         * child goes with the test process instead of living on. */
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid () != parent)
-            _exit (127);
-        char log[512];
-        s_log_path (log, sizeof log, getpid (), program);
-        int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 1);
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execv (path, (char *const *) args);
-        _exit (127);
-    }
-    return pid;
+    return s_spawn (path, args, NULL, program);
 }
 
 int

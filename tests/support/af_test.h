@@ -14,6 +14,9 @@ int aft_free_ports (int n);
 /* Starts $AF_BIN/PROGRAM with ARGV (NULL-terminated, without argv[0]);
  * stdout and stderr go to $TMPDIR/autofab-test-<pid>-<program>.log.  */
 pid_t aft_spawn (const char *program, const char *const argv[]);
+/* Starts the executable PATH with ARGV (argv[0] included, NULL-terminated),
+ * its stdout and stderr to LOG; it dies with the test too. */
+pid_t aft_spawn_path (const char *path, const char *const argv[], const char *log);
 /* Sends SIG and waits up to TIMEOUT_MS; returns the exit status as from
  * waitpid, or -1 if it did not exit (it is then SIGKILLed). */
 int aft_stop (pid_t pid, int sig, int timeout_ms);

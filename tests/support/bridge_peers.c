@@ -16,22 +16,7 @@
 pid_t
 bpeer_spawn (const char *path, const char *const argv[], const char *log)
 {
-    pid_t parent = getpid ();
-    pid_t pid = fork ();
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid () != parent)
-            _exit (127);
-        int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 1);
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execv (path, (char *const *) argv);
-        _exit (127);
-    }
-    return pid;
+    return aft_spawn_path (path, argv, log);
 }
 
 bool

@@ -25,6 +25,7 @@
 #include "twin.h"
 #include "twin.pb-c.h"
 
+#define RUN_BROKER_START_MS 20000
 #define RUN_DEFAULT_CONFIG "deploy/factories/gigafactory.yaml"
 #define RUN_CELL "plant"
 #define RUN_HEARTBEAT_MS 500
@@ -284,10 +285,14 @@ s_run_policy (const s_run_opts_t *o, run_result_t *result, af_supervisor_t **kep
     af_bus_opts_t bus_opts = { .broker = control, .source = "autofab-run", .factory = o->factory };
     char err[300];
     af_bus_t *bus = af_bus_new (&bus_opts, err, sizeof err);
+    /* A loaded machine (parallel runs of autofab eval, a test suite beside
+     * it) can take seconds to start a broker with its journal: wait up to
+     * RUN_BROKER_START_MS, asking every 250 ms. */
     bool up = false;
-    for (int i = 0; i < 50 && !up && broker >= 0 && !zsys_interrupted; i++) {
+    int64_t broker_deadline = zclock_mono () + RUN_BROKER_START_MS;
+    while (!up && broker >= 0 && !zsys_interrupted && zclock_mono () < broker_deadline) {
         Autofab__Control *reply;
-        if (af_bus_list (bus, &reply, 100) == 0) {
+        if (af_bus_list (bus, &reply, 250) == 0) {
             autofab__control__free_unpacked (reply, NULL);
             up = true;
         }

@@ -20,7 +20,7 @@ s_key (FILE *out, const char *key, double v, bool comma)
 }
 
 static void
-s_station (const twin_t *self, const twin_station_t *s, FILE *out)
+s_station (const twin_station_t *s, FILE *out)
 {
     fputs ("{\"name\":", out);
     af_json_string (out, s->name);
@@ -56,7 +56,6 @@ s_station (const twin_t *self, const twin_station_t *s, FILE *out)
         first = false;
     }
     fputs ("]}", out);
-    (void) self;
 }
 
 static void
@@ -146,7 +145,7 @@ twin_describe (const twin_t *self, FILE *out)
     fputs (",\"stations\":[", out);
     for (int i = 0; i < self->n_stations; i++) {
         fputs (i ? "," : "", out);
-        s_station (self, &self->st[i], out);
+        s_station (&self->st[i], out);
     }
     fputc (']', out);
     s_variants (self, out);

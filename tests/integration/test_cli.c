@@ -6,6 +6,8 @@
  *  so nothing outlives a failed test.  Readiness is polled, never slept for.
  */
 #include <criterion/criterion.h>
+
+#include "af_test.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -59,22 +61,6 @@ s_bin_dir (void)
 {
     const char *bin = getenv ("AF_BIN");
     return bin && *bin ? bin : "build/bin";
-}
-
-static char *
-s_slurp (const char *path)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return strdup ("");
-    fseek (f, 0, SEEK_END);
-    long len = ftell (f);
-    fseek (f, 0, SEEK_SET);
-    char *buf = calloc (1, (size_t) (len > 0 ? len : 0) + 1);
-    if (buf && len > 0 && fread (buf, 1, (size_t) len, f) != (size_t) len)
-        buf[0] = 0;
-    fclose (f);
-    return buf;
 }
 
 /* Starts $AF_BIN/PROGRAM with ARGV (NULL-terminated, argv[0] included);
@@ -133,8 +119,8 @@ s_finish (s_proc_t *proc, int timeout_ms)
     else if (done == proc->pid && WIFEXITED (status))
         result.status = WEXITSTATUS (status);
     proc->pid = 0;
-    result.out = s_slurp (proc->out_path);
-    result.err = s_slurp (proc->err_path);
+    result.out = aft_read_file (proc->out_path);
+    result.err = aft_read_file (proc->err_path);
     unlink (proc->out_path);
     unlink (proc->err_path);
     return result;
@@ -658,8 +644,8 @@ Test (cli, sub_and_record_notice_the_broker_going_away, .timeout = 40)
     char *err = NULL;
     while (af_clock_mono_ms () < deadline) {
         free (err);
-        err = s_slurp (rec.err_path);
-        char *err2 = s_slurp (sub.err_path);
+        err = aft_read_file (rec.err_path);
+        char *err2 = aft_read_file (sub.err_path);
         bool both = strstr (err, "still waiting") && strstr (err2, "still waiting");
         free (err2);
         if (both)

@@ -51,22 +51,6 @@ s_write (const char *path, const char *text, mode_t mode)
     chmod (path, mode);
 }
 
-static char *
-s_read (const char *path)
-{
-    FILE *in = fopen (path, "r");
-    if (!in)
-        return strdup ("");
-    fseek (in, 0, SEEK_END);
-    long n = ftell (in);
-    rewind (in);
-    char *buf = calloc (1, (size_t) n + 1);
-    size_t got = fread (buf, 1, (size_t) n, in);
-    buf[got] = 0;
-    fclose (in);
-    return buf;
-}
-
 /* Starts `autofab ARGS` with output to OUT_FILE; AUTOFAB_BIN=BIN_DIR when
  * given.  Returns the pid. */
 static pid_t
@@ -156,14 +140,14 @@ Test (eval, equal_policies_give_zero_change_and_complete_keys)
     const char *args[] = { "eval", "--configs", config, "--seeds", "2", "--hours", "4", "--warmup-h", "1",
                            "--jobs", "2", "--out", out, NULL };
     int rc = aft_wait_exit (s_start (log, NULL, args), 120000);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 0, "autofab eval failed:\n%s", text);
     cr_assert (strstr (text, "ci95"), "the table: %s", text);
     free (text);
 
     char path[400];
     snprintf (path, sizeof path, "%s/eval.json", out);
-    char *json = s_read (path);
+    char *json = aft_read_file (path);
     cr_assert (strstr (json, "\"seeds\":2") && strstr (json, "\"hours\":4") && strstr (json, "\"warmup_h\":1"),
                "%s", json);
     /* The warm-up is not measured: each run's window is the 4 hours. */
@@ -196,7 +180,7 @@ Test (eval, equal_policies_give_zero_change_and_complete_keys)
     char p1[400], p2[400];
     snprintf (p1, sizeof p1, "%s/tiny/1/baseline/kpi.json", out);
     snprintf (p2, sizeof p2, "%s/tiny/2/baseline/kpi.json", out);
-    char *k1 = s_read (p1), *k2 = s_read (p2);
+    char *k1 = aft_read_file (p1), *k2 = aft_read_file (p2);
     cr_assert (strcmp (k1, k2) != 0, "seeds 1 and 2 gave identical KPIs");
     free (k1);
     free (k2);
@@ -228,14 +212,14 @@ Test (eval, a_failed_run_names_its_log)
     snprintf (config, sizeof config, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
     const char *args[] = { "eval", "--configs", config, "--seeds", "2", "--hours", "2", "--out", out, NULL };
     int rc = aft_wait_exit (s_start (log, bin, args), 60000);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 1, "exit %d: %s", rc, text);
     cr_assert (strstr (text, "gigafactory/1/eval.log") || strstr (text, "gigafactory/2/eval.log"), "%s", text);
     cr_assert (strstr (text, "the twin exploded"), "the reason from the log: %s", text);
     free (text);
     /* The same --out again: refused, the earlier runs are not mixed in. */
     rc = aft_wait_exit (s_start (log, bin, args), 60000);
-    text = s_read (log);
+    text = aft_read_file (log);
     cr_assert_eq (rc, 1, "exit %d: %s", rc, text);
     cr_assert (strstr (text, "holds an earlier evaluation"), "%s", text);
     free (text);
@@ -268,12 +252,12 @@ Test (eval, the_bound_column_fills_when_the_twin_has_one)
     const char *args[] = { "eval", "--configs", config, "--seeds", "2", "--hours", "3", "--warmup-h", "1",
                            "--out", out, NULL };
     int rc = aft_wait_exit (s_start (log, bin, args), 120000);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 0, "exit %d: %s", rc, text);
     cr_assert (!strstr (text, "bound: none") && !strstr (text, "a bug"), "%s", text);
     free (text);
     snprintf (path, sizeof path, "%s/eval.json", out);
-    char *json = s_read (path);
+    char *json = aft_read_file (path);
     cr_assert (strstr (json, "\"bound_available\":true"), "%s", json);
     cr_assert (strstr (json, "\"units_bound\":") && strstr (json, "\"units_bound_worse_seeds\":0"), "%s", json);
     free (json);
@@ -300,7 +284,7 @@ Test (eval, ctrl_c_stops_every_run)
     cr_assert (s_process_mentions (out), "no run started");
     kill (pid, SIGINT);
     int rc = aft_wait_exit (pid, 60000);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 130, "exit %d: %s", rc, text);
     cr_assert (strstr (text, "interrupted"), "%s", text);
     free (text);
@@ -343,7 +327,7 @@ Test (eval, bad_usage_is_one_line_and_exit_2)
         char log[400];
         snprintf (log, sizeof log, "%s/usage.log", s_tmp);
         int rc = aft_wait_exit (s_start (log, NULL, cases[i]), 20000);
-        char *text = s_read (log);
+        char *text = aft_read_file (log);
         cr_assert_eq (rc, 2, "case %zu: exit %d: %s", i, rc, text);
         cr_assert (strncmp (text, "autofab eval: ", 14) == 0, "case %zu: %s", i, text);
         cr_assert (strchr (text, '\n') == text + strlen (text) - 1, "case %zu: one line: %s", i, text);
@@ -354,13 +338,13 @@ Test (eval, bad_usage_is_one_line_and_exit_2)
     snprintf (log, sizeof log, "%s/run.log", s_tmp);
     const char *run[] = { "run", "--hours", "4", "--warmup-h", "4", NULL };
     cr_assert_eq (aft_wait_exit (s_start (log, NULL, run), 20000), 2);
-    char *run_text = s_read (log);
+    char *run_text = aft_read_file (log);
     cr_assert (strstr (run_text, "autofab run: --warmup-h 4 must be shorter than --hours 4"), "%s", run_text);
     free (run_text);
     snprintf (log, sizeof log, "%s/help.log", s_tmp);
     const char *help[] = { "eval", "--help", NULL };
     cr_assert_eq (aft_wait_exit (s_start (log, NULL, help), 20000), 0);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert (strstr (text, "--warmup-h") && strstr (text, "--configs"), "%s", text);
     free (text);
 }

@@ -48,19 +48,6 @@ s_start (char *const argv[], const char *log)
     return pid;
 }
 
-static char *
-s_read (const char *path)
-{
-    FILE *in = fopen (path, "r");
-    if (!in)
-        return strdup ("");
-    static char buf[1 << 16];
-    size_t n = fread (buf, 1, sizeof buf - 1, in);
-    buf[n] = 0;
-    fclose (in);
-    return strdup (buf);
-}
-
 /* Sets up the environment, or skips the test when Python's side is absent. */
 static void
 s_need_python (void)
@@ -91,7 +78,7 @@ Test (python_client, checks_against_the_broker)
     char *argv[] = { S_PYTHON, script, broker.control, NULL };
     pid_t pid = s_start (argv, log);
     int rc = aft_wait_exit (pid, 90000);
-    char *out = s_read (log);
+    char *out = aft_read_file (log);
     cr_expect_eq (rc, 0, "python_client_check.py failed:\n%s", out);
     cr_expect (strstr (out, "all ok"), "%s", out);
     free (out);
@@ -121,7 +108,7 @@ Test (python_client, interoperates_with_the_c_tools)
     pid_t pub = s_start (pub_argv, pub_log);
     int rc = aft_wait_exit (sub, 20000);
     aft_stop (pub, SIGTERM, 2000);
-    char *out = s_read (log);
+    char *out = aft_read_file (log);
     cr_expect_eq (rc, 0, "%s", out);
     cr_expect (strstr (out, "tel.f.c1.press.state cpress#") && strstr (out, "'rpm': 0.0"), "%s",
                out);
@@ -144,7 +131,7 @@ Test (python_client, interoperates_with_the_c_tools)
     snprintf (call_log, sizeof call_log, "%s.call", log);
     char *call_argv[] = { bin, "--broker", broker.control, "call", "pytwice", "go", "x=21", NULL };
     rc = aft_wait_exit (s_start (call_argv, call_log), 10000);
-    out = s_read (call_log);
+    out = aft_read_file (call_log);
     cr_expect_eq (rc, 0, "%s", out);
     cr_expect_str_eq (out, "ok twice=42\n");
     free (out);

@@ -70,19 +70,6 @@ s_run (const char *out_file, const char *const args[])
     return rc;
 }
 
-static char *
-s_read (const char *path)
-{
-    FILE *in = fopen (path, "r");
-    if (!in)
-        return strdup ("");
-    static char buf[1 << 16];
-    size_t n = fread (buf, 1, sizeof buf - 1, in);
-    buf[n] = 0;
-    fclose (in);
-    return strdup (buf);
-}
-
 /* After autofab run exited: no process of ours is left (no stray). */
 static void
 s_assert_no_strays (void)
@@ -104,7 +91,7 @@ Test (run, short_run_completes_with_valid_outputs)
     const char *args[] = { "run", "--config", config, "--hours", "24", "--seed", "3", "--out", out,
                            "--no-web", "--quiet", NULL };
     int rc = s_run (log, args);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 0, "autofab run failed:\n%s", text);
     cr_assert (strstr (text, "throughput (units/h)") && strstr (text, "Targets of the vision"), "%s", text);
     /* With no autonomous agent built, the report says why both columns agree. */
@@ -141,11 +128,11 @@ Test (run, short_run_completes_with_valid_outputs)
     cr_assert_eq (system (cmd), 0, "chromium failed");
     char path[700];
     snprintf (path, sizeof path, "%s/chromium.log", s_tmp);
-    char *console = s_read (path);
+    char *console = aft_read_file (path);
     cr_assert_null (strstr (console, "CONSOLE"), "console output from the report:\n%s", console);
     free (console);
     snprintf (path, sizeof path, "%s/dom.html", s_tmp);
-    char *dom = s_read (path);
+    char *dom = aft_read_file (path);
     cr_assert (strstr (dom, "id=\"c-throughput\"") && strstr (dom, "style=\"display: block;"),
                "charts were not drawn");
     free (dom);
@@ -199,7 +186,7 @@ Test (run, supervisor_restarts_a_killed_process_and_the_run_completes)
     zclock_sleep (1000);
     kill (broker, SIGKILL);
     int rc = aft_wait_exit (run, 100000);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert_eq (rc, 0, "run failed after the broker was killed:\n%s", text);
     cr_assert (strstr (text, "supervised restart") != NULL, "no restart reported:\n%s", text);
     free (text);
@@ -227,7 +214,7 @@ Test (run, bad_flags_and_config_give_one_line_and_status_2)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = s_run (log, cases[i]);
-        char *text = s_read (log);
+        char *text = aft_read_file (log);
         cr_assert_eq (rc, 2, "case %zu: status %d, output:\n%s", i, rc, text);
         size_t lines = 0;
         for (char *p = text; *p; p++)
@@ -236,7 +223,7 @@ Test (run, bad_flags_and_config_give_one_line_and_status_2)
         cr_assert (strncmp (text, "autofab run: ", 13) == 0, "case %zu: %s", i, text);
         free (text);
     }
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_assert (strstr (text, "broken.yaml:") != NULL, "the config error names file and line: %s", text);
     free (text);
     s_assert_no_strays ();
@@ -279,7 +266,7 @@ Test (run, journal_replay_drives_a_shadow_twin)
     cr_assert_eq (s_run (replay_log, replay), 0);
     cr_assert_eq (aft_wait_exit (shadow, 30000), 0, "the shadow twin failed");
     aft_broker_stop (&broker);
-    char *text = s_read (shadow_log);
+    char *text = aft_read_file (shadow_log);
     unsigned long reports = 0, disagreements = 0;
     const char *line = strstr (text, "\nshadow: ");
     cr_assert (line && sscanf (line + 1, "shadow: %lu station reports, %lu disagreements", &reports, &disagreements) == 2,
@@ -305,7 +292,7 @@ Test (run, second_run_into_one_folder_is_refused_and_linger_stops)
     const char *args[] = { "run", "--config", config, "--hours", "2", "--policy", "baseline",
                            "--out", out, "--no-web", "--linger=1s", NULL };
     cr_assert_eq (s_run (log, args), 0);
-    char *text = s_read (log);
+    char *text = aft_read_file (log);
     cr_expect (strstr (text, "broker tcp://127.0.0.1:") && strstr (text, "sub 'evt.>'"),
                "no broker address to follow:\n%s", text);
     cr_expect (strstr (text, "2 simulated hours"), "%s", text);
@@ -324,7 +311,7 @@ Test (run, second_run_into_one_folder_is_refused_and_linger_stops)
     s_assert_no_strays ();
 
     int rc = s_run (log, args);
-    text = s_read (log);
+    text = aft_read_file (log);
     cr_expect_eq (rc, 1, "%s", text);
     cr_expect (strstr (text, "already holds a run"), "%s", text);
     free (text);

@@ -32,17 +32,30 @@ s_log_path (char *out, size_t len, pid_t pid, const char *program)
 }
 
 char *
+aft_read_file (const char *path)
+{
+    FILE *in = fopen (path, "rb");
+    if (!in)
+        return strdup ("");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream (&buf, &len);
+    char chunk[4096];
+    size_t n;
+    while (mem && (n = fread (chunk, 1, sizeof chunk, in)) > 0)
+        fwrite (chunk, 1, n, mem);
+    if (mem)
+        fclose (mem);
+    fclose (in);
+    return buf ? buf : strdup ("");
+}
+
+char *
 aft_child_log (pid_t pid, const char *program)
 {
     char path[512];
     s_log_path (path, sizeof path, pid, program);
-    char *text = calloc (1, 1 << 16);
-    FILE *in = fopen (path, "r");
-    if (text && in)
-        text[fread (text, 1, (1 << 16) - 1, in)] = 0;
-    if (in)
-        fclose (in);
-    return text;
+    return aft_read_file (path);
 }
 
 /* Forks and runs PATH with ARGV (argv[0] included), its output to LOG, or

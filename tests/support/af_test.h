@@ -34,6 +34,8 @@ typedef struct {
 bool aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms);
 /* The same with EXTRA broker options (NULL-terminated, may be NULL). */
 bool aft_broker_start_with (aft_broker_t *broker, int port, int heartbeat_ms, const char *const extra[]);
+/* The whole of the file PATH ("" when it cannot be read); free() it. */
+char *aft_read_file (const char *path);
 /* What a process started by aft_spawn wrote (stdout and stderr); free() it. */
 char *aft_child_log (pid_t pid, const char *program);
 /* An encoded Envelope with one telemetry metric NAME = VALUE, stamped by ST

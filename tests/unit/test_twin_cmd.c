@@ -9,15 +9,22 @@
 
 #include "agents/twin/twin.h"
 
+/* deploy/factories/NAME.yaml with SEED. */
 static twin_t *
-s_plant (void)
+s_factory (const char *name, uint64_t seed)
 {
     const char *src = getenv ("AF_SRC");
     char path[512], err[512];
-    snprintf (path, sizeof path, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
-    twin_t *t = twin_new_from_file (path, 1, err, sizeof err);
+    snprintf (path, sizeof path, "%s/deploy/factories/%s.yaml", src ? src : ".", name);
+    twin_t *t = twin_new_from_file (path, seed, err, sizeof err);
     cr_assert_not_null (t, "%s", err);
     return t;
+}
+
+static twin_t *
+s_plant (void)
+{
+    return s_factory ("gigafactory", 1);
 }
 
 static twin_param_t
@@ -172,11 +179,7 @@ s_owner_epoch (void *ctx, twin_t *t, const twin_obs_t *obs)
 static twin_t *
 s_stressed (void)
 {
-    const char *src = getenv ("AF_SRC");
-    char path[512], err[512];
-    snprintf (path, sizeof path, "%s/deploy/factories/stressed.yaml", src ? src : ".");
-    twin_t *t = twin_new_from_file (path, 2, err, sizeof err);
-    cr_assert_not_null (t, "%s", err);
+    twin_t *t = s_factory ("stressed", 2);
     twin_policy_t p;
     twin_policy_baseline (t, &p);
     twin_set_policy (t, &p);
@@ -352,13 +355,7 @@ Test (twin_cmd, a_snippet_carries_only_the_developing_fault)
 {
     int seen[3] = { 0, 0, 0 };
     for (uint64_t seed = 1; seed <= 12; seed++) {
-        twin_t *t = s_plant ();
-        twin_destroy (&t);
-        const char *src = getenv ("AF_SRC");
-        char path[512], err[256];
-        snprintf (path, sizeof path, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
-        t = twin_new_from_file (path, seed, err, sizeof err);
-        cr_assert_not_null (t, "%s", err);
+        twin_t *t = s_factory ("gigafactory", seed);
         twin_run (t, 400, NULL);         /* the cell loader's bearing wears */
         int st = twin_station_index (t, "cell-load");
         size_t n = 16384;

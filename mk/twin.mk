@@ -31,6 +31,8 @@ $(BIN)/twin-ctl: $(call objs,bench/twin_ctl.c) $(LIBAF_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBAF_A) $(LDLIBS)
 all: $(BIN)/twin-ctl
+# The twin's bus tests start it (tests/integration/test_twin_bus.c).
+test: $(BIN)/twin-ctl
 BENCHES += twin
 .PHONY: bench-twin
 bench-twin: deps-bench $(BIN)/twin-bench $(BIN)/twin-ctl $(BIN)/autofab-broker

@@ -333,8 +333,9 @@ s_stop_all (s_task_t *tasks, int n)
         }
 }
 
-/* The bound's KPIs: the last line of its log that is a JSON object (the
- * twin prints them with --json; log lines go to the same file). */
+/* The bound's KPIs: every line of its log that is a JSON object is one
+ * concern's bound (the twin prints them with --json; log lines go to the
+ * same file); per KPI the best of them. */
 static int
 s_read_bound (const s_task_t *t, eval_kpis_t *kpis, char *err, size_t err_len)
 {
@@ -343,15 +344,22 @@ s_read_bound (const s_task_t *t, eval_kpis_t *kpis, char *err, size_t err_len)
         snprintf (err, err_len, "cannot read %s: %s", t->log, strerror (errno));
         return -1;
     }
-    char line[EVAL_KPI_FILE_MAX], last[EVAL_KPI_FILE_MAX] = "";
-    while (fgets (line, sizeof line, in))
-        if (line[0] == '{')
-            memcpy (last, line, sizeof last);
+    char *line = malloc (EVAL_KPI_FILE_MAX);
+    eval_kpis_t one;
+    int n = 0;
+    char why[256] = "";
+    while (line && fgets (line, EVAL_KPI_FILE_MAX, in)) {
+        if (line[0] != '{')
+            continue;
+        if (eval_kpis_parse (line, strlen (line), n ? &one : kpis, why, sizeof why) != 0)
+            break;
+        if (n++)
+            eval_kpis_best (kpis, &one);
+    }
     fclose (in);
-    char why[256];
-    if (!last[0] || eval_kpis_parse (last, strlen (last), kpis, why, sizeof why) != 0) {
-        snprintf (err, err_len, "%s: no KPI object from the bound run%s%s", t->log, last[0] ? ": " : "",
-                  last[0] ? why : "");
+    free (line);
+    if (!n || why[0]) {
+        snprintf (err, err_len, "%s: no KPI object from the bound run%s%s", t->log, why[0] ? ": " : "", why);
         return -1;
     }
     /* Beside the runs' own kpi.json, for whoever looks later. */
@@ -359,7 +367,13 @@ s_read_bound (const s_task_t *t, eval_kpis_t *kpis, char *err, size_t err_len)
     snprintf (path, sizeof path, "%s/bound/kpi.json", t->dir);
     FILE *out = fopen (path, "w");
     if (out) {
-        fputs (last, out);
+        fputc ('{', out);
+        for (int i = 0; i < kpis->n; i++)
+            if (isnan (kpis->value[i]))
+                fprintf (out, "%s\"%s\":null", i ? "," : "", kpis->key[i]);
+            else
+                fprintf (out, "%s\"%s\":%.17g", i ? "," : "", kpis->key[i], kpis->value[i]);
+        fputs ("}\n", out);
         fclose (out);
     }
     return 0;

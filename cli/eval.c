@@ -190,6 +190,22 @@ eval_kpis_get (const eval_kpis_t *k, const char *key, double *value)
     return false;
 }
 
+void
+eval_kpis_best (eval_kpis_t *best, const eval_kpis_t *other)
+{
+    for (int i = 0; i < best->n; i++) {
+        int better = 0;
+        for (size_t j = 0; j < S_N_KPI_INFO; j++)
+            if (!strcmp (s_kpi_info[j].key, best->key[i]))
+                better = s_kpi_info[j].better;
+        double v;
+        if (!better || !eval_kpis_get (other, best->key[i], &v) || isnan (v))
+            continue;
+        if (isnan (best->value[i]) || (v - best->value[i]) * better > 0)
+            best->value[i] = v;
+    }
+}
+
 /* ---------------------------------------------------------- the numbers */
 
 eval_t *

@@ -39,6 +39,10 @@ int eval_kpis_parse (const char *text, size_t len, eval_kpis_t *out, char *err, 
 int eval_kpis_read (const char *path, eval_kpis_t *out, char *err, size_t err_len);
 /* The value of KEY in K: true, or false when K has no such key. */
 bool eval_kpis_get (const eval_kpis_t *k, const char *key, double *value);
+/* Keeps in BEST, for each KPI with a better direction, the better of its
+ * value and OTHER's (the bound of a KPI is the best any one concern's
+ * perfect-information controller reaches on it); other KPIs stay. */
+void eval_kpis_best (eval_kpis_t *best, const eval_kpis_t *other);
 
 typedef struct eval eval_t;
 

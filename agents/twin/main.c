@@ -1,6 +1,6 @@
 /*  autofab-twin — the digital twin standalone: simulate a factory, print KPIs.
  *
- *  autofab-twin --config F --hours H [--seed S] [--policy baseline|none]
+ *  autofab-twin --config F --hours H [--seed S] [--policy baseline|bound|none]
  *               [--json] [--progress]
  *  autofab-twin --bus [--broker B] [--factory F] [--cell C] [--speed X]
  *               [--expect-controllers N] [--out DIR] --config F --hours H …
@@ -21,12 +21,15 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "usage: autofab-twin --config FILE --hours H [--seed S] [--policy baseline|none]\n"
+             "usage: autofab-twin --config FILE --hours H [--seed S] [--policy baseline|bound|none]\n"
              "                    [--json] [--progress] [--log-level LEVEL]\n"
              "Simulates the factory in FILE (deploy/factories/*.yaml) for H hours and\n"
              "prints its KPIs (docs/kpi.md) as a table, or one JSON object with --json.\n"
              "  --seed S       random seed (default 1); same seed + config = same KPIs\n"
-             "  --policy P     baseline (DESIGN §5, default) or none (no controller)\n"
+             "  --policy P     baseline (DESIGN §5, default), none (no controller), or\n"
+             "                 bound: the perfect-information bounds, which read the plant's\n"
+             "                 hidden state (offline only; docs/eval.md), one KPI set per\n"
+             "                 concern; bound:maintenance or bound:quality runs one\n"
              "  --progress     show progress on a terminal (stderr)\n"
              "  --commands     print the command table (Markdown, as in docs/twin.md) and exit\n"
              "  --describe     print the plant description controllers get (JSON) and exit\n"
@@ -54,6 +57,16 @@ typedef struct {
     bool json, progress, bus, shadow, commands, describe;
     twin_bus_opts_t bus_opts;
 } s_opts_t;
+
+/* POLICY names one concern's bound (twin_bound_policies). */
+static bool
+s_is_bound (const char *policy)
+{
+    for (int i = 0; twin_bound_policies[i]; i++)
+        if (!strcmp (policy, twin_bound_policies[i]))
+            return true;
+    return false;
+}
 
 /* Parses one option C (its argument in optarg) into O.  0 to go on, else the
  * exit code: 2 for a bad value (one line said), -1 for --help. */
@@ -152,8 +165,13 @@ s_parse (s_opts_t *o, int argc, char **argv)
     if (o->warmup_h >= o->hours)
         return af_args_usage_error ("autofab-twin", "--warmup-h %g must be shorter than --hours %g", o->warmup_h,
                                     o->hours);
-    if (strcmp (o->policy, "baseline") && strcmp (o->policy, "none"))
-        return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline or none)", o->policy);
+    if (strcmp (o->policy, "baseline") && strcmp (o->policy, "bound") && strcmp (o->policy, "none")
+        && !s_is_bound (o->policy))
+        return af_args_usage_error ("autofab-twin", "unknown policy '%s' (baseline, none, bound, or one "
+                                    "concern's bound: bound:maintenance, bound:quality)", o->policy);
+    if (!strncmp (o->policy, "bound", 5) && (o->bus || o->shadow))
+        return af_args_usage_error ("autofab-twin", "--policy bound is offline only: it reads the hidden "
+                                    "state no controller on the bus may see");
     return 0;
 }
 
@@ -170,14 +188,14 @@ s_run_shadow (twin_t *twin, s_opts_t *o)
 }
 
 static int
-s_run_alone (twin_t *twin, const s_opts_t *o)
+s_run_alone (twin_t *twin, const s_opts_t *o, const char *policy)
 {
     twin_run (twin, o->hours, o->progress ? stderr : NULL);
     twin_kpi_t k;
     twin_kpis (twin, &k);
     if (!o->json) {
         printf ("factory %s, %.0f h, seed %llu, policy %s, %llu events\n\n", o->config, o->hours, o->seed,
-                o->policy, (unsigned long long) twin_events (twin));
+                policy, (unsigned long long) twin_events (twin));
         twin_kpi_print (twin, &k, stdout);
         return 0;
     }
@@ -187,6 +205,46 @@ s_run_alone (twin_t *twin, const s_opts_t *o)
         return 1;
     }
     printf ("%s\n", buf);
+    return 0;
+}
+
+/* A fresh twin of O's plant with POLICY installed; NULL after one line said. */
+static twin_t *
+s_twin (const s_opts_t *o, const char *policy)
+{
+    char err[512];
+    twin_t *twin = twin_new_from_file (o->config, o->seed, err, sizeof err);
+    if (!twin) {
+        fprintf (stderr, "autofab-twin: %s\n", err);
+        return NULL;
+    }
+    if (o->warmup_h >= 0)
+        twin_set_warmup_h (twin, o->warmup_h);
+    twin_policy_t p;
+    if (twin_policy_by_name (twin, policy, &p) != 0) {
+        fprintf (stderr, "autofab-twin: cannot set up policy '%s'\n", policy);
+        twin_destroy (&twin);
+        return NULL;
+    }
+    if (p.on_epoch)
+        twin_set_policy (twin, &p);
+    return twin;
+}
+
+/* --policy bound: every concern's bound in turn, each from the same seed,
+ * one KPI set each (autofab eval takes the best of them per KPI). */
+static int
+s_run_bounds (const s_opts_t *o)
+{
+    for (int i = 0; twin_bound_policies[i]; i++) {
+        twin_t *twin = s_twin (o, twin_bound_policies[i]);
+        if (!twin)
+            return 2;
+        int rc = s_run_alone (twin, o, twin_bound_policies[i]);
+        twin_destroy (&twin);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -207,27 +265,19 @@ main (int argc, char **argv)
         twin_cmd_help (stdout, true);
         return 0;
     }
-    char err[512];
-    twin_t *twin = twin_new_from_file (o.config, o.seed, err, sizeof err);
-    if (!twin) {
-        fprintf (stderr, "autofab-twin: %s\n", err);
+    if (!strcmp (o.policy, "bound"))
+        return s_run_bounds (&o);
+    twin_t *twin = s_twin (&o, o.describe ? "none" : o.policy);
+    if (!twin)
         return 2;
-    }
     if (o.describe) {
         rc = twin_describe (twin, stdout) ? 1 : 0;
         twin_destroy (&twin);
         return rc;
     }
-    if (o.warmup_h >= 0)
-        twin_set_warmup_h (twin, o.warmup_h);
-    if (!strcmp (o.policy, "baseline")) {
-        twin_policy_t p;
-        twin_policy_baseline (twin, &p);
-        twin_set_policy (twin, &p);
-    }
     rc = o.shadow ? s_run_shadow (twin, &o)
          : o.bus  ? twin_bus_run (twin, o.hours, &o.bus_opts, o.progress ? stderr : NULL)
-                  : s_run_alone (twin, &o);
+                  : s_run_alone (twin, &o, o.policy);
     twin_destroy (&twin);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "twin_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_BASELINE_SAMPLE_EVERY 20
@@ -81,17 +82,12 @@ s_settings (twin_t *twin, twin_own_t concern)
     twin_apply (twin, &c, err, sizeof err);
 }
 
+/* Preventive maintenance at the maker's interval, by a technician. */
 static void
-s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+s_baseline_pm (twin_t *twin, const twin_obs_t *obs)
 {
-    (void) ctx;
     char err[256];
-    for (int c = 0; c < TWIN_OWN_COUNT; c++)
-        if ((obs->epoch == 0 || twin__own_returned (twin, (twin_own_t) c)) && !twin_owned (twin, (twin_own_t) c))
-            s_settings (twin, (twin_own_t) c);
-    /* Preventive maintenance at the maker's interval, by a technician. */
-    bool maint = !twin_owned (twin, TWIN_OWN_MAINTENANCE);
-    for (int i = 0; maint && i < obs->n_stations; i++) {
+    for (int i = 0; i < obs->n_stations; i++) {
         const twin_station_obs_t *s = &obs->stations[i];
         double interval = s->pm_interval_h;
         if (interval > 0 && s->hours_since_pm >= interval && !s->pm_pending
@@ -100,16 +96,29 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
             twin_apply (twin, &c, err, sizeof err);
         }
     }
-    /* Rovers: service at the maker's interval of work hours (odometer). */
-    for (int r = 0; maint && twin->project.rover_service_every_s > 0 && r < twin->n_robots; r++) {
+}
+
+/* Rovers: service at the maker's interval of work hours (odometer). */
+static void
+s_baseline_rovers (twin_t *twin)
+{
+    char err[256];
+    for (int r = 0; twin->project.rover_service_every_s > 0 && r < twin->n_robots; r++) {
         const twin_robot_t *rb = &twin->robot[r];
         if (rb->work_s >= twin->project.rover_service_every_s && !rb->service_pending && !rb->down) {
             twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
             twin_apply (twin, &c, err, sizeof err);
         }
     }
+}
+
+/* The fixed (R, Q) reorder of every part the plant buys. */
+static void
+s_baseline_reorder (twin_t *twin, const twin_obs_t *obs)
+{
+    char err[256];
     double review_h = twin->epoch_s / 3600.0;
-    for (int p = 0; !twin_owned (twin, TWIN_OWN_REPLENISHMENT) && p < obs->n_parts; p++) {
+    for (int p = 0; p < obs->n_parts; p++) {
         const twin_part_obs_t *pt = &obs->parts[p];
         const twin_part_t *cfg = &twin->part[p];
         if (cfg->delivery_every_s > 0)
@@ -125,6 +134,30 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     }
 }
 
+/* The settings of every concern nobody owns, at the start and whenever an
+ * agent hands one back. */
+static void
+s_baseline_settings (twin_t *twin, const twin_obs_t *obs)
+{
+    for (int c = 0; c < TWIN_OWN_COUNT; c++)
+        if ((obs->epoch == 0 || twin__own_returned (twin, (twin_own_t) c)) && !twin_owned (twin, (twin_own_t) c))
+            s_settings (twin, (twin_own_t) c);
+}
+
+static void
+s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+{
+    (void) ctx;
+    s_baseline_settings (twin, obs);
+    bool maint = !twin_owned (twin, TWIN_OWN_MAINTENANCE);
+    if (maint)
+        s_baseline_pm (twin, obs);
+    if (maint)
+        s_baseline_rovers (twin);
+    if (!twin_owned (twin, TWIN_OWN_REPLENISHMENT))
+        s_baseline_reorder (twin, obs);
+}
+
 int
 twin_policy_baseline (twin_t *self, twin_policy_t *out)
 {
@@ -133,11 +166,155 @@ twin_policy_baseline (twin_t *self, twin_policy_t *out)
     return 0;
 }
 
+/* ------------------------------------------------------------ the perfect-information bound
+ *
+ * What a controller could reach if it saw the plant's hidden state: offline
+ * only (autofab eval's bound column, `autofab-twin --policy bound`), never on
+ * the bus.  It acts through the same commands as any controller, so its KPIs
+ * are reachable by some policy; it reads what no controller may read.  One
+ * bound per concern, each run alone with every other concern as the
+ * baseline (their gains trade against each other: catching more defects
+ * means more rework by hand, so no single run bounds every KPI):
+ *  - bound:maintenance: each wearing part is replaced by a mobile robot
+ *    shortly before its true life runs out (actual limit and wear are
+ *    hidden), so no wear breakdown happens and no interval PM is needed;
+ *    random failures stay, as no command can prevent them;
+ *  - bound:quality: every unit is inspected at the end of the line. */
+
+/* Busy hours ahead a replacement is ordered: the order waits for the next
+ * free robot, which travels and swaps, so cover a few epochs and the
+ * longest trip. */
+#define S_BOUND_EPOCHS_AHEAD 3
+#define S_BOUND_TRIP_S       900.0
+
+typedef struct {
+    twin_own_t concern;         /* the one concern the oracle runs */
+    double *ordered;            /* [station × component]: wear when ordered, −1 none */
+    int n;
+} s_bound_t;
+
+static void
+s_bound_destroy (void *ctx)
+{
+    s_bound_t *b = ctx;
+    if (b)
+        free (b->ordered);
+    free (b);
+}
+
+/* Busy hours until part C of station S reaches its hidden life at the
+ * present speed, with the heaviest variant's load. */
+static double
+s_bound_hours_left (const twin_t *twin, const twin_station_t *s, int c)
+{
+    const twin_component_t *k = &s->comp[c];
+    double load = 1.0;
+    for (int v = 0; v < twin->n_variants; v++)
+        load = fmax (load, twin->var[v].load);
+    double lube = (c == TWIN_C_BEARING || c == TWIN_C_JOINT) && s->comp[TWIN_C_LUBE].present
+                      ? 1.0 + 2.0 * s->comp[TWIN_C_LUBE].wear : 1.0;
+    double rate = k->rate_per_h * pow (fmax (s->speed, 1e-3), k->speed_exp) * lube * load
+                  * fmax (twin->site.wear_mult, 1.0);
+    return rate > 0 ? (k->life - k->wear) / rate : INFINITY;
+}
+
+/* The robot with the shortest queue, idle ones first; −1 when none can take
+ * a task. */
+static int
+s_bound_robot (const twin_t *twin)
+{
+    int best = -1;
+    for (int r = 0; r < twin->n_robots; r++) {
+        const twin_robot_t *rb = &twin->robot[r];
+        if (rb->down || rb->q_n >= 16)
+            continue;
+        if (best < 0 || rb->q_n + rb->busy < twin->robot[best].q_n + twin->robot[best].busy)
+            best = r;
+    }
+    return best;
+}
+
+static void
+s_bound_maintenance (s_bound_t *b, twin_t *twin)
+{
+    char err[256];
+    double ahead_h = (S_BOUND_EPOCHS_AHEAD * twin->epoch_s + S_BOUND_TRIP_S) / 3600.0;
+    for (int i = 0; i < twin->n_stations; i++) {
+        twin_station_t *s = &twin->st[i];
+        for (int c = 0; c < TWIN_COMP_COUNT; c++) {
+            double *ordered = &b->ordered[i * TWIN_COMP_COUNT + c];
+            if (!s->comp[c].present)
+                continue;
+            if (*ordered >= 0 && s->comp[c].wear < *ordered)
+                *ordered = -1;          /* replaced since */
+            if (*ordered >= 0 || s_bound_hours_left (twin, s, c) > ahead_h)
+                continue;
+            if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
+                continue;               /* the repair under way renews it */
+            int r = s_bound_robot (twin);
+            if (r < 0)
+                return;
+            twin_cmd_t cmd = { .kind = TWIN_CMD_TASK_ASSIGN,
+                               .u.task = { r, TWIN_TASK_REPAIR, i, -1, c } };
+            if (twin_apply (twin, &cmd, err, sizeof err) == 0)
+                *ordered = s->comp[c].wear;
+        }
+    }
+}
+
+static void
+s_bound_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
+{
+    s_bound_t *b = ctx;
+    char err[256];
+    s_baseline_settings (twin, obs);
+    if (b->concern == TWIN_OWN_QUALITY && twin->quality.sample_every != 1) {
+        twin_cmd_t c = { .kind = TWIN_CMD_INSPECTION, .u.inspection = { 1 } };
+        twin_apply (twin, &c, err, sizeof err);
+    }
+    bool oracle = b->concern == TWIN_OWN_MAINTENANCE && twin->n_robots > 0 && twin->fleet.robot_can_repair
+                  && !twin->project.n_ptasks;
+    if (oracle)
+        s_bound_maintenance (b, twin);
+    else
+        s_baseline_pm (twin, obs);      /* no robot can swap parts: the maker's PM */
+    s_baseline_rovers (twin);
+    s_baseline_reorder (twin, obs);
+}
+
+const char *const twin_bound_policies[] = { "bound:maintenance", "bound:quality", NULL };
+
+int
+twin_policy_bound (twin_t *self, twin_own_t concern, twin_policy_t *out)
+{
+    if (concern != TWIN_OWN_MAINTENANCE && concern != TWIN_OWN_QUALITY)
+        return -1;
+    s_bound_t *b = calloc (1, sizeof *b);
+    if (!b)
+        return -1;
+    b->concern = concern;
+    b->n = self->n_stations * TWIN_COMP_COUNT;
+    b->ordered = malloc ((size_t) (b->n > 0 ? b->n : 1) * sizeof *b->ordered);
+    if (!b->ordered) {
+        free (b);
+        return -1;
+    }
+    for (int i = 0; i < b->n; i++)
+        b->ordered[i] = -1;
+    *out = (twin_policy_t) { concern == TWIN_OWN_QUALITY ? "bound:quality" : "bound:maintenance", b,
+                             s_bound_epoch, s_bound_destroy };
+    return 0;
+}
+
 int
 twin_policy_by_name (twin_t *self, const char *name, twin_policy_t *out)
 {
     if (name && !strcmp (name, "baseline"))
         return twin_policy_baseline (self, out);
+    if (name && !strcmp (name, "bound:maintenance"))
+        return twin_policy_bound (self, TWIN_OWN_MAINTENANCE, out);
+    if (name && !strcmp (name, "bound:quality"))
+        return twin_policy_bound (self, TWIN_OWN_QUALITY, out);
     *out = (twin_policy_t) { "none", NULL, NULL, NULL };
     return name && !strcmp (name, "none") ? 0 : -1;
 }

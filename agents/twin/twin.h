@@ -243,8 +243,15 @@ typedef struct {
 
 /* The DESIGN §5 baseline (see docs/twin.md).  Returns 0 or -1. */
 int  twin_policy_baseline (twin_t *self, twin_policy_t *out);
-/* A built-in policy by name: "baseline", or "none" (OUT zeroed, install
- * nothing).  Returns 0, or -1 for an unknown name. */
+/* The perfect-information bound of one CONCERN (offline only: it reads the
+ * hidden state; docs/eval.md), every other concern as the baseline:
+ * maintenance replaces parts just before their true life ends, quality
+ * inspects every unit.  Returns 0, or -1 (another concern, no memory). */
+int  twin_policy_bound (twin_t *self, twin_own_t concern, twin_policy_t *out);
+/* The names of the concern bounds, NULL-terminated: "bound:maintenance" … */
+extern const char *const twin_bound_policies[];
+/* A built-in policy by name: "baseline", a bound ("bound:maintenance" …), or
+ * "none" (OUT zeroed, install nothing).  Returns 0, or -1 for an unknown name. */
 int  twin_policy_by_name (twin_t *self, const char *name, twin_policy_t *out);
 /* Installs POLICY (copied; the twin calls its destroy).  NULL: no policy. */
 void twin_set_policy (twin_t *self, const twin_policy_t *policy);

@@ -246,3 +246,21 @@ Test (eval_core, json_is_flat_with_every_key)
     eval_destroy (&e[0]);
     eval_destroy (&e[1]);
 }
+
+/* The bound of each KPI is the best of the concern bounds, in the KPI's own
+ * direction; a KPI with no direction keeps the first value. */
+Test (eval_core, best_of_the_concern_bounds_per_kpi)
+{
+    eval_kpis_t a, b;
+    char err[200];
+    const char *ja = "{\"units\":100,\"downtime_h\":5,\"escaped_defects\":9,\"solar_kwh\":3}";
+    const char *jb = "{\"units\":90,\"downtime_h\":7,\"escaped_defects\":2,\"solar_kwh\":4}";
+    cr_assert_eq (eval_kpis_parse (ja, strlen (ja), &a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (eval_kpis_parse (jb, strlen (jb), &b, err, sizeof err), 0, "%s", err);
+    eval_kpis_best (&a, &b);
+    double v;
+    cr_assert (eval_kpis_get (&a, "units", &v) && v == 100);
+    cr_assert (eval_kpis_get (&a, "downtime_h", &v) && v == 5);
+    cr_assert (eval_kpis_get (&a, "escaped_defects", &v) && v == 2);
+    cr_assert (eval_kpis_get (&a, "solar_kwh", &v) && v == 3);
+}

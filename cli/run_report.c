@@ -21,6 +21,11 @@ static const char s_no_agents_note[] =
     "arrive in later releases): the autonomous run used the twin's conventional practice for\n"
     "every concern, so it equals the baseline. See docs/run.md.";
 
+/* Said when some agents ran: the rest of the plant was conventional. */
+static const char s_some_agents_note[] =
+    "The autonomous run had %d agent(s) (their logs are in autonomous/logs/); every concern no\n"
+    "agent owns ran the twin's conventional practice, as in the baseline. See docs/run.md.";
+
 /* "Near-zero" escaped defects, for the target line (docs/run.md). */
 #define RUN_NEAR_ZERO_PPM 50.0
 /* 24/7: no simulated hour without a finished unit. */
@@ -308,6 +313,11 @@ run_report_print (const run_report_t *report, FILE *out)
                      report->results[i].restarts);
     if (autonomous && autonomous->agents == 0)
         fprintf (out, "\n%s\n", s_no_agents_note);
+    else if (autonomous) {
+        fputc ('\n', out);
+        fprintf (out, s_some_agents_note, autonomous->agents);
+        fputc ('\n', out);
+    }
     if (base && autonomous)
         s_print_targets (out, base, autonomous);
 }

@@ -1,7 +1,7 @@
-# mk/energy.mk — the energy agent's algorithms (agents/energy/: MPC with
-# GLPK, the controller loop, forecasts, rule policy, bill), their tests and
-# `make bench-energy-offline`.  No main.c yet: the bus side waits for the
-# twin's control surface.
+# mk/energy.mk — the energy agent (agents/energy/): its algorithms (MPC with
+# GLPK, the controller loop, forecasts, rule policy, bill) in libenergy.a,
+# autofab-energy (main.c: the agent on the bus), their tests and
+# `make bench-energy-offline`.
 
 ENERGY_SRCS := $(sort $(filter-out agents/energy/main.c,$(wildcard agents/energy/*.c)))
 ENERGY_A    := $(LIB)/libenergy.a
@@ -11,7 +11,12 @@ GLPK_LIBS   := -lglpk
 
 $(eval $(call af_archive,$(ENERGY_A),$(ENERGY_SRCS)))
 
-TEST_SRCS += $(ENERGY_TEST_SRCS)
+# The agent on the bus (libctl.a by name: ctl.mk is read before this file,
+# but keep the order out of it).
+$(eval $(call af_program,autofab-energy,agents/energy/main.c,$(ENERGY_A) $(LIB)/libctl.a $(LIBAF_A)))
+$(BIN)/autofab-energy: LDLIBS += $(GLPK_LIBS)
+
+TEST_SRCS += $(ENERGY_TEST_SRCS) tests/integration/test_energy_agent.c
 TEST_LIBS += $(ENERGY_A)
 # By path: TEST_BIN is defined after the fragments are read.
 $(BUILD)/tests/autofab-tests: LDLIBS += $(GLPK_LIBS)

@@ -177,17 +177,20 @@ Test (eval_core, bound_column_and_its_check)
     fclose (out);
     cr_assert (strstr (buf, "the twin has none"), "%s", buf);
     free (buf);
-    /* Units: higher is better; downtime lower.  The bound beats autonomous
-     * on units both seeds but loses on downtime on seed 1: flagged. */
+    /* Downtime (lower is better) has a bound, which loses to autonomous on
+     * seed 1: flagged.  Units have none (the twin's bounds are maintenance
+     * and quality; a line agent may rightly ship more): no figure, no flag. */
     s_set (e, 0, EVAL_BOUND, 120, 7);
     cr_assert (!eval_has_bound (e), "one seed is not a bound");
     s_set (e, 1, EVAL_BOUND, 130, 9);
     cr_assert (eval_has_bound (e));
     eval_row_t r;
     cr_assert_eq (eval_row (e, 0, &r), 0);
-    cr_assert_float_eq (r.bound, 125, 1e-12);
+    cr_assert_str_eq (r.key, "units");
+    cr_assert (isnan (r.bound), "units have no bound: %g", r.bound);
     cr_assert_eq (r.bound_worse, 0);
     cr_assert_eq (eval_row (e, 1, &r), 0);
+    cr_assert_float_eq (r.bound, 8, 1e-12);
     cr_assert_eq (r.bound_worse, 1);
     out = open_memstream (&buf, &len);
     eval_print (e, &meta, out);
@@ -198,7 +201,7 @@ Test (eval_core, bound_column_and_its_check)
     out = open_memstream (&buf, &len);
     eval_write_json (one, 1, &meta, out);
     fclose (out);
-    cr_assert (strstr (buf, "\"units_bound\":125,") && strstr (buf, "\"downtime_h_bound_worse_seeds\":1")
+    cr_assert (strstr (buf, "\"downtime_h_bound\":8,") && strstr (buf, "\"downtime_h_bound_worse_seeds\":1")
                && strstr (buf, "\"bound_available\":true"), "%s", buf);
     free (buf);
     out = open_memstream (&buf, &len);

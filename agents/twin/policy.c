@@ -18,7 +18,9 @@
  *     or in fixed-size batches of one variant where the plant file asks for
  *     them (long changeovers);
  *   - rovers (project plants) serviced at the maker's interval of work hours
- *     (robots.wear.service_every_h), by a technician.
+ *     (robots.wear.service_every_h), by a technician;
+ *   - spares (health.spares, issue 11) on a min/max rule: when stock plus
+ *     what is on order falls to the plant file's min, order up to its max.
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
  *  behaves exactly like the live one.
  */
@@ -106,6 +108,15 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         if (rb->work_s >= twin->project.rover_service_every_s && !rb->service_pending && !rb->down) {
             twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
             twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+    /* Spares (issue 11): min/max, the usual MRO stores rule. */
+    for (int c = 0; maint && c < TWIN_COMPONENT_KINDS; c++) {
+        const twin_spare_t *k = &twin->health.spare[c];
+        double position = obs->spares_stock[c] + obs->spares_on_order[c];
+        if (k->managed && position <= k->min && k->max - position >= 1) {
+            twin_cmd_t c2 = { .kind = TWIN_CMD_SPARES, .u.spares = { c, k->max - position } };
+            twin_apply (twin, &c2, err, sizeof err);
         }
     }
     double review_h = twin->epoch_s / 3600.0;

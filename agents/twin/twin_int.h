@@ -531,6 +531,9 @@ void twin__upkeep_kpis (const twin_t *self, twin_kpi_t *k);
 void twin__upkeep_observe (twin_t *self);
 void twin__upkeep_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx);
 void twin__upkeep_destroy (twin_t *self);
+/* The health: section's public facts, as a "health" member of the open
+ * "people" object of twin_describe (nothing when the plant has none). */
+void twin__upkeep_describe (const twin_t *self, FILE *out);
 /* A spare for a queued station arrived: its repair proceeds (health.c). */
 void twin__health_spare_arrived (twin_t *self, twin_station_t *s);
 

@@ -10,6 +10,7 @@
  *  health telemetry, exactly as before.
  */
 #include "twin_int.h"
+#include "af_json.h"
 #include "af_log.h"
 
 #include <math.h>
@@ -442,4 +443,50 @@ twin__upkeep_telemetry (const twin_t *self, void (*fn) (void *, const twin_sampl
         if (o->spares_stock[c] >= 0)
             s_sample (&t, stock_names[c], o->spares_stock[c]);
     fn (ctx, &t);
+}
+
+/* ------------------------------------------------------------ plant description */
+
+static void
+s_key (FILE *out, const char *key, double v, bool comma)
+{
+    fprintf (out, "%s\"%s\":", comma ? "," : "", key);
+    af_json_number (out, v);
+}
+
+/* What the maintenance department's documents say: the P-F interval and
+ * share (RCM studies), labour rates, the short stops, robot skills, and per
+ * stocked kind its price, supplier lead time and min/max. */
+void
+twin__upkeep_describe (const twin_t *self, FILE *out)
+{
+    const twin_health_t *h = &self->health;
+    if (!h->configured)
+        return;
+    fputs (",\"health\":{", out);
+    fprintf (out, "\"initial_age\":\"%s\"", h->steady_state_age ? "steady_state" : "new");
+    s_key (out, "pf_share", h->pf_share, true);
+    s_key (out, "pf_interval_h", h->pf_s / 3600.0, true);
+    s_key (out, "technician_per_h", h->tech_cost_per_h, true);
+    s_key (out, "robot_per_h", h->robot_cost_per_h, true);
+    s_key (out, "lube_min_mean", h->lube_s.mean / 60.0, true);
+    s_key (out, "realign_min_mean", h->realign_s.mean / 60.0, true);
+    fputs (",\"robot_skills\":[", out);
+    for (int k = 0, n = 0; s_skill_names[k]; k++)
+        if (!h->has_robot_skills || ((h->robot_skills >> k) & 1u))
+            fprintf (out, "%s\"%s\"", n++ ? "," : "", s_skill_names[k]);
+    fputs ("],\"spares\":{", out);
+    for (int c = 0, n = 0; c < TWIN_COMP_COUNT; c++) {
+        const twin_spare_t *k = &h->spare[c];
+        if (!k->managed)
+            continue;
+        fprintf (out, "%s\"%s\":{", n++ ? "," : "", twin__comp_names[c]);
+        s_key (out, "unit_cost", k->unit_cost, false);
+        s_key (out, "lead_time_h_mean", k->lead_s.mean / 3600.0, true);
+        s_key (out, "lead_time_h_sd", twin_dist_sd (&k->lead_s) / 3600.0, true);
+        s_key (out, "min", k->min, true);
+        s_key (out, "max", k->max, true);
+        fputc ('}', out);
+    }
+    fputs ("}}", out);
 }

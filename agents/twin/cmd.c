@@ -114,6 +114,9 @@ s_task_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
         && (comp < 0 || comp >= TWIN_COMP_COUNT || !st->comp[comp].present))
         return twin__fail (err, len, "station '%s' is running: a repair names the component to replace, "
                            "one it has", st->name);
+    /* health (issue 11): a swap on a running station uses a spare and needs the skill. */
+    if (c->u.task.task == TWIN_TASK_REPAIR && st->state != TWIN_ST_DOWN && st->state != TWIN_ST_MAINT)
+        return twin__swap_check (self, comp, err, len);
     return 0;
 }
 
@@ -283,6 +286,8 @@ s_task (twin_t *self, const twin_cmd_t *c)
                                            .t_created_s = des_now_s (self->des) };
     if (c->u.task.task == TWIN_TASK_DELIVER)
         self->part[c->u.task.part].bin_task_open = true;
+    if (c->u.task.task == TWIN_TASK_REPAIR && c->u.task.component >= 0)     /* health (issue 11) */
+        twin__swap_reserve (self, &self->st[c->u.task.station], c->u.task.component);
     twin__robots_dispatch (self);
 }
 

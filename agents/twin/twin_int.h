@@ -519,6 +519,11 @@ int  twin__service_check (const twin_t *self, int station, int kind, int comp, b
 void twin__service_order (twin_t *self, int station, int kind, int comp, bool by_robot);
 int  twin__spare_order_check (const twin_t *self, int comp, double qty, char *err, size_t len);
 void twin__spare_order (twin_t *self, int comp, double qty);
+/* A robot's part swap on a running station (task_assign repair with a
+ * component): refused without a spare or the skill; the spare is taken at
+ * the order (when S is running then). */
+int  twin__swap_check (const twin_t *self, int comp, char *err, size_t len);
+void twin__swap_reserve (twin_t *self, const twin_station_t *s, int comp);
 /* Whether a robot may repair what stopped S (the plant's robot_skills). */
 bool twin__robot_can_fix (const twin_t *self, const twin_station_t *s);
 /* upkeep.c: the health: section, initial ages, spares, labour, KPIs, telemetry. */

@@ -284,6 +284,25 @@ twin__robot_can_fix (const twin_t *self, const twin_station_t *s)
     return (h->robot_skills >> need) & 1u;
 }
 
+int
+twin__swap_check (const twin_t *self, int comp, char *err, size_t len)
+{
+    const twin_health_t *h = &self->health;
+    if (h->spare[comp].managed && h->spare[comp].stock < 1)
+        return twin__fail (err, len, "no %s spare in stock (%g on order)", twin__comp_names[comp],
+                           h->spare[comp].on_order);
+    if (h->has_robot_skills && !((h->robot_skills >> comp) & 1u))
+        return twin__fail (err, len, "robots here lack the %s skill (health.robot_skills)", s_skill_names[comp]);
+    return 0;
+}
+
+void
+twin__swap_reserve (twin_t *self, const twin_station_t *s, int comp)
+{
+    if (s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT && self->health.spare[comp].managed)
+        s_spare_consume (self, comp);
+}
+
 static const char *const s_svc_names[] = { "maintenance", "replacement", "lubrication", "realignment" };
 
 int

@@ -419,3 +419,32 @@ Test (twin_health_phys, the_default_plant_wears_out_parts_in_a_week)
     }
     cr_assert_geq (seeds_with_wear, 2, "wear breakdowns in %d of 5 seeds", seeds_with_wear);
 }
+
+/* A robot's part swap on a running station (assign_task repair with a
+ * component) is no free renewal: it needs the skill and uses a spare. */
+Test (twin_health_phys, a_robot_swap_needs_the_skill_and_a_spare)
+{
+    twin_t *t = s_plant (s_cmd_plant, 1);
+    twin_run (t, 1, NULL);
+    char err[256] = "";
+    twin_param_t bearing[] = { S_NUM ("robot", 0), S_TEXT ("task", "repair"), S_TEXT ("station", "a"),
+                               S_TEXT ("component", "bearing") };
+    cr_assert_eq (s_cmd (t, "assign_task", bearing, 4, err, sizeof err), -1);
+    cr_assert (strstr (err, "skill") != NULL, "%s", err);
+    twin_param_t lube[] = { S_NUM ("robot", 0), S_TEXT ("task", "repair"), S_TEXT ("station", "a"),
+                            S_TEXT ("component", "lube") };
+    cr_assert_eq (s_cmd (t, "assign_task", lube, 4, err, sizeof err), 0, "%s", err);
+    twin_destroy (&t);
+    const char *yaml = "factory: {name: sw}\narrivals: {mode: saturated}\n"
+                       "stations:\n  - {name: a, process_s: 30, wear: {bearing: {rate_per_h: 0.001}}}\n"
+                       "robots: {mobile: 1}\n"
+                       "health: {spares: {bearing: {stock: 1, unit_cost: 100, lead_time_h: 24}}}\n";
+    t = s_plant (yaml, 1);
+    twin_run (t, 1, NULL);
+    cr_assert_eq (s_cmd (t, "assign_task", bearing, 4, err, sizeof err), 0, "%s", err);
+    twin_run (t, 1, NULL);
+    cr_assert_float_eq (twin_observe (t)->spares_stock[0], 0, 1e-9, "the swap took the spare");
+    cr_assert_eq (s_cmd (t, "assign_task", bearing, 4, err, sizeof err), -1);
+    cr_assert (strstr (err, "no bearing spare") != NULL, "%s", err);
+    twin_destroy (&t);
+}

@@ -424,6 +424,7 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
     s->svc_gen++;
     bool manual = s->svc_by_tech;
     s->svc_by_tech = false;
+    s->spare_wait = false;              /* a shadow report may end a wait for a spare */
     /* Labour (issue 11): a robot's from the stop to the end (travel and
      * queue included); a technician's is counted when the crew frees. */
     if (!manual && (s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot)

@@ -114,6 +114,9 @@ s_task_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
         && (comp < 0 || comp >= TWIN_COMP_COUNT || !st->comp[comp].present))
         return twin__fail (err, len, "station '%s' is running: a repair names the component to replace, "
                            "one it has", st->name);
+    /* health (issue 11): a swap on a running station uses a spare and needs the skill. */
+    if (c->u.task.task == TWIN_TASK_REPAIR && st->state != TWIN_ST_DOWN && st->state != TWIN_ST_MAINT)
+        return twin__swap_check (self, comp, err, len);
     return 0;
 }
 
@@ -200,6 +203,9 @@ s_repair_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
                            st->state == TWIN_ST_DOWN ? "its repair is under way" : "it is not down");
     if (c->u.repair.by_robot && (self->n_robots == 0 || !self->fleet.robot_can_repair))
         return twin__fail (err, len, "no mobile robot can repair here");
+    if (c->u.repair.by_robot && !twin__robot_can_fix (self, st))        /* health (issue 11) */
+        return twin__fail (err, len, "robots here lack the skill to repair '%s' (%s; health.robot_skills)",
+                           st->name, twin_cause_name (st->down_cause >= 0 ? st->down_cause : TWIN_CAUSE_RANDOM));
     return 0;
 }
 
@@ -221,6 +227,33 @@ static int
 s_rover_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 {
     return twin__rover_service_check (self, c->u.rover.robot, c->u.rover.by_robot, err, len);
+}
+
+/* health (issue 11): planned stops and spares; the checks live in upkeep.c. */
+static int
+s_replace_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__service_check (self, c->u.service.station, TWIN_SVC_REPLACE, c->u.service.component,
+                                c->u.service.by_robot, err, len);
+}
+
+static int
+s_lubricate_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__service_check (self, c->u.service.station, TWIN_SVC_LUBE, -1, c->u.service.by_robot, err, len);
+}
+
+static int
+s_realign_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__service_check (self, c->u.service.station, TWIN_SVC_REALIGN, -1, c->u.service.by_robot,
+                                err, len);
+}
+
+static int
+s_spares_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__spare_order_check (self, c->u.spares.component, c->u.spares.qty, err, len);
 }
 
 /* ------------------------------------------------------------ apply */
@@ -253,6 +286,8 @@ s_task (twin_t *self, const twin_cmd_t *c)
                                            .t_created_s = des_now_s (self->des) };
     if (c->u.task.task == TWIN_TASK_DELIVER)
         self->part[c->u.task.part].bin_task_open = true;
+    if (c->u.task.task == TWIN_TASK_REPAIR && c->u.task.component >= 0)     /* health (issue 11) */
+        twin__swap_reserve (self, &self->st[c->u.task.station], c->u.task.component);
     twin__robots_dispatch (self);
 }
 
@@ -312,6 +347,31 @@ static void
 s_rover (twin_t *self, const twin_cmd_t *c)
 {
     twin__rover_service (self, c->u.rover.robot, c->u.rover.by_robot);
+}
+
+static void
+s_replace (twin_t *self, const twin_cmd_t *c)
+{
+    twin__service_order (self, c->u.service.station, TWIN_SVC_REPLACE, c->u.service.component,
+                         c->u.service.by_robot);
+}
+
+static void
+s_lubricate (twin_t *self, const twin_cmd_t *c)
+{
+    twin__service_order (self, c->u.service.station, TWIN_SVC_LUBE, -1, c->u.service.by_robot);
+}
+
+static void
+s_realign (twin_t *self, const twin_cmd_t *c)
+{
+    twin__service_order (self, c->u.service.station, TWIN_SVC_REALIGN, -1, c->u.service.by_robot);
+}
+
+static void
+s_spares (twin_t *self, const twin_cmd_t *c)
+{
+    twin__spare_order (self, c->u.spares.component, c->u.spares.qty);
 }
 
 /* ------------------------------------------------------------ the table */
@@ -386,6 +446,33 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "task", TWIN_PARAM_INT, true, NULL, "task id (the tasks request lists them)" },
             { "robot", TWIN_PARAM_INT, true, NULL, "robot index" } } },
         { S_AT (dispatch.task), S_AT (dispatch.robot) }, s_dispatch_ok, s_dispatch },
+    /* health (issue 11), owned by maintenance */
+    [TWIN_CMD_REPLACE] = {
+        { TWIN_CMD_REPLACE, "replace", "replace_component", 20,
+          "planned replacement of a component at the next unit boundary: stops the station for the "
+          "part's repair time and uses a spare (refused when none is in stock)",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "component", TWIN_PARAM_CHOICE, true, twin__comp_names, "bearing, belt, motor, joint or lube" },
+            { "by_robot", TWIN_PARAM_FLAG, false, NULL, "a mobile robot with the skill does it (else a technician)" } } },
+        { S_AT (service.station), S_AT (service.component), S_AT (service.by_robot) }, s_replace_ok, s_replace },
+    [TWIN_CMD_LUBRICATE] = {
+        { TWIN_CMD_LUBRICATE, "lubricate", "lubricate", 21,
+          "short stop at the next unit boundary to relubricate (lube wear to zero)",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "by_robot", TWIN_PARAM_FLAG, false, NULL, "a mobile robot with the lube skill does it" } } },
+        { S_AT (service.station), S_AT (service.by_robot) }, s_lubricate_ok, s_lubricate },
+    [TWIN_CMD_REALIGN] = {
+        { TWIN_CMD_REALIGN, "realign", "realign", 22,
+          "short stop at the next unit boundary to re-teach joints and re-tension belts (as a PM does)",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "by_robot", TWIN_PARAM_FLAG, false, NULL, "a mobile robot with the joint skill does it" } } },
+        { S_AT (service.station), S_AT (service.by_robot) }, s_realign_ok, s_realign },
+    [TWIN_CMD_SPARES] = {
+        { TWIN_CMD_SPARES, "spares", "order_spares", 23,
+          "purchase order for spares of a component kind; they arrive after the supplier's lead time",
+          { { "component", TWIN_PARAM_CHOICE, true, twin__comp_names, "bearing, belt, motor, joint or lube" },
+            { "qty", TWIN_PARAM_NUM, true, NULL, "whole parts, 1 … 1000" } } },
+        { S_AT (spares.component), S_AT (spares.qty) }, s_spares_ok, s_spares },
 };
 
 const twin_cmd_info_t *

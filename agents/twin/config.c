@@ -13,7 +13,9 @@
 
 static const char *const s_top_keys[] = {
     "factory", "arrivals", "variants", "stations", "parts", "quality", "people",
-    "robots", "floor", "energy", "site", "project", NULL
+    "robots", "floor", "energy", "site", "project",
+    "health",                                           /* health (issue 11) */
+    NULL
 };
 static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
 static const char *const s_variant_keys[] = { "name", "mix", "due_h", "load", "route", "alt_route", "bom", NULL };

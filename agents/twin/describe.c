@@ -161,6 +161,7 @@ twin_describe (const twin_t *self, FILE *out)
     fputs ("},\"people\":{", out);
     s_key (out, "technicians", self->health.technicians, false);
     s_key (out, "response_min_mean", self->health.tech_response_s.mean / 60.0, true);
+    twin__upkeep_describe (self, out);      /* health (issue 11) */
     /* Floor distances between warehouse, dock and the stations, in metres. */
     fputs ("},\"floor\":{\"nodes\":[\"warehouse\",\"dock\"", out);
     for (int i = 0; i < self->n_stations; i++) {

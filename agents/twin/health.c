@@ -24,6 +24,7 @@ twin__component_fit (twin_station_t *s, int c)
     twin_component_t *k = &s->comp[c];
     k->wear = 0;
     k->life = k->threshold;
+    k->processed_at_fit = s->processed;
     /* Outer race, inner race or rolling element, equally likely: a modelling
      * assumption (a stationary outer ring's load zone makes outer-race
      * faults common in practice; no single published split fits all). */
@@ -108,6 +109,10 @@ s_schedule_failure (twin_t *self, twin_station_t *s)
     if (s->mtbf_h <= 0)
         return;
     double ttf = twin_rng_exponential (&s->rng_fail, s->mtbf_h * 3600.0);
+    /* A share of random failures announce themselves (a P-F interval):
+     * drawn from the station's own pf stream, so plants without P-F keep
+     * every other draw where it was. */
+    s->fail_symptom = self->health.pf_share > 0 && twin_rng_uniform (&s->rng_pf) < self->health.pf_share;
     s->failure_due_s = des_now_s (self->des) + ttf;
     des_schedule (self->des, ttf, s_random_failure, self, ((uint64_t) s->fail_gen << 32) | (uint32_t) s->index);
 }
@@ -122,11 +127,46 @@ s_failure_pause (twin_t *self, twin_station_t *s)
     s->fail_gen++;
 }
 
+/* Up time left to the coming random failure, or −1 when none is due. */
+static double
+s_ttf_left_s (const twin_t *self, const twin_station_t *s)
+{
+    return s->failure_due_s >= 0 ? s->failure_due_s - des_now_s (self->des) : s->ttf_left_s;
+}
+
+/* How far the coming failure's symptoms have developed, 0 (none, or not
+ * yet at P) … 1 (at F). */
+static double
+s_pf_severity (const twin_t *self, const twin_station_t *s)
+{
+    double left = s_ttf_left_s (self, s), pf = self->health.pf_s;
+    if (!s->fail_symptom || pf <= 0 || left < 0 || left >= pf)
+        return 0;
+    return 1.0 - left / pf;
+}
+
+/* Whether the planned stop ending now finds the coming failure's fault:
+ * a PM or a replacement looks inside; only a fault past P shows. */
+static bool
+s_pf_found (const twin_t *self, const twin_station_t *s)
+{
+    return s->state == TWIN_ST_MAINT && (s->svc_kind == TWIN_SVC_PM || s->svc_kind == TWIN_SVC_REPLACE)
+           && s_pf_severity (self, s) > 0;
+}
+
+/* FOUND: the stop found and fixed the developing fault (s_pf_found). */
 static void
-s_failure_resume (twin_t *self, twin_station_t *s)
+s_failure_resume (twin_t *self, twin_station_t *s, bool found)
 {
     if (s->mtbf_h <= 0 || s->failure_due_s >= 0)
         return;
+    if (found && s->ttf_left_s >= 0) {
+        /* The stop found the developing fault (past P) and fixed it: the
+         * failure that was coming will not come; the next is a new draw. */
+        s->ttf_left_s = -1;
+        if (des_now_s (self->des) >= self->t_stats_s)
+            self->health.failures_averted++;
+    }
     if (s->ttf_left_s < 0) {
         s_schedule_failure (self, s);       /* after a random failure: a new draw */
         return;
@@ -179,6 +219,8 @@ s_random_failure (des_t *des, void *ctx, uint64_t arg)
 double
 twin__service_duration (twin_station_t *s)
 {
+    if (s->state == TWIN_ST_MAINT && s->svc_dist)
+        return twin_dist_sample (s->svc_dist, s->svc_dist_rng);     /* issue 11: replace, lube, realign */
     if (s->state == TWIN_ST_MAINT)
         return twin_dist_sample (&s->pm_s, &s->rng_repair);
     if (s->down_cause >= 0)
@@ -202,6 +244,7 @@ s_tech_start (twin_t *self, twin_station_t *s)
     self->health.tech_busy++;
     self->manual++;
     s->svc_by_tech = true;
+    s->svc_start_s = des_now_s (self->des);
     double t = twin_dist_sample (&self->health.tech_response_s, &self->health.people_rng)
                + twin__service_duration (s);
     if (self->site.remote_only) {
@@ -217,6 +260,8 @@ s_tech_start (twin_t *self, twin_station_t *s)
     des_schedule (self->des, t, s_service_done, self, s_svc_arg (s, true));
 }
 
+static void s_dispatch_service (twin_t *self, twin_station_t *s);
+
 static void
 s_request_service (twin_t *self, twin_station_t *s)
 {
@@ -226,8 +271,27 @@ s_request_service (twin_t *self, twin_station_t *s)
         return;
     }
     s->repair_ordered = false;
+    /* A worn-out part is replaced with a spare (issue 11): none in stock,
+     * and the station waits for the supplier. */
+    if (s->state == TWIN_ST_DOWN && s->down_cause >= 0 && !twin__spare_take (self, s, s->down_cause))
+        return;
+    s_dispatch_service (self, s);
+}
+
+void
+twin__health_spare_arrived (twin_t *self, twin_station_t *s)
+{
+    s->spare_wait = false;
+    s_dispatch_service (self, s);
+}
+
+/* The service goes to a robot (when asked for and able), a technician, or,
+ * in a plant without a crew, the machine's own restart. */
+static void
+s_dispatch_service (twin_t *self, twin_station_t *s)
+{
     bool robot = s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot;
-    if (robot && self->n_robots > 0 && self->fleet.robot_can_repair) {
+    if (robot && self->n_robots > 0 && self->fleet.robot_can_repair && twin__robot_can_fix (self, s)) {
         twin__task_push (self, TWIN_TASK_REPAIR, s->index, -1);
         return;
     }
@@ -287,16 +351,34 @@ twin__health_redraw (twin_t *self, uint64_t salt)
             if (k->present)
                 k->life = s_life_given_wear (k, &k->life_rng);
         }
-        if (s->failure_due_s >= 0) {
+        /* A failure whose symptoms already show is known to be coming
+         * within the P-F interval, not when: its time is drawn again
+         * uniformly over the interval (issue 11). */
+        double pf = s_pf_severity (self, s);
+        twin_rng_reseed (&s->rng_pf, salt);
+        if (pf > 0 && s->failure_due_s >= 0) {
+            s->fail_gen++;
+            double ttf = twin_rng_uniform (&s->rng_pf) * self->health.pf_s;
+            s->failure_due_s = des_now_s (self->des) + ttf;
+            des_schedule (self->des, ttf, s_random_failure, self,
+                          ((uint64_t) s->fail_gen << 32) | (uint32_t) s->index);
+        }
+        else if (pf > 0)
+            s->ttf_left_s = twin_rng_uniform (&s->rng_pf) * self->health.pf_s;
+        else if (s->failure_due_s >= 0) {
             s->fail_gen++;
             s->failure_due_s = s->ttf_left_s = -1;
             s_schedule_failure (self, s);
         }
-        else if (s->ttf_left_s >= 0 && s->mtbf_h > 0)
+        else if (s->ttf_left_s >= 0 && s->mtbf_h > 0) {
             s->ttf_left_s = twin_rng_exponential (&s->rng_fail, s->mtbf_h * 3600.0);
+            s->fail_symptom = self->health.pf_share > 0
+                              && twin_rng_uniform (&s->rng_pf) < self->health.pf_share;
+        }
     }
     twin_rng_reseed (&self->health.people_rng, salt);
     twin_rng_reseed (&self->health.inspect_rng, salt);
+    twin__upkeep_redraw (self, salt);
 }
 
 void
@@ -305,6 +387,32 @@ twin__health_take_back (twin_t *self)
     for (int i = 0; i < self->n_stations; i++)
         if (self->st[i].awaiting_repair)
             twin__health_order_repair (self, &self->st[i], false);
+}
+
+/* The end of a planned stop other than a PM (issue 11): a new part, fresh
+ * lubricant, or joints re-taught and belts re-tensioned. */
+static void
+s_planned_done (twin_t *self, twin_station_t *s, bool manual)
+{
+    double now = des_now_s (self->des);
+    switch (s->svc_kind) {
+    case TWIN_SVC_REPLACE:
+        twin__component_fit (s, s->svc_comp);
+        break;
+    case TWIN_SVC_LUBE:
+        s->comp[TWIN_C_LUBE].wear = 0;
+        s->t_last_lube_s = now;
+        break;
+    case TWIN_SVC_REALIGN:
+        s->comp[TWIN_C_BELT].wear *= 1.0 - s->comp[TWIN_C_BELT].pm_restore;
+        s->comp[TWIN_C_JOINT].wear *= 1.0 - s->comp[TWIN_C_JOINT].pm_restore;
+        break;
+    default:
+        break;
+    }
+    (void) manual;
+    s->pm_pending = false;
+    s->pm_by_robot = false;
 }
 
 void
@@ -316,14 +424,23 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
     s->svc_gen++;
     bool manual = s->svc_by_tech;
     s->svc_by_tech = false;
+    s->spare_wait = false;              /* a shadow report may end a wait for a spare */
+    /* Labour (issue 11): a robot's from the stop to the end (travel and
+     * queue included); a technician's is counted when the crew frees. */
+    if (!manual && (s->state == TWIN_ST_MAINT ? s->pm_by_robot : s->repair_by_robot)
+        && self->n_robots > 0 && now >= self->t_stats_s)
+        self->health.labour_robot_s += now - fmax (s->repair_started_s, self->t_stats_s);
     int cause = s->state == TWIN_ST_MAINT ? TWIN_CAUSE_PM
                 : s->down_cause >= 0 ? s->down_cause : TWIN_CAUSE_RANDOM;
     if (s->repair_started_s >= self->t_stats_s)
         self->health.down_by_cause_s[cause] += now - s->repair_started_s;
-    if (s->state == TWIN_ST_MAINT) {
+    if (s->state == TWIN_ST_MAINT && s->svc_kind != TWIN_SVC_PM)
+        s_planned_done (self, s, manual);
+    else if (s->state == TWIN_ST_MAINT) {
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             s->comp[c].wear *= 1.0 - s->comp[c].pm_restore;
         s->t_last_pm_s = now;
+        s->t_last_lube_s = now;
         s->pm_pending = false;
         s->pm_by_robot = false;
     }
@@ -338,8 +455,11 @@ twin__repair_done_now (twin_t *self, twin_station_t *s)
         twin__maint_log (self, s->index, "repair",
                          s->down_cause >= 0 ? twin__comp_names[s->down_cause] : "random", manual);
     }
+    bool found = s_pf_found (self, s);
+    s->svc_kind = TWIN_SVC_PM;
+    s->svc_dist = NULL;
     twin__station_resume (self, s);
-    s_failure_resume (self, s);
+    s_failure_resume (self, s, found);
 }
 
 static void
@@ -350,6 +470,8 @@ s_service_done (des_t *des, void *ctx, uint64_t arg)
     twin_station_t *s = &self->st[(uint32_t) arg];
     if (arg & (1ull << 40)) {
         self->health.tech_busy--;
+        if (des_now_s (self->des) >= self->t_stats_s)
+            self->health.labour_tech_s += des_now_s (self->des) - fmax (s->svc_start_s, self->t_stats_s);
         while (self->health.rq_n > 0) {
             twin_station_t *next = &self->st[self->health.repair_queue[self->health.rq_head]];
             self->health.rq_head = (self->health.rq_head + 1) % self->n_stations;
@@ -364,6 +486,25 @@ s_service_done (des_t *des, void *ctx, uint64_t arg)
         twin__repair_done_now (self, s);
 }
 
+/* What the planned stop starting now is (issue 11): the order waiting for
+ * this unit boundary, a PM unless one of the new commands asked otherwise. */
+static void
+s_planned_begin (twin_t *self, twin_station_t *s)
+{
+    static const char *const kinds[] = { "pm", "replace", "lube", "realign" };
+    twin_health_t *h = &self->health;
+    s->svc_kind = s->svc_next;
+    s->svc_comp = s->svc_next_comp;
+    s->svc_next = TWIN_SVC_PM;
+    s->svc_dist = s->svc_kind == TWIN_SVC_REPLACE ? &s->comp[s->svc_comp].repair_s
+                  : s->svc_kind == TWIN_SVC_LUBE  ? &h->lube_s
+                  : s->svc_kind == TWIN_SVC_REALIGN ? &h->realign_s : NULL;
+    s->svc_dist_rng = s->svc_kind == TWIN_SVC_REPLACE ? &s->rng_repair : &h->svc_rng;
+    twin__maint_log (self, s->index, kinds[s->svc_kind],
+                     s->svc_kind == TWIN_SVC_REPLACE ? twin__comp_names[s->svc_comp]
+                     : s->svc_kind == TWIN_SVC_PM ? "interval" : "order", !s->pm_by_robot);
+}
+
 void
 twin__station_try_pm (twin_t *self, twin_station_t *s)
 {
@@ -376,7 +517,7 @@ twin__station_try_pm (twin_t *self, twin_station_t *s)
     twin__station_set_state (self, s, TWIN_ST_MAINT);
     s->down_cause = -1;
     s->repair_started_s = des_now_s (self->des);
-    twin__maint_log (self, s->index, "pm", "interval", !s->pm_by_robot);
+    s_planned_begin (self, s);
     s_request_service (self, s);
 }
 
@@ -395,6 +536,10 @@ twin__health_epoch (twin_t *self, double dt_s)
         double run = s->state == TWIN_ST_BUSY || busy > 0 ? 1.0 : 0.1;
         s->vib_mm_s = run * (s->vib_base_mm_s * s->speed + 6.0 * w[TWIN_C_BEARING] * w[TWIN_C_BEARING]
                              + 2.0 * w[TWIN_C_BELT] + 2.0 * w[TWIN_C_JOINT] + 1.5 * w[TWIN_C_LUBE]);
+        /* Issue 11: a failure past its P point shows, growing towards F. */
+        double pf = s_pf_severity (self, s);
+        s->temp_c += self->health.pf_temp_c * pf;
+        s->vib_mm_s += run * self->health.pf_vib_mm_s * pf;
         s->epoch_busy_s = 0;
     }
 }
@@ -443,6 +588,8 @@ twin__health_load (twin_t *self, const af_config_t *root)
         return -1;
     twin_rng_seed (&h->people_rng, self->seed, "people");
     twin_rng_seed (&h->inspect_rng, self->seed, "inspection");
+    if (twin__upkeep_load (self, root))
+        return -1;
     return af_config_error (root) ? -1 : 0;
 }
 
@@ -457,6 +604,7 @@ twin__health_start (twin_t *self)
         for (int c = 0; c < TWIN_COMP_COUNT; c++)
             if (s->comp[c].present)
                 twin__component_fit (s, c);
+        twin__upkeep_initial_age (self, s);
         s_schedule_failure (self, s);
     }
     return 0;
@@ -467,6 +615,7 @@ twin__health_reset (twin_t *self)
 {
     twin_health_t *h = &self->health;
     h->breakdowns = h->repairs = h->repair_time_s = 0;
+    h->spares_used = h->spares_cost = h->labour_tech_s = h->labour_robot_s = h->failures_averted = 0;
     memset (h->down_by_cause_s, 0, sizeof h->down_by_cause_s);
 }
 
@@ -474,5 +623,6 @@ void
 twin__health_destroy (twin_t *self)
 {
     free (self->health.repair_queue);
+    twin__upkeep_destroy (self);
     twin_dist_free (&self->health.tech_response_s);
 }

@@ -129,6 +129,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->orders_lost = f->orders_lost;
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
+    twin__upkeep_kpis (self, k);        /* health (issue 11) */
 }
 
 #define S_KPI_FIELDS(X) \
@@ -138,7 +139,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (escaped_defects_ppm) X (escaped_defects) X (scrap_units) X (rework_units) \
     X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
-    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h)
+    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h) \
+    X (maintenance_cost) X (lost_output_h) X (spares_used) X (labour_h)
 
 int
 twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)

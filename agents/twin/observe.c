@@ -67,6 +67,7 @@ twin__observe (twin_t *self)
     o->release_queue = (int) self->flow.release.n;
     o->units = (uint64_t) self->flow.good_out;
     o->defects_found = (uint64_t) self->quality.defects_found;
+    twin__upkeep_observe (self);        /* health (issue 11) */
 }
 
 const twin_obs_t *
@@ -299,6 +300,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     s_sample (&t, "robots_busy", busy);
     fn (ctx, &t);
     s_site_telemetry (self, fn, ctx);
+    twin__upkeep_telemetry (self, fn, ctx);     /* health (issue 11) */
 }
 
 /* ------------------------------------------------------------ hooks */

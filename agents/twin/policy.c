@@ -18,7 +18,9 @@
  *     or in fixed-size batches of one variant where the plant file asks for
  *     them (long changeovers);
  *   - rovers (project plants) serviced at the maker's interval of work hours
- *     (robots.wear.service_every_h), by a technician.
+ *     (robots.wear.service_every_h), by a technician;
+ *   - spares (health.spares, issue 11) on a min/max rule: when stock plus
+ *     what is on order falls to the plant file's min, order up to its max.
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
  *  behaves exactly like the live one.
  */
@@ -112,6 +114,21 @@ s_baseline_rovers (twin_t *twin)
     }
 }
 
+/* Spares (issue 11): min/max, the usual MRO stores rule. */
+static void
+s_baseline_spares (twin_t *twin, const twin_obs_t *obs)
+{
+    char err[256];
+    for (int c = 0; c < TWIN_COMPONENT_KINDS; c++) {
+        const twin_spare_t *k = &twin->health.spare[c];
+        double position = obs->spares_stock[c] + obs->spares_on_order[c];
+        if (k->managed && position <= k->min && k->max - position >= 1) {
+            twin_cmd_t c2 = { .kind = TWIN_CMD_SPARES, .u.spares = { c, k->max - position } };
+            twin_apply (twin, &c2, err, sizeof err);
+        }
+    }
+}
+
 /* The fixed (R, Q) reorder of every part the plant buys. */
 static void
 s_baseline_reorder (twin_t *twin, const twin_obs_t *obs)
@@ -154,6 +171,8 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         s_baseline_pm (twin, obs);
     if (maint)
         s_baseline_rovers (twin);
+    if (maint)
+        s_baseline_spares (twin, obs);
     if (!twin_owned (twin, TWIN_OWN_REPLENISHMENT))
         s_baseline_reorder (twin, obs);
 }
@@ -251,12 +270,16 @@ s_bound_maintenance (s_bound_t *b, twin_t *twin)
                 continue;
             if (s->state == TWIN_ST_DOWN || s->state == TWIN_ST_MAINT)
                 continue;               /* the repair under way renews it */
-            int r = s_bound_robot (twin);
-            if (r < 0)
-                return;
-            twin_cmd_t cmd = { .kind = TWIN_CMD_TASK_ASSIGN,
-                               .u.task = { r, TWIN_TASK_REPAIR, i, -1, c } };
-            if (twin_apply (twin, &cmd, err, sizeof err) == 0)
+            /* A robot's swap where one may and a spare is there, else a
+             * planned replacement by a technician (stops the station). */
+            int r = twin->n_robots > 0 && twin->fleet.robot_can_repair ? s_bound_robot (twin) : -1;
+            twin_cmd_t cmd = { .kind = TWIN_CMD_TASK_ASSIGN, .u.task = { r, TWIN_TASK_REPAIR, i, -1, c } };
+            bool ok = r >= 0 && twin_apply (twin, &cmd, err, sizeof err) == 0;
+            if (!ok) {
+                cmd = (twin_cmd_t) { .kind = TWIN_CMD_REPLACE, .u.service = { i, c, false } };
+                ok = twin_apply (twin, &cmd, err, sizeof err) == 0;
+            }
+            if (ok)
                 *ordered = s->comp[c].wear;
         }
     }
@@ -272,13 +295,13 @@ s_bound_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         twin_cmd_t c = { .kind = TWIN_CMD_INSPECTION, .u.inspection = { 1 } };
         twin_apply (twin, &c, err, sizeof err);
     }
-    bool oracle = b->concern == TWIN_OWN_MAINTENANCE && twin->n_robots > 0 && twin->fleet.robot_can_repair
-                  && !twin->project.n_ptasks;
+    bool oracle = b->concern == TWIN_OWN_MAINTENANCE && !twin->project.n_ptasks;
     if (oracle)
         s_bound_maintenance (b, twin);
     else
-        s_baseline_pm (twin, obs);      /* no robot can swap parts: the maker's PM */
+        s_baseline_pm (twin, obs);
     s_baseline_rovers (twin);
+    s_baseline_spares (twin, obs);
     s_baseline_reorder (twin, obs);
 }
 

@@ -56,6 +56,11 @@ typedef enum {
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
+    /* health (issue 11) */
+    TWIN_CMD_REPLACE,       /* planned replacement of a component (stops the station, uses a spare) */
+    TWIN_CMD_LUBRICATE,     /* short stop: relubricate */
+    TWIN_CMD_REALIGN,       /* short stop: re-teach joints, re-tension belts */
+    TWIN_CMD_SPARES,        /* purchase order for spares of a component kind */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -79,6 +84,8 @@ typedef struct {
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
         struct { int task; int robot; } dispatch;
+        struct { int station; int component; bool by_robot; } service;    /* replace, lubricate, realign */
+        struct { int component; double qty; } spares;
     } u;
 } twin_cmd_t;
 
@@ -205,6 +212,10 @@ typedef struct {
     double t_inspected_s;
     uint64_t processed;
     bool pm_pending;
+    /* health (issue 11) */
+    double hours_since_lube;            /* since the last lubrication (PM or lubricate) */
+    double joint_cycles;                /* units processed since the joint was fitted (0: no joint) */
+    bool spare_wait;                    /* down, waiting for a spare */
 } twin_station_obs_t;
 
 typedef struct {
@@ -213,6 +224,9 @@ typedef struct {
     double avg_use_per_h;               /* from the plan: mix × BOM × nameplate */
     double lead_time_h;                 /* the supplier's mean */
 } twin_part_obs_t;
+
+/* Component kinds in config order: bearing, belt, motor, joint, lube (issue 11). */
+#define TWIN_COMPONENT_KINDS 5
 
 typedef struct {
     double t_s;
@@ -225,6 +239,10 @@ typedef struct {
     double price_per_kwh, ambient_c, indoor_c, hvac_kw;
     int release_queue;                  /* orders waiting to be released */
     uint64_t units, defects_found;
+    /* health (issue 11) */
+    int tech_queue;                     /* stoppages waiting for a free technician */
+    double spares_stock[TWIN_COMPONENT_KINDS];    /* per component kind; −1: not managed */
+    double spares_on_order[TWIN_COMPONENT_KINDS];
 } twin_obs_t;
 
 /* The observable state as of the last epoch; valid until the next epoch. */
@@ -310,6 +328,10 @@ typedef struct {
     bool has_project;
     double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
     double project_done_pct;
+    /* health (issue 11) */
+    double maintenance_cost;            /* spares used + technician and robot labour */
+    double lost_output_h;               /* bottleneck hours lost to stops while it would have worked */
+    double spares_used, labour_h;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

@@ -43,6 +43,8 @@ typedef struct {
     twin_rng_t life_rng;    /* the n-th part fitted takes the n-th draw */
     int mode;               /* bearings: the fault that develops (TWIN_BEARING_*), hidden */
     twin_rng_t mode_rng;
+    /* health (issue 11) */
+    uint64_t processed_at_fit;          /* the station's count when this part was fitted */
 } twin_component_t;
 
 typedef struct {
@@ -118,6 +120,15 @@ typedef struct {
     double ttf_left_s;                  /* up time left to it while stopped, −1 */
     uint32_t fail_gen;                  /* bumps to cancel a scheduled failure */
     double repair_started_s;
+    /* health (issue 11) */
+    int svc_kind, svc_comp;             /* the planned stop under way (TWIN_SVC_*) and its part */
+    int svc_next, svc_next_comp;        /* the planned stop waiting for a unit boundary */
+    bool fail_symptom;                  /* hidden: the coming random failure shows in its P-F interval */
+    twin_rng_t rng_pf;                  /* <station>/pf: which failures give warning */
+    bool spare_wait;                    /* down, waiting for a spare */
+    double t_last_lube_s, svc_start_s;
+    const twin_dist_t *svc_dist;        /* duration of the planned stop under way; NULL: a PM */
+    twin_rng_t *svc_dist_rng;
 } twin_station_t;
 
 typedef struct {
@@ -248,6 +259,17 @@ typedef struct {
     double scrap, rework, escaped, defects_found;
 } twin_quality_t;
 
+/* health.c: spares of one component kind (issue 11); unmanaged: unlimited, free. */
+typedef struct {
+    bool managed;
+    double stock, on_order, unit_cost, min, max;
+    twin_dist_t lead_s;
+    twin_rng_t rng;                     /* spares/<component>: supplier lead times */
+} twin_spare_t;
+
+/* Planned stops (issue 11): what a MAINT stop does. */
+enum { TWIN_SVC_PM, TWIN_SVC_REPLACE, TWIN_SVC_LUBE, TWIN_SVC_REALIGN };
+
 /* health.c: technicians, breakdowns, repairs and planned maintenance. */
 typedef struct {
     int technicians, tech_busy;
@@ -258,6 +280,18 @@ typedef struct {
     twin_rng_t inspect_rng;             /* robots' wear measurements */
     double breakdowns, repairs, repair_time_s;
     double down_by_cause_s[TWIN_CAUSE_COUNT];
+    /* issue 11: initial ages, P-F intervals, spares, labour, skills */
+    bool configured;                    /* the plant has a health: section */
+    bool steady_state_age;              /* parts start at their renewal-equilibrium age */
+    double pf_share, pf_s, pf_vib_mm_s, pf_temp_c;
+    bool has_robot_skills;
+    uint32_t robot_skills;              /* bit per cause (components, then random) a robot may repair */
+    twin_dist_t lube_s, realign_s;
+    double tech_cost_per_h, robot_cost_per_h;
+    twin_spare_t spare[TWIN_COMP_COUNT];
+    int *spare_q, sq_n;                 /* stations waiting for a spare, FIFO */
+    double spares_used, spares_cost, labour_tech_s, labour_robot_s, failures_averted;
+    twin_rng_t svc_rng;                 /* durations of lubrication, realignment */
 } twin_health_t;
 
 /* robots.c: the mobile fleet's floor and task pool (robots are in twin.robot). */
@@ -479,6 +513,34 @@ void twin__health_order_repair (twin_t *self, twin_station_t *s, bool by_robot);
 void twin__health_take_back (twin_t *self);
 /* What-if: lives given age and the next failures drawn again, fresh streams. */
 void twin__health_redraw (twin_t *self, uint64_t salt);
+/* health (issue 11): commands' checks and actions (cmd.c rows). */
+int  twin__service_check (const twin_t *self, int station, int kind, int comp, bool by_robot,
+                          char *err, size_t len);
+void twin__service_order (twin_t *self, int station, int kind, int comp, bool by_robot);
+int  twin__spare_order_check (const twin_t *self, int comp, double qty, char *err, size_t len);
+void twin__spare_order (twin_t *self, int comp, double qty);
+/* A robot's part swap on a running station (task_assign repair with a
+ * component): refused without a spare or the skill; the spare is taken at
+ * the order (when S is running then). */
+int  twin__swap_check (const twin_t *self, int comp, char *err, size_t len);
+void twin__swap_reserve (twin_t *self, const twin_station_t *s, int comp);
+/* Whether a robot may repair what stopped S (the plant's robot_skills). */
+bool twin__robot_can_fix (const twin_t *self, const twin_station_t *s);
+/* upkeep.c: the health: section, initial ages, spares, labour, KPIs, telemetry. */
+int  twin__upkeep_load (twin_t *self, const af_config_t *root);
+void twin__upkeep_initial_age (twin_t *self, twin_station_t *s);
+/* A wear breakdown of S needs a spare: takes one (true) or queues S for one. */
+bool twin__spare_take (twin_t *self, twin_station_t *s, int comp);
+void twin__upkeep_redraw (twin_t *self, uint64_t salt);
+void twin__upkeep_kpis (const twin_t *self, twin_kpi_t *k);
+void twin__upkeep_observe (twin_t *self);
+void twin__upkeep_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx);
+void twin__upkeep_destroy (twin_t *self);
+/* The health: section's public facts, as a "health" member of the open
+ * "people" object of twin_describe (nothing when the plant has none). */
+void twin__upkeep_describe (const twin_t *self, FILE *out);
+/* A spare for a queued station arrived: its repair proceeds (health.c). */
+void twin__health_spare_arrived (twin_t *self, twin_station_t *s);
 
 /* quality.c: defects and inspection. */
 int  twin__quality_load (twin_t *self, const af_config_t *root);

@@ -18,7 +18,9 @@
  *     or in fixed-size batches of one variant where the plant file asks for
  *     them (long changeovers);
  *   - rovers (project plants) serviced at the maker's interval of work hours
- *     (robots.wear.service_every_h), by a technician.
+ *     (robots.wear.service_every_h), by a technician;
+ *   - in-line tools and gauges recalibrated at the maker's interval of
+ *     cycles (quality.recal_every_units), whatever they read (issue 11).
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
  *  behaves exactly like the live one.
  */
@@ -105,6 +107,14 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         const twin_robot_t *rb = &twin->robot[r];
         if (rb->work_s >= twin->project.rover_service_every_s && !rb->service_pending && !rb->down) {
             twin_cmd_t c = { .kind = TWIN_CMD_ROVER_SERVICE, .u.rover = { r, false } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+    /* quality (issue 11): recalibration at the maker's interval of cycles. */
+    for (int i = 0; !twin_owned (twin, TWIN_OWN_QUALITY) && i < twin->n_stations; i++) {
+        const twin_station_q_t *q = &twin->st[i].q;
+        if (q->on && q->recal_every_units > 0 && q->units_since_cal >= q->recal_every_units && !q->cal_pending) {
+            twin_cmd_t c = { .kind = TWIN_CMD_RECALIBRATE, .u.recal = { i } };
             twin_apply (twin, &c, err, sizeof err);
         }
     }

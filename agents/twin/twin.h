@@ -56,6 +56,9 @@ typedef enum {
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
+    /* quality (issue 11) */
+    TWIN_CMD_RECALIBRATE,   /* recalibrate a station's process and gauges (stops it briefly) */
+    TWIN_CMD_DIVERT,        /* take a suspect unit off the line to rework or scrap */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -79,6 +82,8 @@ typedef struct {
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
         struct { int task; int robot; } dispatch;
+        struct { int station; } recal;
+        struct { int station; double serial; int to; } divert; /* serial 0: the station's last unit; to 0 rework, 1 scrap */
     } u;
 } twin_cmd_t;
 
@@ -303,6 +308,10 @@ typedef struct {
     bool has_project;
     double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
     double project_done_pct;
+    /* quality (issue 11): costs in the plant's currency, counts in the measured window */
+    double quality_cost, inspection_cost, rework_cost, scrap_cost, field_return_cost;
+    double field_returns, inspections, inspections_missed, diverted_units, false_diverts;
+    double skipped_steps, recalibrations;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */
@@ -352,6 +361,23 @@ typedef struct {
 #define TWIN_CAUSE_COUNT 7
 const char *twin_cause_name (int cause);
 void twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT]);
+
+/* A field return (quality, issue 11): a shipped unit whose defect nobody
+ * found comes back from the customer weeks later — the only way a
+ * controller learns of an escape (DESIGN §4).  KINDS has a bit per defect
+ * kind (twin_defect_kind_name); STATION is where the first of them was
+ * made, −1 when unknown. */
+typedef struct {
+    double t_h, shipped_h;
+    uint32_t serial;
+    uint32_t kinds;
+    int station;
+} twin_field_return_t;
+/* Every field return so far, oldest first; valid until the next event. */
+const twin_field_return_t *twin_field_returns (const twin_t *self, size_t *n);
+/* "micro_defect", "misalignment", "torque", "thermal_hotspot",
+ * "contamination", "skipped_step"; "?" beyond. */
+const char *twin_defect_kind_name (int kind);
 
 void twin_record_series (twin_t *self, bool on);
 const twin_series_t *twin_series (const twin_t *self);

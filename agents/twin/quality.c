@@ -194,6 +194,16 @@ s_cal_arg (const twin_station_t *s)
     return ((uint64_t) s->q.cal_gen << 32) | (uint32_t) s->index;
 }
 
+/* Downtime by cause (health.c) books a recalibration as planned ("pm"),
+ * from its start (or the window's) to END. */
+static void
+s_planned_down (twin_t *self, const twin_station_q_t *q, double end_s)
+{
+    double from = fmax (q->cal_started_s, self->t_stats_s);
+    if (end_s > from)
+        self->health.down_by_cause_s[TWIN_CAUSE_PM] += end_s - from;
+}
+
 static void
 s_cal_done (des_t *des, void *ctx, uint64_t arg)
 {
@@ -203,13 +213,20 @@ s_cal_done (des_t *des, void *ctx, uint64_t arg)
     if ((uint32_t) (arg >> 32) != q->cal_gen || !q->cal_active)
         return;
     q->cal_active = false;
-    if (s->failures != q->cal_failures || s->state != TWIN_ST_MAINT)
-        return;                 /* a breakdown stopped it: it runs again at the next boundary */
+    double now = des_now_s (des);
+    if (s->failures != q->cal_failures || s->state != TWIN_ST_MAINT) {
+        /* A breakdown stopped it (it runs again at the next boundary): its
+         * planned part ended when the breakdown began. */
+        double end = fmin (fmax (s->repair_started_s, q->cal_started_s), now);
+        s_planned_down (self, q, end);
+        return;
+    }
+    s_planned_down (self, q, now);
     q->off_torque = q->off_align = 0;
     q->bias_torque = q->bias_align = q->bias_temp_c = 0;
     q->cal_pending = false;
     q->units_since_cal = 0;
-    q->t_cal_s = des_now_s (des);
+    q->t_cal_s = now;
     if (q->t_cal_s >= self->t_stats_s) {
         q->recals++;
         self->quality.recals++;
@@ -231,6 +248,8 @@ twin__quality_try_cal (twin_t *self, twin_station_t *s)
     q->cal_active = true;
     q->cal_gen++;
     q->cal_failures = s->failures;
+    q->cal_started_s = des_now_s (self->des);
+    s->repair_started_s = q->cal_started_s;    /* downtime by cause counts it while it runs */
     des_schedule (self->des, q->recal_s, s_cal_done, self, s_cal_arg (s));
     return true;
 }

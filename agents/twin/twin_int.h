@@ -76,6 +76,7 @@ typedef struct {
     bool cal_pending, cal_active;
     uint32_t cal_gen;
     uint64_t cal_failures;              /* breakdowns when it started: one since voids it */
+    double cal_started_s;
     double t_cal_s;                     /* last recalibration done, −1 none */
     uint32_t last_serial;               /* the last unit it finished */
     double last_torque_nm, last_align_mm, last_temp_c;

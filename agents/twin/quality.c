@@ -600,16 +600,31 @@ twin__quality_destroy (twin_t *self)
     twin_dist_free (&self->quality.return_delay_s);
 }
 
-/* What-if: every quality stream is replaced.  The hidden process and gauge
- * offsets are carried into the fork as they are (a known gap: they should be
- * drawn from what the readings tell, as health redraws lives given age). */
+/* What-if: every quality stream is replaced, and the hidden process and
+ * gauge offsets are drawn again from their law given what the plant knows —
+ * the cycles and hours since the last recalibration — as health redraws
+ * lives given age.  (What the readings since then tell is not used: a
+ * forecast is at most as good as that prior.) */
 void
 twin__quality_redraw (twin_t *self, uint64_t salt)
 {
     twin_rng_reseed (&self->quality.return_rng, salt);
+    double now = des_now_s (self->des);
     for (int i = 0; i < self->n_stations; i++) {
-        twin_station_q_t *q = &self->st[i].q;
+        twin_station_t *s = &self->st[i];
+        twin_station_q_t *q = &s->q;
         twin_rng_reseed (&q->rng_drift, salt);
         twin_rng_reseed (&q->rng_gauge, salt);
+        if (!q->on)
+            continue;
+        double busy_h = q->units_since_cal * s->process_s.mean / fmax (s->speed, 0.1) / 3600.0;
+        double cal_h = (now - fmax (q->t_cal_s, 0)) / 3600.0;
+        q->off_torque = q->off_align = 0;
+        s_drift (q, busy_h);
+        double sd = q->sensor_drift_per_h * sqrt (cal_h);
+        q->bias_torque = sd > 0 ? twin_rng_normal (&q->rng_gauge, 0, sd) : 0;
+        q->bias_align = sd > 0 ? twin_rng_normal (&q->rng_gauge, 0, sd) : 0;
+        double sd_c = q->temp_drift_c_per_h * sqrt (cal_h);
+        q->bias_temp_c = sd_c > 0 ? twin_rng_normal (&q->rng_gauge, 0, sd_c) : 0;
     }
 }

@@ -323,3 +323,21 @@ Test (twin_quality_phys, runs_repeat_bit_for_bit)
     cr_assert_str_eq (json[0], json[1]);
     cr_assert (strstr (json[0], "\"quality_cost\":"), "%s", json[0]);
 }
+
+/* A forecast of a recalibration: both arms start from offsets drawn again
+ * (not the plant's own), and the arm that recalibrates does so. */
+Test (twin_quality_phys, what_if_recalibration)
+{
+    twin_t *t = s_line ("torque_tol_pct: 10, drift_pct_per_h: 5, drift_sd_pct_per_h: 5, sensor_drift_pct_per_h: 5",
+                        "sample_every: 1, detect_p: 1, rework_p: 1", 8);
+    twin_run (t, 24, NULL);
+    twin_cmd_t c = { .kind = TWIN_CMD_RECALIBRATE, .u.recal = { 0 } };
+    twin_kpi_t base, changed;
+    char err[256] = "";
+    cr_assert_eq (twin_whatif (t, 24, &c, false, &base, &changed, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (base.recalibrations, 0);
+    cr_assert_eq (changed.recalibrations, 1);
+    cr_assert_lt (s_defective (&changed), s_defective (&base), "%g vs %g", s_defective (&changed),
+                  s_defective (&base));
+    twin_destroy (&t);
+}

@@ -97,6 +97,7 @@ s_unit_new (twin_t *self, int variant)
 static void
 s_unit_free (twin_t *self, int id)
 {
+    self->flow.units[id].q_serial = 0;     /* quality (issue 11): off the line */
     self->flow.free_units[self->flow.n_free++] = id;
 }
 

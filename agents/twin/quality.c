@@ -166,13 +166,13 @@ twin__quality_epoch (twin_t *self, double dt_s)
     double h = dt_s > 0 ? dt_s / 3600.0 : 0;
     for (int i = 0; i < self->n_stations; i++) {
         twin_station_q_t *q = &self->st[i].q;
-        if (!q->on)
+        if (!q->on && q->skip_p <= 0)
             continue;
-        if (q->sensor_drift_per_h > 0 && h > 0) {
+        if (q->on && q->sensor_drift_per_h > 0 && h > 0) {
             q->bias_torque += twin_rng_normal (&q->rng_gauge, 0, q->sensor_drift_per_h * sqrt (h));
             q->bias_align += twin_rng_normal (&q->rng_gauge, 0, q->sensor_drift_per_h * sqrt (h));
         }
-        if (q->temp_drift_c_per_h > 0 && h > 0)
+        if (q->on && q->temp_drift_c_per_h > 0 && h > 0)
             q->bias_temp_c += twin_rng_normal (&q->rng_gauge, 0, q->temp_drift_c_per_h * sqrt (h));
         q->last_temp_c = self->st[i].temp_c + q->bias_temp_c;
         double n = q->ep_meas;

@@ -365,8 +365,8 @@ void twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT])
 /* A field return (quality, issue 11): a shipped unit whose defect nobody
  * found comes back from the customer weeks later — the only way a
  * controller learns of an escape (DESIGN §4).  KINDS has a bit per defect
- * kind (twin_defect_kind_name); STATION is where the first of them was
- * made, −1 when unknown. */
+ * kind (twin_defect_kind_name); STATION is where one of them (the first
+ * kind in that list) was made, −1 when unknown. */
 typedef struct {
     double t_h, shipped_h;
     uint32_t serial;

@@ -243,6 +243,34 @@ s_publish_maintenance (twin_bus_t *self)
     }
 }
 
+/* quality (issue 11): field returns since the last epoch, on
+ * evt.<factory>.<cell>.<name>.field_return — the customer's report of a
+ * defect nobody found, the only way an escape becomes known. */
+static void
+s_publish_field_returns (twin_bus_t *self)
+{
+    size_t n = 0;
+    const twin_field_return_t *fr = twin_field_returns (self->twin, &n);
+    const twin_obs_t *obs = twin_observe (self->twin);
+    for (; self->returns_published < n; self->returns_published++) {
+        const twin_field_return_t *r = &fr[self->returns_published];
+        char *kinds[32];
+        size_t nk = 0;
+        for (int d = 0; d < 32 && nk < 32; d++)
+            if (r->kinds & (1u << d))
+                kinds[nk++] = (char *) twin_defect_kind_name (d);
+        Autofab__Twin__FieldReturn m = AUTOFAB__TWIN__FIELD_RETURN__INIT;
+        m.t_h = r->t_h;
+        m.shipped_h = r->shipped_h;
+        m.serial = r->serial;
+        m.n_kinds = nk;
+        m.kinds = kinds;
+        m.station = (char *) (obs && r->station >= 0 && r->station < obs->n_stations
+                                  ? obs->stations[r->station].name : "");
+        twin_bus__publish_typed (self->agent, "field_return", &m.base);
+    }
+}
+
 static bool
 s_all_acked (const twin_bus_t *self)
 {
@@ -262,6 +290,7 @@ s_on_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
     af_clock_set_ns (af_bus_clock (af_agent_bus (self->agent)), (uint64_t) llround (twin_now_s (twin) * 1e9));
     twin_telemetry_foreach (twin, s_publish_sample, self);
     s_publish_maintenance (self);
+    s_publish_field_returns (self);        /* quality (issue 11) */
     /* The engine's own progress, for autofab run's progress bar. */
     Autofab__Metric engine[2] = { AUTOFAB__METRIC__INIT, AUTOFAB__METRIC__INIT };
     engine[0].name = "events";

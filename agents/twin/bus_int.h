@@ -37,6 +37,7 @@ typedef struct {
     double sim_start_s;
     uint64_t commands_ok, commands_refused;
     size_t maint_published;      /* maintenance events already on the bus */
+    size_t returns_published;    /* quality (issue 11): field returns already on the bus */
     char owner[TWIN_OWN_COUNT][AF_SOURCE_MAX + 1];  /* "" : the twin's practice */
     double owner_lost_s[TWIN_OWN_COUNT];            /* plant time the owner died, −1 */
     uint64_t takebacks;          /* concerns taken back from dead owners */

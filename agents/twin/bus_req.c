@@ -213,6 +213,19 @@ twin_bus__kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p)
     p->peak_kw = k->peak_kw;
     p->manual_interventions = k->manual_interventions;
     p->robot_utilisation_pct = k->robot_utilisation_pct;
+    /* quality (issue 11) */
+    p->quality_cost = k->quality_cost;
+    p->inspection_cost = k->inspection_cost;
+    p->rework_cost = k->rework_cost;
+    p->scrap_cost = k->scrap_cost;
+    p->field_return_cost = k->field_return_cost;
+    p->field_returns = k->field_returns;
+    p->inspections = k->inspections;
+    p->inspections_missed = k->inspections_missed;
+    p->diverted_units = k->diverted_units;
+    p->false_diverts = k->false_diverts;
+    p->skipped_steps = k->skipped_steps;
+    p->recalibrations = k->recalibrations;
 }
 
 static int
@@ -226,7 +239,10 @@ s_req_kpis (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
     /* Escaped defects are what nobody in the plant has found: a controller
      * learns of them only through field returns, never from the model. */
     p.escaped_defects_ppm = NAN;
-    uint8_t buf[512];
+    /* Likewise whether a diverted unit was good, and skips nobody found. */
+    p.false_diverts = NAN;
+    p.skipped_steps = NAN;
+    uint8_t buf[1024];
     size_t len = autofab__twin__kpis__pack (&p, buf);
     af_reply_typed (reply, "autofab.twin.Kpis", buf, len);
     af_reply_num (reply, "units", k.units);
@@ -326,7 +342,7 @@ s_whatif (twin_bus_t *self, double hours, const Autofab__Twin__TwinCommand *chan
     Autofab__Twin__WhatIfReply wr = AUTOFAB__TWIN__WHAT_IF_REPLY__INIT;
     wr.unchanged = &a;
     wr.changed = &b;
-    uint8_t buf[1024];
+    uint8_t buf[4096];          /* two Kpis; quality (issue 11) made them longer */
     size_t len = autofab__twin__what_if_reply__pack (&wr, buf);
     af_reply_typed (reply, "autofab.twin.WhatIfReply", buf, len);
     af_reply_num (reply, "throughput_uph_unchanged", base.throughput_uph);

@@ -32,6 +32,7 @@ _Static_assert (sizeof (twin_seq_rule_t) == sizeof (int) && sizeof (twin_task_ki
 
 static const char *const s_rules[] = { "fifo", "edd", "batch", NULL };
 static const char *const s_tasks[] = { "inspect", "deliver", "repair", NULL };
+static const char *const s_divert_to[] = { "rework", "scrap", NULL };   /* quality (issue 11) */
 
 #define S_AT(field) offsetof (twin_cmd_t, u.field)
 
@@ -256,6 +257,19 @@ s_spares_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     return twin__spare_order_check (self, c->u.spares.component, c->u.spares.qty, err, len);
 }
 
+/* quality (issue 11): the checks live with the state they read, in quality.c. */
+static int
+s_recal_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__quality_cal_check (self, c->u.recal.station, err, len);
+}
+
+static int
+s_divert_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__quality_divert_check (self, c->u.divert.station, c->u.divert.serial, c->u.divert.to, err, len);
+}
+
 /* ------------------------------------------------------------ apply */
 
 static void
@@ -374,6 +388,19 @@ s_spares (twin_t *self, const twin_cmd_t *c)
     twin__spare_order (self, c->u.spares.component, c->u.spares.qty);
 }
 
+/* quality (issue 11) */
+static void
+s_recal (twin_t *self, const twin_cmd_t *c)
+{
+    twin__quality_cal_order (self, c->u.recal.station);
+}
+
+static void
+s_divert (twin_t *self, const twin_cmd_t *c)
+{
+    twin__quality_divert (self, c->u.divert.station, c->u.divert.serial, c->u.divert.to);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
@@ -473,6 +500,21 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "component", TWIN_PARAM_CHOICE, true, twin__comp_names, "bearing, belt, motor, joint or lube" },
             { "qty", TWIN_PARAM_NUM, true, NULL, "whole parts, 1 … 1000" } } },
         { S_AT (spares.component), S_AT (spares.qty) }, s_spares_ok, s_spares },
+
+    /* quality (issue 11): owned by the quality concern (TWIN_OWN_QUALITY) */
+    [TWIN_CMD_RECALIBRATE] = {
+        { TWIN_CMD_RECALIBRATE, "recalibrate", "recalibrate", 30,
+          "re-zero a station's process and in-line gauges (drift); it stops for its recal_min at its next "
+          "unit boundary",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" } } },
+        { S_AT (recal.station) }, s_recal_ok, s_recal },
+    [TWIN_CMD_DIVERT] = {
+        { TWIN_CMD_DIVERT, "divert_unit", "divert_unit", 31,
+          "take a suspect unit off at the end of the line, to the rework bay or scrap",
+          { { "to", TWIN_PARAM_CHOICE, true, s_divert_to, "rework or scrap" },
+            { "serial", TWIN_PARAM_NUM, false, NULL, "unit serial (inline telemetry); absent: the station's last unit" },
+            { "station", TWIN_PARAM_STATION, false, NULL, "whose last unit, when no serial" } } },
+        { S_AT (divert.to), S_AT (divert.serial), S_AT (divert.station) }, s_divert_ok, s_divert },
 };
 
 const twin_cmd_info_t *

@@ -31,7 +31,9 @@ static const char *const s_wear_keys[] = {
  * belts and re-teaches joints (half their wear), and cannot see inside
  * bearings or motors, which only a replacement renews. */
 static const double s_pm_restore_default[TWIN_COMP_COUNT] = { 0.0, 0.5, 0.0, 0.5, 1.0 };
-static const char *const s_squality_keys[] = { "defect_p", "wear_gain", "speed_gain", "temp_gain", "torque_nm", NULL };
+static const char *const s_squality_keys[] = { "defect_p", "wear_gain", "speed_gain", "temp_gain", "torque_nm",
+    /* quality (issue 11) */ "cp", "torque_tol_pct", "align_tol_mm", "drift_pct_per_h", "drift_sd_pct_per_h",
+    "sensor_drift_pct_per_h", "temp_drift_c_per_h", "grr_pct", "skip_p", "recal_min", "recal_every_units", NULL };
 static const char *const s_power_keys[] = { "idle", "busy", "blocked", NULL };
 static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
 static const char *const s_part_keys[] = {
@@ -146,6 +148,7 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
     s->defect_speed_gain = af_config_num (q, "speed_gain", 5, 0, 1e6);
     s->defect_temp_gain = af_config_num (q, "temp_gain", 0.1, 0, 1e6);
     s->torque_nominal_nm = af_config_num (q, "torque_nm", 25, 0, 1e6);
+    twin__quality_station_load (s, q, self->seed);     /* quality (issue 11) */
     const af_config_t *p = twin__cfg_map (m, "power_kw", s_power_keys);
     s->power_idle_kw = af_config_num (p, "idle", 0, 0, 1e5);
     s->power_busy_kw = af_config_num (p, "busy", 0, 0, 1e5);

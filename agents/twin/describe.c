@@ -39,6 +39,15 @@ s_station (const twin_station_t *s, FILE *out)
     s_key (out, "power_busy_kw", s->power_busy_kw, true);
     s_key (out, "shaft_hz", s->shaft_hz, true);
     s_key (out, "torque_nominal_nm", s->torque_nominal_nm, true);
+    if (s->q.on) {
+        /* quality (issue 11): the drawing's tolerances and the gauges'
+         * qualification (MSA) — never the drift or the offsets. */
+        s_key (out, "torque_tol_pct", 100.0 * s->q.torque_tol, true);
+        s_key (out, "align_tol_mm", s->q.align_tol_mm, true);
+        s_key (out, "gauge_grr_pct", 100.0 * s->q.gauge_sd * 6.0 / 2.0, true);
+        s_key (out, "recal_min", s->q.recal_s / 60.0, true);
+        s_key (out, "recal_every_units", s->q.recal_every_units, true);
+    }
     fputs (",\"components\":[", out);
     bool first = true;
     for (int c = 0; c < TWIN_COMP_COUNT; c++) {

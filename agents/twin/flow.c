@@ -90,12 +90,14 @@ s_unit_new (twin_t *self, int variant)
     u->due_s = u->t_arrive_s + v->due_h * 3600.0;
     u->transit_to = -1;
     u->lost = false;
+    twin__quality_unit_new (self, u);      /* quality (issue 11) */
     return id;
 }
 
 static void
 s_unit_free (twin_t *self, int id)
 {
+    self->flow.units[id].q_serial = 0;     /* quality (issue 11): off the line */
     self->flow.free_units[self->flow.n_free++] = id;
 }
 
@@ -220,6 +222,7 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
     twin_unit_t *u = &self->flow.units[s->unit];
     if (s->defect_base_p > 0)
         twin__quality_unit (s, u);
+    twin__quality_inline (self, s, u);     /* quality (issue 11) */
     int broke = -1;
     if (s->comp[0].present || s->comp[1].present || s->comp[2].present
         || s->comp[3].present || s->comp[4].present) {
@@ -447,6 +450,8 @@ s_pull (twin_t *self, twin_station_t *s)
         twin__station_try_pm (self, s);
         return;
     }
+    if (twin__quality_try_cal (self, s))   /* quality (issue 11) */
+        return;
     if (s->buf.n > 0) {
         s->unit = s_queue_pop (&s->buf);
         s_begin_unit (self, s);

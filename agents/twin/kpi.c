@@ -130,6 +130,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
     twin__upkeep_kpis (self, k);        /* health (issue 11) */
+
+    twin__quality_kpis (self, k);          /* quality (issue 11) */
 }
 
 #define S_KPI_FIELDS(X) \
@@ -141,6 +143,11 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
     X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h) \
     X (maintenance_cost) X (lost_output_h) X (spares_used) X (labour_h)
+/* quality (issue 11) */
+#define S_KPI_QUALITY(X) \
+    X (quality_cost) X (inspection_cost) X (rework_cost) X (scrap_cost) X (field_return_cost) \
+    X (field_returns) X (inspections) X (inspections_missed) X (diverted_units) X (false_diverts) \
+    X (skipped_steps) X (recalibrations)
 
 int
 twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)
@@ -155,6 +162,7 @@ twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)
     if (n < 0 || (size_t) n >= len - off) return -1; \
     off += (size_t) n;
     S_KPI_FIELDS (X)
+    S_KPI_QUALITY (X)
 #undef X
     if (k->has_project) {
         n = snprintf (buf + off, len - off, ",\"project_makespan_h\":%.6g,\"project_done_pct\":%.6g",
@@ -175,6 +183,7 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
     fprintf (out, "%-28s %14s\n", "kpi", "value");
 #define X(f) fprintf (out, "%-28s %14.6g\n", #f, k->f);
     S_KPI_FIELDS (X)
+    S_KPI_QUALITY (X)
 #undef X
     if (k->has_project) {
         fprintf (out, "%-28s %14.6g\n", "project_makespan_h", k->project_makespan_h);

@@ -221,6 +221,45 @@ s_site_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *)
     }
 }
 
+/* quality (issue 11): per station, the last epoch's in-line readings
+ * (inline.<station>: what SPC and a divert decision run on) and the defects
+ * end-of-line inspection traced back to it, by kind (defects.<station>). */
+static void
+s_quality_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
+{
+    twin_sample_t t;
+    double now = des_now_s (self->des);
+    for (int i = 0; i < self->n_stations; i++) {
+        const twin_station_t *s = &self->st[i];
+        const twin_station_q_t *q = &s->q;
+        if (q->on || q->skip_p > 0) {
+            memset (&t, 0, sizeof t);
+            snprintf (t.topic, sizeof t.topic, "inline.%s", s->name);
+            s_sample (&t, "units", q->tel_units);
+            s_sample (&t, "measured", q->tel_meas);
+            s_sample (&t, "torque_nm_mean", q->tel_t_mean);
+            s_sample (&t, "torque_nm_sd", q->tel_t_sd);
+            s_sample (&t, "torque_nm_last", q->last_torque_nm);
+            s_sample (&t, "alignment_mm_mean", q->tel_a_mean);
+            s_sample (&t, "alignment_mm_last", q->last_align_mm);
+            s_sample (&t, "temp_c", q->last_temp_c);
+            s_sample (&t, "last_serial", q->last_serial);
+            s_sample (&t, "hours_since_cal", q->t_cal_s >= 0 ? (now - q->t_cal_s) / 3600.0 : now / 3600.0);
+            fn (ctx, &t);
+        }
+        double any = 0;
+        for (int d = 0; d < TWIN_DEFECT_KINDS; d++)
+            any += q->found[d];
+        if (any <= 0)
+            continue;
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "defects.%s", s->name);
+        for (int d = 0; d < TWIN_DEFECT_KINDS; d++)
+            s_sample (&t, twin__defect_kind_names[d], q->found[d]);
+        fn (ctx, &t);
+    }
+}
+
 void
 twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
 {
@@ -289,6 +328,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     s_sample (&t, "scrap_units", self->quality.scrap);
     s_sample (&t, "sample_every", self->quality.sample_every);
     fn (ctx, &t);
+    s_quality_telemetry (self, fn, ctx);   /* quality (issue 11) */
     memset (&t, 0, sizeof t);
     snprintf (t.topic, sizeof t.topic, "line");
     s_sample (&t, "units", (double) o->units);

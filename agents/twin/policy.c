@@ -21,6 +21,9 @@
  *     (robots.wear.service_every_h), by a technician;
  *   - spares (health.spares, issue 11) on a min/max rule: when stock plus
  *     what is on order falls to the plant file's min, order up to its max.
+
+ *   - in-line tools and gauges recalibrated at the maker's interval of
+ *     cycles (quality.recal_every_units), whatever they read (issue 11).
  *  It keeps no state of its own, so a what-if fork that installs a fresh one
  *  behaves exactly like the live one.
  */
@@ -114,6 +117,20 @@ s_baseline_rovers (twin_t *twin)
     }
 }
 
+/* Quality (issue 11): recalibration at the maker's interval of cycles. */
+static void
+s_baseline_recal (twin_t *twin)
+{
+    char err[256];
+    for (int i = 0; i < twin->n_stations; i++) {
+        const twin_station_q_t *q = &twin->st[i].q;
+        if (q->on && q->recal_every_units > 0 && q->units_since_cal >= q->recal_every_units && !q->cal_pending) {
+            twin_cmd_t c = { .kind = TWIN_CMD_RECALIBRATE, .u.recal = { i } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+}
+
 /* Spares (issue 11): min/max, the usual MRO stores rule. */
 static void
 s_baseline_spares (twin_t *twin, const twin_obs_t *obs)
@@ -173,6 +190,8 @@ s_baseline_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         s_baseline_rovers (twin);
     if (maint)
         s_baseline_spares (twin, obs);
+    if (!twin_owned (twin, TWIN_OWN_QUALITY))
+        s_baseline_recal (twin);
     if (!twin_owned (twin, TWIN_OWN_REPLENISHMENT))
         s_baseline_reorder (twin, obs);
 }
@@ -302,6 +321,7 @@ s_bound_epoch (void *ctx, twin_t *twin, const twin_obs_t *obs)
         s_baseline_pm (twin, obs);
     s_baseline_rovers (twin);
     s_baseline_spares (twin, obs);
+    s_baseline_recal (twin);
     s_baseline_reorder (twin, obs);
 }
 

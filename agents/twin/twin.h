@@ -61,6 +61,10 @@ typedef enum {
     TWIN_CMD_LUBRICATE,     /* short stop: relubricate */
     TWIN_CMD_REALIGN,       /* short stop: re-teach joints, re-tension belts */
     TWIN_CMD_SPARES,        /* purchase order for spares of a component kind */
+
+    /* quality (issue 11) */
+    TWIN_CMD_RECALIBRATE,   /* recalibrate a station's process and gauges (stops it briefly) */
+    TWIN_CMD_DIVERT,        /* take a suspect unit off the line to rework or scrap */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -86,6 +90,9 @@ typedef struct {
         struct { int task; int robot; } dispatch;
         struct { int station; int component; bool by_robot; } service;    /* replace, lubricate, realign */
         struct { int component; double qty; } spares;
+
+        struct { int station; } recal;
+        struct { int station; double serial; int to; } divert; /* serial 0: the station's last unit; to 0 rework, 1 scrap */
     } u;
 } twin_cmd_t;
 
@@ -332,6 +339,11 @@ typedef struct {
     double maintenance_cost;            /* spares used + technician and robot labour */
     double lost_output_h;               /* bottleneck hours lost to stops while it would have worked */
     double spares_used, labour_h;
+
+    /* quality (issue 11): costs in the plant's currency, counts in the measured window */
+    double quality_cost, inspection_cost, rework_cost, scrap_cost, field_return_cost;
+    double field_returns, inspections, inspections_missed, diverted_units, false_diverts;
+    double skipped_steps, recalibrations;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */
@@ -381,6 +393,23 @@ typedef struct {
 #define TWIN_CAUSE_COUNT 7
 const char *twin_cause_name (int cause);
 void twin_downtime_by_cause (const twin_t *self, double hours[TWIN_CAUSE_COUNT]);
+
+/* A field return (quality, issue 11): a shipped unit whose defect nobody
+ * found comes back from the customer weeks later — the only way a
+ * controller learns of an escape (DESIGN §4).  KINDS has a bit per defect
+ * kind (twin_defect_kind_name); STATION is where one of them (the first
+ * kind in that list) was made, −1 when unknown. */
+typedef struct {
+    double t_h, shipped_h;
+    uint32_t serial;
+    uint32_t kinds;
+    int station;
+} twin_field_return_t;
+/* Every field return so far, oldest first; valid until the next event. */
+const twin_field_return_t *twin_field_returns (const twin_t *self, size_t *n);
+/* "micro_defect", "misalignment", "torque", "thermal_hotspot",
+ * "contamination", "skipped_step"; "?" beyond. */
+const char *twin_defect_kind_name (int kind);
 
 void twin_record_series (twin_t *self, bool on);
 const twin_series_t *twin_series (const twin_t *self);

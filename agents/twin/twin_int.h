@@ -52,6 +52,45 @@ typedef struct {
     size_t head, n, cap;
 } twin_queue_t;
 
+/* quality (issue 11): a station's in-line process — drift of the process
+ * (tool wear, fixture misalignment) and of its gauges, the gauges' readings,
+ * skipped steps and recalibration (quality.c).  Offsets and sensor biases
+ * are hidden; controllers see only the noisy readings. */
+#define TWIN_DEFECT_SKIP  TWIN_COMP_COUNT   /* the kind after the five driven ones */
+#define TWIN_DEFECT_KINDS (TWIN_DEFECT_COUNT + 1)
+extern const char *const twin__defect_kind_names[TWIN_DEFECT_KINDS + 1];
+typedef struct {
+    bool on;                            /* in-line physics configured (torque_tol_pct or align_tol_mm) */
+    double cp;                          /* process capability: sd = tolerance / (3 cp) */
+    double torque_tol;                  /* ± fraction of the nominal torque, 0: no torque check */
+    double align_tol_mm;                /* ± mm, 0: no alignment check */
+    double drift_per_h, drift_sd_per_h; /* process offset, fractions of the tolerance per busy hour */
+    double sensor_drift_per_h;          /* gauge bias random walk, fraction of the tolerance per √h */
+    double temp_drift_c_per_h;          /* temperature sensor bias random walk, °C per √h */
+    double gauge_sd;                    /* gauge noise, fraction of the tolerance (from grr_pct) */
+    double skip_p;                      /* a unit misses this station's operation */
+    double recal_s;                     /* stop for a recalibration */
+    twin_rng_t rng_drift;               /* process drift, unit-to-unit variation, skipped steps */
+    twin_rng_t rng_gauge;               /* gauge noise and sensor drift */
+    double off_torque, off_align;       /* hidden: process offsets, fractions of the tolerance */
+    double bias_torque, bias_align, bias_temp_c;  /* hidden: sensor drift */
+    double busy_seen_s;                 /* busy time the drift has been applied for */
+    bool cal_pending, cal_active;
+    uint32_t cal_gen;
+    uint64_t cal_failures;              /* breakdowns when it started: one since voids it */
+    double cal_started_s;
+    double t_cal_s;                     /* last recalibration done, −1 none */
+    uint32_t last_serial;               /* the last unit it finished */
+    double last_torque_nm, last_align_mm, last_temp_c;
+    /* this epoch so far, and the last epoch's figures for telemetry */
+    double ep_units, ep_meas, ep_t_sum, ep_t_sq, ep_a_sum, ep_a_max;
+    double tel_units, tel_meas, tel_t_mean, tel_t_sd, tel_a_mean, tel_a_max;
+    double found[TWIN_DEFECT_KINDS];    /* defects found by end-of-line inspection that came from here */
+    double skipped, recals;
+    double recal_every_units;           /* the maker's calibration interval in cycles (baseline), 0 none */
+    double units_since_cal;             /* cycles since the last recalibration: the station counts them */
+} twin_station_q_t;
+
 typedef struct {
     char name[TWIN_NAME_MAX];
     int index;
@@ -129,6 +168,9 @@ typedef struct {
     double t_last_lube_s, svc_start_s;
     const twin_dist_t *svc_dist;        /* duration of the planned stop under way; NULL: a PM */
     twin_rng_t *svc_dist_rng;
+
+    /* quality (issue 11) */
+    twin_station_q_t q;
 } twin_station_t;
 
 typedef struct {
@@ -152,6 +194,10 @@ typedef struct {
     double t_arrive_s, due_s;
     int transit_to;                     /* on the conveyor to this station, or −1 */
     bool lost;                          /* removed by a shadow report while on a conveyor */
+    /* quality (issue 11) */
+    uint32_t q_serial;                  /* 0: not a unit in the plant */
+    int16_t q_origin[TWIN_DEFECT_KINDS]; /* hidden: station that made each defect, −1 */
+    uint8_t q_divert;                   /* 0, or 1 + the divert target (rework, scrap) */
 } twin_unit_t;
 
 typedef struct {
@@ -257,6 +303,21 @@ typedef struct {
     double rework_p;
     twin_rng_t qual_rng;
     double scrap, rework, escaped, defects_found;
+    /* quality (issue 11): inspection capacity, costs, field returns, diverts */
+    double detect_skip_p;               /* detection of a skipped step */
+    double inspect_s, inspectors, inspect_queue;
+    double t_inspector_free_s;          /* the inspectors' bench, pooled */
+    double labour_per_h, rework_s, rework_cost, scrap_cost, return_cost;
+    double return_p;                    /* share of escapes that come back */
+    twin_dist_t return_delay_s;
+    twin_rng_t return_rng;
+    uint32_t next_serial;
+    twin_field_return_t *pending;       /* escapes that will come back; events hold the index */
+    size_t pending_n, pending_cap;
+    twin_field_return_t *returns;       /* returned so far, in order */
+    size_t returns_n, returns_cap;
+    double inspected, inspect_missed, inspect_h, rework_h;
+    double field_returns, diverted, false_diverts, skipped, recals;
 } twin_quality_t;
 
 /* health.c: spares of one component kind (issue 11); unmanaged: unlimited, free. */
@@ -546,7 +607,21 @@ void twin__health_spare_arrived (twin_t *self, twin_station_t *s);
 int  twin__quality_load (twin_t *self, const af_config_t *root);
 void twin__quality_reset (twin_t *self);
 void twin__quality_unit (twin_station_t *s, twin_unit_t *u);
-bool twin__quality_ship (twin_t *self, const twin_unit_t *u);
+bool twin__quality_ship (twin_t *self, twin_unit_t *u);
+/* quality (issue 11): in-line process, recalibration, diverts, returns. */
+void twin__quality_unit_new (twin_t *self, twin_unit_t *u);
+void twin__quality_inline (twin_t *self, twin_station_t *s, twin_unit_t *u);
+/* At a unit boundary: starts a pending recalibration; true when it did. */
+bool twin__quality_try_cal (twin_t *self, twin_station_t *s);
+int  twin__quality_station_load (twin_station_t *s, const af_config_t *q, uint64_t seed);
+void twin__quality_epoch (twin_t *self, double dt_s);
+void twin__quality_destroy (twin_t *self);
+void twin__quality_redraw (twin_t *self, uint64_t salt);
+void twin__quality_kpis (const twin_t *self, twin_kpi_t *k);
+int  twin__quality_cal_check (const twin_t *self, int station, char *err, size_t len);
+void twin__quality_cal_order (twin_t *self, int station);
+int  twin__quality_divert_check (const twin_t *self, int station, double serial, int to, char *err, size_t len);
+void twin__quality_divert (twin_t *self, int station, double serial, int to);
 
 /* inventory.c: bins, bills of materials, supply. */
 int  twin__inventory_load (twin_t *self, const af_config_t *root);

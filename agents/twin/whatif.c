@@ -102,6 +102,7 @@ s_redraw (twin_t *f, uint64_t salt)
     twin_rng_reseed (&f->flow.arr_rng, salt);
     twin_rng_reseed (&f->flow.mix_rng, salt);
     twin_rng_reseed (&f->quality.qual_rng, salt);
+    twin__quality_redraw (f, salt);        /* quality (issue 11) */
     twin_rng_reseed (&f->energy.weather_rng, salt);
     twin_rng_reseed (&f->view.sensor_rng, salt);
     twin_rng_reseed (&f->site.site_rng, salt);

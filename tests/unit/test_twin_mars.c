@@ -16,18 +16,21 @@
  * the plant's decision epoch went from 15 min to one minute, and when each
  * station got a random stream per purpose, and when the default plant got
  * its health: section — running-plant part ages, P-F warnings, spares,
- * labour — in issue 11). */
+ * labour — and every other concern's physics in issue 11). */
 static const char s_giga_golden[] =
-    "{\"units\":7962,\"throughput_uph\":47.3929,\"cycle_time_mean_min\":21.7112,\"wip_mean\":17.1702,"
-    "\"oee_pct\":78.9881,\"availability_pct\":97.0216,\"performance_pct\":81.4743,"
-    "\"quality_pct\":99.9247,\"downtime_h\":14.2228,\"unplanned_downtime_h\":9.22269,"
-    "\"planned_downtime_h\":5.00011,\"mtbf_h\":94.9841,\"mttr_h\":0.658764,\"breakdowns\":14,"
-    "\"escaped_defects_ppm\":9545.34,\"escaped_defects\":76,\"scrap_units\":4,\"rework_units\":2,"
-    "\"energy_kwh\":59247.2,\"energy_kwh_per_unit\":7.44124,\"energy_cost\":15727.8,"
-    "\"energy_cost_per_unit\":1.97536,\"peak_kw\":424.371,\"solar_kwh\":3180.57,"
-    "\"manual_interventions\":21,\"robot_utilisation_pct\":20.7292,\"shortage_h\":0,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"maintenance_cost\":640.026,"
-    "\"lost_output_h\":4.75658,\"spares_used\":0,\"labour_h\":14.2228,\"bottleneck\":2}";
+    "{\"units\":7961,\"throughput_uph\":47.3869,\"cycle_time_mean_min\":21.6855,\"wip_mean\":17.1481,"
+    "\"oee_pct\":78.9881,\"availability_pct\":97.0216,\"performance_pct\":81.4743,\"quality_pct\":99.9247,"
+    "\"downtime_h\":14.7228,\"unplanned_downtime_h\":9.22269,\"planned_downtime_h\":5.50011,"
+    "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":11430.7,"
+    "\"escaped_defects\":91,\"scrap_units\":4,\"rework_units\":2,\"energy_kwh\":59237.5,"
+    "\"energy_kwh_per_unit\":7.44096,\"energy_cost\":15732.2,\"energy_cost_per_unit\":1.97616,"
+    "\"peak_kw\":424.371,\"solar_kwh\":3180.57,\"manual_interventions\":21,"
+    "\"robot_utilisation_pct\":20.7292,\"shortage_h\":0,\"damaged_parts\":1753,\"orders_lost\":0,"
+    "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.75605,\"spares_used\":0,"
+    "\"labour_h\":14.2228,\"quality_cost\":0,\"inspection_cost\":0,\"rework_cost\":0,\"scrap_cost\":0,"
+    "\"field_return_cost\":0,\"field_returns\":0,\"inspections\":398,\"inspections_missed\":0,"
+    "\"diverted_units\":0,\"false_diverts\":0,\"skipped_steps\":9,\"recalibrations\":3,\"bottleneck\":2}";
+
 
 static char *
 s_read (const char *name)

@@ -213,6 +213,13 @@ twin_bus__kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p)
     p->peak_kw = k->peak_kw;
     p->manual_interventions = k->manual_interventions;
     p->robot_utilisation_pct = k->robot_utilisation_pct;
+    /* flow (issue 11) */
+    p->lead_time_mean_min = k->lead_time_mean_min;
+    p->tardy_pct = k->tardy_pct;
+    p->tardiness_mean_h = k->tardiness_mean_h;
+    p->wip_line_mean = k->wip_line_mean;
+    p->fg_mean = k->fg_mean;
+    p->arrivals = k->arrivals;
 }
 
 static int
@@ -226,7 +233,7 @@ s_req_kpis (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
     /* Escaped defects are what nobody in the plant has found: a controller
      * learns of them only through field returns, never from the model. */
     p.escaped_defects_ppm = NAN;
-    uint8_t buf[512];
+    uint8_t buf[1024];
     size_t len = autofab__twin__kpis__pack (&p, buf);
     af_reply_typed (reply, "autofab.twin.Kpis", buf, len);
     af_reply_num (reply, "units", k.units);

@@ -90,6 +90,7 @@ s_unit_new (twin_t *self, int variant)
     u->due_s = u->t_arrive_s + v->due_h * 3600.0;
     u->transit_to = -1;
     u->lost = false;
+    u->t_release_s = u->t_arrive_s;
     return id;
 }
 
@@ -331,22 +332,53 @@ s_space_freed (twin_t *self, twin_station_t *j)
         twin__try_release (self);
 }
 
+/* Brings the time-averages of WIP (from arrival) and line WIP (from release)
+ * up to now; call before either count changes. */
+static void
+s_wip_flush (twin_t *self)
+{
+    double now = des_now_s (self->des), dt = now - self->flow.t_wip_s;
+    self->flow.wip_area += self->flow.wip * dt;
+    self->flow.wip_line_area += self->flow.wip_line * dt;
+    self->flow.t_wip_s = now;
+}
+
+/* A unit leaves the last station: lead time from the order's arrival, cycle
+ * time from its release, and against its due date either tardiness or the
+ * time it waits as a finished good for its ship date (earliness has a cost:
+ * the stock a make-to-order plant holds when it builds ahead). */
+static void
+s_ship_stats (twin_t *self, const twin_unit_t *u, double now)
+{
+    twin_flow_t *f = &self->flow;
+    f->units_out++;
+    f->sojourn_sum_s += now - u->t_arrive_s;
+    f->cycle_sum_s += now - u->t_release_s;
+    f->epoch_units++;
+    if (now > u->due_s) {
+        f->tardy++;
+        f->tardiness_sum_s += now - u->due_s;
+    }
+    else
+        f->fg_area_s += u->due_s - now;
+}
+
 static void
 s_ship (twin_t *self, int id)
 {
     twin_unit_t *u = &self->flow.units[id];
     double now = des_now_s (self->des);
-    self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
-    self->flow.t_wip_s = now;
+    s_wip_flush (self);
     self->flow.wip--;
+    self->flow.wip_line--;
     if (u->t_arrive_s >= self->t_stats_s) {
-        self->flow.units_out++;
-        self->flow.sojourn_sum_s += now - u->t_arrive_s;
-        self->flow.epoch_units++;
+        s_ship_stats (self, u, now);
         if (twin__quality_ship (self, u))
             self->flow.good_out++;
     }
     s_unit_free (self, id);
+    if (self->flow.wip_cap > 0)
+        twin__try_release (self);       /* a CONWIP card came back */
 }
 
 static void
@@ -424,9 +456,7 @@ s_pick_variant (twin_t *self)
 static void
 s_wip_add (twin_t *self)
 {
-    double now = des_now_s (self->des);
-    self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
-    self->flow.t_wip_s = now;
+    s_wip_flush (self);
     self->flow.wip++;
 }
 
@@ -435,7 +465,18 @@ s_enter_line (twin_t *self, int id)
 {
     if (self->flow.arrival_mode == TWIN_ARR_SATURATED)
         s_wip_add (self);
+    s_wip_flush (self);
+    self->flow.wip_line++;
+    self->flow.units[id].t_release_s = des_now_s (self->des);
     self->flow.last_released_variant = self->flow.units[id].variant;
+}
+
+/* The release or WIP cap (CONWIP): no order enters the line while the units
+ * released and not yet shipped number WIP_CAP. */
+static bool
+s_cap_reached (const twin_t *self)
+{
+    return self->flow.wip_cap > 0 && self->flow.wip_line >= self->flow.wip_cap;
 }
 
 static void
@@ -466,7 +507,7 @@ s_pull (twin_t *self, twin_station_t *s)
             twin__try_release (self);
         return;
     }
-    if (s->in_transit > 0 || !twin__is_route_start (self, s->index))
+    if (s->in_transit > 0 || !twin__is_route_start (self, s->index) || s_cap_reached (self))
         return;
     /* Saturated line: an order is always waiting, if the parts are there. */
     int variant = s_pick_variant (self);
@@ -517,7 +558,7 @@ twin__try_release (twin_t *self)
                 s_pull (self, &self->st[i]);
         return;
     }
-    while (self->flow.release.n > 0) {
+    while (self->flow.release.n > 0 && !s_cap_reached (self)) {
         size_t i = s_pick_order (self);
         int id = self->flow.release.items[(self->flow.release.head + i) % self->flow.release.cap];
         twin_unit_t *u = &self->flow.units[id];
@@ -562,6 +603,9 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
         }
     }
     int id = s_unit_new (self, v);
+    if (des_now_s (des) >= self->t_stats_s)
+        self->flow.arrivals++;
+    self->flow.epoch_arrivals++;
     if (id >= 0) {
         s_wip_add (self);
         twin__queue_push (&self->flow.release, id);
@@ -624,10 +668,9 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
                 self->flow.units[last].lost = true;
                 s->in_transit--;
             }
-            double now = des_now_s (self->des);
-            self->flow.wip_area += self->flow.wip * (now - self->flow.t_wip_s);
-            self->flow.t_wip_s = now;
+            s_wip_flush (self);
             self->flow.wip--;
+            self->flow.wip_line--;
             change--;
             removed = true;
         }
@@ -647,6 +690,8 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
             if (v->route[u->route][k] == s->index)
                 u->step = k;
         s_wip_add (self);
+        s_wip_flush (self);
+        self->flow.wip_line++;
         s_arrive_at (self, s, id);
         change++;
     }
@@ -708,6 +753,7 @@ twin__flow_epoch (twin_t *self, double dt_s)
 {
     (void) dt_s;
     self->flow.epoch_units = 0;
+    self->flow.epoch_arrivals = 0;
 }
 
 void
@@ -723,7 +769,8 @@ twin__flow_reset (twin_t *self)
     }
     twin_flow_t *f = &self->flow;
     f->units_out = f->good_out = f->sojourn_sum_s = f->orders_lost = 0;
-    f->wip_area = 0;
+    f->cycle_sum_s = f->tardy = f->tardiness_sum_s = f->fg_area_s = f->arrivals = 0;
+    f->wip_area = f->wip_line_area = 0;
     f->t_wip_s = now;
 }
 

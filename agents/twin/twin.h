@@ -303,6 +303,12 @@ typedef struct {
     bool has_project;
     double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
     double project_done_pct;
+    /* flow (issue 11): docs/kpi.md */
+    double lead_time_mean_min;          /* from the order's arrival (cycle time: from release) */
+    double tardy_pct, tardiness_mean_h; /* units shipped after their due date; mean lateness */
+    double wip_line_mean;               /* released and not shipped (wip_mean: from arrival) */
+    double fg_mean;                     /* finished units waiting for their due date */
+    double arrivals;                    /* orders arrived (open arrivals) */
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

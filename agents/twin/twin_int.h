@@ -141,6 +141,8 @@ typedef struct {
     double t_arrive_s, due_s;
     int transit_to;                     /* on the conveyor to this station, or −1 */
     bool lost;                          /* removed by a shadow report while on a conveyor */
+    /* flow (issue 11) */
+    double t_release_s;                 /* entered the line (saturated: = t_arrive_s) */
 } twin_unit_t;
 
 typedef struct {
@@ -237,6 +239,13 @@ typedef struct {
     /* statistics (from t_stats_s) */
     double units_out, good_out, sojourn_sum_s, orders_lost, epoch_units;
     double wip, wip_area, t_wip_s;      /* every order from its arrival */
+    /* flow (issue 11): lead time vs cycle time, due dates, WIP caps */
+    double cycle_sum_s;                 /* from release into the line (sojourn_sum_s: from arrival) */
+    double tardy, tardiness_sum_s;      /* units shipped after their due date, and by how much */
+    double fg_area_s;                   /* unit-seconds finished goods wait for their due date */
+    double wip_line, wip_line_area;     /* released and not shipped (same clock as wip) */
+    double arrivals, epoch_arrivals;    /* orders arrived (measured window, last epoch) */
+    int wip_cap;                        /* release only while wip_line < wip_cap; 0: no cap */
 } twin_flow_t;
 
 /* quality.c: end-of-line inspection and what it found. */

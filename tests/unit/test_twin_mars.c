@@ -17,16 +17,16 @@
  * station got a random stream per purpose, and when issue 11 added the flow
  * KPIs, OEE performance against the maximum speed and open arrivals). */
 static const char s_giga_golden[] =
-    "{\"units\":8088,\"throughput_uph\":48.1429,\"cycle_time_mean_min\":21.3151,\"wip_mean\":17.1201,"
-    "\"oee_pct\":69.8154,\"availability_pct\":96.6992,\"performance_pct\":72.1986,\"quality_pct\":100,"
+    "{\"units\":6993,\"throughput_uph\":41.625,\"cycle_time_mean_min\":29.0264,\"wip_mean\":73.5029,"
+    "\"oee_pct\":60.3778,\"availability_pct\":96.6992,\"performance_pct\":62.4389,\"quality_pct\":100,"
     "\"downtime_h\":11.6351,\"unplanned_downtime_h\":10.5318,\"planned_downtime_h\":1.1033,"
-    "\"mtbf_h\":83.2728,\"mttr_h\":0.658237,\"breakdowns\":16,\"escaped_defects_ppm\":1236.4,"
-    "\"escaped_defects\":10,\"scrap_units\":0,\"rework_units\":0,\"energy_kwh\":59692.6,"
-    "\"energy_kwh_per_unit\":7.38039,\"energy_cost\":15808.7,\"energy_cost_per_unit\":1.95458,"
-    "\"peak_kw\":425.622,\"solar_kwh\":3180.57,\"manual_interventions\":17,\"robot_utilisation_pct\":21.1136,"
-    "\"shortage_h\":0.0166667,\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,"
-    "\"lead_time_mean_min\":21.3151,\"tardy_pct\":0,\"tardiness_mean_h\":0,\"wip_line_mean\":17.1201,"
-    "\"fg_mean\":391.469,\"arrivals\":0,\"bottleneck\":2}";
+    "\"mtbf_h\":83.2728,\"mttr_h\":0.658237,\"breakdowns\":16,\"escaped_defects_ppm\":1001,"
+    "\"escaped_defects\":7,\"scrap_units\":0,\"rework_units\":0,\"energy_kwh\":55515.4,"
+    "\"energy_kwh_per_unit\":7.93871,\"energy_cost\":15082.2,\"energy_cost_per_unit\":2.15676,"
+    "\"peak_kw\":423.8,\"solar_kwh\":3180.57,\"manual_interventions\":17,\"robot_utilisation_pct\":18.8938,"
+    "\"shortage_h\":0,\"damaged_parts\":1110,\"orders_lost\":0,\"sim_h\":168,\"lead_time_mean_min\":105.013,"
+    "\"tardy_pct\":0,\"tardiness_mean_h\":0,\"wip_line_mean\":20.161,\"fg_mean\":276.862,\"arrivals\":7096,"
+    "\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

@@ -12,11 +12,13 @@
 #include "af_log.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void s_pull (twin_t *self, twin_station_t *s);
 static void s_try_push (twin_t *self, twin_station_t *s);
+static void s_demand (twin_t *self, twin_station_t *s);
 
 /* ------------------------------------------------------------ queues, units */
 
@@ -121,6 +123,8 @@ s_power_kw (const twin_station_t *s)
     case TWIN_ST_SETUP:
     case TWIN_ST_STARVED:
         return s->power_idle_kw;
+    case TWIN_ST_STANDBY:
+        return s->waking ? s->power_wake_kw : s->power_standby_kw;
     default:
         return 0.2 * s->power_idle_kw;      /* locked out: controls only */
     }
@@ -134,6 +138,7 @@ twin__station_flush (twin_t *self, twin_station_t *s)
     if (dt <= 0)
         return;
     s->time_in_s[s->state] += dt;
+    s->epoch_in_s[s->state] += dt;
     if (s->state == TWIN_ST_BUSY)
         s->epoch_busy_s += dt;
     s->energy_kwh += s_power_kw (s) * dt / 3600.0;
@@ -237,6 +242,94 @@ s_process_done (des_t *des, void *ctx, uint64_t arg)
     s_try_push (self, s);
 }
 
+/* ------------------------------------------------------------ stand-by (issue 11) */
+
+/* Work waits for S: units in or on the way to its buffer, a station blocked
+ * on it, or (at the start of a route) orders waiting or a saturated line. */
+static bool
+s_has_work (const twin_t *self, const twin_station_t *s)
+{
+    if (s->buf.n > 0 || s->in_transit > 0)
+        return true;
+    for (int k = 0; k < s->n_waiters; k++) {
+        const twin_station_t *w = &self->st[s->waiters[k]];
+        if (w->state == TWIN_ST_BLOCKED && w->blocked_on == s->index)
+            return true;
+    }
+    if (!twin__is_route_start (self, s->index))
+        return false;
+    return self->flow.arrival_mode == TWIN_ARR_SATURATED || self->flow.release.n > 0;
+}
+
+/* An idle station in HOLD goes to stand-by; in AUTO only when no work waits.
+ * Returns whether it did. */
+static bool
+s_standby_enter (twin_t *self, twin_station_t *s)
+{
+    if (s->standby_mode == TWIN_STANDBY_AUTO && s_has_work (self, s))
+        return false;
+    twin__station_set_state (self, s, TWIN_ST_STANDBY);
+    s->waking = false;
+    s->wake_gen++;              /* a wake-up cut short by a breakdown stays cancelled */
+    return true;
+}
+
+static void
+s_wake_done (des_t *des, void *ctx, uint64_t arg)
+{
+    (void) des;
+    twin_t *self = ctx;
+    twin_station_t *s = &self->st[(uint32_t) arg];
+    if ((uint32_t) (arg >> 32) != s->wake_gen || s->state != TWIN_ST_STANDBY || !s->waking)
+        return;                 /* cancelled, or a breakdown came first */
+    twin__station_flush (self, s);
+    s->waking = false;
+    twin__station_set_state (self, s, TWIN_ST_STARVED);
+    s_pull (self, s);
+}
+
+/* Leaving stand-by takes the station's wake-up time, at its wake-up power
+ * (drives, heaters and laser sources come back to temperature). */
+static void
+s_wake (twin_t *self, twin_station_t *s)
+{
+    if (s->state != TWIN_ST_STANDBY || s->waking)
+        return;
+    twin__station_flush (self, s);
+    s->waking = true;
+    if (des_now_s (self->des) >= self->t_stats_s)
+        s->wakeups++;
+    double t = twin_dist_sample (&s->wake_s, &s->rng_wake);
+    des_schedule (self->des, t > 0 ? t : 0, s_wake_done, self,
+                  ((uint64_t) s->wake_gen << 32) | (uint32_t) s->index);
+}
+
+/* Work came for a station in stand-by: in AUTO it wakes by itself. */
+static void
+s_demand (twin_t *self, twin_station_t *s)
+{
+    if (s->standby_mode == TWIN_STANDBY_AUTO)
+        s_wake (self, s);
+}
+
+void
+twin__station_standby (twin_t *self, twin_station_t *s, twin_standby_t mode)
+{
+    s->standby_mode = mode;
+    if (s->state == TWIN_ST_STANDBY) {
+        if (mode == TWIN_STANDBY_WAKE || (mode == TWIN_STANDBY_AUTO && s_has_work (self, s)))
+            s_wake (self, s);
+        else if (mode == TWIN_STANDBY_HOLD && s->waking) {
+            twin__station_flush (self, s);
+            s->waking = false;  /* back to sleep: the wake-up so far is spent */
+            s->wake_gen++;
+        }
+        return;
+    }
+    if (mode != TWIN_STANDBY_WAKE && s->state == TWIN_ST_STARVED && s->unit < 0)
+        s_pull (self, s);
+}
+
 /* ------------------------------------------------------------ flow */
 
 static bool
@@ -255,6 +348,8 @@ s_arrive_at (twin_t *self, twin_station_t *j, int unit)
     twin__queue_push (&j->buf, unit);
     if (j->state == TWIN_ST_STARVED && j->unit < 0)
         s_pull (self, j);
+    else if (j->state == TWIN_ST_STANDBY)
+        s_demand (self, j);
 }
 
 static void
@@ -392,6 +487,8 @@ s_try_push (twin_t *self, twin_station_t *s)
             twin__station_set_state (self, s, TWIN_ST_BLOCKED);
             s->blocked_on = next;
             s_waiter_add (j, s);
+            if (j->state == TWIN_ST_STANDBY)
+                s_demand (self, j);
             return;
         }
         u->step++;
@@ -488,6 +585,8 @@ s_pull (twin_t *self, twin_station_t *s)
         twin__station_try_pm (self, s);
         return;
     }
+    if (s->standby_mode != TWIN_STANDBY_WAKE && s_standby_enter (self, s))
+        return;
     if (s->buf.n > 0) {
         s->unit = s_queue_pop (&s->buf);
         s_begin_unit (self, s);
@@ -564,8 +663,11 @@ twin__try_release (twin_t *self)
         twin_unit_t *u = &self->flow.units[id];
         u->route = self->var[u->variant].active_route;
         twin_station_t *j = &self->st[s_unit_station (self, u, 0)];
-        if (!s_can_accept (j))
+        if (!s_can_accept (j)) {
+            if (j->state == TWIN_ST_STANDBY)
+                s_demand (self, j);
             return;
+        }
         if (!twin__inventory_take_bom (self, u->variant))
             return;
         s_queue_take (&self->flow.release, i);
@@ -698,6 +800,97 @@ twin__buffer_set (twin_t *self, twin_station_t *s, int level)
     return change;
 }
 
+/* ------------------------------------------------------------ flow commands (issue 11) */
+
+void
+twin__flow_set_wip_cap (twin_t *self, int wip_cap)
+{
+    self->flow.wip_cap = wip_cap;
+    twin__try_release (self);           /* a higher cap lets orders in now */
+}
+
+void
+twin__flow_set_buffer (twin_t *self, twin_station_t *s, int capacity)
+{
+    /* A smaller buffer keeps the units it holds; it takes no more until
+     * they fall below the new capacity. */
+    s->buffer_cap = capacity;
+    s_space_freed (self, s);
+}
+
+/* OUT = SRC with every value times F (empirical arrays copied). */
+static int
+s_dist_scaled (twin_dist_t *out, const twin_dist_t *src, double f)
+{
+    twin_dist_t d = *src;
+    d.values = d.cum = NULL;
+    if (src->kind == TWIN_DIST_EMPIRICAL) {
+        d.values = malloc (src->n * sizeof *d.values);
+        d.cum = src->cum ? malloc (src->n * sizeof *d.cum) : NULL;
+        if (!d.values || (src->cum && !d.cum)) {
+            free (d.values);
+            free (d.cum);
+            return -1;
+        }
+        for (size_t i = 0; i < src->n; i++)
+            d.values[i] = src->values[i] * f;
+        if (src->cum)
+            memcpy (d.cum, src->cum, src->n * sizeof *d.cum);
+    }
+    switch (src->kind) {
+    case TWIN_DIST_LOGNORMAL: d.a += log (f); break;
+    case TWIN_DIST_GAMMA:
+    case TWIN_DIST_WEIBULL: d.b *= f; break;
+    case TWIN_DIST_NORMAL: d.a *= f; d.b *= f; break;
+    case TWIN_DIST_EMPIRICAL: break;
+    default: d.a *= f; break;       /* const, exponential */
+    }
+    d.mean = src->mean * f;
+    *out = d;
+    return 0;
+}
+
+/* Design change: VARIANT's processing time at S gets mean MEAN_S at
+ * nameplate, its shape (spread relative to the mean) kept.  Units already
+ * in process keep the time they drew. */
+int
+twin__flow_design (twin_t *self, twin_station_t *s, int variant, double mean_s)
+{
+    if (!s->process_by_variant) {
+        s->process_by_variant = calloc ((size_t) self->n_variants, sizeof (twin_dist_t));
+        s->has_variant_process = calloc ((size_t) self->n_variants, sizeof (bool));
+        if (!s->process_by_variant || !s->has_variant_process) {
+            free (s->process_by_variant);
+            free (s->has_variant_process);
+            s->process_by_variant = NULL;
+            s->has_variant_process = NULL;
+            return -1;
+        }
+    }
+    const twin_dist_t *cur = s->has_variant_process[variant] ? &s->process_by_variant[variant] : &s->process_s;
+    twin_dist_t d;
+    if (s_dist_scaled (&d, cur, mean_s / cur->mean))
+        return -1;
+    if (s->has_variant_process[variant])
+        twin_dist_free (&s->process_by_variant[variant]);
+    s->process_by_variant[variant] = d;
+    s->has_variant_process[variant] = true;
+    return 0;
+}
+
+/* VARIANT's share of new orders becomes MIX; the others keep their
+ * proportions in the rest.  A variant with share 0 is not offered: setting
+ * one launches it. */
+void
+twin__flow_set_mix (twin_t *self, int variant, double mix)
+{
+    double others = 1.0 - self->var[variant].mix;
+    for (int v = 0; v < self->n_variants; v++)
+        if (v != variant)
+            self->var[v].mix = others > 0 ? self->var[v].mix * (1.0 - mix) / others : 0;
+    self->var[variant].mix = mix;
+}
+
 /* ------------------------------------------------------------ hooks */
 
 static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
@@ -732,6 +925,10 @@ twin__flow_load (twin_t *self, const af_config_t *root)
         self->st[i].state = TWIN_ST_STARVED;
         self->st[i].unit = -1;
         self->st[i].last_variant = -1;
+        char stream[TWIN_NAME_MAX + 16];
+        snprintf (stream, sizeof stream, "%s/standby", self->st[i].name);
+        twin_rng_seed (&self->st[i].rng_wake, self->seed, stream);
+        self->st[i].standby_mode = TWIN_STANDBY_WAKE;
     }
     return af_config_error (root) ? -1 : 0;
 }
@@ -751,9 +948,22 @@ twin__flow_start (twin_t *self)
 void
 twin__flow_epoch (twin_t *self, double dt_s)
 {
-    (void) dt_s;
     self->flow.epoch_units = 0;
     self->flow.epoch_arrivals = 0;
+    for (int i = 0; i < self->n_stations; i++) {
+        twin_station_t *s = &self->st[i];
+        twin__station_flush (self, s);
+        for (int k = 0; k < TWIN_ST_COUNT; k++) {
+            s->epoch_share[k] = dt_s > 0 ? s->epoch_in_s[k] / dt_s : 0;
+            s->epoch_in_s[k] = 0;
+        }
+        /* Maintenance ordered for a station in stand-by starts now, in the
+         * idle window; afterwards the station goes back to stand-by. */
+        if (s->pm_pending && s->state == TWIN_ST_STANDBY && !s->waking) {
+            twin__station_set_state (self, s, TWIN_ST_STARVED);
+            twin__station_try_pm (self, s);
+        }
+    }
 }
 
 void
@@ -766,6 +976,7 @@ twin__flow_reset (twin_t *self)
         memset (s->time_in_s, 0, sizeof s->time_in_s);
         s->energy_kwh = 0;
         s->processed = 0;
+        s->wakeups = 0;
     }
     twin_flow_t *f = &self->flow;
     f->units_out = f->good_out = f->sojourn_sum_s = f->orders_lost = 0;
@@ -777,6 +988,8 @@ twin__flow_reset (twin_t *self)
 void
 twin__flow_destroy (twin_t *self)
 {
+    for (int i = 0; i < self->n_stations; i++)
+        twin_dist_free (&self->st[i].wake_s);
     free (self->flow.release.items);
     free (self->flow.units);
     free (self->flow.free_units);

@@ -36,6 +36,7 @@ typedef enum {
     TWIN_ST_DOWN,           /* broken down or waiting for / under repair */
     TWIN_ST_MAINT,          /* planned maintenance */
     TWIN_ST_SETUP,          /* changing over to another variant */
+    TWIN_ST_STANDBY,        /* flow (issue 11): in stand-by, or waking up from it */
     TWIN_ST_COUNT
 } twin_state_t;
 
@@ -56,11 +57,21 @@ typedef enum {
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
+    /* flow (issue 11) */
+    TWIN_CMD_RELEASE,       /* release / WIP cap (CONWIP): units on the line at most */
+    TWIN_CMD_STANDBY,       /* a station into stand-by, back awake, or waking by itself */
+    TWIN_CMD_BUFFER,        /* a buffer's capacity, within its physical maximum */
+    TWIN_CMD_DESIGN,        /* design change: a variant's processing time at a station */
+    TWIN_CMD_MIX,           /* a variant's share of new orders (0: not offered; launch) */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
 typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
 typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR } twin_task_kind_t;
+/* Stand-by (issue 11): WAKE runs normally (leaving stand-by takes the
+ * station's wake-up time), HOLD goes to stand-by once idle and stays there,
+ * AUTO goes to stand-by whenever idle and wakes by itself when a unit waits. */
+typedef enum { TWIN_STANDBY_WAKE, TWIN_STANDBY_HOLD, TWIN_STANDBY_AUTO } twin_standby_t;
 
 /* One command.  Indexes refer to the order of stations, variants, parts and
  * robots in the config (twin_station_index() & co. map names). */
@@ -79,6 +90,12 @@ typedef struct {
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
         struct { int task; int robot; } dispatch;
+        /* flow (issue 11) */
+        struct { int wip_cap; } release;                            /* 0: no cap */
+        struct { int station; twin_standby_t mode; } standby;
+        struct { int station; int capacity; } buffer;
+        struct { int variant; int station; double process_s; } design;   /* mean, nameplate */
+        struct { int variant; double mix; } mix;
     } u;
 } twin_cmd_t;
 

@@ -118,6 +118,18 @@ typedef struct {
     double ttf_left_s;                  /* up time left to it while stopped, −1 */
     uint32_t fail_gen;                  /* bumps to cancel a scheduled failure */
     double repair_started_s;
+    /* flow (issue 11): buffer limit, stand-by and wake-up */
+    int buffer_max;                     /* physical maximum for the buffer command; −1 unbounded */
+    int buffer_cap_cfg;                 /* as the plant file says, for the baseline */
+    double power_standby_kw, power_wake_kw;
+    twin_dist_t wake_s;                 /* time to wake up from stand-by */
+    twin_standby_t standby_mode;        /* as ordered */
+    bool waking;                        /* in TWIN_ST_STANDBY, waking up */
+    uint32_t wake_gen;                  /* bumps to cancel a scheduled wake-up end */
+    double wakeups;                     /* wake-ups (measured window) */
+    double epoch_in_s[TWIN_ST_COUNT];   /* time in each state this epoch, so far */
+    double epoch_share[TWIN_ST_COUNT];  /* … and its share in the last epoch (telemetry) */
+    twin_rng_t rng_wake;                /* wake-up times: "<station>/standby" */
 } twin_station_t;
 
 typedef struct {
@@ -463,6 +475,12 @@ void twin__station_resume (twin_t *self, twin_station_t *s);
 void twin__try_release (twin_t *self);
 bool twin__is_route_start (const twin_t *self, int station);
 int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
+/* flow (issue 11): the flow commands' effects (cmd.c validates). */
+void twin__station_standby (twin_t *self, twin_station_t *s, twin_standby_t mode);
+void twin__flow_set_wip_cap (twin_t *self, int wip_cap);
+void twin__flow_set_buffer (twin_t *self, twin_station_t *s, int capacity);
+int  twin__flow_design (twin_t *self, twin_station_t *s, int variant, double mean_s);
+void twin__flow_set_mix (twin_t *self, int variant, double mix);
 
 /* health.c: wear, failures, repair and PM. */
 int  twin__health_load (twin_t *self, const af_config_t *root);

@@ -128,3 +128,210 @@ Test (twin_flow_phys, performance_against_max_speed)
     cr_assert_float_eq (fast.performance_pct, 100.0, 0.5, "performance %g", fast.performance_pct);
     cr_assert (fast.units > 1.2 * nameplate.units);
 }
+
+/* ------------------------------------------------------------ commands */
+
+/* Parses ACTION with one or two (name, value) parameters through the
+ * command table, as the bus does, and applies it.  Returns twin_apply's
+ * result (−1 also for a parse error); ERR gets the reason. */
+static int
+s_cmd (twin_t *t, const char *action, const twin_param_t *params, size_t n, char *err, size_t len)
+{
+    const twin_cmd_info_t *info = twin_cmd_by_action (action);
+    cr_assert_not_null (info, "no action %s", action);
+    twin_cmd_t c;
+    if (twin_cmd_parse (t, info, params, n, &c, err, len))
+        return -1;
+    return twin_apply (t, &c, err, len);
+}
+
+#define S_NUM(n, v)  { .name = (n), .type = TWIN_VAL_NUM, .num = (v) }
+#define S_TEXT(n, v) { .name = (n), .type = TWIN_VAL_TEXT, .text = (v) }
+
+static double
+s_run_cmd (const char *yaml, uint64_t seed, double hours, const char *action, const twin_param_t *p,
+           size_t n, twin_kpi_t *k)
+{
+    twin_t *t = s_twin (yaml, seed);
+    char err[256] = "";
+    if (action)
+        cr_assert_eq (s_cmd (t, action, p, n, err, sizeof err), 0, "%s: %s", action, err);
+    twin_run (t, hours, NULL);
+    twin_kpis (t, k);
+    twin_destroy (&t);
+    return k->units;
+}
+
+static const char s_open_line[] =
+    "factory: {name: open, warmup_h: 10}\n"
+    "arrivals: {mode: poisson, rate_per_h: 50}\n"
+    "stations:\n"
+    "  - {name: s1, process_s: {dist: exponential, mean: 55}, buffer_cap: 10}\n"
+    "  - {name: s2, process_s: {dist: exponential, mean: 60}, buffer_cap: 10}\n"
+    "  - {name: s3, process_s: {dist: exponential, mean: 50}, buffer_cap: 10}\n";
+
+/* The free lunch of the issue: holding work before the line shortens cycle
+ * time on the line, but the order's lead time from arrival gets longer. */
+Test (twin_flow_phys, wip_cap_trades_cycle_time_for_lead_time)
+{
+    twin_kpi_t free_k, cap_k;
+    s_run_cmd (s_open_line, 3, 600, NULL, NULL, 0, &free_k);
+    twin_param_t p[] = { S_NUM ("wip_cap", 3) };
+    s_run_cmd (s_open_line, 3, 600, "set_release", p, 1, &cap_k);
+    cr_log_info ("no cap: cycle %.1f lead %.1f min, line wip %.2f; cap 3: cycle %.1f lead %.1f min, "
+                 "line wip %.2f", free_k.cycle_time_mean_min, free_k.lead_time_mean_min, free_k.wip_line_mean,
+                 cap_k.cycle_time_mean_min, cap_k.lead_time_mean_min, cap_k.wip_line_mean);
+    cr_assert (cap_k.wip_line_mean <= 3.0 + 1e-9);
+    cr_assert (cap_k.cycle_time_mean_min < 0.8 * free_k.cycle_time_mean_min);
+    cr_assert (cap_k.lead_time_mean_min > free_k.lead_time_mean_min, "holding work won lead time: %g vs %g",
+               cap_k.lead_time_mean_min, free_k.lead_time_mean_min);
+}
+
+Test (twin_flow_phys, release_refuses_a_bad_cap)
+{
+    twin_t *t = s_twin (s_open_line, 1);
+    char err[256] = "";
+    twin_param_t neg[] = { S_NUM ("wip_cap", -1) }, big[] = { S_NUM ("wip_cap", 1e7) }, txt[] = { S_TEXT ("wip_cap", "x") };
+    cr_assert_eq (s_cmd (t, "set_release", neg, 1, err, sizeof err), -1);
+    cr_assert (strstr (err, "WIP cap"), "%s", err);
+    cr_assert_eq (s_cmd (t, "set_release", big, 1, err, sizeof err), -1);
+    cr_assert_eq (s_cmd (t, "set_release", txt, 1, err, sizeof err), -1);
+    cr_assert_eq (s_cmd (t, "set_release", NULL, 0, err, sizeof err), -1, "wip_cap is required");
+    twin_destroy (&t);
+}
+
+/* Stand-by saves idle power but every wake-up costs time and energy: on a
+ * lightly loaded station 'auto' stand-by lowers energy and raises lead time. */
+static const char s_light[] =
+    "factory: {name: light, warmup_h: 2}\n"
+    "arrivals: {mode: poisson, rate_per_h: 12}\n"
+    "stations:\n"
+    "  - name: oven\n"
+    "    process_s: {dist: exponential, mean: 60}\n"
+    "    power_kw: {idle: 10, busy: 30, standby: 1, wake: 25}\n"
+    "    wake_s: 90\n";
+
+Test (twin_flow_phys, standby_trades_energy_for_lead_time)
+{
+    twin_kpi_t awake, saving;
+    s_run_cmd (s_light, 4, 300, NULL, NULL, 0, &awake);
+    twin_param_t p[] = { S_TEXT ("station", "oven"), S_TEXT ("mode", "auto") };
+    s_run_cmd (s_light, 4, 300, "set_standby", p, 2, &saving);
+    cr_log_info ("awake: %.0f kWh, lead %.2f min; auto stand-by: %.0f kWh, lead %.2f min",
+                 awake.energy_kwh, awake.lead_time_mean_min, saving.energy_kwh, saving.lead_time_mean_min);
+    cr_assert_float_eq (saving.units, awake.units, 0.02 * awake.units, "stand-by lost orders");
+    cr_assert (saving.energy_kwh < 0.8 * awake.energy_kwh);
+    /* Most orders find the oven asleep and wait its 1.5 min wake-up. */
+    cr_assert (saving.lead_time_mean_min > awake.lead_time_mean_min + 0.5);
+}
+
+/* 'standby' holds the station until it is woken; units wait in its buffer. */
+Test (twin_flow_phys, standby_holds_until_woken)
+{
+    twin_t *t = s_twin (s_light, 4);
+    char err[256] = "";
+    twin_param_t hold[] = { S_TEXT ("station", "oven"), S_TEXT ("mode", "standby") };
+    twin_param_t wake[] = { S_TEXT ("station", "oven"), S_TEXT ("mode", "wake") };
+    cr_assert_eq (s_cmd (t, "set_standby", wake, 2, err, sizeof err), -1, "woke an awake station");
+    cr_assert (strstr (err, "not in stand-by"), "%s", err);
+    cr_assert_eq (s_cmd (t, "set_standby", hold, 2, err, sizeof err), 0, "%s", err);
+    twin_start (t);
+    twin_iterate (t, 4 * 3600.0, 0);
+    const twin_obs_t *o = twin_observe (t);
+    cr_assert_eq (o->stations[0].state, TWIN_ST_STANDBY);
+    cr_assert_eq (o->stations[0].processed, 0);
+    cr_assert (o->stations[0].buffer_level > 20, "orders waited: %d", o->stations[0].buffer_level);
+    cr_assert_eq (s_cmd (t, "set_standby", wake, 2, err, sizeof err), 0, "%s", err);
+    twin_iterate (t, 8 * 3600.0, 0);
+    o = twin_observe (t);
+    cr_assert (o->stations[0].processed > 40);
+    twin_param_t bad[] = { S_TEXT ("station", "oven"), S_TEXT ("mode", "sleepy") };
+    cr_assert_eq (s_cmd (t, "set_standby", bad, 2, err, sizeof err), -1);
+    twin_param_t nost[] = { S_TEXT ("station", "nope"), S_TEXT ("mode", "auto") };
+    cr_assert_eq (s_cmd (t, "set_standby", nost, 2, err, sizeof err), -1);
+    twin_destroy (&t);
+}
+
+/* A smaller buffer between unbalanced random stations costs throughput. */
+static const char s_sat_buffers[] =
+    "factory: {name: buf, warmup_h: 2}\n"
+    "stations:\n"
+    "  - {name: s1, process_s: {dist: exponential, mean: 60}}\n"
+    "  - {name: s2, process_s: {dist: exponential, mean: 60}, buffer_cap: 6, buffer_max: 10}\n";
+
+Test (twin_flow_phys, buffer_size_trades_wip_for_throughput)
+{
+    twin_kpi_t big, small;
+    twin_param_t p10[] = { S_TEXT ("station", "s2"), S_NUM ("capacity", 10) };
+    twin_param_t p0[] = { S_TEXT ("station", "s2"), S_NUM ("capacity", 0) };
+    s_run_cmd (s_sat_buffers, 5, 300, "set_buffer", p10, 2, &big);
+    s_run_cmd (s_sat_buffers, 5, 300, "set_buffer", p0, 2, &small);
+    cr_log_info ("buffer 10: %.1f u/h, wip %.2f; buffer 0: %.1f u/h, wip %.2f", big.throughput_uph, big.wip_line_mean,
+                 small.throughput_uph, small.wip_line_mean);
+    cr_assert (small.throughput_uph < 0.85 * big.throughput_uph);
+    cr_assert (small.wip_line_mean < big.wip_line_mean);
+
+    twin_t *t = s_twin (s_sat_buffers, 1);
+    char err[256] = "";
+    twin_param_t over[] = { S_TEXT ("station", "s2"), S_NUM ("capacity", 11) };
+    twin_param_t unb[] = { S_TEXT ("station", "s1"), S_NUM ("capacity", 3) };
+    cr_assert_eq (s_cmd (t, "set_buffer", over, 2, err, sizeof err), -1);
+    cr_assert (strstr (err, "physical maximum"), "%s", err);
+    cr_assert_eq (s_cmd (t, "set_buffer", unb, 2, err, sizeof err), -1);
+    cr_assert (strstr (err, "unbounded"), "%s", err);
+    twin_destroy (&t);
+}
+
+/* A design change that shortens a variant's work at the bottleneck raises
+ * throughput; a station off the route or a silly time is refused. */
+static const char s_two_variants[] =
+    "factory: {name: design}\n"
+    "variants:\n"
+    "  - {name: a, mix: 1, route: [s1, s2]}\n"
+    "  - {name: b, mix: 0, route: [s1]}\n"
+    "stations:\n"
+    "  - {name: s1, process_s: {dist: gamma, mean: 40, cv: 0.2}, process_s_by_variant: {b: 20}}\n"
+    "  - {name: s2, process_s: {dist: gamma, mean: 60, cv: 0.2}}\n";
+
+Test (twin_flow_phys, design_change_moves_the_bottleneck)
+{
+    twin_kpi_t before, after;
+    twin_param_t p[] = { S_TEXT ("variant", "a"), S_TEXT ("station", "s2"), S_NUM ("process_s", 30) };
+    s_run_cmd (s_two_variants, 2, 100, NULL, NULL, 0, &before);
+    s_run_cmd (s_two_variants, 2, 100, "change_design", p, 3, &after);
+    cr_log_info ("design: %.1f -> %.1f u/h", before.throughput_uph, after.throughput_uph);
+    cr_assert_float_eq (before.throughput_uph, 60.0, 2.0);
+    cr_assert_float_eq (after.throughput_uph, 90.0, 3.0, "s1 (40 s) paces the line now");
+
+    twin_t *t = s_twin (s_two_variants, 1);
+    char err[256] = "";
+    twin_param_t off[] = { S_TEXT ("variant", "b"), S_TEXT ("station", "s2"), S_NUM ("process_s", 30) };
+    twin_param_t zero[] = { S_TEXT ("variant", "a"), S_TEXT ("station", "s2"), S_NUM ("process_s", 0) };
+    cr_assert_eq (s_cmd (t, "change_design", off, 3, err, sizeof err), -1);
+    cr_assert (strstr (err, "does not visit"), "%s", err);
+    cr_assert_eq (s_cmd (t, "change_design", zero, 3, err, sizeof err), -1);
+    twin_destroy (&t);
+}
+
+/* Launching variant b (declared with mix 0, a shorter route) changes what
+ * the line makes; the sole variant cannot be withdrawn. */
+Test (twin_flow_phys, mix_launches_a_variant)
+{
+    twin_kpi_t before, after;
+    twin_param_t p[] = { S_TEXT ("variant", "b"), S_NUM ("mix", 1) };
+    s_run_cmd (s_two_variants, 2, 100, NULL, NULL, 0, &before);
+    s_run_cmd (s_two_variants, 2, 100, "set_mix", p, 2, &after);
+    cr_log_info ("mix: %.1f -> %.1f u/h", before.throughput_uph, after.throughput_uph);
+    cr_assert_float_eq (after.throughput_uph, 180.0, 3.0, "only b (20 s at s1) is built");
+
+    twin_t *t = s_twin (s_two_variants, 1);
+    char err[256] = "";
+    twin_param_t sole[] = { S_TEXT ("variant", "a"), S_NUM ("mix", 0.5) };
+    twin_param_t over[] = { S_TEXT ("variant", "b"), S_NUM ("mix", 1.5) };
+    cr_assert_eq (s_cmd (t, "set_mix", sole, 2, err, sizeof err), -1);
+    cr_assert (strstr (err, "only one"), "%s", err);
+    cr_assert_eq (s_cmd (t, "set_mix", over, 2, err, sizeof err), -1);
+    twin_param_t half[] = { S_TEXT ("variant", "b"), S_NUM ("mix", 0.5) };
+    cr_assert_eq (s_cmd (t, "set_mix", half, 2, err, sizeof err), 0, "%s", err);
+    twin_destroy (&t);
+}

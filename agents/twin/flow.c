@@ -891,6 +891,78 @@ twin__flow_set_mix (twin_t *self, int variant, double mix)
     self->var[variant].mix = mix;
 }
 
+/* ------------------------------------------------------------ observation (issue 11) */
+
+void
+twin__flow_observe (twin_t *self)
+{
+    twin_obs_t *o = &self->view.obs;
+    const twin_flow_t *f = &self->flow;
+    double now = des_now_s (self->des);
+    for (int i = 0; i < self->n_stations; i++) {
+        const twin_station_t *s = &self->st[i];
+        twin_station_obs_t *so = &self->view.st_obs[i];
+        so->buffer_max = s->buffer_max;
+        memcpy (so->share, s->epoch_share, sizeof so->share);
+        int v = s->unit >= 0 ? f->units[s->unit].variant : s->last_variant;
+        so->variant = v >= 0 ? self->var[v].name : NULL;
+        so->standby_mode = s->standby_mode;
+        so->wakeups = s->wakeups;
+    }
+    o->arrivals_epoch = (int) f->epoch_arrivals;
+    o->wip_line = (int) f->wip_line;
+    o->wip_cap = f->wip_cap;
+    o->arrival_rate_per_h = f->arrival_mode == TWIN_ARR_POISSON ? f->arrival_rate_per_h : 0;
+    o->orders_late = 0;
+    o->oldest_wait_min = o->next_due_h = 0;
+    double oldest = now, due = INFINITY;
+    for (size_t k = 0; k < f->release.n; k++) {
+        const twin_unit_t *u = &f->units[f->release.items[(f->release.head + k) % f->release.cap]];
+        oldest = fmin (oldest, u->t_arrive_s);
+        due = fmin (due, u->due_s);
+        o->orders_late += u->due_s < now;
+    }
+    if (f->release.n > 0) {
+        o->oldest_wait_min = (now - oldest) / 60.0;
+        o->next_due_h = (due - now) / 3600.0;
+    }
+}
+
+void
+twin__flow_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx)
+{
+    const twin_obs_t *o = &self->view.obs;
+    twin_sample_t t;
+    memset (&t, 0, sizeof t);
+    snprintf (t.topic, sizeof t.topic, "orders");
+    t.names[t.n] = "waiting", t.values[t.n++] = o->release_queue;
+    t.names[t.n] = "arrivals_epoch", t.values[t.n++] = o->arrivals_epoch;
+    t.names[t.n] = "rate_per_h", t.values[t.n++] = o->arrival_rate_per_h;
+    t.names[t.n] = "wip_line", t.values[t.n++] = o->wip_line;
+    t.names[t.n] = "wip_cap", t.values[t.n++] = o->wip_cap;
+    t.names[t.n] = "late_waiting", t.values[t.n++] = o->orders_late;
+    t.names[t.n] = "oldest_wait_min", t.values[t.n++] = o->oldest_wait_min;
+    t.names[t.n] = "next_due_h", t.values[t.n++] = o->next_due_h;
+    fn (ctx, &t);
+    /* The station topic's metric list is full: the flow figures get their own. */
+    static const char *const share_names[TWIN_ST_COUNT] = {
+        "starved_share", "busy_share", "blocked_share", "down_share", "maint_share", "setup_share",
+        "standby_share"
+    };
+    _Static_assert (TWIN_ST_COUNT + 3 <= TWIN_SAMPLE_MAX, "flow.<station> holds the shares and three more");
+    for (int i = 0; i < o->n_stations; i++) {
+        const twin_station_obs_t *s = &o->stations[i];
+        memset (&t, 0, sizeof t);
+        snprintf (t.topic, sizeof t.topic, "flow.%s", s->name);
+        for (int k = 0; k < TWIN_ST_COUNT; k++)
+            t.names[t.n] = share_names[k], t.values[t.n++] = s->share[k];
+        t.names[t.n] = "buffer_cap", t.values[t.n++] = s->buffer_cap;
+        t.names[t.n] = "variant", t.values[t.n++] = s->variant ? twin_variant_index (self, s->variant) : -1;
+        t.names[t.n] = "standby_mode", t.values[t.n++] = s->standby_mode;
+        fn (ctx, &t);
+    }
+}
+
 /* ------------------------------------------------------------ hooks */
 
 static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };

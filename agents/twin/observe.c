@@ -67,6 +67,7 @@ twin__observe (twin_t *self)
     o->release_queue = (int) self->flow.release.n;
     o->units = (uint64_t) self->flow.good_out;
     o->defects_found = (uint64_t) self->quality.defects_found;
+    twin__flow_observe (self);          /* flow (issue 11): order book, state shares */
 }
 
 const twin_obs_t *
@@ -298,6 +299,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         busy += o->robot_busy[r];
     s_sample (&t, "robots_busy", busy);
     fn (ctx, &t);
+    twin__flow_telemetry (self, fn, ctx);
     s_site_telemetry (self, fn, ctx);
 }
 

@@ -222,6 +222,12 @@ typedef struct {
     double t_inspected_s;
     uint64_t processed;
     bool pm_pending;
+    /* flow (issue 11) */
+    int buffer_max;                     /* physical limit of the buffer command; −1 unbounded */
+    double share[TWIN_ST_COUNT];        /* share of the last epoch in each state, 0..1 */
+    const char *variant;                /* variant on board or last worked on; NULL: none yet */
+    twin_standby_t standby_mode;
+    double wakeups;                     /* wake-ups from stand-by (measured window) */
 } twin_station_obs_t;
 
 typedef struct {
@@ -242,6 +248,13 @@ typedef struct {
     double price_per_kwh, ambient_c, indoor_c, hvac_kw;
     int release_queue;                  /* orders waiting to be released */
     uint64_t units, defects_found;
+    /* flow (issue 11): the order book */
+    int arrivals_epoch;                 /* orders arrived in the last epoch */
+    int wip_line, wip_cap;              /* units released and not shipped; the cap (0: none) */
+    int orders_late;                    /* waiting orders already past their due date */
+    double oldest_wait_min;             /* longest wait of an order not yet released, 0: none */
+    double next_due_h;                  /* earliest due date of a waiting order, hours from now (< 0: late); 0: none */
+    double arrival_rate_per_h;          /* the plan's order rate (0: saturated line) */
 } twin_obs_t;
 
 /* The observable state as of the last epoch; valid until the next epoch. */

@@ -481,6 +481,10 @@ void twin__flow_set_wip_cap (twin_t *self, int wip_cap);
 void twin__flow_set_buffer (twin_t *self, twin_station_t *s, int capacity);
 int  twin__flow_design (twin_t *self, twin_station_t *s, int variant, double mean_s);
 void twin__flow_set_mix (twin_t *self, int variant, double mix);
+/* observe.c calls: the order book and per-station flow figures into the
+ * observation, and their telemetry samples (topics orders, flow.<station>). */
+void twin__flow_observe (twin_t *self);
+void twin__flow_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx);
 
 /* health.c: wear, failures, repair and PM. */
 int  twin__health_load (twin_t *self, const af_config_t *root);

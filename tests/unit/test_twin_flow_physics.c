@@ -335,3 +335,73 @@ Test (twin_flow_phys, mix_launches_a_variant)
     cr_assert_eq (s_cmd (t, "set_mix", half, 2, err, sizeof err), 0, "%s", err);
     twin_destroy (&t);
 }
+
+/* ------------------------------------------------------------ telemetry */
+
+typedef struct {
+    int orders, flows;
+    double waiting, share_sum, standby_share;
+} s_tel_t;
+
+static void
+s_tel (void *ctx, const twin_sample_t *t)
+{
+    s_tel_t *c = ctx;
+    if (!strcmp (t->topic, "orders")) {
+        c->orders++;
+        c->waiting = t->values[0];
+        cr_assert_str_eq (t->names[0], "waiting");
+    }
+    if (!strncmp (t->topic, "flow.", 5)) {
+        c->flows++;
+        for (int k = 0; k < TWIN_ST_COUNT; k++)
+            c->share_sum += t->values[k];
+        c->standby_share += t->values[TWIN_ST_STANDBY];
+    }
+}
+
+/* The order book and each station's state shares of the last epoch reach
+ * the bus; the shares of one station add up to the whole epoch. */
+Test (twin_flow_phys, telemetry_has_the_order_book_and_state_shares)
+{
+    twin_t *t = s_twin (s_light, 4);
+    char err[256] = "";
+    twin_param_t hold[] = { S_TEXT ("station", "oven"), S_TEXT ("mode", "standby") };
+    cr_assert_eq (s_cmd (t, "set_standby", hold, 2, err, sizeof err), 0, "%s", err);
+    twin_start (t);
+    twin_iterate (t, 3600.0, 0);
+    const twin_obs_t *o = twin_observe (t);
+    cr_assert (o->release_queue == 0 && o->stations[0].buffer_level > 3, "orders wait in the buffer");
+    cr_assert_eq (o->stations[0].standby_mode, TWIN_STANDBY_HOLD);
+    cr_assert_float_eq (o->arrival_rate_per_h, 12, 1e-9);
+    s_tel_t c = { 0 };
+    twin_telemetry_foreach (t, s_tel, &c);
+    cr_assert_eq (c.orders, 1);
+    cr_assert_eq (c.flows, 1);
+    cr_assert_float_eq (c.share_sum, 1.0, 1e-9);
+    cr_assert_float_eq (c.standby_share, 1.0, 1e-9);
+    twin_destroy (&t);
+}
+
+/* A first station without a buffer keeps orders in the book: the
+ * observation shows how long the oldest has waited and when it is due. */
+Test (twin_flow_phys, order_book_shows_waiting_orders)
+{
+    const char *yaml =
+        "factory: {name: book}\n"
+        "arrivals: {mode: poisson, rate_per_h: 120}\n"
+        "variants: [{name: a, mix: 1, due_h: 1}]\n"
+        "stations:\n"
+        "  - {name: s1, process_s: 60, buffer_cap: 0}\n";
+    twin_t *t = s_twin (yaml, 2);
+    twin_start (t);
+    twin_iterate (t, 2 * 3600.0, 0);
+    const twin_obs_t *o = twin_observe (t);
+    cr_log_info ("waiting %d, oldest %.1f min, next due %.2f h, late %d", o->release_queue, o->oldest_wait_min,
+                 o->next_due_h, o->orders_late);
+    cr_assert (o->release_queue > 30, "λ = 2 μ: orders pile up");
+    cr_assert (o->oldest_wait_min > 30);
+    cr_assert (o->next_due_h < 0 && o->orders_late > 0, "the oldest are late");
+    cr_assert_str_eq (o->stations[0].variant, "a");
+    twin_destroy (&t);
+}

@@ -405,3 +405,32 @@ Test (twin_flow_phys, order_book_shows_waiting_orders)
     cr_assert_str_eq (o->stations[0].variant, "a");
     twin_destroy (&t);
 }
+
+/* ------------------------------------------------------------ forks */
+
+/* A fork replays the flow commands at the point they were given, so it runs
+ * on exactly as the live twin does. */
+Test (twin_flow_phys, fork_repeats_flow_commands)
+{
+    twin_t *t = s_twin (s_open_line, 9);
+    char err[256] = "";
+    twin_start (t);
+    twin_iterate (t, 3600.0, 0);
+    twin_param_t cap[] = { S_NUM ("wip_cap", 6) };
+    twin_param_t sb[] = { S_TEXT ("station", "s3"), S_TEXT ("mode", "auto") };
+    cr_assert_eq (s_cmd (t, "set_release", cap, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq (s_cmd (t, "set_standby", sb, 2, err, sizeof err), 0, "%s", err);
+    twin_iterate (t, 2 * 3600.0, 0);
+    twin_t *f = twin_fork (t, err, sizeof err);
+    cr_assert_not_null (f, "%s", err);
+    twin_iterate (t, 20 * 3600.0, 0);
+    twin_iterate (f, 20 * 3600.0, 0);
+    twin_kpi_t a, b;
+    twin_kpis (t, &a);
+    twin_kpis (f, &b);
+    char ja[4096], jb[4096];
+    cr_assert (twin_kpi_json (&a, ja, sizeof ja) > 0 && twin_kpi_json (&b, jb, sizeof jb) > 0);
+    cr_assert_str_eq (ja, jb);
+    twin_destroy (&f);
+    twin_destroy (&t);
+}

@@ -434,3 +434,60 @@ Test (twin_flow_phys, fork_repeats_flow_commands)
     twin_destroy (&f);
     twin_destroy (&t);
 }
+
+/* ------------------------------------------------------------ the default plant */
+
+static char *
+s_read_plant (const char *name)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512];
+    snprintf (path, sizeof path, "%s/deploy/factories/%s.yaml", src ? src : ".", name);
+    FILE *f = fopen (path, "rb");
+    cr_assert_not_null (f, "cannot open %s", path);
+    static char buf[65536];
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = 0;
+    return strdup (buf);
+}
+
+static void
+s_giga (const char *yaml, bool hold_work, twin_kpi_t *k)
+{
+    twin_t *t = s_twin (yaml, 1);
+    twin_policy_t p;
+    cr_assert_eq (twin_policy_baseline (t, &p), 0);
+    twin_set_policy (t, &p);
+    if (hold_work) {
+        /* The free lunch: slow the first station, release in huge batches. */
+        twin_set_owned (t, TWIN_OWN_LINE, true);
+        twin_set_owned (t, TWIN_OWN_SEQUENCING, true);
+        char err[256];
+        twin_cmd_t slow = { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { 0, 0.5 } };
+        twin_cmd_t batch = { .kind = TWIN_CMD_BATCH_SEQUENCE, .u.batch = { TWIN_SEQ_BATCH, 1000 } };
+        cr_assert_eq (twin_apply (t, &slow, err, sizeof err), 0, "%s", err);
+        cr_assert_eq (twin_apply (t, &batch, err, sizeof err), 0, "%s", err);
+    }
+    twin_run (t, 168, NULL);
+    twin_kpis (t, k);
+    twin_destroy (&t);
+}
+
+/* On the default plant, holding work before the line may shorten the cycle
+ * time on the line, but never the lead time the customer sees. */
+Test (twin_flow_phys, default_plant_holding_work_does_not_pay)
+{
+    char *yaml = s_read_plant ("gigafactory");
+    twin_kpi_t base, held;
+    s_giga (yaml, false, &base);
+    s_giga (yaml, true, &held);
+    free (yaml);
+    cr_log_info ("baseline: lead %.1f min, cycle %.1f min, %.1f u/h, OEE %.1f %%; held: lead %.1f, cycle %.1f, "
+                 "%.1f u/h, OEE %.1f %%", base.lead_time_mean_min, base.cycle_time_mean_min, base.throughput_uph,
+                 base.oee_pct, held.lead_time_mean_min, held.cycle_time_mean_min, held.throughput_uph, held.oee_pct);
+    cr_assert (base.arrivals > 0, "the default plant has an order book");
+    cr_assert (base.lead_time_mean_min > base.cycle_time_mean_min);
+    cr_assert (held.lead_time_mean_min > 2 * base.lead_time_mean_min);
+    cr_assert (held.tardy_pct > base.tardy_pct);
+}

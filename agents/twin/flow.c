@@ -19,6 +19,8 @@
 static void s_pull (twin_t *self, twin_station_t *s);
 static void s_try_push (twin_t *self, twin_station_t *s);
 static void s_demand (twin_t *self, twin_station_t *s);
+static double s_next_gap (twin_t *self);
+static bool s_profile_accepts (twin_t *self);
 
 /* ------------------------------------------------------------ queues, units */
 
@@ -684,6 +686,10 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
 {
     (void) arg;
     twin_t *self = ctx;
+    if (!s_profile_accepts (self)) {
+        des_schedule (des, s_next_gap (self), s_arrival, self, 0);
+        return;
+    }
     double x = twin_rng_uniform (&self->flow.mix_rng), acc = 0;
     int v = self->n_variants - 1;
     if (self->flow.wip >= TWIN_MAX_WIP) {
@@ -693,8 +699,7 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
             self->flow.orders_lost++;
         AF_LOG_ONCE (AF_LOG_WARN, "twin: %d orders in the plant; turning orders away "
                      "(arrivals exceed capacity)", TWIN_MAX_WIP);
-        des_schedule (des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
-                      s_arrival, self, 0);
+        des_schedule (des, s_next_gap (self), s_arrival, self, 0);
         return;
     }
     for (int i = 0; i < self->n_variants; i++) {
@@ -713,8 +718,7 @@ s_arrival (des_t *des, void *ctx, uint64_t arg)
         twin__queue_push (&self->flow.release, id);
         twin__try_release (self);
     }
-    des_schedule (des, twin_rng_exponential (&self->flow.arr_rng, 3600.0 / self->flow.arrival_rate_per_h),
-                  s_arrival, self, 0);
+    des_schedule (des, s_next_gap (self), s_arrival, self, 0);
 }
 
 void
@@ -909,7 +913,7 @@ twin__flow_observe (twin_t *self)
         so->standby_mode = s->standby_mode;
         so->wakeups = s->wakeups;
     }
-    o->arrivals_epoch = (int) f->epoch_arrivals;
+    o->arrivals_epoch = (int) f->arrivals_last_epoch;
     o->wip_line = (int) f->wip_line;
     o->wip_cap = f->wip_cap;
     o->arrival_rate_per_h = f->arrival_mode == TWIN_ARR_POISSON ? f->arrival_rate_per_h : 0;
@@ -965,7 +969,62 @@ twin__flow_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_
 
 /* ------------------------------------------------------------ hooks */
 
-static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size", NULL };
+static const char *const s_arrival_keys[] = { "mode", "rate_per_h", "sequence", "batch_size",
+                                              "day_profile", NULL };
+
+/* arrivals.day_profile (issue 11): 24 relative hourly order rates, scaled
+ * to mean 1 so that rate_per_h stays the daily mean.  Poisson only. */
+static int
+s_load_profile (twin_t *self, const af_config_t *a)
+{
+    twin_flow_t *f = &self->flow;
+    const af_config_t *seq = af_config_get (a, "day_profile");
+    if (!seq)
+        return 0;
+    if (f->arrival_mode != TWIN_ARR_POISSON || af_config_size (seq) != 24)
+        return af_config_fail (seq, "arrivals.day_profile needs mode: poisson and 24 hourly rates");
+    double sum = 0;
+    for (size_t h = 0; h < 24; h++) {
+        const char *text = af_config_text (af_config_at (seq, h, NULL));
+        char *end = NULL;
+        double x = text ? strtod (text, &end) : -1;
+        if (!text || end == text || *end || !(x >= 0 && x <= 1e6))
+            return af_config_fail (af_config_at (seq, h, NULL),
+                                   "arrivals.day_profile: hour %zu must be a number 0 .. 1e6", h);
+        f->day_profile[h] = x;
+        sum += x;
+    }
+    if (!(sum > 0))
+        return af_config_fail (seq, "arrivals.day_profile: all hours are 0");
+    for (int h = 0; h < 24; h++) {
+        f->day_profile[h] *= 24.0 / sum;
+        f->profile_max = fmax (f->profile_max, f->day_profile[h]);
+    }
+    twin_rng_seed (&f->profile_rng, self->seed, "arrivals/profile");
+    return 0;
+}
+
+/* Time to the next (candidate) arrival.  With a day profile, candidates
+ * come at the peak rate and are thinned (Lewis & Shedler, 1979). */
+static double
+s_next_gap (twin_t *self)
+{
+    double peak = self->flow.profile_max > 0 ? self->flow.profile_max : 1.0;
+    return twin_rng_exponential (&self->flow.arr_rng, 3600.0 / (self->flow.arrival_rate_per_h * peak));
+}
+
+/* A candidate arrival is an order with probability rate(now) / peak. */
+static bool
+s_profile_accepts (twin_t *self)
+{
+    const twin_flow_t *f = &self->flow;
+    if (f->profile_max <= 0)
+        return true;
+    double day = self->site.day_s > 0 ? self->site.day_s : 86400.0;
+    int h = (int) (fmod (des_now_s (self->des), day) / day * 24.0);
+    h = h < 0 ? 0 : h > 23 ? 23 : h;
+    return twin_rng_uniform (&self->flow.profile_rng) * f->profile_max < f->day_profile[h];
+}
 
 int
 twin__flow_load (twin_t *self, const af_config_t *root)
@@ -988,6 +1047,8 @@ twin__flow_load (twin_t *self, const af_config_t *root)
         return af_config_fail (af_config_get (a, "sequence"),
                                "arrivals.sequence must be fifo, edd or batch, got '%s'", sq);
     f->batch_size = (int) af_config_int (a, "batch_size", 1, 1, 100000);
+    if (s_load_profile (self, a))
+        return -1;
     f->seq_rule_cfg = f->seq_rule;
     f->batch_size_cfg = f->batch_size;
     f->last_released_variant = -1;
@@ -1010,9 +1071,7 @@ int
 twin__flow_start (twin_t *self)
 {
     if (self->flow.arrival_mode == TWIN_ARR_POISSON)
-        return des_schedule (self->des, twin_rng_exponential (&self->flow.arr_rng,
-                                                              3600.0 / self->flow.arrival_rate_per_h),
-                             s_arrival, self, 0);
+        return des_schedule (self->des, s_next_gap (self), s_arrival, self, 0);
     twin__try_release (self);
     return 0;
 }
@@ -1021,6 +1080,7 @@ void
 twin__flow_epoch (twin_t *self, double dt_s)
 {
     self->flow.epoch_units = 0;
+    self->flow.arrivals_last_epoch = self->flow.epoch_arrivals;
     self->flow.epoch_arrivals = 0;
     for (int i = 0; i < self->n_stations; i++) {
         twin_station_t *s = &self->st[i];

@@ -201,8 +201,8 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
         fprintf (out, "%-28s %14.6g\n", "project_done_pct", k->project_done_pct);
     }
     double now = des_now_s (self->des), T = now - self->t_stats_s;
-    fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %9s %s\n", "station", "busy%", "blocked%",
-             "starved%", "down%", "maint%", "setup%", "units", "bottleneck");
+    fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %8s %9s %s\n", "station", "busy%", "blocked%",
+             "starved%", "down%", "maint%", "setup%", "standby%", "units", "bottleneck");
     for (int i = 0; i < self->n_stations; i++) {
         const twin_station_t *s = &self->st[i];
         fprintf (out, "%-16s", s->name);
@@ -210,6 +210,7 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
                                        TWIN_ST_DOWN, TWIN_ST_MAINT, TWIN_ST_SETUP };
         for (int j = 0; j < 6; j++)
             fprintf (out, " %7.1f", T > 0 ? 100 * s_time_in (self, s, order[j]) / T : 0);
+        fprintf (out, " %8.1f", T > 0 ? 100 * s_time_in (self, s, TWIN_ST_STANDBY) / T : 0);  /* issue 11 */
         fprintf (out, " %9llu %s\n", (unsigned long long) s->processed,
                  i == k->bottleneck ? "<==" : "");
     }

@@ -256,8 +256,12 @@ typedef struct {
     double tardy, tardiness_sum_s;      /* units shipped after their due date, and by how much */
     double fg_area_s;                   /* unit-seconds finished goods wait for their due date */
     double wip_line, wip_line_area;     /* released and not shipped (same clock as wip) */
-    double arrivals, epoch_arrivals;    /* orders arrived (measured window, last epoch) */
+    double arrivals, epoch_arrivals;    /* orders arrived (measured window, this epoch so far) */
+    double arrivals_last_epoch;         /* … and in the last epoch, for the observation */
     int wip_cap;                        /* release only while wip_line < wip_cap; 0: no cap */
+    double day_profile[24];             /* relative hourly order rates, mean 1; all 0: flat */
+    double profile_max;                 /* their maximum (thinning), 0: no profile */
+    twin_rng_t profile_rng;             /* thinning draws: "arrivals/profile" */
 } twin_flow_t;
 
 /* quality.c: end-of-line inspection and what it found. */

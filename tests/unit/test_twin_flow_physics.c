@@ -491,3 +491,61 @@ Test (twin_flow_phys, default_plant_holding_work_does_not_pay)
     cr_assert (held.lead_time_mean_min > 2 * base.lead_time_mean_min);
     cr_assert (held.tardy_pct > base.tardy_pct);
 }
+
+/* ------------------------------------------------------------ arrival pattern */
+
+typedef struct {
+    double day, night;
+} s_arr_t;
+
+static void
+s_count_arrivals (void *ctx, twin_t *t, const twin_obs_t *o)
+{
+    (void) t;
+    s_arr_t *c = ctx;
+    /* The epoch just ended lies in the hour before o->t_s. */
+    double h = fmod (o->t_s - 1, 86400.0) / 3600.0;
+    if (h >= 8 && h < 16)
+        c->day += o->arrivals_epoch;
+    else
+        c->night += o->arrivals_epoch;
+}
+
+/* arrivals.day_profile: orders come by the hour of the day (here only on the
+ * day shift), the daily mean staying rate_per_h. */
+Test (twin_flow_phys, day_profile_shapes_arrivals)
+{
+    const char *yaml =
+        "factory: {name: shift}\n"
+        "arrivals: {mode: poisson, rate_per_h: 10,\n"
+        "           day_profile: [0,0,0,0,0,0,0,0, 1,1,1,1,1,1,1,1, 0,0,0,0,0,0,0,0]}\n"
+        "stations:\n"
+        "  - {name: s1, process_s: 60}\n";
+    twin_t *t = s_twin (yaml, 6);
+    s_arr_t c = { 0 };
+    twin_set_epoch_cb (t, s_count_arrivals, &c);
+    twin_run (t, 240, NULL);
+    twin_kpi_t k;
+    twin_kpis (t, &k);
+    cr_log_info ("arrivals %.0f: day shift %.0f, outside %.0f", k.arrivals, c.day, c.night);
+    cr_assert_float_eq (k.arrivals, 2400, 150, "the daily mean stays rate_per_h");
+    cr_assert_eq (c.night, 0);
+    cr_assert_float_eq (c.day, k.arrivals, 1);
+    twin_destroy (&t);
+
+    char err[256] = "";
+    const char *bad[] = {
+        "factory: {name: b}\narrivals: {mode: poisson, rate_per_h: 10, day_profile: [1, 2]}\n"
+        "stations: [{name: s1, process_s: 60}]\n",
+        "factory: {name: b}\narrivals: {day_profile: [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}\n"
+        "stations: [{name: s1, process_s: 60}]\n",
+        "factory: {name: b}\narrivals: {mode: poisson, rate_per_h: 10, "
+        "day_profile: [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,-1]}\n"
+        "stations: [{name: s1, process_s: 60}]\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        twin_t *b = twin_new_from_text (bad[i], strlen (bad[i]), "bad.yaml", 1, err, sizeof err);
+        cr_assert_null (b, "case %zu accepted", i);
+        cr_assert (strstr (err, "day_profile"), "case %zu: %s", i, err);
+    }
+}

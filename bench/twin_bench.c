@@ -195,7 +195,7 @@ main (int argc, char **argv)
         if (eps > twin_eps)
             twin_eps = eps;
         customers = k.units;
-        twin_sojourn = k.cycle_time_mean_min * 60;
+        twin_sojourn = k.lead_time_mean_min * 60;     /* from arrival, as SimPy measures */
         twin_destroy (&t);
     }
 

@@ -62,6 +62,8 @@ static const char *const s_labels[RUN_KPI_COUNT] = {
     [RUN_KPI_PEAK_KW] = "peak grid demand (kW)",
     [RUN_KPI_MANUAL_INTERVENTIONS] = "manual interventions",
     [RUN_KPI_ROBOT_UTILISATION_PCT] = "robot utilisation (%)",
+    [RUN_KPI_LEAD_TIME_MEAN_MIN] = "mean lead time from order (min)",
+    [RUN_KPI_TARDY_PCT] = "orders shipped late (%)",
 };
 
 static const char s_footnotes[] =

@@ -23,6 +23,9 @@
     X (ENERGY_COST_PER_UNIT, energy_cost_per_unit, "cost", -1) \
     X (PEAK_KW, peak_kw, "kW", -1) \
     X (MANUAL_INTERVENTIONS, manual_interventions, "", -1) \
-    X (ROBOT_UTILISATION_PCT, robot_utilisation_pct, "%", 0)
+    X (ROBOT_UTILISATION_PCT, robot_utilisation_pct, "%", 0) \
+    /* flow (issue 11) */ \
+    X (LEAD_TIME_MEAN_MIN, lead_time_mean_min, "min", -1) \
+    X (TARDY_PCT, tardy_pct, "%", -1)
 
 #endif

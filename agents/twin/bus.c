@@ -489,7 +489,7 @@ twin_bus_run (twin_t *twin, double hours, const twin_bus_opts_t *opts_in, FILE *
     twin_bus__apply_queued (&self);          /* results for the last ones */
     s_publish_kpis (&self);
     self.epoch++;
-    s_publish_tick (&self, 0, true);
+    s_publish_tick (&self, twin_epoch_s (twin), true);    /* epoch_ns never 0 (issue 11) */
     af_info ("twin: %ld epochs, %lu commands applied, %lu refused, %lu concerns taken back from dead owners",
              (long) self.epoch, (unsigned long) self.commands_ok, (unsigned long) self.commands_refused,
              (unsigned long) self.takebacks);

@@ -226,6 +226,14 @@ twin_bus__kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p)
     p->false_diverts = k->false_diverts;
     p->skipped_steps = k->skipped_steps;
     p->recalibrations = k->recalibrations;
+
+    /* flow (issue 11) */
+    p->lead_time_mean_min = k->lead_time_mean_min;
+    p->tardy_pct = k->tardy_pct;
+    p->tardiness_mean_h = k->tardiness_mean_h;
+    p->wip_line_mean = k->wip_line_mean;
+    p->fg_mean = k->fg_mean;
+    p->arrivals = k->arrivals;
 }
 
 static int

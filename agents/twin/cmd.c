@@ -10,6 +10,7 @@
  *  impossible command is refused with one line and the plant is untouched.
  */
 #include "twin_int.h"
+#include "af_log.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -29,10 +30,13 @@ typedef struct {
 
 _Static_assert (sizeof (twin_seq_rule_t) == sizeof (int) && sizeof (twin_task_kind_t) == sizeof (int),
                 "choice parameters are stored as int");
+_Static_assert (sizeof (twin_standby_t) == sizeof (int), "choice parameters are stored as int");
 
 static const char *const s_rules[] = { "fifo", "edd", "batch", NULL };
 static const char *const s_tasks[] = { "inspect", "deliver", "repair", NULL };
 static const char *const s_divert_to[] = { "rework", "scrap", NULL };   /* quality (issue 11) */
+
+static const char *const s_standby_modes[] = { "wake", "standby", "auto", NULL };  /* twin_standby_t */
 
 #define S_AT(field) offsetof (twin_cmd_t, u.field)
 
@@ -401,6 +405,117 @@ s_divert (twin_t *self, const twin_cmd_t *c)
     twin__quality_divert (self, c->u.divert.station, c->u.divert.serial, c->u.divert.to);
 }
 
+/* ------------------------------------------------------------ flow commands (issue 11) */
+
+static int
+s_release_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    (void) self;
+    if (c->u.release.wip_cap < 0 || c->u.release.wip_cap > TWIN_MAX_WIP)
+        return twin__fail (err, len, "WIP cap %d outside 0 (no cap) .. %d", c->u.release.wip_cap, TWIN_MAX_WIP);
+    return 0;
+}
+
+static void
+s_release (twin_t *self, const twin_cmd_t *c)
+{
+    twin__flow_set_wip_cap (self, c->u.release.wip_cap);
+}
+
+static int
+s_standby_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    if (s_check_station (self, c->u.standby.station, err, len))
+        return -1;
+    if ((unsigned) c->u.standby.mode > TWIN_STANDBY_AUTO)
+        return twin__fail (err, len, "unknown stand-by mode %d", (int) c->u.standby.mode);
+    const twin_station_t *st = &self->st[c->u.standby.station];
+    if (c->u.standby.mode == TWIN_STANDBY_WAKE && st->standby_mode == TWIN_STANDBY_WAKE
+        && st->state != TWIN_ST_STANDBY)
+        return twin__fail (err, len, "station '%s' is not in stand-by", st->name);
+    return 0;
+}
+
+static void
+s_standby (twin_t *self, const twin_cmd_t *c)
+{
+    twin__station_standby (self, &self->st[c->u.standby.station], c->u.standby.mode);
+}
+
+static int
+s_buffer_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    if (s_check_station (self, c->u.buffer.station, err, len))
+        return -1;
+    const twin_station_t *st = &self->st[c->u.buffer.station];
+    if (st->buffer_max < 0)
+        return twin__fail (err, len, "station '%s' has an unbounded buffer (no buffer_cap in the plant file)",
+                           st->name);
+    if (c->u.buffer.capacity < 0 || c->u.buffer.capacity > st->buffer_max)
+        return twin__fail (err, len, "buffer capacity %d outside 0 .. %d, the physical maximum at '%s'",
+                           c->u.buffer.capacity, st->buffer_max, st->name);
+    return 0;
+}
+
+static void
+s_buffer (twin_t *self, const twin_cmd_t *c)
+{
+    twin__flow_set_buffer (self, &self->st[c->u.buffer.station], c->u.buffer.capacity);
+}
+
+static bool
+s_route_visits (const twin_variant_t *v, int station)
+{
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < v->route_len[r]; k++)
+            if (v->route[r][k] == station)
+                return true;
+    return false;
+}
+
+static int
+s_design_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    int v = c->u.design.variant;
+    if (v < 0 || v >= self->n_variants)
+        return twin__fail (err, len, "unknown variant %d", v);
+    if (s_check_station (self, c->u.design.station, err, len))
+        return -1;
+    if (!s_route_visits (&self->var[v], c->u.design.station))
+        return twin__fail (err, len, "variant '%s' does not visit station '%s'", self->var[v].name,
+                           self->st[c->u.design.station].name);
+    if (!(c->u.design.process_s >= 0.001 && c->u.design.process_s <= 1e6))
+        return twin__fail (err, len, "processing time %.6g s outside 0.001 .. 1e6 s", c->u.design.process_s);
+    return 0;
+}
+
+static void
+s_design (twin_t *self, const twin_cmd_t *c)
+{
+    if (twin__flow_design (self, &self->st[c->u.design.station], c->u.design.variant, c->u.design.process_s))
+        AF_LOG_ONCE (AF_LOG_ERROR, "twin: out of memory applying a design change");
+}
+
+static int
+s_mix_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    int v = c->u.mix.variant;
+    if (v < 0 || v >= self->n_variants)
+        return twin__fail (err, len, "unknown variant %d", v);
+    if (!(c->u.mix.mix >= 0 && c->u.mix.mix <= 1))
+        return twin__fail (err, len, "mix %.6g outside 0 .. 1", c->u.mix.mix);
+    if (c->u.mix.mix < 1 && self->var[v].mix >= 1)
+        return twin__fail (err, len, "variant '%s' is the only one offered; launch another first",
+                           self->var[v].name);
+    return 0;
+}
+
+static void
+s_mix (twin_t *self, const twin_cmd_t *c)
+{
+    twin__flow_set_mix (self, c->u.mix.variant, c->u.mix.mix);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
@@ -515,6 +630,40 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
             { "serial", TWIN_PARAM_NUM, false, NULL, "unit serial (inline telemetry); absent: the station's last unit" },
             { "station", TWIN_PARAM_STATION, false, NULL, "whose last unit, when no serial" } } },
         { S_AT (divert.to), S_AT (divert.serial), S_AT (divert.station) }, s_divert_ok, s_divert },
+
+    /* flow (issue 11); the concern is line (release, stand-by, buffers) or
+     * sequencing (what the line builds: design changes, the mix). */
+    [TWIN_CMD_RELEASE] = {
+        { TWIN_CMD_RELEASE, "release", "set_release", 40,
+          "release / WIP cap (CONWIP, concern line): orders enter the line only while fewer units are on it",
+          { { "wip_cap", TWIN_PARAM_INT, true, NULL, "units released and not shipped, at most; 0: no cap" } } },
+        { S_AT (release.wip_cap) }, s_release_ok, s_release },
+    [TWIN_CMD_STANDBY] = {
+        { TWIN_CMD_STANDBY, "standby", "set_standby", 41,
+          "station stand-by (concern line): leaving it takes the station's wake_s at power_kw.wake",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "mode", TWIN_PARAM_CHOICE, true, s_standby_modes,
+              "wake, standby (once idle, until woken) or auto (whenever idle, waking when work comes)" } } },
+        { S_AT (standby.station), S_AT (standby.mode) }, s_standby_ok, s_standby },
+    [TWIN_CMD_BUFFER] = {
+        { TWIN_CMD_BUFFER, "buffer", "set_buffer", 42,
+          "a station's buffer capacity (concern line), conveyor included, up to its buffer_max",
+          { { "station", TWIN_PARAM_STATION, true, NULL, "station name" },
+            { "capacity", TWIN_PARAM_INT, true, NULL, "units, 0 .. buffer_max" } } },
+        { S_AT (buffer.station), S_AT (buffer.capacity) }, s_buffer_ok, s_buffer },
+    [TWIN_CMD_DESIGN] = {
+        { TWIN_CMD_DESIGN, "design", "change_design", 43,
+          "design change (concern sequencing): a variant's mean processing time at a station, shape kept",
+          { { "variant", TWIN_PARAM_VARIANT, true, NULL, "variant name" },
+            { "station", TWIN_PARAM_STATION, true, NULL, "a station on the variant's route" },
+            { "process_s", TWIN_PARAM_NUM, true, NULL, "mean seconds at nameplate, 0.001 .. 1e6" } } },
+        { S_AT (design.variant), S_AT (design.station), S_AT (design.process_s) }, s_design_ok, s_design },
+    [TWIN_CMD_MIX] = {
+        { TWIN_CMD_MIX, "mix", "set_mix", 44,
+          "a variant's share of new orders (concern sequencing); a variant declared with mix 0 is launched",
+          { { "variant", TWIN_PARAM_VARIANT, true, NULL, "variant name" },
+            { "mix", TWIN_PARAM_NUM, true, NULL, "0 .. 1; the others keep their proportions in the rest" } } },
+        { S_AT (mix.variant), S_AT (mix.mix) }, s_mix_ok, s_mix },
 };
 
 const twin_cmd_info_t *

@@ -22,7 +22,9 @@ static const char *const s_variant_keys[] = { "name", "mix", "due_h", "load", "r
 static const char *const s_station_keys[] = {
     "name", "process_s", "process_s_by_variant", "setup_s", "setup_manual", "buffer_cap", "conveyor_s",
     "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "wear",
-    "quality", "power_kw", "heat_rise_c", "vibration", NULL
+    "quality", "power_kw", "heat_rise_c", "vibration",
+    "buffer_max", "wake_s", /* flow (issue 11) */
+    NULL
 };
 static const char *const s_wear_keys[] = {
     "rate_per_h", "speed_exp", "threshold", "life_cv", "pm_restore", "repair_min", NULL
@@ -34,7 +36,7 @@ static const double s_pm_restore_default[TWIN_COMP_COUNT] = { 0.0, 0.5, 0.0, 0.5
 static const char *const s_squality_keys[] = { "defect_p", "wear_gain", "speed_gain", "temp_gain", "torque_nm",
     /* quality (issue 11) */ "cp", "torque_tol_pct", "align_tol_mm", "drift_pct_per_h", "drift_sd_pct_per_h",
     "sensor_drift_pct_per_h", "temp_drift_c_per_h", "grr_pct", "skip_p", "recal_min", "recal_every_units", NULL };
-static const char *const s_power_keys[] = { "idle", "busy", "blocked", NULL };
+static const char *const s_power_keys[] = { "idle", "busy", "blocked", "standby", "wake", NULL };
 static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
 static const char *const s_part_keys[] = {
     "name", "warehouse", "bin", "bin_cap", "bin_refill_at", "lead_time_h", "shortage_p",
@@ -153,6 +155,15 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
     s->power_idle_kw = af_config_num (p, "idle", 0, 0, 1e5);
     s->power_busy_kw = af_config_num (p, "busy", 0, 0, 1e5);
     s->power_blocked_kw = af_config_num (p, "blocked", s->power_idle_kw, 0, 1e5);
+    /* flow (issue 11): stand-by and wake-up power, wake-up time, buffer limit */
+    s->power_standby_kw = af_config_num (p, "standby", s->power_idle_kw, 0, 1e5);
+    s->power_wake_kw = af_config_num (p, "wake", s->power_idle_kw, 0, 1e5);
+    twin__cfg_dist (&s->wake_s, m, "wake_s", 1.0, 0);
+    s->buffer_cap_cfg = s->buffer_cap;
+    s->buffer_max = (int) af_config_int (m, "buffer_max", s->buffer_cap, 0, 1000000);
+    if (af_config_get (m, "buffer_max") && (s->buffer_cap < 0 || s->buffer_max < s->buffer_cap))
+        return af_config_fail (af_config_get (m, "buffer_max"),
+                               "station '%s': buffer_max must be at least buffer_cap (which must be set)", s->name);
     s->heat_rise_c = af_config_num (m, "heat_rise_c", 10, 0, 500);
     const af_config_t *v = twin__cfg_map (m, "vibration", s_vib_keys);
     s->vib_base_mm_s = af_config_num (v, "base_mm_s", 1.0, 0, 1e3);

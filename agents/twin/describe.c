@@ -48,6 +48,12 @@ s_station (const twin_station_t *s, FILE *out)
         s_key (out, "recal_min", s->q.recal_s / 60.0, true);
         s_key (out, "recal_every_units", s->q.recal_every_units, true);
     }
+
+    /* flow (issue 11): the buffer's physical limit and the stand-by ratings */
+    s_key (out, "buffer_max", s->buffer_max, true);
+    s_key (out, "power_standby_kw", s->power_standby_kw, true);
+    s_key (out, "power_wake_kw", s->power_wake_kw, true);
+    s_key (out, "wake_s_mean", s->wake_s.mean, true);
     fputs (",\"components\":[", out);
     bool first = true;
     for (int c = 0; c < TWIN_COMP_COUNT; c++) {

@@ -60,6 +60,10 @@ s_kpi_oee (const twin_t *self, double T, twin_kpi_t *k)
     for (int v = 0; v < self->n_variants; v++)
         ideal_ct += self->var[v].mix * (b->has_variant_process && b->has_variant_process[v]
                                             ? b->process_by_variant[v].mean : b->process_s.mean);
+    /* Performance against the maximum rated speed (issue 11): running above
+     * nameplate must not push it past what the machine is rated to do. */
+    if (b->max_speed > 0)
+        ideal_ct /= b->max_speed;
     double avail = (T - stopped) / T;
     double perf = s_div ((double) b->processed * ideal_ct, T - stopped);
     double out = self->flow.units_out;
@@ -70,6 +74,20 @@ s_kpi_oee (const twin_t *self, double T, twin_kpi_t *k)
     k->performance_pct = 100 * perf;
     k->quality_pct = 100 * qual;
     k->oee_pct = 100 * avail * perf * qual;
+}
+
+/* Flow (issue 11): lead time from arrival beside cycle time on the line,
+ * due dates, line WIP and finished goods. */
+static void
+s_kpi_flow (const twin_t *self, double now, double T, twin_kpi_t *k)
+{
+    const twin_flow_t *f = &self->flow;
+    k->lead_time_mean_min = s_div (f->sojourn_sum_s, f->units_out) / 60.0;
+    k->tardy_pct = 100 * s_div (f->tardy, f->units_out);
+    k->tardiness_mean_h = s_div (f->tardiness_sum_s, f->units_out) / 3600.0;
+    k->wip_line_mean = s_div (f->wip_line_area + f->wip_line * (now - f->t_wip_s), T);
+    k->fg_mean = s_div (f->fg_area_s, T);
+    k->arrivals = f->arrivals;
 }
 
 /* Habitat construction: the work is the project's tasks, and broken rovers
@@ -100,7 +118,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->sim_h = T / 3600.0;
     k->units = f->good_out;
     k->throughput_uph = s_div (f->good_out, k->sim_h);
-    k->cycle_time_mean_min = s_div (f->sojourn_sum_s, f->units_out) / 60.0;
+    k->cycle_time_mean_min = s_div (f->cycle_sum_s, f->units_out) / 60.0;
     k->wip_mean = s_div (f->wip_area + f->wip * (now - f->t_wip_s), T);
     s_kpi_stations (self, T, k);
     s_kpi_oee (self, T, k);
@@ -127,6 +145,7 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->shortage_h = self->inv.shortage_s / 3600.0;
     k->damaged_parts = self->inv.damaged;
     k->orders_lost = f->orders_lost;
+    s_kpi_flow (self, now, T, k);
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
     twin__upkeep_kpis (self, k);        /* health (issue 11) */
@@ -142,7 +161,10 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
     X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h) \
-    X (maintenance_cost) X (lost_output_h) X (spares_used) X (labour_h)
+    X (maintenance_cost) X (lost_output_h) X (spares_used) X (labour_h) \
+    /* flow (issue 11) */ \
+    X (lead_time_mean_min) X (tardy_pct) X (tardiness_mean_h) X (wip_line_mean) X (fg_mean) \
+    X (arrivals)
 /* quality (issue 11) */
 #define S_KPI_QUALITY(X) \
     X (quality_cost) X (inspection_cost) X (rework_cost) X (scrap_cost) X (field_return_cost) \
@@ -190,8 +212,8 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
         fprintf (out, "%-28s %14.6g\n", "project_done_pct", k->project_done_pct);
     }
     double now = des_now_s (self->des), T = now - self->t_stats_s;
-    fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %9s %s\n", "station", "busy%", "blocked%",
-             "starved%", "down%", "maint%", "setup%", "units", "bottleneck");
+    fprintf (out, "\n%-16s %7s %7s %7s %7s %7s %7s %8s %9s %s\n", "station", "busy%", "blocked%",
+             "starved%", "down%", "maint%", "setup%", "standby%", "units", "bottleneck");
     for (int i = 0; i < self->n_stations; i++) {
         const twin_station_t *s = &self->st[i];
         fprintf (out, "%-16s", s->name);
@@ -199,6 +221,7 @@ twin_kpi_print (const twin_t *self, const twin_kpi_t *k, FILE *out)
                                        TWIN_ST_DOWN, TWIN_ST_MAINT, TWIN_ST_SETUP };
         for (int j = 0; j < 6; j++)
             fprintf (out, " %7.1f", T > 0 ? 100 * s_time_in (self, s, order[j]) / T : 0);
+        fprintf (out, " %8.1f", T > 0 ? 100 * s_time_in (self, s, TWIN_ST_STANDBY) / T : 0);  /* issue 11 */
         fprintf (out, " %9llu %s\n", (unsigned long long) s->processed,
                  i == k->bottleneck ? "<==" : "");
     }

@@ -68,6 +68,8 @@ twin__observe (twin_t *self)
     o->units = (uint64_t) self->flow.good_out;
     o->defects_found = (uint64_t) self->quality.defects_found;
     twin__upkeep_observe (self);        /* health (issue 11) */
+
+    twin__flow_observe (self);          /* flow (issue 11): order book, state shares */
 }
 
 const twin_obs_t *
@@ -339,6 +341,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         busy += o->robot_busy[r];
     s_sample (&t, "robots_busy", busy);
     fn (ctx, &t);
+    twin__flow_telemetry (self, fn, ctx);
     s_site_telemetry (self, fn, ctx);
     twin__upkeep_telemetry (self, fn, ctx);     /* health (issue 11) */
 }

@@ -14,7 +14,8 @@
  *   - first-come-first-served tasks to the nearest idle robot (built into the
  *     model's dispatcher, so nothing to do here);
  *   - battery idle, HVAC at its configured set point, solar as it comes;
- *   - orders released as they arrive, in due-date order (push, no WIP cap),
+ *   - orders released as they arrive, in due-date order (push, no WIP cap,
+ *     every station awake, the buffers as built),
  *     or in fixed-size batches of one variant where the plant file asks for
  *     them (long changeovers);
  *   - rovers (project plants) serviced at the maker's interval of work hours
@@ -51,6 +52,32 @@ s_reorder_point (const twin_part_t *p, double review_h)
     return ceil (d * t + S_BASELINE_Z_95 * sigma);
 }
 
+/* Flow (issue 11): the conventional line pushes orders in as they come (no
+ * WIP cap), keeps every station awake, and runs the buffers the plant was
+ * built with.  Only what differs is commanded, so a plant nobody changed
+ * logs no command. */
+static void
+s_flow_settings (twin_t *twin)
+{
+    char err[256];
+    twin_cmd_t c;
+    if (twin->flow.wip_cap != 0) {
+        c = (twin_cmd_t) { .kind = TWIN_CMD_RELEASE, .u.release = { 0 } };
+        twin_apply (twin, &c, err, sizeof err);
+    }
+    for (int i = 0; i < twin->n_stations; i++) {
+        const twin_station_t *s = &twin->st[i];
+        if (s->standby_mode != TWIN_STANDBY_WAKE || s->state == TWIN_ST_STANDBY) {
+            c = (twin_cmd_t) { .kind = TWIN_CMD_STANDBY, .u.standby = { i, TWIN_STANDBY_WAKE } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+        if (s->buffer_cap != s->buffer_cap_cfg && s->buffer_cap_cfg >= 0) {
+            c = (twin_cmd_t) { .kind = TWIN_CMD_BUFFER, .u.buffer = { i, s->buffer_cap_cfg } };
+            twin_apply (twin, &c, err, sizeof err);
+        }
+    }
+}
+
 /* The baseline's settings for CONCERN: applied at the start, and again
  * whenever an agent hands the concern back. */
 static void
@@ -60,6 +87,7 @@ s_settings (twin_t *twin, twin_own_t concern)
     twin_cmd_t c;
     switch (concern) {
     case TWIN_OWN_LINE:
+        s_flow_settings (twin);
         c = (twin_cmd_t) { .kind = TWIN_CMD_LINE_SPEED, .u.line_speed = { -1, 1.0 } };
         break;
     case TWIN_OWN_QUALITY:

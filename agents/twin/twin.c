@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const s_state_names[TWIN_ST_COUNT] = {
-    "starved", "busy", "blocked", "down", "maintenance", "setup"
+    "starved", "busy", "blocked", "down", "maintenance", "setup", "standby"
 };
 
 const char *

@@ -36,6 +36,7 @@ typedef enum {
     TWIN_ST_DOWN,           /* broken down or waiting for / under repair */
     TWIN_ST_MAINT,          /* planned maintenance */
     TWIN_ST_SETUP,          /* changing over to another variant */
+    TWIN_ST_STANDBY,        /* flow (issue 11): in stand-by, or waking up from it */
     TWIN_ST_COUNT
 } twin_state_t;
 
@@ -65,11 +66,22 @@ typedef enum {
     /* quality (issue 11) */
     TWIN_CMD_RECALIBRATE,   /* recalibrate a station's process and gauges (stops it briefly) */
     TWIN_CMD_DIVERT,        /* take a suspect unit off the line to rework or scrap */
+
+    /* flow (issue 11) */
+    TWIN_CMD_RELEASE,       /* release / WIP cap (CONWIP): units on the line at most */
+    TWIN_CMD_STANDBY,       /* a station into stand-by, back awake, or waking by itself */
+    TWIN_CMD_BUFFER,        /* a buffer's capacity, within its physical maximum */
+    TWIN_CMD_DESIGN,        /* design change: a variant's processing time at a station */
+    TWIN_CMD_MIX,           /* a variant's share of new orders (0: not offered; launch) */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
 typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
 typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR } twin_task_kind_t;
+/* Stand-by (issue 11): WAKE runs normally (leaving stand-by takes the
+ * station's wake-up time), HOLD goes to stand-by once idle and stays there,
+ * AUTO goes to stand-by whenever idle and wakes by itself when a unit waits. */
+typedef enum { TWIN_STANDBY_WAKE, TWIN_STANDBY_HOLD, TWIN_STANDBY_AUTO } twin_standby_t;
 
 /* One command.  Indexes refer to the order of stations, variants, parts and
  * robots in the config (twin_station_index() & co. map names). */
@@ -93,6 +105,13 @@ typedef struct {
 
         struct { int station; } recal;
         struct { int station; double serial; int to; } divert; /* serial 0: the station's last unit; to 0 rework, 1 scrap */
+
+        /* flow (issue 11) */
+        struct { int wip_cap; } release;                            /* 0: no cap */
+        struct { int station; twin_standby_t mode; } standby;
+        struct { int station; int capacity; } buffer;
+        struct { int variant; int station; double process_s; } design;   /* mean, nameplate */
+        struct { int variant; double mix; } mix;
     } u;
 } twin_cmd_t;
 
@@ -223,6 +242,13 @@ typedef struct {
     double hours_since_lube;            /* since the last lubrication (PM or lubricate) */
     double joint_cycles;                /* units processed since the joint was fitted (0: no joint) */
     bool spare_wait;                    /* down, waiting for a spare */
+
+    /* flow (issue 11) */
+    int buffer_max;                     /* physical limit of the buffer command; −1 unbounded */
+    double share[TWIN_ST_COUNT];        /* share of the last epoch in each state, 0..1 */
+    const char *variant;                /* variant on board or last worked on; NULL: none yet */
+    twin_standby_t standby_mode;
+    double wakeups;                     /* wake-ups from stand-by (measured window) */
 } twin_station_obs_t;
 
 typedef struct {
@@ -250,6 +276,14 @@ typedef struct {
     int tech_queue;                     /* stoppages waiting for a free technician */
     double spares_stock[TWIN_COMPONENT_KINDS];    /* per component kind; −1: not managed */
     double spares_on_order[TWIN_COMPONENT_KINDS];
+
+    /* flow (issue 11): the order book */
+    int arrivals_epoch;                 /* orders arrived in the last epoch */
+    int wip_line, wip_cap;              /* units released and not shipped; the cap (0: none) */
+    int orders_late;                    /* waiting orders already past their due date */
+    double oldest_wait_min;             /* longest wait of an order not yet released, 0: none */
+    double next_due_h;                  /* earliest due date of a waiting order, hours from now (< 0: late); 0: none */
+    double arrival_rate_per_h;          /* the plan's order rate (0: saturated line) */
 } twin_obs_t;
 
 /* The observable state as of the last epoch; valid until the next epoch. */
@@ -344,6 +378,13 @@ typedef struct {
     double quality_cost, inspection_cost, rework_cost, scrap_cost, field_return_cost;
     double field_returns, inspections, inspections_missed, diverted_units, false_diverts;
     double skipped_steps, recalibrations;
+
+    /* flow (issue 11): docs/kpi.md */
+    double lead_time_mean_min;          /* from the order's arrival (cycle time: from release) */
+    double tardy_pct, tardiness_mean_h; /* units shipped after their due date; mean lateness */
+    double wip_line_mean;               /* released and not shipped (wip_mean: from arrival) */
+    double fg_mean;                     /* finished units waiting for their due date */
+    double arrivals;                    /* orders arrived (open arrivals) */
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

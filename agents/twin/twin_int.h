@@ -171,6 +171,19 @@ typedef struct {
 
     /* quality (issue 11) */
     twin_station_q_t q;
+
+    /* flow (issue 11): buffer limit, stand-by and wake-up */
+    int buffer_max;                     /* physical maximum for the buffer command; −1 unbounded */
+    int buffer_cap_cfg;                 /* as the plant file says, for the baseline */
+    double power_standby_kw, power_wake_kw;
+    twin_dist_t wake_s;                 /* time to wake up from stand-by */
+    twin_standby_t standby_mode;        /* as ordered */
+    bool waking;                        /* in TWIN_ST_STANDBY, waking up */
+    uint32_t wake_gen;                  /* bumps to cancel a scheduled wake-up end */
+    double wakeups;                     /* wake-ups (measured window) */
+    double epoch_in_s[TWIN_ST_COUNT];   /* time in each state this epoch, so far */
+    double epoch_share[TWIN_ST_COUNT];  /* … and its share in the last epoch (telemetry) */
+    twin_rng_t rng_wake;                /* wake-up times: "<station>/standby" */
 } twin_station_t;
 
 typedef struct {
@@ -198,6 +211,9 @@ typedef struct {
     uint32_t q_serial;                  /* 0: not a unit in the plant */
     int16_t q_origin[TWIN_DEFECT_KINDS]; /* hidden: station that made each defect, −1 */
     uint8_t q_divert;                   /* 0, or 1 + the divert target (rework, scrap) */
+
+    /* flow (issue 11) */
+    double t_release_s;                 /* entered the line (saturated: = t_arrive_s) */
 } twin_unit_t;
 
 typedef struct {
@@ -294,6 +310,17 @@ typedef struct {
     /* statistics (from t_stats_s) */
     double units_out, good_out, sojourn_sum_s, orders_lost, epoch_units;
     double wip, wip_area, t_wip_s;      /* every order from its arrival */
+    /* flow (issue 11): lead time vs cycle time, due dates, WIP caps */
+    double cycle_sum_s;                 /* from release into the line (sojourn_sum_s: from arrival) */
+    double tardy, tardiness_sum_s;      /* units shipped after their due date, and by how much */
+    double fg_area_s;                   /* unit-seconds finished goods wait for their due date */
+    double wip_line, wip_line_area;     /* released and not shipped (same clock as wip) */
+    double arrivals, epoch_arrivals;    /* orders arrived (measured window, this epoch so far) */
+    double arrivals_last_epoch;         /* … and in the last epoch, for the observation */
+    int wip_cap;                        /* release only while wip_line < wip_cap; 0: no cap */
+    double day_profile[24];             /* relative hourly order rates, mean 1; all 0: flat */
+    double profile_max;                 /* their maximum (thinning), 0: no profile */
+    twin_rng_t profile_rng;             /* thinning draws: "arrivals/profile" */
 } twin_flow_t;
 
 /* quality.c: end-of-line inspection and what it found. */
@@ -549,6 +576,16 @@ void twin__station_resume (twin_t *self, twin_station_t *s);
 void twin__try_release (twin_t *self);
 bool twin__is_route_start (const twin_t *self, int station);
 int  twin__buffer_set (twin_t *self, twin_station_t *s, int level);
+/* flow (issue 11): the flow commands' effects (cmd.c validates). */
+void twin__station_standby (twin_t *self, twin_station_t *s, twin_standby_t mode);
+void twin__flow_set_wip_cap (twin_t *self, int wip_cap);
+void twin__flow_set_buffer (twin_t *self, twin_station_t *s, int capacity);
+int  twin__flow_design (twin_t *self, twin_station_t *s, int variant, double mean_s);
+void twin__flow_set_mix (twin_t *self, int variant, double mix);
+/* observe.c calls: the order book and per-station flow figures into the
+ * observation, and their telemetry samples (topics orders, flow.<station>). */
+void twin__flow_observe (twin_t *self);
+void twin__flow_telemetry (const twin_t *self, void (*fn) (void *, const twin_sample_t *), void *ctx);
 
 /* health.c: wear, failures, repair and PM. */
 int  twin__health_load (twin_t *self, const af_config_t *root);

@@ -109,6 +109,10 @@ s_redraw (twin_t *f, uint64_t salt)
     twin_rng_reseed (&f->project.rover_rng, salt);
     for (int p = 0; p < f->n_parts; p++)
         twin_rng_reseed (&f->part[p].rng, salt);
+    /* flow (issue 11): the arrival pattern's thinning and wake-up times */
+    twin_rng_reseed (&f->flow.profile_rng, salt);
+    for (int i = 0; i < f->n_stations; i++)
+        twin_rng_reseed (&f->st[i].rng_wake, salt);
     twin_rng_t rng;
     twin_rng_seed (&rng, f->seed ^ salt, "whatif/defects");
     for (int i = 0; i < f->n_stations; i++) {

@@ -18,19 +18,20 @@
  * its health: section — running-plant part ages, P-F warnings, spares,
  * labour — and every other concern's physics in issue 11). */
 static const char s_giga_golden[] =
-    "{\"units\":7961,\"throughput_uph\":47.3869,\"cycle_time_mean_min\":21.6855,\"wip_mean\":17.1481,"
-    "\"oee_pct\":78.9881,\"availability_pct\":97.0216,\"performance_pct\":81.4743,\"quality_pct\":99.9247,"
+    "{\"units\":6981,\"throughput_uph\":41.5536,\"cycle_time_mean_min\":29.1669,\"wip_mean\":82.236,"
+    "\"oee_pct\":60.2657,\"availability_pct\":97.0216,\"performance_pct\":62.1513,\"quality_pct\":99.9427,"
     "\"downtime_h\":14.7228,\"unplanned_downtime_h\":9.22269,\"planned_downtime_h\":5.50011,"
-    "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":11430.7,"
-    "\"escaped_defects\":91,\"scrap_units\":4,\"rework_units\":2,\"energy_kwh\":59237.5,"
-    "\"energy_kwh_per_unit\":7.44096,\"energy_cost\":15732.2,\"energy_cost_per_unit\":1.97616,"
-    "\"peak_kw\":424.371,\"solar_kwh\":3180.57,\"manual_interventions\":21,"
-    "\"robot_utilisation_pct\":20.7292,\"shortage_h\":0,\"damaged_parts\":1753,\"orders_lost\":0,"
-    "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.75605,\"spares_used\":0,"
-    "\"labour_h\":14.2228,\"quality_cost\":0,\"inspection_cost\":0,\"rework_cost\":0,\"scrap_cost\":0,"
-    "\"field_return_cost\":0,\"field_returns\":0,\"inspections\":398,\"inspections_missed\":0,"
-    "\"diverted_units\":0,\"false_diverts\":0,\"skipped_steps\":9,\"recalibrations\":3,\"bottleneck\":2}";
-
+    "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":10170.5,"
+    "\"escaped_defects\":71,\"scrap_units\":3,\"rework_units\":1,\"energy_kwh\":55506.9,"
+    "\"energy_kwh_per_unit\":7.95114,\"energy_cost\":15084.4,\"energy_cost_per_unit\":2.16079,"
+    "\"peak_kw\":425.254,\"solar_kwh\":3180.57,\"manual_interventions\":20,"
+    "\"robot_utilisation_pct\":18.7946,\"shortage_h\":0,\"damaged_parts\":1110,\"orders_lost\":0,"
+    "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.7375,\"spares_used\":0,"
+    "\"labour_h\":14.2228,\"lead_time_mean_min\":117.46,\"tardy_pct\":0,\"tardiness_mean_h\":0,"
+    "\"wip_line_mean\":20.2429,\"fg_mean\":267.783,\"arrivals\":7096,\"quality_cost\":0,\"inspection_cost\":0,"
+    "\"rework_cost\":0,\"scrap_cost\":0,\"field_return_cost\":0,\"field_returns\":0,\"inspections\":349,"
+    "\"inspections_missed\":0,\"diverted_units\":0,\"false_diverts\":0,\"skipped_steps\":7,"
+    "\"recalibrations\":3,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

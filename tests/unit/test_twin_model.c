@@ -176,7 +176,8 @@ Test (twin_model, telemetry_and_epochs)
     twin_telemetry_foreach (t, s_count, &c);
     cr_assert_eq (c.stations, 6);
     cr_assert (c.energy);
-    cr_assert_eq (c.samples, 6 + 2 + 2 + 3, "stations, parts, robots, energy, quality and line");
+    /* issue 11 added the order book and a flow.<station> topic per station. */
+    cr_assert_eq (c.samples, 6 + 2 + 2 + 3 + 1 + 6, "stations, parts, robots, energy, quality, line, orders, flow");
     twin_destroy (&t);
 }
 

@@ -273,7 +273,7 @@ Test (twin_valid, littles_law_variants)
     twin_kpi_t k;
     twin_kpis (t, &k);
     double lambda_per_min = k.units / (k.sim_h * 60);
-    double L = k.wip_mean, lw = lambda_per_min * k.cycle_time_mean_min;
+    double L = k.wip_mean, lw = lambda_per_min * k.lead_time_mean_min;   /* both from arrival */
     double err_pct = 100 * fabs (L - lw) / lw;
     cr_log_info ("little: L %.4f, lambda W %.4f (%.3f %%), %g units", L, lw, err_pct, k.units);
     cr_assert (k.units > 100000, "too few units: %g", k.units);
@@ -318,7 +318,7 @@ Test (twin_valid, release_queue_is_a_queue)
     twin_run (t, 82, NULL);
     twin_kpi_t k;
     twin_kpis (t, &k);
-    double sim_s = k.cycle_time_mean_min * 60, err_pct = 100 * fabs (sim_s - 1.0);
+    double sim_s = k.lead_time_mean_min * 60, err_pct = 100 * fabs (sim_s - 1.0);
     cr_log_info ("release queue M/M/1: W %.5f s vs 1 s (%.3f %%)", sim_s, err_pct);
     cr_assert (err_pct < 2.0, "W %.4f s vs 1 s", sim_s);
     twin_destroy (&t);

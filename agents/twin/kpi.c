@@ -129,6 +129,11 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->orders_lost = f->orders_lost;
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
+    /* robots (issue 11) */
+    k->robot_collisions = self->fleet.collisions;
+    k->robot_deadlocks = self->fleet.deadlocks;
+    k->robot_travel_km = self->fleet.travel_m / 1000.0;
+    k->robot_battery_empty = self->fleet.batt_empty;
 }
 
 #define S_KPI_FIELDS(X) \
@@ -138,7 +143,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (escaped_defects_ppm) X (escaped_defects) X (scrap_units) X (rework_units) \
     X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
-    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h)
+    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h) \
+    X (robot_collisions) X (robot_deadlocks) X (robot_travel_km) X (robot_battery_empty)
 
 int
 twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)

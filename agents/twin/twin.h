@@ -56,11 +56,18 @@ typedef enum {
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
+    /* robots (issue 11) */
+    TWIN_CMD_ROBOT_PATH,    /* send a robot along a planned route (nodes, departure times) */
+    TWIN_CMD_TASK_CANCEL,   /* drop a task from a robot's queue */
+    TWIN_CMD_TASK_PRIORITY, /* move a task to the front of a robot's queue */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
 typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
-typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR } twin_task_kind_t;
+typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR,
+               TWIN_TASK_GOTO, TWIN_TASK_CHARGE /* robots (issue 11): a planned route, charging */
+} twin_task_kind_t;
+#define TWIN_TEXT_MAX 160   /* a text parameter (a route: node names, comma-separated) */
 
 /* One command.  Indexes refer to the order of stations, variants, parts and
  * robots in the config (twin_station_index() & co. map names). */
@@ -79,6 +86,9 @@ typedef struct {
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
         struct { int task; int robot; } dispatch;
+        /* robots (issue 11) */
+        struct { int robot; char nodes[TWIN_TEXT_MAX]; char depart_s[TWIN_TEXT_MAX]; } path;
+        struct { int robot; int slot; } queue;          /* cancel, prioritise */
     } u;
 } twin_cmd_t;
 
@@ -94,7 +104,8 @@ const char *twin_cmd_name (twin_cmd_kind_t kind);
 typedef enum {
     TWIN_PARAM_NUM, TWIN_PARAM_INT, TWIN_PARAM_FLAG,
     TWIN_PARAM_STATION, TWIN_PARAM_PART, TWIN_PARAM_VARIANT,    /* by name */
-    TWIN_PARAM_CHOICE                                           /* one of CHOICES, by name or index */
+    TWIN_PARAM_CHOICE,                                          /* one of CHOICES, by name or index */
+    TWIN_PARAM_TEXT                                             /* up to TWIN_TEXT_MAX − 1 bytes */
 } twin_param_kind_t;
 
 typedef struct {
@@ -303,6 +314,8 @@ typedef struct {
     bool has_project;
     double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
     double project_done_pct;
+    /* robots (issue 11) */
+    double robot_collisions, robot_deadlocks, robot_travel_km, robot_battery_empty;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

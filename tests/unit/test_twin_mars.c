@@ -24,7 +24,9 @@ static const char s_giga_golden[] =
     "\"energy_kwh\":59692.6,\"energy_kwh_per_unit\":7.38039,\"energy_cost\":15808.7,"
     "\"energy_cost_per_unit\":1.95458,\"peak_kw\":425.622,\"solar_kwh\":3180.57,"
     "\"manual_interventions\":17,\"robot_utilisation_pct\":21.1136,\"shortage_h\":0.0166667,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"bottleneck\":2}";
+    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,"
+    "\"robot_collisions\":0,\"robot_deadlocks\":0,\"robot_travel_km\":0,\"robot_battery_empty\":0,"
+    "\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

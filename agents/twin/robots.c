@@ -90,7 +90,9 @@ s_robot_start (twin_t *self, int r, const twin_task_t *t)
     else {
         dest = s_node_of_station (t->station);
         dur = s_travel_s (self, rb->node, dest);
-        if (t->kind == TWIN_TASK_INSPECT)
+        if (t->kind == TWIN_TASK_CHANGEOVER)
+            dur += t->work_s;
+        else if (t->kind == TWIN_TASK_INSPECT)
             dur += self->fleet.robot_inspect_s;
         else {
             twin_station_t *s = &self->st[t->station];
@@ -496,6 +498,8 @@ s_work_s (twin_t *self, twin_robot_t *rb)
         return f->robot_handle_s;
     case TWIN_TASK_INSPECT:
         return f->robot_inspect_s;
+    case TWIN_TASK_CHANGEOVER:
+        return rb->job.work_s;
     case TWIN_TASK_REPAIR: {
         twin_station_t *s = &self->st[rb->job.station];
         return s->state != TWIN_ST_DOWN && s->state != TWIN_ST_MAINT ? f->robot_handle_s
@@ -635,6 +639,31 @@ s_event (des_t *des, void *ctx, uint64_t arg)
         else
             s_edge_end (self, r);
     }
+}
+
+double
+twin__robot_changeover (twin_t *self, twin_station_t *s, double setup_s)
+{
+    /* The station's practice, not the dispatcher's: an owner of robot
+     * dispatch decides what its robots do, so then an operator comes. */
+    if (self->owned[TWIN_OWN_ROBOTS])
+        return -1;
+    const twin_fleet_t *f = &self->fleet;
+    int to = s_node_of_station (s->index), best = -1;
+    for (int r = 0; r < self->n_robots; r++) {
+        const twin_robot_t *rb = &self->robot[r];
+        if (rb->busy || rb->q_n > 0 || rb->down || s_needs_charge (self, rb))
+            continue;
+        if (best < 0 || f->dist_m[rb->node * f->n_nodes + to] < f->dist_m[self->robot[best].node * f->n_nodes + to])
+            best = r;
+    }
+    if (best < 0)
+        return -1;
+    double trip_s = s_travel_s (self, self->robot[best].node, to);
+    twin_task_t t = { .kind = TWIN_TASK_CHANGEOVER, .station = s->index, .part = -1, .component = -1,
+                      .t_created_s = des_now_s (self->des), .work_s = setup_s };
+    s_robot_start (self, best, &t);
+    return trip_s + setup_s;
 }
 
 double

@@ -65,7 +65,7 @@ typedef enum {
 
 typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
 typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR,
-               TWIN_TASK_GOTO, TWIN_TASK_CHARGE /* robots (issue 11): a planned route, charging */
+               TWIN_TASK_GOTO, TWIN_TASK_CHARGE, TWIN_TASK_CHANGEOVER   /* robots (issue 11) */
 } twin_task_kind_t;
 #define TWIN_TEXT_MAX 160   /* a text parameter (a route: node names, comma-separated) */
 

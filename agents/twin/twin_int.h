@@ -121,6 +121,8 @@ typedef struct {
     double ttf_left_s;                  /* up time left to it while stopped, −1 */
     uint32_t fail_gen;                  /* bumps to cancel a scheduled failure */
     double repair_started_s;
+    /* robots (issue 11) */
+    bool changeover_by_robot;           /* an idle mobile robot does the changeover */
 } twin_station_t;
 
 typedef struct {
@@ -167,6 +169,7 @@ typedef struct {
     int component;                      /* repair of a running station: the part to swap, −1 */
     uint32_t id;                        /* the plant's own tasks: their number in the pool */
     double t_created_s;
+    double work_s;                      /* robots (issue 11): a changeover's duration */
 } twin_task_t;
 
 typedef struct {
@@ -548,6 +551,10 @@ void twin__robot_path (twin_t *self, int robot, const char *nodes, const char *d
 int  twin__robot_queue_check (const twin_t *self, int robot, int slot, char *err, size_t len);
 void twin__robot_cancel (twin_t *self, int robot, int slot);
 void twin__robot_prioritise (twin_t *self, int robot, int slot);
+/* A changeover of SETUP_S at station S by the nearest idle robot: returns
+ * the station's whole changeover time (the robot's trip at free-floor speed,
+ * then SETUP_S), or −1 when no robot is free (an operator does it). */
+double twin__robot_changeover (twin_t *self, twin_station_t *s, double setup_s);
 
 /* energy.c */
 int  twin__energy_load (twin_t *self, const af_config_t *root);

@@ -295,3 +295,37 @@ Test (twin_robots_phys, send_robot_parses_from_the_action_form)
     cr_assert (strstr (err, "text"), "%s", err);
     twin_destroy (&t);
 }
+
+/* Two variants alternating through one station with a 2-minute manual
+ * changeover; BY_ROBOT hands it to the fleet (one robot, 100 m away). */
+static twin_kpi_t
+s_changeovers (bool by_robot, bool travel)
+{
+    char yaml[1024], err[256];
+    snprintf (yaml, sizeof yaml,
+              "arrivals: {mode: saturated, sequence: fifo}\n"
+              "variants:\n  - {name: x, mix: 0.5, route: [a]}\n  - {name: y, mix: 0.5, route: [a]}\n"
+              "stations:\n  - {name: a, process_s: 60, setup_s: 120, setup_manual: true, changeover_by_robot: %s}\n"
+              "robots: {mobile: 1, speed_mps: 1, travel: %s}\n"
+              "floor:\n  nodes: {warehouse: [-100, 0], a: [0, 0]}\n",
+              by_robot ? "true" : "false", travel ? "true" : "false");
+    twin_t *t = twin_new_from_text (yaml, strlen (yaml), "co.yaml", 3, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_run (t, 8, NULL);
+    twin_kpi_t k = s_kpis (t);
+    twin_destroy (&t);
+    return k;
+}
+
+Test (twin_robots_phys, a_robot_takes_over_changeovers_at_a_price_in_time)
+{
+    for (int travel = 0; travel <= 1; travel++) {
+        twin_kpi_t manual = s_changeovers (false, travel), robot = s_changeovers (true, travel);
+        cr_assert_gt (manual.manual_interventions, 10, "alternating variants change over often");
+        cr_assert_eq (robot.manual_interventions, 0, "the robot did every changeover");
+        cr_assert_gt (robot.robot_utilisation_pct, 0);
+        cr_assert_eq (manual.robot_utilisation_pct, 0);
+        /* The robot's trip to the station lengthens each changeover. */
+        cr_assert_lt (robot.throughput_uph, manual.throughput_uph);
+    }
+}

@@ -322,28 +322,55 @@ s_at_node (const twin_t *self, int v, int except)
     return n;
 }
 
-/* Does a chain of waiting robots lead from robot FROM back to robot TO? */
 static bool
-s_waits_on (const twin_t *self, int from, int to, unsigned char *seen)
+s_is_waiting (const twin_robot_t *rb)
+{
+    return rb->wait == TWIN_WAIT_EDGE || rb->wait == TWIN_WAIT_NODE;
+}
+
+/* Does robot B stand in the way of waiting robot A (on the aisle A waits
+ * for, or holding the node A waits to step onto)? */
+static bool
+s_blocks (const twin_t *self, int a, int b)
 {
     const twin_fleet_t *f = &self->fleet;
-    const twin_robot_t *a = &self->robot[from];
-    int u = a->path[a->path_i], v = a->path[a->path_i + 1];
-    for (int b = 0; b < self->n_robots; b++) {
-        const twin_robot_t *o = &self->robot[b];
-        bool blocks = a->wait == TWIN_WAIT_EDGE ? b != from && o->edge == f->edge_of[u * f->n_nodes + v]
-                                             : b != from && o->busy && o->edge == S_ON_NODE && o->node == v;
-        if (!blocks)
-            continue;
-        if (b == to)
-            return true;
-        if (!seen[b] && (o->wait == TWIN_WAIT_EDGE || o->wait == TWIN_WAIT_NODE)) {
-            seen[b] = 1;
-            if (s_waits_on (self, b, to, seen))
-                return true;
+    const twin_robot_t *ra = &self->robot[a], *o = &self->robot[b];
+    int u = ra->path[ra->path_i], v = ra->path[ra->path_i + 1];
+    if (a == b)
+        return false;
+    if (ra->wait == TWIN_WAIT_EDGE)
+        return o->edge == f->edge_of[u * f->n_nodes + v];
+    return o->busy && o->edge == S_ON_NODE && o->node == v;
+}
+
+/* A deadlock is a knot: every robot in the way of robot R, and every robot
+ * in the way of those, waits too, so none of them will ever move.  (A cycle
+ * alone is not enough where a node holds two robots: the other may leave.)
+ * MEMBER marks the knot's robots. */
+static bool
+s_knot (const twin_t *self, int r, unsigned char *member)
+{
+    int queue[256], head = 0, tail = 0;
+    memset (member, 0, (size_t) self->n_robots);
+    member[r] = 1;
+    queue[tail++] = r;
+    while (head < tail) {
+        int x = queue[head++], n = 0;
+        for (int b = 0; b < self->n_robots; b++) {
+            if (!s_blocks (self, x, b))
+                continue;
+            n++;
+            if (!s_is_waiting (&self->robot[b]))
+                return false;
+            if (!member[b]) {
+                member[b] = 1;
+                queue[tail++] = b;
+            }
         }
+        if (n == 0)
+            return false;       /* nothing in its way: it moves at the next wake-up */
     }
-    return false;
+    return true;
 }
 
 /* Robot R cannot go on: record a conflict (a full aisle met head-on or over
@@ -361,12 +388,38 @@ s_block (twin_t *self, int r, int why)
     }
     rb->wait = why;
     rb->t_wait_s_traffic = des_now_s (self->des);
-    unsigned char seen[256] = { 0 };
-    if (!rb->deadlocked && s_waits_on (self, r, r, seen)) {
-        rb->deadlocked = true;
+    unsigned char member[256];
+    if (!rb->deadlocked && s_knot (self, r, member)) {
+        for (int k = 0; k < self->n_robots; k++)
+            self->robot[k].deadlocked |= member[k];
         if (s_counting (self))
             self->fleet.deadlocks++;
         s_schedule (self, r, S_EV_DEADLOCK, self->fleet.deadlock_timeout_s);
+    }
+}
+
+/* The deadlock's timeout: an operator sorts the jam out, taking every
+ * robot of the knot past what it waits for. */
+static void
+s_clear_deadlock (twin_t *self, int r)
+{
+    unsigned char member[256];
+    if (!s_knot (self, r, member)) {
+        self->robot[r].deadlocked = false;
+        return;
+    }
+    if (s_counting (self))
+        self->manual++;
+    for (int k = 0; k < self->n_robots; k++)
+        if (member[k])
+            self->robot[k].force = true;
+    for (int k = 0; k < self->n_robots; k++) {
+        if (!member[k])
+            continue;
+        if (self->robot[k].wait == TWIN_WAIT_EDGE)
+            s_advance (self, k);
+        else if (self->robot[k].wait == TWIN_WAIT_NODE)
+            s_edge_end (self, k);
     }
 }
 
@@ -628,17 +681,8 @@ s_event (des_t *des, void *ctx, uint64_t arg)
         s_edge_end (self, r);
     else if (ev == S_EV_WORK_DONE)
         s_work_done (self, r);
-    else if (ev == S_EV_DEADLOCK && rb->deadlocked
-             && (rb->wait == TWIN_WAIT_EDGE || rb->wait == TWIN_WAIT_NODE)) {
-        /* An operator takes the robot past the one it waits for. */
-        if (s_counting (self))
-            self->manual++;
-        rb->force = true;
-        if (rb->wait == TWIN_WAIT_EDGE)
-            s_advance (self, r);
-        else
-            s_edge_end (self, r);
-    }
+    else if (ev == S_EV_DEADLOCK && rb->deadlocked && s_is_waiting (rb))
+        s_clear_deadlock (self, r);
 }
 
 double

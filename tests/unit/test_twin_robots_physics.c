@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agents/twin/twin.h"
+#include "twin_bad_config.h"
 
 /* One station 'a' 100 m from the warehouse on one aisle of WIDTH (0: no
  * limit), a junction 'j' beside it, and the robots' extra YAML. */
@@ -328,4 +329,52 @@ Test (twin_robots_phys, a_robot_takes_over_changeovers_at_a_price_in_time)
         /* The robot's trip to the station lengthens each changeover. */
         cr_assert_lt (robot.throughput_uph, manual.throughput_uph);
     }
+}
+
+#define S_ONE "stations:\n  - {name: a, process_s: 5}\n"
+static const twin_bad_config_t s_bad[] = {
+    { S_ONE "floor:\n  edges:\n    - [warehouse, a, 3]\n    - [dock, a]\n", 5, "width" },
+    { S_ONE "floor:\n  node_capacity: {nowhere: 1}\n", 4, "nowhere" },
+    { S_ONE "floor:\n  node_capacity: {a: -1}\n", 4, "capacity" },
+    { S_ONE "robots: {mobile: 1, battery_kwh: 1}\n", 3, "travel" },
+    { S_ONE "robots: {mobile: 1, travel: true, battery_kwh: 1}\n", 3, "chargers" },
+    { S_ONE "robots:\n  mobile: 1\n  travel: true\n  chargers: [moon]\n", 6, "chargers" },
+    { S_ONE "robots: {mobile: 1, travel: maybe}\n", 3, "travel" },
+    { S_ONE "robots: {mobile: 1, congestion: -1}\n", 3, "congestion" },
+    { "stations:\n  - {name: a, process_s: 5, changeover_by_robot: 2}\n", 2, "changeover_by_robot" },
+};
+
+Test (twin_robots_phys, bad_travel_configs_point_at_file_and_line)
+{
+    twin_check_bad_configs (s_bad, sizeof s_bad / sizeof *s_bad);
+}
+
+/* The default plant: the warehouse door is one robot wide. */
+Test (twin_robots_phys, the_default_plants_single_lane_door_costs_conflicts)
+{
+    const char *src = getenv ("AF_SRC");
+    char path[512], err[512];
+    snprintf (path, sizeof path, "%s/deploy/factories/gigafactory.yaml", src ? src : ".");
+    FILE *f = fopen (path, "r");
+    cr_assert_not_null (f, "%s", path);
+    static char yaml[65536];
+    size_t n = fread (yaml, 1, sizeof yaml - 1, f);
+    fclose (f);
+    yaml[n] = 0;
+    twin_t *t = twin_new_from_text (yaml, n, "giga.yaml", 1, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_run (t, 48, NULL);
+    twin_kpi_t narrow = s_kpis (t);
+    twin_destroy (&t);
+    char *door = strstr (yaml, "[warehouse, door, 1]");
+    cr_assert_not_null (door, "the default plant has no single-lane door any more");
+    door[strlen ("[warehouse, door, ")] = '2';
+    t = twin_new_from_text (yaml, n, "giga.yaml", 1, err, sizeof err);
+    cr_assert_not_null (t, "%s", err);
+    twin_run (t, 48, NULL);
+    twin_kpi_t wide = s_kpis (t);
+    twin_destroy (&t);
+    cr_assert_gt (narrow.robot_collisions, 10);
+    cr_assert_lt (wide.robot_collisions, narrow.robot_collisions / 4);
+    cr_assert_gt (narrow.robot_travel_km, 1);
 }

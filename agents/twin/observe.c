@@ -288,6 +288,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
             s_sample (&t, "waiting", rb->wait == TWIN_WAIT_EDGE || rb->wait == TWIN_WAIT_NODE);
             s_sample (&t, "battery_soc", self->fleet.batt_kwh > 0 ? rb->soc_kwh / self->fleet.batt_kwh : 1);
             s_sample (&t, "charging", rb->charging);
+            s_sample (&t, "task", rb->busy ? (double) rb->job.kind : -1);
         }
         fn (ctx, &t);
     }

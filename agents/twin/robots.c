@@ -566,12 +566,13 @@ s_work_s (twin_t *self, twin_robot_t *rb)
     }
 }
 
-/* The end of a path: at the stop, work; or (a path cut short) go on. */
+/* The end of a path: at the stop, work; or (a path cut short at
+ * TWIN_PATH_MAX nodes) go on by the shortest path. */
 static void
 s_path_end (twin_t *self, int r)
 {
     twin_robot_t *rb = &self->robot[r];
-    if (rb->node != s_stop_node (self, rb) && rb->job.kind != TWIN_TASK_GOTO) {
+    if (rb->node != s_stop_node (self, rb)) {
         s_leg_begin (self, r);
         return;
     }

@@ -100,6 +100,8 @@ Test (twin_robots_phys, a_robot_moves_along_its_path_over_time)
     cr_assert_eq (s_robot (t, 0, "node"), 0, "still counted at the warehouse");
     cr_assert_eq (s_robot (t, 0, "edge_to"), 4, "on the aisle to j (node 4)");
     cr_assert_float_eq (s_robot (t, 0, "progress"), 0.5, 1e-9);
+    cr_assert_eq (s_robot (t, 0, "task"), TWIN_TASK_GOTO);
+    cr_assert_eq (s_robot (t, 1, "task"), -1, "robot 1 is idle");
     twin_iterate (t, 100, 0);
     cr_assert_eq (s_robot (t, 0, "node"), 4, "passed j");
     cr_assert_eq (s_robot (t, 0, "edge_to"), 3, "on the aisle to b");

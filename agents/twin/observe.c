@@ -286,7 +286,7 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
             s_sample (&t, "edge_to", moving ? rb->path[rb->path_i + 1] : -1);
             s_sample (&t, "progress", moving && span > 0 ? fmin (1, (now - rb->t_edge0_s) / span) : 0);
             s_sample (&t, "waiting", rb->wait == TWIN_WAIT_EDGE || rb->wait == TWIN_WAIT_NODE);
-            s_sample (&t, "battery_soc", self->fleet.batt_kwh > 0 ? rb->soc_kwh / self->fleet.batt_kwh : 1);
+            s_sample (&t, "battery_soc", self->fleet.batt_kwh > 0 ? twin__robot_soc_kwh (self, r) / self->fleet.batt_kwh : 1);
             s_sample (&t, "charging", rb->charging);
             s_sample (&t, "task", rb->busy ? (double) rb->job.kind : -1);
         }

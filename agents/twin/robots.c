@@ -112,9 +112,24 @@ s_robot_start (twin_t *self, int r, const twin_task_t *t)
     des_schedule (self->des, dur, s_robot_done, self, arg);
 }
 
+static bool s_needs_charge (const twin_t *self, const twin_robot_t *rb);
+static void s_go_charge (twin_t *self, int r);
+static void s_accrue (twin_t *self, twin_robot_t *rb);
+
 void
 twin__robots_dispatch (twin_t *self)
 {
+    /* robots (issue 11): an idle robot whose charge fell below the
+     * threshold while it waited goes and charges (robot firmware, under
+     * any owner of dispatch). */
+    for (int r = 0; self->fleet.travel && self->fleet.batt_kwh > 0 && r < self->n_robots; r++) {
+        twin_robot_t *rb = &self->robot[r];
+        if (rb->busy || rb->q_n > 0 || rb->down)
+            continue;
+        s_accrue (self, rb);
+        if (s_needs_charge (self, rb))
+            s_go_charge (self, r);
+    }
     /* Robots with tasks assigned by command take those first. */
     for (int r = 0; r < self->n_robots; r++) {
         twin_robot_t *rb = &self->robot[r];
@@ -436,6 +451,30 @@ s_drain (twin_t *self, twin_robot_t *rb, double kwh)
     rb->soc_kwh = fmax (0, rb->soc_kwh - kwh);
 }
 
+/* The draw off the aisles (computer, sensors, handling: work_kw, idle
+ * included) since it was last counted; none while charging or driving. */
+static double
+s_pending_kwh (const twin_t *self, const twin_robot_t *rb)
+{
+    if (self->fleet.batt_kwh <= 0 || rb->charging || rb->edge != S_ON_NODE)
+        return 0;
+    return self->fleet.work_kw * (des_now_s (self->des) - rb->t_acc_s) / 3600.0;
+}
+
+static void
+s_accrue (twin_t *self, twin_robot_t *rb)
+{
+    s_drain (self, rb, s_pending_kwh (self, rb));
+    rb->t_acc_s = des_now_s (self->des);
+}
+
+double
+twin__robot_soc_kwh (const twin_t *self, int r)
+{
+    const twin_robot_t *rb = &self->robot[r];
+    return fmax (0, rb->soc_kwh - s_pending_kwh (self, rb));
+}
+
 /* The node the current stop of robot R's job is at. */
 static int
 s_stop_node (const twin_t *self, const twin_robot_t *rb)
@@ -500,6 +539,7 @@ static void
 s_job_begin (twin_t *self, int r, const twin_task_t *t)
 {
     twin_robot_t *rb = &self->robot[r];
+    s_accrue (self, rb);        /* what it drew while idle */
     rb->busy = true;
     rb->t_busy_start_s = des_now_s (self->des);
     rb->job = *t;
@@ -576,9 +616,8 @@ s_path_end (twin_t *self, int r)
         s_leg_begin (self, r);
         return;
     }
+    s_accrue (self, rb);
     double w = s_work_s (self, rb);
-    if (!rb->charging)
-        s_drain (self, rb, self->fleet.work_kw * w / 3600.0);
     s_schedule (self, r, S_EV_WORK_DONE, w);
 }
 
@@ -589,7 +628,10 @@ s_work_done (twin_t *self, int r)
     if (rb->charging) {
         rb->charging = false;
         rb->soc_kwh = self->fleet.batt_kwh;
+        rb->t_acc_s = des_now_s (self->des);
     }
+    else
+        s_accrue (self, rb);
     if (rb->job.kind == TWIN_TASK_DELIVER && rb->job_stop == 0) {
         rb->job_stop = 1;
         s_leg_begin (self, r);
@@ -630,6 +672,7 @@ s_advance (twin_t *self, int r)
         s_block (self, r, TWIN_WAIT_EDGE);
         return;
     }
+    s_accrue (self, rb);        /* leaving the node: its draw there up to now */
     double len = e >= 0 ? f->edges[e].len_m : f->dist_m[u * f->n_nodes + v];
     double dt = len / (f->robot_speed_mps / (1 + f->congestion * others));
     if (rb->conflicted)
@@ -661,6 +704,7 @@ s_edge_end (twin_t *self, int r)
     rb->wait = TWIN_WAIT_NONE;
     rb->deadlocked = rb->force = false;
     rb->edge = S_ON_NODE;
+    rb->t_acc_s = des_now_s (self->des);
     rb->node = v;
     rb->path_i++;
     s_wake (self);              /* the aisle has room again */

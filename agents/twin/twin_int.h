@@ -205,6 +205,7 @@ typedef struct {
     bool conflicted, deadlocked, force;
     uint32_t move_gen;                  /* bumps to cancel its scheduled wake-ups */
     double soc_kwh;
+    double t_acc_s;                     /* draw while not driving is charged up to here */
     bool charging;
 } twin_robot_t;
 
@@ -542,6 +543,8 @@ int  twin__task_dispatch (twin_t *self, uint32_t id, int robot);
 /* robots (issue 11) */
 /* Kilowatts the robots' chargers draw now (a deferrable load for energy). */
 double twin__robots_charging_kw (const twin_t *self);
+/* Robot R's charge now, kWh (its draw at a node counted up to now). */
+double twin__robot_soc_kwh (const twin_t *self, int r);
 /* Parses a comma list of floor node names into NODES (≤ TWIN_PATH_MAX);
  * returns the count or −1 with ERR. */
 int  twin__floor_path_parse (const twin_t *self, const char *text, int *nodes, char *err, size_t len);

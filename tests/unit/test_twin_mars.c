@@ -17,16 +17,16 @@
  * station got a random stream per purpose, and when its robots began to travel
  * the floor in time, issue 11). */
 static const char s_giga_golden[] =
-    "{\"units\":8052,\"throughput_uph\":47.9286,\"cycle_time_mean_min\":21.2404,\"wip_mean\":16.9883,"
-    "\"oee_pct\":79.9504,\"availability_pct\":96.6992,\"performance_pct\":82.6795,"
+    "{\"units\":7948,\"throughput_uph\":47.3095,\"cycle_time_mean_min\":21.2597,\"wip_mean\":16.7828,"
+    "\"oee_pct\":78.9087,\"availability_pct\":96.6992,\"performance_pct\":81.6023,"
     "\"quality_pct\":100,\"downtime_h\":11.6351,\"unplanned_downtime_h\":10.5318,"
     "\"planned_downtime_h\":1.1033,\"mtbf_h\":83.2728,\"mttr_h\":0.658237,\"breakdowns\":16,"
-    "\"escaped_defects_ppm\":1241.93,\"escaped_defects\":10,\"scrap_units\":0,\"rework_units\":0,"
-    "\"energy_kwh\":59565,\"energy_kwh_per_unit\":7.39754,\"energy_cost\":15768.1,"
-    "\"energy_cost_per_unit\":1.95829,\"peak_kw\":425.622,\"solar_kwh\":3180.57,"
-    "\"manual_interventions\":17,\"robot_utilisation_pct\":25.5749,\"shortage_h\":0.183333,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"robot_collisions\":311,"
-    "\"robot_deadlocks\":0,\"robot_travel_km\":128.928,\"robot_battery_empty\":0,\"bottleneck\":2}";
+    "\"escaped_defects_ppm\":1132.36,\"escaped_defects\":9,\"scrap_units\":0,\"rework_units\":0,"
+    "\"energy_kwh\":59154.6,\"energy_kwh_per_unit\":7.4427,\"energy_cost\":15731,"
+    "\"energy_cost_per_unit\":1.97924,\"peak_kw\":424.754,\"solar_kwh\":3180.57,"
+    "\"manual_interventions\":18,\"robot_utilisation_pct\":39.4527,\"shortage_h\":2.16667,"
+    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"robot_collisions\":263,"
+    "\"robot_deadlocks\":1,\"robot_travel_km\":128.427,\"robot_battery_empty\":0,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

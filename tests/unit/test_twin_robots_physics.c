@@ -377,6 +377,6 @@ Test (twin_robots_phys, the_default_plants_single_lane_door_costs_conflicts)
     twin_kpi_t wide = s_kpis (t);
     twin_destroy (&t);
     cr_assert_gt (narrow.robot_collisions, 10);
-    cr_assert_lt (wide.robot_collisions, narrow.robot_collisions / 4);
+    cr_assert_lt (wide.robot_collisions, narrow.robot_collisions / 2, "%g vs %g", wide.robot_collisions, narrow.robot_collisions);
     cr_assert_gt (narrow.robot_travel_km, 1);
 }

@@ -116,20 +116,34 @@ static bool s_needs_charge (const twin_t *self, const twin_robot_t *rb);
 static void s_go_charge (twin_t *self, int r);
 static void s_accrue (twin_t *self, twin_robot_t *rb);
 
-void
-twin__robots_dispatch (twin_t *self)
+/* robots (issue 11): an idle robot whose charge fell below the threshold
+ * while it waited goes and charges — the plant's practice; an agent that
+ * owns robot dispatch sends its robots to charge itself (send_robot to a
+ * charger), or sees them run flat. */
+static void
+s_idle_charge (twin_t *self)
 {
-    /* robots (issue 11): an idle robot whose charge fell below the
-     * threshold while it waited goes and charges (robot firmware, under
-     * any owner of dispatch). */
     for (int r = 0; self->fleet.travel && self->fleet.batt_kwh > 0 && r < self->n_robots; r++) {
         twin_robot_t *rb = &self->robot[r];
         if (rb->busy || rb->q_n > 0 || rb->down)
             continue;
         s_accrue (self, rb);
-        if (s_needs_charge (self, rb))
+        if (s_needs_charge (self, rb) && !self->owned[TWIN_OWN_ROBOTS])
             s_go_charge (self, r);
     }
+}
+
+void
+twin__fleet_epoch (twin_t *self, double dt_s)
+{
+    (void) dt_s;
+    s_idle_charge (self);
+}
+
+void
+twin__robots_dispatch (twin_t *self)
+{
+    s_idle_charge (self);
     /* Robots with tasks assigned by command take those first. */
     for (int r = 0; r < self->n_robots; r++) {
         twin_robot_t *rb = &self->robot[r];
@@ -642,7 +656,7 @@ s_work_done (twin_t *self, int r)
     rb->busy_s += now - (rb->t_busy_start_s > self->t_stats_s ? rb->t_busy_start_s : self->t_stats_s);
     s_wake (self);              /* an idle robot holds no node */
     s_task_effect (self, rb->job.kind, rb->job.station, rb->job.part, rb->job.component);
-    if (rb->job.kind != TWIN_TASK_CHARGE && s_needs_charge (self, rb))
+    if (rb->job.kind != TWIN_TASK_CHARGE && s_needs_charge (self, rb) && !self->owned[TWIN_OWN_ROBOTS])
         s_go_charge (self, r);
     twin__robots_dispatch (self);
 }

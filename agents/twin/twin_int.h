@@ -536,6 +536,8 @@ void twin__inventory_order (twin_t *self, int part, double qty);
 /* robots.c: the mobile fleet. */
 int  twin__fleet_load (twin_t *self, const af_config_t *root);
 void twin__fleet_reset (twin_t *self);
+/* Every epoch (issue 11): idle robots low on charge go and charge. */
+void twin__fleet_epoch (twin_t *self, double dt_s);
 void twin__fleet_destroy (twin_t *self);
 void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
 void twin__robots_dispatch (twin_t *self);

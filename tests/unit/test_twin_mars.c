@@ -17,16 +17,16 @@
  * station got a random stream per purpose, and when its robots began to travel
  * the floor in time, issue 11). */
 static const char s_giga_golden[] =
-    "{\"units\":7948,\"throughput_uph\":47.3095,\"cycle_time_mean_min\":21.2597,\"wip_mean\":16.7828,"
-    "\"oee_pct\":78.9087,\"availability_pct\":96.6992,\"performance_pct\":81.6023,"
+    "{\"units\":7974,\"throughput_uph\":47.4643,\"cycle_time_mean_min\":21.3172,\"wip_mean\":16.8749,"
+    "\"oee_pct\":79.1468,\"availability_pct\":96.6992,\"performance_pct\":81.8485,"
     "\"quality_pct\":100,\"downtime_h\":11.6351,\"unplanned_downtime_h\":10.5318,"
     "\"planned_downtime_h\":1.1033,\"mtbf_h\":83.2728,\"mttr_h\":0.658237,\"breakdowns\":16,"
-    "\"escaped_defects_ppm\":1132.36,\"escaped_defects\":9,\"scrap_units\":0,\"rework_units\":0,"
-    "\"energy_kwh\":59154.6,\"energy_kwh_per_unit\":7.4427,\"energy_cost\":15731,"
-    "\"energy_cost_per_unit\":1.97924,\"peak_kw\":424.754,\"solar_kwh\":3180.57,"
-    "\"manual_interventions\":18,\"robot_utilisation_pct\":39.4527,\"shortage_h\":2.16667,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"robot_collisions\":263,"
-    "\"robot_deadlocks\":1,\"robot_travel_km\":128.427,\"robot_battery_empty\":0,\"bottleneck\":2}";
+    "\"escaped_defects_ppm\":1254.08,\"escaped_defects\":10,\"scrap_units\":0,\"rework_units\":0,"
+    "\"energy_kwh\":59249.2,\"energy_kwh_per_unit\":7.4303,\"energy_cost\":15746.8,"
+    "\"energy_cost_per_unit\":1.97476,\"peak_kw\":424.733,\"solar_kwh\":3180.57,"
+    "\"manual_interventions\":19,\"robot_utilisation_pct\":39.532,\"shortage_h\":2.11667,"
+    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"robot_collisions\":276,"
+    "\"robot_deadlocks\":1,\"robot_travel_km\":128.389,\"robot_battery_empty\":0,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

@@ -380,3 +380,18 @@ Test (twin_robots_phys, the_default_plants_single_lane_door_costs_conflicts)
     cr_assert_lt (wide.robot_collisions, narrow.robot_collisions / 2, "%g vs %g", wide.robot_collisions, narrow.robot_collisions);
     cr_assert_gt (narrow.robot_travel_km, 1);
 }
+
+Test (twin_robots_phys, an_idle_robot_drains_and_goes_to_charge)
+{
+    twin_t *t = s_plant (0, "  battery_kwh: 1\n  work_kw: 0.5\n  charge_kw: 1\n  charge_below: 0.5\n"
+                         "  chargers: [j]\n", NULL);
+    twin_iterate (t, 1800, 0);
+    cr_assert_float_eq (s_robot (t, 0, "battery_soc"), 0.75, 1e-9, "0.5 kW for half an hour");
+    cr_assert_eq (s_robot (t, 0, "busy"), 0);
+    twin_iterate (t, 3600 + 120, 0);
+    /* Below half at 1 h: off to the charger at j, 50 m away, by the next epoch. */
+    cr_assert_eq (s_robot (t, 0, "charging"), 1);
+    cr_assert_eq (s_robot (t, 0, "node"), 4);
+    cr_assert_eq (s_kpis (t).robot_battery_empty, 0);
+    twin_destroy (&t);
+}

@@ -228,6 +228,19 @@ s_dispatch_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     return twin__fail (err, len, "no waiting task %d (the tasks request lists them)", c->u.dispatch.task);
 }
 
+/* robots (issue 11) */
+static int
+s_robot_path_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__robot_path_check (self, c->u.path.robot, c->u.path.nodes, c->u.path.depart_s, err, len);
+}
+
+static int
+s_robot_queue_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__robot_queue_check (self, c->u.queue.robot, c->u.queue.slot, err, len);
+}
+
 static int
 s_rover_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
 {
@@ -516,6 +529,25 @@ s_mix (twin_t *self, const twin_cmd_t *c)
     twin__flow_set_mix (self, c->u.mix.variant, c->u.mix.mix);
 }
 
+/* robots (issue 11) */
+static void
+s_robot_path (twin_t *self, const twin_cmd_t *c)
+{
+    twin__robot_path (self, c->u.path.robot, c->u.path.nodes, c->u.path.depart_s);
+}
+
+static void
+s_task_cancel (twin_t *self, const twin_cmd_t *c)
+{
+    twin__robot_cancel (self, c->u.queue.robot, c->u.queue.slot);
+}
+
+static void
+s_task_priority (twin_t *self, const twin_cmd_t *c)
+{
+    twin__robot_prioritise (self, c->u.queue.robot, c->u.queue.slot);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
@@ -664,6 +696,29 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "variant", TWIN_PARAM_VARIANT, true, NULL, "variant name" },
             { "mix", TWIN_PARAM_NUM, true, NULL, "0 .. 1; the others keep their proportions in the rest" } } },
         { S_AT (mix.variant), S_AT (mix.mix) }, s_mix_ok, s_mix },
+
+    /* robots (issue 11): owned by TWIN_OWN_ROBOTS */
+    [TWIN_CMD_ROBOT_PATH] = {
+        { TWIN_CMD_ROBOT_PATH, "robot_path", "send_robot", 50,
+          "send a mobile robot along a planned route after its queued tasks (robots.travel plants)",
+          { { "robot", TWIN_PARAM_INT, true, NULL, "robot index" },
+            { "nodes", TWIN_PARAM_TEXT, true, NULL,
+              "floor nodes in order, comma-separated, each an aisle from the last; one node: a plain destination" },
+            { "depart_s", TWIN_PARAM_TEXT, false, NULL,
+              "earliest departure towards each node, seconds from now, comma-separated, not falling" } } },
+        { S_AT (path.robot), S_AT (path.nodes), S_AT (path.depart_s) }, s_robot_path_ok, s_robot_path },
+    [TWIN_CMD_TASK_CANCEL] = {
+        { TWIN_CMD_TASK_CANCEL, "task_cancel", "cancel_task", 51,
+          "drop a task from a robot's queue (a plant task goes back to the pool)",
+          { { "robot", TWIN_PARAM_INT, true, NULL, "robot index" },
+            { "slot", TWIN_PARAM_INT, true, NULL, "position in its queue, 0 next" } } },
+        { S_AT (queue.robot), S_AT (queue.slot) }, s_robot_queue_ok, s_task_cancel },
+    [TWIN_CMD_TASK_PRIORITY] = {
+        { TWIN_CMD_TASK_PRIORITY, "task_priority", "prioritise_task", 52,
+          "move a task to the front of a robot's queue",
+          { { "robot", TWIN_PARAM_INT, true, NULL, "robot index" },
+            { "slot", TWIN_PARAM_INT, true, NULL, "position in its queue, 0 next" } } },
+        { S_AT (queue.robot), S_AT (queue.slot) }, s_robot_queue_ok, s_task_priority },
 };
 
 const twin_cmd_info_t *
@@ -768,6 +823,12 @@ s_store (const twin_t *self, const twin_param_def_t *d, const twin_param_t *v, v
         memcpy (at, &b, sizeof b);
         return 0;
     }
+    case TWIN_PARAM_TEXT:       /* robots (issue 11): a route */
+        if (v->type != TWIN_VAL_TEXT || strlen (v->text) >= TWIN_TEXT_MAX)
+            return twin__fail (err, len, "parameter '%s' must be text of at most %d bytes", d->name,
+                               TWIN_TEXT_MAX - 1);
+        memcpy (at, v->text, strlen (v->text) + 1);
+        return 0;
     case TWIN_PARAM_CHOICE:
         if (s_choice (d, v, &i, err, len))
             return -1;
@@ -790,6 +851,8 @@ s_store_default (const twin_param_def_t *d, void *at)
     bool off = false;
     if (d->kind == TWIN_PARAM_FLAG)
         memcpy (at, &off, sizeof off);
+    else if (d->kind == TWIN_PARAM_TEXT)
+        memset (at, 0, 1);
     else if (d->kind != TWIN_PARAM_NUM)
         memcpy (at, &i, sizeof i);
 }
@@ -830,7 +893,8 @@ twin_cmd_parse (const twin_t *self, const twin_cmd_info_t *info, const twin_para
 void
 twin_cmd_help (FILE *out, bool markdown)
 {
-    static const char *const kinds[] = { "number", "whole number", "flag", "station", "part", "variant", "choice" };
+    static const char *const kinds[] = { "number", "whole number", "flag", "station", "part", "variant", "choice",
+                                         "text" };
     if (markdown)
         fprintf (out, "| action | command | wire field | parameters | what it does |\n| --- | --- | --- | --- | --- |\n");
     for (int c = 0; c < TWIN_CMD_COUNT; c++) {

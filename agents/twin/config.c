@@ -24,6 +24,8 @@ static const char *const s_station_keys[] = {
     "max_speed", "mtbf_h", "repair_min", "pm_interval_h", "pm_min", "wear",
     "quality", "power_kw", "heat_rise_c", "vibration",
     "buffer_max", "wake_s", /* flow (issue 11) */
+
+    "changeover_by_robot",              /* robots (issue 11) */
     NULL
 };
 static const char *const s_wear_keys[] = {
@@ -114,6 +116,7 @@ s_load_station (twin_t *self, twin_station_t *s, const af_config_t *m)
         return af_config_fail (proc, "station '%s': processing time must be > 0", s->name);
     s->has_setup = af_config_get (m, "setup_s") != NULL;
     s->setup_manual = af_config_bool (m, "setup_manual", false);
+    s->changeover_by_robot = af_config_bool (m, "changeover_by_robot", false);   /* robots (issue 11) */
     twin__cfg_dist (&s->setup_s, m, "setup_s", 1.0, 0);
     s->buffer_cap = (int) af_config_int (m, "buffer_cap", -1, 0, 1000000);
     s->conveyor_s = af_config_num (m, "conveyor_s", 0, 0, 1e6);

@@ -173,16 +173,49 @@ twin_describe (const twin_t *self, FILE *out)
     s_key (out, "inspect_min", f->robot_inspect_s / 60.0, true);
     s_key (out, "handle_min", f->robot_handle_s / 60.0, true);
     fprintf (out, ",\"can_repair\":%s", f->robot_can_repair ? "true" : "false");
+    if (f->travel) {
+        /* robots (issue 11): what the fleet's data sheet and the floor plan say */
+        fputs (",\"travel\":true", out);
+        s_key (out, "congestion", f->congestion, true);
+        s_key (out, "conflict_min", f->conflict_s / 60.0, true);
+        s_key (out, "deadlock_timeout_min", f->deadlock_timeout_s / 60.0, true);
+        s_key (out, "battery_kwh", f->batt_kwh, true);
+        s_key (out, "wh_per_m", f->wh_per_m, true);
+        s_key (out, "work_kw", f->work_kw, true);
+        s_key (out, "charge_kw", f->charge_kw, true);
+        s_key (out, "charge_below", f->charge_below, true);
+        fputs (",\"chargers\":[", out);
+        for (int k = 0; k < f->n_chargers; k++) {
+            fputs (k ? "," : "", out);
+            af_json_string (out, f->node_name[f->chargers[k]]);
+        }
+        fputc (']', out);
+    }
     fputs ("},\"people\":{", out);
     s_key (out, "technicians", self->health.technicians, false);
     s_key (out, "response_min_mean", self->health.tech_response_s.mean / 60.0, true);
     twin__upkeep_describe (self, out);      /* health (issue 11) */
     /* Floor distances between warehouse, dock and the stations, in metres. */
-    fputs ("},\"floor\":{\"nodes\":[\"warehouse\",\"dock\"", out);
-    for (int i = 0; i < self->n_stations; i++) {
-        fputc (',', out);
-        af_json_string (out, self->st[i].name);
+    fputs ("},\"floor\":{\"nodes\":[", out);
+    for (int i = 0; i < f->n_nodes; i++) {     /* extra nodes (issue 11) after the stations */
+        fputs (i ? "," : "", out);
+        af_json_string (out, f->node_name[i]);
     }
+    /* robots (issue 11): aisles [a, b, length_m, width] (width 0: no limit)
+     * and node capacities (0: no limit). */
+    fputs ("],\"edges\":[", out);
+    for (int k = 0; k < f->n_edges; k++) {
+        fprintf (out, "%s[", k ? "," : "");
+        af_json_string (out, f->node_name[f->edges[k].a]);
+        fputc (',', out);
+        af_json_string (out, f->node_name[f->edges[k].b]);
+        fputc (',', out);
+        af_json_number (out, f->edges[k].len_m);
+        fprintf (out, ",%d]", f->edges[k].width);
+    }
+    fputs ("],\"node_capacity\":[", out);
+    for (int i = 0; i < f->n_nodes; i++)
+        fprintf (out, "%s%d", i ? "," : "", f->node_cap[i]);
     fputs ("],\"distance_m\":[", out);
     for (int i = 0; i < f->n_nodes; i++) {
         fputs (i ? ",[" : "[", out);

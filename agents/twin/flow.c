@@ -195,7 +195,11 @@ s_begin_unit (twin_t *self, twin_station_t *s)
     int variant = self->flow.units[s->unit].variant;
     if (s->has_setup && s->last_variant >= 0 && s->last_variant != variant) {
         double t = twin_dist_sample (&s->setup_s, &s->rng_proc);
-        if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
+        /* robots (issue 11): a robot that takes over the changeover is no manual intervention */
+        double by_robot_s = s->changeover_by_robot ? twin__robot_changeover (self, s, t) : -1;
+        if (by_robot_s >= 0)
+            t = by_robot_s;
+        else if (s->setup_manual && des_now_s (self->des) >= self->t_stats_s)
             self->manual++;     /* an operator changes the tooling over */
         s->last_variant = variant;
         twin__station_set_state (self, s, TWIN_ST_SETUP);

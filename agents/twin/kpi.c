@@ -151,6 +151,12 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     twin__upkeep_kpis (self, k);        /* health (issue 11) */
 
     twin__quality_kpis (self, k);          /* quality (issue 11) */
+
+    /* robots (issue 11) */
+    k->robot_collisions = self->fleet.collisions;
+    k->robot_deadlocks = self->fleet.deadlocks;
+    k->robot_travel_km = self->fleet.travel_m / 1000.0;
+    k->robot_battery_empty = self->fleet.batt_empty;
 }
 
 #define S_KPI_FIELDS(X) \
@@ -164,7 +170,9 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (maintenance_cost) X (lost_output_h) X (spares_used) X (labour_h) \
     /* flow (issue 11) */ \
     X (lead_time_mean_min) X (tardy_pct) X (tardiness_mean_h) X (wip_line_mean) X (fg_mean) \
-    X (arrivals)
+    X (arrivals) \
+    /* robots (issue 11) */ \
+    X (robot_collisions) X (robot_deadlocks) X (robot_travel_km) X (robot_battery_empty)
 /* quality (issue 11) */
 #define S_KPI_QUALITY(X) \
     X (quality_cost) X (inspection_cost) X (rework_cost) X (scrap_cost) X (field_return_cost) \

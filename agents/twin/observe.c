@@ -320,6 +320,18 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
             s_sample (&t, "work_h_since_service", rb->work_s / 3600.0);
             s_sample (&t, "service_pending", rb->service_pending);
         }
+        /* robots (issue 11): where on the floor (node, or the aisle's far
+         * node and the share of it covered), and the battery. */
+        if (self->fleet.travel) {
+            bool moving = rb->edge != -1;
+            double span = rb->t_edge1_s - rb->t_edge0_s, now = des_now_s (self->des);
+            s_sample (&t, "edge_to", moving ? rb->path[rb->path_i + 1] : -1);
+            s_sample (&t, "progress", moving && span > 0 ? fmin (1, (now - rb->t_edge0_s) / span) : 0);
+            s_sample (&t, "waiting", rb->wait == TWIN_WAIT_EDGE || rb->wait == TWIN_WAIT_NODE);
+            s_sample (&t, "battery_soc", self->fleet.batt_kwh > 0 ? twin__robot_soc_kwh (self, r) / self->fleet.batt_kwh : 1);
+            s_sample (&t, "charging", rb->charging);
+            s_sample (&t, "task", rb->busy ? (double) rb->job.kind : -1);
+        }
         fn (ctx, &t);
     }
     /* What the plant knows about quality (escapes are, by definition, unknown). */

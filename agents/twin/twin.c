@@ -53,7 +53,7 @@ static const s_concern_t s_concerns[] = {
     { "flow", twin__flow_load, twin__flow_start, twin__flow_epoch, twin__flow_reset, twin__flow_destroy, 2, 5 },
     { "quality", twin__quality_load, NULL, twin__quality_epoch, twin__quality_reset, twin__quality_destroy, 0, 5 },
     { "inventory", twin__inventory_load, NULL, twin__inventory_epoch, twin__inventory_reset, NULL, 0, 2 },
-    { "fleet", twin__fleet_load, NULL, NULL, twin__fleet_reset, twin__fleet_destroy, 0, 0 },
+    { "fleet", twin__fleet_load, NULL, twin__fleet_epoch, twin__fleet_reset, twin__fleet_destroy, 0, 2 },
     { "project", twin__project_load, twin__project_start, NULL, twin__project_reset, twin__project_free, 4, 0 },
     { "record", NULL, NULL, twin__record_epoch, NULL, twin__record_destroy, 0, 3 },
     { "view", twin__view_load, NULL, twin__view_epoch, NULL, twin__view_destroy, 0, 6 },

@@ -73,11 +73,19 @@ typedef enum {
     TWIN_CMD_BUFFER,        /* a buffer's capacity, within its physical maximum */
     TWIN_CMD_DESIGN,        /* design change: a variant's processing time at a station */
     TWIN_CMD_MIX,           /* a variant's share of new orders (0: not offered; launch) */
+
+    /* robots (issue 11) */
+    TWIN_CMD_ROBOT_PATH,    /* send a robot along a planned route (nodes, departure times) */
+    TWIN_CMD_TASK_CANCEL,   /* drop a task from a robot's queue */
+    TWIN_CMD_TASK_PRIORITY, /* move a task to the front of a robot's queue */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
 typedef enum { TWIN_SEQ_FIFO, TWIN_SEQ_EDD, TWIN_SEQ_BATCH } twin_seq_rule_t;
-typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR } twin_task_kind_t;
+typedef enum { TWIN_TASK_INSPECT, TWIN_TASK_DELIVER, TWIN_TASK_REPAIR,
+               TWIN_TASK_GOTO, TWIN_TASK_CHARGE, TWIN_TASK_CHANGEOVER   /* robots (issue 11) */
+} twin_task_kind_t;
+#define TWIN_TEXT_MAX 160   /* a text parameter (a route: node names, comma-separated) */
 /* Stand-by (issue 11): WAKE runs normally (leaving stand-by takes the
  * station's wake-up time), HOLD goes to stand-by once idle and stays there,
  * AUTO goes to stand-by whenever idle and wakes by itself when a unit waits. */
@@ -112,6 +120,10 @@ typedef struct {
         struct { int station; int capacity; } buffer;
         struct { int variant; int station; double process_s; } design;   /* mean, nameplate */
         struct { int variant; double mix; } mix;
+
+        /* robots (issue 11) */
+        struct { int robot; char nodes[TWIN_TEXT_MAX]; char depart_s[TWIN_TEXT_MAX]; } path;
+        struct { int robot; int slot; } queue;          /* cancel, prioritise */
     } u;
 } twin_cmd_t;
 
@@ -127,7 +139,8 @@ const char *twin_cmd_name (twin_cmd_kind_t kind);
 typedef enum {
     TWIN_PARAM_NUM, TWIN_PARAM_INT, TWIN_PARAM_FLAG,
     TWIN_PARAM_STATION, TWIN_PARAM_PART, TWIN_PARAM_VARIANT,    /* by name */
-    TWIN_PARAM_CHOICE                                           /* one of CHOICES, by name or index */
+    TWIN_PARAM_CHOICE,                                          /* one of CHOICES, by name or index */
+    TWIN_PARAM_TEXT                                             /* up to TWIN_TEXT_MAX − 1 bytes */
 } twin_param_kind_t;
 
 typedef struct {
@@ -385,6 +398,9 @@ typedef struct {
     double wip_line_mean;               /* released and not shipped (wip_mean: from arrival) */
     double fg_mean;                     /* finished units waiting for their due date */
     double arrivals;                    /* orders arrived (open arrivals) */
+
+    /* robots (issue 11) */
+    double robot_collisions, robot_deadlocks, robot_travel_km, robot_battery_empty;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

@@ -15,6 +15,9 @@
 #define TWIN_DEFECT_COUNT 5
 #define TWIN_MAX_BOM      8
 #define TWIN_MAX_WIP      100000          /* orders in the plant, release queue included */
+#define TWIN_PATH_MAX     32              /* nodes in one robot leg or planned route (issue 11) */
+/* What a travelling robot waits for (issue 11). */
+enum { TWIN_WAIT_NONE, TWIN_WAIT_EDGE, TWIN_WAIT_NODE, TWIN_WAIT_DEPART };
 /* Controllers act every minute of plant time unless factory.epoch_s says otherwise. */
 #define TWIN_EPOCH_DEFAULT_S 60.0
 /* Downtime causes: the components, then random failures, then planned. */
@@ -184,6 +187,9 @@ typedef struct {
     double epoch_in_s[TWIN_ST_COUNT];   /* time in each state this epoch, so far */
     double epoch_share[TWIN_ST_COUNT];  /* … and its share in the last epoch (telemetry) */
     twin_rng_t rng_wake;                /* wake-up times: "<station>/standby" */
+
+    /* robots (issue 11) */
+    bool changeover_by_robot;           /* an idle mobile robot does the changeover */
 } twin_station_t;
 
 typedef struct {
@@ -237,6 +243,7 @@ typedef struct {
     int component;                      /* repair of a running station: the part to swap, −1 */
     uint32_t id;                        /* the plant's own tasks: their number in the pool */
     double t_created_s;
+    double work_s;                      /* robots (issue 11): a changeover's duration */
 } twin_task_t;
 
 typedef struct {
@@ -256,6 +263,24 @@ typedef struct {
     int ptask;                          /* project task, −1 none */
     int phase;                          /* S_PH_* in project.c */
     double t_down_s, t_wait_s;
+    /* robots (issue 11): travel in space and time (robots.c), robots.travel */
+    twin_task_t job;                    /* the task under way */
+    int job_stop;                       /* deliver: 0 warehouse, 1 line side */
+    int path[TWIN_PATH_MAX];            /* nodes of the current leg, path[path_i] passed */
+    double depart_s[TWIN_PATH_MAX];     /* planned departure from each node, −1 none */
+    int path_n, path_i;
+    int plan[TWIN_PATH_MAX];            /* a controller's route for its next go-to task */
+    double plan_depart_s[TWIN_PATH_MAX];
+    int plan_n;
+    int edge;                           /* edge travelled, −1 at a node */
+    double t_edge0_s, t_edge1_s;        /* entered, reaches the far end */
+    int wait;                           /* TWIN_WAIT_* */
+    double t_wait_s_traffic;            /* since when it waits for an aisle or a node */
+    bool conflicted, deadlocked, force;
+    uint32_t move_gen;                  /* bumps to cancel its scheduled wake-ups */
+    double soc_kwh;
+    double t_acc_s;                     /* draw while not driving is charged up to here */
+    bool charging;
 } twin_robot_t;
 
 /* One project task (project.c); its public face is twin_project_task_t. */
@@ -393,6 +418,21 @@ typedef struct {
     uint32_t next_task_id;
     twin_pool_task_t *pool_view;        /* twin_task_pool's answer */
     size_t pool_view_cap;
+    /* robots (issue 11): aisles with capacity, congestion, traffic, battery */
+    bool travel;                        /* robots move edge by edge in time */
+    double congestion;                  /* speed ÷ (1 + congestion × others on the aisle) */
+    double conflict_s;                  /* backing out of a blocked aisle */
+    double deadlock_timeout_s;          /* until an operator clears a deadlock */
+    int n_edges;
+    struct { int a, b; double len_m; int width; } *edges;   /* width 0: unlimited */
+    int *edge_of;                       /* n_nodes², edge index or −1 */
+    int *next_hop;                      /* n_nodes², first node of a shortest path */
+    int *node_cap;                      /* per node, 0 unlimited */
+    char (*node_name)[TWIN_NAME_MAX];   /* every node's name (extra nodes after the stations) */
+    int *chargers, n_chargers;
+    double batt_kwh, wh_per_m, work_kw, charge_kw, charge_below;
+    bool wake_pending;
+    double collisions, deadlocks, travel_m, batt_empty;   /* measured window */
 } twin_fleet_t;
 
 /* energy.c: power, heat, solar, battery, tariff. */
@@ -671,10 +711,30 @@ void twin__inventory_order (twin_t *self, int part, double qty);
 /* robots.c: the mobile fleet. */
 int  twin__fleet_load (twin_t *self, const af_config_t *root);
 void twin__fleet_reset (twin_t *self);
+/* Every epoch (issue 11): idle robots low on charge go and charge. */
+void twin__fleet_epoch (twin_t *self, double dt_s);
 void twin__fleet_destroy (twin_t *self);
 void twin__task_push (twin_t *self, twin_task_kind_t kind, int station, int part);
 void twin__robots_dispatch (twin_t *self);
 int  twin__task_dispatch (twin_t *self, uint32_t id, int robot);
+/* robots (issue 11) */
+/* Kilowatts the robots' chargers draw now (a deferrable load for energy). */
+double twin__robots_charging_kw (const twin_t *self);
+/* Robot R's charge now, kWh (its draw at a node counted up to now). */
+double twin__robot_soc_kwh (const twin_t *self, int r);
+/* Parses a comma list of floor node names into NODES (≤ TWIN_PATH_MAX);
+ * returns the count or −1 with ERR. */
+int  twin__floor_path_parse (const twin_t *self, const char *text, int *nodes, char *err, size_t len);
+int  twin__robot_path_check (const twin_t *self, int robot, const char *nodes, const char *depart,
+                             char *err, size_t len);
+void twin__robot_path (twin_t *self, int robot, const char *nodes, const char *depart);
+int  twin__robot_queue_check (const twin_t *self, int robot, int slot, char *err, size_t len);
+void twin__robot_cancel (twin_t *self, int robot, int slot);
+void twin__robot_prioritise (twin_t *self, int robot, int slot);
+/* A changeover of SETUP_S at station S by the nearest idle robot: returns
+ * the station's whole changeover time (the robot's trip at free-floor speed,
+ * then SETUP_S), or −1 when no robot is free (an operator does it). */
+double twin__robot_changeover (twin_t *self, twin_station_t *s, double setup_s);
 
 /* energy.c */
 int  twin__energy_load (twin_t *self, const af_config_t *root);

@@ -18,20 +18,21 @@
  * its health: section — running-plant part ages, P-F warnings, spares,
  * labour — and every other concern's physics in issue 11). */
 static const char s_giga_golden[] =
-    "{\"units\":6981,\"throughput_uph\":41.5536,\"cycle_time_mean_min\":29.1669,\"wip_mean\":82.236,"
-    "\"oee_pct\":60.2657,\"availability_pct\":97.0216,\"performance_pct\":62.1513,\"quality_pct\":99.9427,"
+    "{\"units\":6994,\"throughput_uph\":41.631,\"cycle_time_mean_min\":28.9585,\"wip_mean\":100.462,"
+    "\"oee_pct\":60.3261,\"availability_pct\":97.0216,\"performance_pct\":62.2136,\"quality_pct\":99.9428,"
     "\"downtime_h\":14.7228,\"unplanned_downtime_h\":9.22269,\"planned_downtime_h\":5.50011,"
-    "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":10170.5,"
-    "\"escaped_defects\":71,\"scrap_units\":3,\"rework_units\":1,\"energy_kwh\":55506.9,"
-    "\"energy_kwh_per_unit\":7.95114,\"energy_cost\":15084.4,\"energy_cost_per_unit\":2.16079,"
-    "\"peak_kw\":425.254,\"solar_kwh\":3180.57,\"manual_interventions\":20,"
-    "\"robot_utilisation_pct\":18.7946,\"shortage_h\":0,\"damaged_parts\":1110,\"orders_lost\":0,"
-    "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.7375,\"spares_used\":0,"
-    "\"labour_h\":14.2228,\"lead_time_mean_min\":117.46,\"tardy_pct\":0,\"tardiness_mean_h\":0,"
-    "\"wip_line_mean\":20.2429,\"fg_mean\":267.783,\"arrivals\":7096,\"quality_cost\":0,\"inspection_cost\":0,"
-    "\"rework_cost\":0,\"scrap_cost\":0,\"field_return_cost\":0,\"field_returns\":0,\"inspections\":349,"
-    "\"inspections_missed\":0,\"diverted_units\":0,\"false_diverts\":0,\"skipped_steps\":7,"
-    "\"recalibrations\":3,\"bottleneck\":2}";
+    "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":10437.5,"
+    "\"escaped_defects\":73,\"scrap_units\":3,\"rework_units\":1,\"energy_kwh\":55517.4,"
+    "\"energy_kwh_per_unit\":7.93786,\"energy_cost\":15083,\"energy_cost_per_unit\":2.15657,"
+    "\"peak_kw\":425.783,\"solar_kwh\":3180.57,\"manual_interventions\":21,"
+    "\"robot_utilisation_pct\":37.4094,\"shortage_h\":2.26667,\"damaged_parts\":1110,\"orders_lost\":0,"
+    "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.66914,\"spares_used\":0,"
+    "\"labour_h\":14.2228,\"lead_time_mean_min\":143.811,\"tardy_pct\":0,\"tardiness_mean_h\":0,"
+    "\"wip_line_mean\":20.1195,\"fg_mean\":250.079,\"arrivals\":7096,\"robot_collisions\":224,"
+    "\"robot_deadlocks\":1,\"robot_travel_km\":116.03,\"robot_battery_empty\":0,\"quality_cost\":0,"
+    "\"inspection_cost\":0,\"rework_cost\":0,\"scrap_cost\":0,\"field_return_cost\":0,\"field_returns\":0,"
+    "\"inspections\":349,\"inspections_missed\":0,\"diverted_units\":0,\"false_diverts\":0,"
+    "\"skipped_steps\":7,\"recalibrations\":3,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

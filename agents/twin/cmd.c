@@ -223,6 +223,13 @@ s_rover_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     return twin__rover_service_check (self, c->u.rover.robot, c->u.rover.by_robot, err, len);
 }
 
+/* energy (issue 11) */
+static int
+s_defer_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__load_defer_check (self, c->u.defer.load, c->u.defer.hours, err, len);
+}
+
 /* ------------------------------------------------------------ apply */
 
 static void
@@ -314,6 +321,12 @@ s_rover (twin_t *self, const twin_cmd_t *c)
     twin__rover_service (self, c->u.rover.robot, c->u.rover.by_robot);
 }
 
+static void
+s_defer (twin_t *self, const twin_cmd_t *c)
+{
+    twin__load_defer (self, c->u.defer.load, c->u.defer.hours);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
@@ -386,6 +399,12 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "task", TWIN_PARAM_INT, true, NULL, "task id (the tasks request lists them)" },
             { "robot", TWIN_PARAM_INT, true, NULL, "robot index" } } },
         { S_AT (dispatch.task), S_AT (dispatch.robot) }, s_dispatch_ok, s_dispatch },
+    [TWIN_CMD_DEFER_LOAD] = {
+        { TWIN_CMD_DEFER_LOAD, "defer_load", "defer_load", 60,
+          "hold a deferrable load (energy.loads) for some hours; it catches up afterwards (the energy owner)",
+          { { "load", TWIN_PARAM_INT, true, NULL, "load index (the plant description lists them)" },
+            { "hours", TWIN_PARAM_NUM, true, NULL, "h, 0 (run now) … what is left of its max_defer_h" } } },
+        { S_AT (defer.load), S_AT (defer.hours) }, s_defer_ok, s_defer },
 };
 
 const twin_cmd_info_t *

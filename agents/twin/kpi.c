@@ -111,8 +111,12 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     const twin_energy_t *e = &self->energy;
     k->energy_kwh = e->energy_kwh;
     k->energy_kwh_per_unit = s_div (e->energy_kwh, f->good_out);
-    /* Demand charges of closed months plus the open month's so far. */
-    k->energy_cost = e->energy_cost + e->demand_cost + e->month_peak_kw * e->demand_charge_per_kw;
+    /* Demand charges of closed months plus the open month's so far, each
+     * pro-rated to the share of its month measured; battery wear. */
+    k->demand_cost = e->demand_cost + e->month_peak_kw * e->demand_charge_per_kw * e->month_stats_s
+                     / (TWIN_HOURS_PER_MONTH * 3600.0);
+    k->battery_wear_cost = e->batt_wear_cost;
+    k->energy_cost = e->energy_cost + k->demand_cost + k->battery_wear_cost;
     k->energy_cost_per_unit = s_div (k->energy_cost, f->good_out);
     k->peak_kw = e->peak_kw;
     k->solar_kwh = e->solar_kwh;
@@ -127,9 +131,22 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->shortage_h = self->inv.shortage_s / 3600.0;
     k->damaged_parts = self->inv.damaged;
     k->orders_lost = f->orders_lost;
+    k->grid_outages = e->outages;
+    k->grid_outage_h = e->outage_s_sum / 3600.0;
+    k->unserved_kwh = e->unserved_kwh;
+    k->deferred_kwh = e->deferred_kwh;
+    k->holding_cost = self->inv.holding_cost;
+    k->intake_cost = self->inv.intake_cost_sum;
+    k->parts_returned = self->inv.returned;
+    k->damaged_at_line = self->inv.damaged_at_line;
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
 }
+
+/* energy and material (issue 11) */
+#define S_KPI_ENERGY_MATERIAL(X) \
+    X (battery_wear_cost) X (demand_cost) X (grid_outages) X (grid_outage_h) X (unserved_kwh) \
+    X (deferred_kwh) X (holding_cost) X (intake_cost) X (parts_returned) X (damaged_at_line)
 
 #define S_KPI_FIELDS(X) \
     X (units) X (throughput_uph) X (cycle_time_mean_min) X (wip_mean) X (oee_pct) \
@@ -138,7 +155,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (escaped_defects_ppm) X (escaped_defects) X (scrap_units) X (rework_units) \
     X (energy_kwh) X (energy_kwh_per_unit) X (energy_cost) X (energy_cost_per_unit) \
     X (peak_kw) X (solar_kwh) X (manual_interventions) X (robot_utilisation_pct) \
-    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h)
+    X (shortage_h) X (damaged_parts) X (orders_lost) X (sim_h) \
+    S_KPI_ENERGY_MATERIAL (X)
 
 int
 twin_kpi_json (const twin_kpi_t *k, char *buf, size_t len)

@@ -56,6 +56,7 @@ typedef enum {
     TWIN_CMD_ROVER_SERVICE, /* planned service of a wearing rover (project plants) */
     TWIN_CMD_REPAIR,        /* repair a broken-down station, by technician or robot */
     TWIN_CMD_DISPATCH,      /* give one of the plant's waiting tasks to a robot */
+    TWIN_CMD_DEFER_LOAD,    /* hold a deferrable load for some hours (energy, issue 11) */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -79,6 +80,7 @@ typedef struct {
         struct { int robot; bool by_robot; } rover;   /* by_robot: another rover does it */
         struct { int station; bool by_robot; } repair;
         struct { int task; int robot; } dispatch;
+        struct { int load; double hours; } defer;   /* hours 0: run it now */
     } u;
 } twin_cmd_t;
 
@@ -303,6 +305,10 @@ typedef struct {
     bool has_project;
     double project_makespan_h;          /* to the last task's end; unfinished: hours so far */
     double project_done_pct;
+    /* energy and material (issue 11); energy_cost includes battery_wear_cost
+     * and the demand charge pro-rated to the measured share of each month */
+    double battery_wear_cost, demand_cost, grid_outages, grid_outage_h, unserved_kwh, deferred_kwh;
+    double holding_cost, intake_cost, parts_returned, damaged_at_line;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */

@@ -14,17 +14,21 @@
 /* The gigafactory's KPIs for seed 1, 168 h, baseline policy, recorded with
  * `autofab-twin --json` before the off-world features went in (re-recorded when
  * the plant's decision epoch went from 15 min to one minute, and when each
- * station got a random stream per purpose). */
+ * station got a random stream per purpose, and when the demand charge was
+ * pro-rated to the measured share of its month, issue 11). */
 static const char s_giga_golden[] =
     "{\"units\":8088,\"throughput_uph\":48.1429,\"cycle_time_mean_min\":21.3151,\"wip_mean\":17.1201,"
     "\"oee_pct\":80.2877,\"availability_pct\":96.6992,\"performance_pct\":83.0283,"
     "\"quality_pct\":100,\"downtime_h\":11.6351,\"unplanned_downtime_h\":10.5318,"
     "\"planned_downtime_h\":1.1033,\"mtbf_h\":83.2728,\"mttr_h\":0.658237,\"breakdowns\":16,"
     "\"escaped_defects_ppm\":1236.4,\"escaped_defects\":10,\"scrap_units\":0,\"rework_units\":0,"
-    "\"energy_kwh\":59692.6,\"energy_kwh_per_unit\":7.38039,\"energy_cost\":15808.7,"
-    "\"energy_cost_per_unit\":1.95458,\"peak_kw\":425.622,\"solar_kwh\":3180.57,"
+    "\"energy_kwh\":59692.6,\"energy_kwh_per_unit\":7.38039,\"energy_cost\":11221.3,"
+    "\"energy_cost_per_unit\":1.3874,\"peak_kw\":425.622,\"solar_kwh\":3180.57,"
     "\"manual_interventions\":17,\"robot_utilisation_pct\":21.1136,\"shortage_h\":0.0166667,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"bottleneck\":2}";
+    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"battery_wear_cost\":0,"
+    "\"demand_cost\":1371.32,\"grid_outages\":0,\"grid_outage_h\":0,\"unserved_kwh\":0,"
+    "\"deferred_kwh\":0,\"holding_cost\":0,\"intake_cost\":0,\"parts_returned\":0,"
+    "\"damaged_at_line\":0,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

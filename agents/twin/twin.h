@@ -214,6 +214,11 @@ typedef struct {
     double warehouse, on_order, bin, bin_cap;
     double avg_use_per_h;               /* from the plan: mix × BOM × nameplate */
     double lead_time_h;                 /* the supplier's mean */
+    /* material (issue 11) */
+    double warehouse_cap;               /* 0: unbounded */
+    double lead_time_sd_h;              /* the supplier's spread */
+    double lead_time_seen_h;            /* mean of the orders placed so far, 0 none */
+    double use_per_h;                   /* measured consumption since the start */
 } twin_part_obs_t;
 
 typedef struct {
@@ -227,6 +232,12 @@ typedef struct {
     double price_per_kwh, ambient_c, indoor_c, hvac_kw;
     int release_queue;                  /* orders waiting to be released */
     uint64_t units, defects_found;
+    /* energy (issue 11) */
+    bool grid_up;
+    double month_peak_kw;               /* highest 15-min import of the month so far */
+    double demand_charge_per_kw;
+    double battery_capacity_kwh, battery_max_kw, battery_min_soc;
+    double deferred_backlog_kwh;        /* what held loads owe */
 } twin_obs_t;
 
 /* The observable state as of the last epoch; valid until the next epoch. */
@@ -321,7 +332,7 @@ void twin_kpi_print (const twin_t *self, const twin_kpi_t *kpi, FILE *out);
 
 /* ------------------------------------------------------------ telemetry */
 
-#define TWIN_SAMPLE_MAX 10
+#define TWIN_SAMPLE_MAX 32      /* was 10; energy (issue 11) needs 18 */
 /* One telemetry message: TOPIC is a suffix that the bus wrapper puts after
  * tel.<factory>.<cell>.twin: station.<name>, inventory.<part>, robot.amr<i>,
  * energy, quality, line. */

@@ -116,9 +116,12 @@ s_hvac (twin_t *self, double amb, double load_kw, double dt_h, bool on)
                                                 : e->indoor_c + (gain_kw - delivered) * dt_h / e->heat_cap_kwh_per_c;
         return fabs (delivered) / e->hvac_cop;
     }
+    /* It cools while the hall gains heat and heats while it loses it, never
+     * both ways at once: a pre-cooled hall is left to warm up on its own
+     * gains, not heated back to the set point. */
     double err_c = e->indoor_c - e->hvac_setpoint_c;
     double want_kw = gain_kw + e->heat_cap_kwh_per_c * err_c / e->hvac_response_h;
-    double delivered = fmax (-cap_th, fmin (cap_th, want_kw));
+    double delivered = gain_kw >= 0 ? fmax (0, fmin (cap_th, want_kw)) : fmax (-cap_th, fmin (0, want_kw));
     if (delivered == want_kw)
         /* Unsaturated: the loop's exact first-order decay over the epoch. */
         e->indoor_c = e->hvac_setpoint_c + err_c * exp (-dt_h / e->hvac_response_h);

@@ -182,10 +182,10 @@ s_grid (twin_t *self, double now)
     if (e->outage_per_h <= 0)
         return;
     if (e->next_outage_s < 0)
-        e->next_outage_s = now + twin_rng_exponential (&e->grid_rng, 1.0 / e->outage_per_h);
+        e->next_outage_s = now + twin_rng_exponential (&e->grid_rng, 3600.0 / e->outage_per_h);
     if (e->grid_out && now >= e->outage_end_s) {
         e->grid_out = false;
-        e->next_outage_s = now + twin_rng_exponential (&e->grid_rng, 1.0 / e->outage_per_h);
+        e->next_outage_s = now + twin_rng_exponential (&e->grid_rng, 3600.0 / e->outage_per_h);
     }
     if (!e->grid_out && now >= e->next_outage_s) {
         e->grid_out = true;

@@ -15,7 +15,8 @@
  * `autofab-twin --json` before the off-world features went in (re-recorded when
  * the plant's decision epoch went from 15 min to one minute, and when each
  * station got a random stream per purpose, and when the demand charge was
- * pro-rated to the measured share of its month, issue 11). */
+ * pro-rated to the measured share of its month and the plant gained its
+ * energy and material defaults, issue 11). */
 static const char s_giga_golden[] =
     "{\"units\":8088,\"throughput_uph\":48.1429,\"cycle_time_mean_min\":21.3151,\"wip_mean\":17.1201,"
     "\"oee_pct\":80.2877,\"availability_pct\":96.6992,\"performance_pct\":83.0283,"
@@ -25,10 +26,10 @@ static const char s_giga_golden[] =
     "\"energy_kwh\":59692.6,\"energy_kwh_per_unit\":7.38039,\"energy_cost\":11221.3,"
     "\"energy_cost_per_unit\":1.3874,\"peak_kw\":425.622,\"solar_kwh\":3180.57,"
     "\"manual_interventions\":17,\"robot_utilisation_pct\":21.1136,\"shortage_h\":0.0166667,"
-    "\"damaged_parts\":1753,\"orders_lost\":0,\"sim_h\":168,\"battery_wear_cost\":0,"
+    "\"damaged_parts\":2280,\"orders_lost\":0,\"sim_h\":168,\"battery_wear_cost\":0,"
     "\"demand_cost\":1371.32,\"grid_outages\":0,\"grid_outage_h\":0,\"unserved_kwh\":0,"
-    "\"deferred_kwh\":0,\"holding_cost\":0,\"intake_cost\":0,\"parts_returned\":0,"
-    "\"damaged_at_line\":0,\"bottleneck\":2}";
+    "\"deferred_kwh\":0,\"holding_cost\":464539,\"intake_cost\":200,\"parts_returned\":0,"
+    "\"damaged_at_line\":104,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

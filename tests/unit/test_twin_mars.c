@@ -28,7 +28,7 @@ static const char s_giga_golden[] =
     "\"manual_interventions\":17,\"robot_utilisation_pct\":21.1136,\"shortage_h\":0.0166667,"
     "\"damaged_parts\":2280,\"orders_lost\":0,\"sim_h\":168,\"battery_wear_cost\":0,"
     "\"demand_cost\":1371.32,\"grid_outages\":0,\"grid_outage_h\":0,\"unserved_kwh\":0,"
-    "\"deferred_kwh\":0,\"holding_cost\":464539,\"intake_cost\":200,\"parts_returned\":0,"
+    "\"deferred_kwh\":0,\"holding_cost\":464539,\"intake_cost\":75,\"parts_returned\":0,"
     "\"damaged_at_line\":104,\"bottleneck\":2}";
 
 static char *

@@ -460,6 +460,20 @@ twin__energy_reset (twin_t *self)
 }
 
 void
+twin__energy_redraw (twin_t *self, uint64_t salt)
+{
+    twin_energy_t *e = &self->energy;
+    twin_rng_reseed (&e->grid_rng, salt);
+    if (e->outage_per_h <= 0 || e->next_outage_s < 0)
+        return;
+    double now = des_now_s (self->des);
+    if (e->grid_out)
+        e->outage_end_s = now + fmax (60.0, twin_dist_sample (&e->outage_s, &e->grid_rng));
+    else
+        e->next_outage_s = now + twin_rng_exponential (&e->grid_rng, 3600.0 / e->outage_per_h);
+}
+
+void
 twin__energy_destroy (twin_t *self)
 {
     twin_dist_free (&self->energy.outage_s);

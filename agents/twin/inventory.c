@@ -86,6 +86,7 @@ s_intake (twin_t *self, int p, double got, double damaged)
     if (damaged >= 1000)
         found = floor (damaged * self->inv.intake_detect_p + 0.5);
     part->damaged_hidden += damaged - found;
+    part->damaged_mean += got * part->damage_p * (1 - self->inv.intake_detect_p);
     if (des_now_s (self->des) >= self->t_stats_s) {
         self->inv.damaged += found;
         self->inv.intake_cost_sum += self->inv.intake_cost;
@@ -131,6 +132,7 @@ s_damaged_at_line (twin_t *self, twin_part_t *p, double qty)
     double stock = p->warehouse + p->bin + qty;
     if (p->damaged_hidden <= 0 || stock <= 0)
         return;
+    p->damaged_mean *= fmax (0, 1 - qty / stock);
     double f = fmin (1.0, p->damaged_hidden / stock), bad = 0;
     for (double k = 0; k < qty && k < 1000; k++)
         bad += twin_rng_uniform (&p->intake_rng) < f;
@@ -200,6 +202,19 @@ twin__inventory_reset (twin_t *self)
     self->inv.shortage_s = self->inv.damaged = 0;
     self->inv.holding_cost = self->inv.intake_cost_sum = self->inv.returned = 0;
     self->inv.damaged_at_line = self->inv.intakes = 0;
+}
+
+void
+twin__inventory_redraw (twin_t *self, uint64_t salt)
+{
+    for (int p = 0; p < self->n_parts; p++) {
+        twin_part_t *pt = &self->part[p];
+        twin_rng_reseed (&pt->intake_rng, salt);
+        if (pt->damaged_hidden <= 0 && pt->damaged_mean <= 0)
+            continue;
+        double m = pt->damaged_mean;
+        pt->damaged_hidden = floor (fmax (0, twin_rng_normal (&pt->intake_rng, m, sqrt (m)) + 0.5));
+    }
 }
 
 void

@@ -164,6 +164,7 @@ typedef struct {
     double damaged_hidden;              /* damaged units the dock missed, in stock */
     twin_rng_t intake_rng;              /* the dock's inspection */
     double lt_n, lt_sum_h, lt_sq_h;     /* lead times seen (for telemetry) */
+    double damaged_mean;                /* what the plant can expect of damaged_hidden */
 } twin_part_t;
 
 typedef struct {
@@ -526,6 +527,8 @@ void twin__bins_check (twin_t *self);
 bool twin__inventory_take_bom (twin_t *self, int variant);
 void twin__inventory_order (twin_t *self, int part, double qty);
 void twin__inventory_destroy (twin_t *self);     /* material (issue 11) */
+/* What-if: damage the dock missed drawn again from what the plant expects. */
+void twin__inventory_redraw (twin_t *self, uint64_t salt);
 
 /* robots.c: the mobile fleet. */
 int  twin__fleet_load (twin_t *self, const af_config_t *root);
@@ -544,6 +547,8 @@ double twin__price (const twin_t *self, double t_s);
 void twin__energy_destroy (twin_t *self);
 int  twin__load_defer_check (const twin_t *self, int load, double hours, char *err, size_t len);
 void twin__load_defer (twin_t *self, int load, double hours);
+/* What-if: the next outage (or the end of this one) drawn again. */
+void twin__energy_redraw (twin_t *self, uint64_t salt);
 
 /* observe.c: the observation, telemetry and the series. */
 int  twin__view_load (twin_t *self, const af_config_t *root);

@@ -288,3 +288,33 @@ Test (twin_energy_phys, bad_energy_config_is_refused)
         cr_assert (err[0], "no reason given for:\n%s", bad[i]);
     }
 }
+
+/* A fork replays exactly (outages included); a what-if draws the grid's
+ * future again, so its forecast is not the plant's own future. */
+Test (twin_energy_phys, forks_are_exact_and_what_if_redraws_outages)
+{
+    twin_t *t = s_plant (s_outages_batt, 9);
+    twin_start (t);
+    twin_iterate (t, 24 * 3600, 0);
+    char err[256] = "", a[4096], b[4096];
+    twin_t *f = twin_fork (t, err, sizeof err);
+    cr_assert_not_null (f, "%s", err);
+    twin_iterate (t, 96 * 3600, 0);
+    twin_iterate (f, 96 * 3600, 0);
+    twin_kpi_t ka, kb;
+    twin_kpis (t, &ka);
+    twin_kpis (f, &kb);
+    cr_assert (twin_kpi_json (&ka, a, sizeof a) > 0 && twin_kpi_json (&kb, b, sizeof b) > 0);
+    cr_assert_str_eq (a, b, "a fork is exact");
+    twin_kpi_t base, changed, truth;
+    cr_assert_eq (twin_whatif (t, 72, NULL, true, &base, &changed, err, sizeof err), 0, "%s", err);
+    twin_iterate (t, (96 + 72) * 3600, 0);
+    twin_kpis (t, &truth);
+    /* Outage times come from the grid's stream alone: without the redraw
+     * the forecast's outage hours would be the plant's to the minute. */
+    cr_assert (truth.grid_outage_h - ka.grid_outage_h > 0, "outages in the forecast window");
+    cr_assert (fabs (base.grid_outage_h - (truth.grid_outage_h - ka.grid_outage_h)) > 1e-6,
+               "the forecast knew the grid's future: %g h", base.grid_outage_h);
+    twin_destroy (&t);
+    twin_destroy (&f);
+}

@@ -287,6 +287,13 @@ s_divert_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
     return twin__quality_divert_check (self, c->u.divert.station, c->u.divert.serial, c->u.divert.to, err, len);
 }
 
+/* energy (issue 11) */
+static int
+s_defer_ok (const twin_t *self, const twin_cmd_t *c, char *err, size_t len)
+{
+    return twin__load_defer_check (self, c->u.defer.load, c->u.defer.hours, err, len);
+}
+
 /* ------------------------------------------------------------ apply */
 
 static void
@@ -548,6 +555,13 @@ s_task_priority (twin_t *self, const twin_cmd_t *c)
     twin__robot_prioritise (self, c->u.queue.robot, c->u.queue.slot);
 }
 
+/* energy (issue 11) */
+static void
+s_defer (twin_t *self, const twin_cmd_t *c)
+{
+    twin__load_defer (self, c->u.defer.load, c->u.defer.hours);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
@@ -719,6 +733,13 @@ static const s_cmd_def_t s_cmds[TWIN_CMD_COUNT] = {
           { { "robot", TWIN_PARAM_INT, true, NULL, "robot index" },
             { "slot", TWIN_PARAM_INT, true, NULL, "position in its queue, 0 next" } } },
         { S_AT (queue.robot), S_AT (queue.slot) }, s_robot_queue_ok, s_task_priority },
+
+    [TWIN_CMD_DEFER_LOAD] = {
+        { TWIN_CMD_DEFER_LOAD, "defer_load", "defer_load", 60,
+          "hold a deferrable load (energy.loads) for some hours; it catches up afterwards (the energy owner)",
+          { { "load", TWIN_PARAM_INT, true, NULL, "load index (the plant description lists them)" },
+            { "hours", TWIN_PARAM_NUM, true, NULL, "h, 0 (run now) … what is left of its max_defer_h" } } },
+        { S_AT (defer.load), S_AT (defer.hours) }, s_defer_ok, s_defer },
 };
 
 const twin_cmd_info_t *

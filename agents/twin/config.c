@@ -15,6 +15,8 @@ static const char *const s_top_keys[] = {
     "factory", "arrivals", "variants", "stations", "parts", "quality", "people",
     "robots", "floor", "energy", "site", "project",
     "health",                                           /* health (issue 11) */
+
+    "inventory",                /* material (issue 11) */
     NULL
 };
 static const char *const s_factory_keys[] = { "name", "epoch_s", "warmup_h", NULL };
@@ -42,7 +44,9 @@ static const char *const s_power_keys[] = { "idle", "busy", "blocked", "standby"
 static const char *const s_vib_keys[] = { "base_mm_s", "shaft_hz", NULL };
 static const char *const s_part_keys[] = {
     "name", "warehouse", "bin", "bin_cap", "bin_refill_at", "lead_time_h", "shortage_p",
-    "damage_p", "reorder_point", "order_qty", "delivery", NULL
+    "damage_p", "reorder_point", "order_qty", "delivery",
+    "warehouse_cap", "unit_cost",   /* material (issue 11) */
+    NULL
 };
 
 /* A child mapping that may be absent; records an error if it is not a map. */

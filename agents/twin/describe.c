@@ -117,6 +117,8 @@ s_parts (const twin_t *self, FILE *out)
         s_key (out, "bin_refill_at", pt->bin_refill_at, true);
         s_key (out, "planned_use_per_h", pt->avg_use_per_h, true);
         s_key (out, "delivery_every_h", pt->delivery_every_s / 3600.0, true);
+        s_key (out, "warehouse_cap", pt->warehouse_cap, true);     /* material (issue 11) */
+        s_key (out, "unit_cost", pt->unit_cost, true);
         fputc ('}', out);
     }
     fputc (']', out);
@@ -140,6 +142,25 @@ s_energy (const twin_t *self, FILE *out)
     s_key (out, "price_per_kwh", e->price_default, true);
     s_key (out, "demand_charge_per_kw", e->demand_charge_per_kw, true);
     s_key (out, "demand_interval_min", e->demand_interval_s / 60.0, true);
+    /* energy (issue 11): the battery's wear cost, the HVAC's response, the
+     * grid's outage statistics and the loads beside the stations */
+    s_key (out, "battery_wear_cost_per_kwh", e->batt_wear_per_kwh, true);
+    s_key (out, "hvac_response_h", e->hvac_response_h, true);
+    s_key (out, "heat_cap_kwh_per_c", e->heat_cap_kwh_per_c, true);
+    s_key (out, "ua_kw_per_c", e->ua_kw_per_c, true);
+    s_key (out, "grid_outages_per_year", e->outage_per_h * 8760.0, true);
+    s_key (out, "grid_outage_h_mean", e->outage_s.mean / 3600.0, true);
+    fputs (",\"loads\":[", out);
+    for (int i = 0; i < e->n_loads; i++) {
+        fprintf (out, "%s{\"name\":", i ? "," : "");
+        af_json_string (out, e->load[i].name);
+        s_key (out, "kw", e->load[i].kw, true);
+        fprintf (out, ",\"critical\":%s", e->load[i].critical ? "true" : "false");
+        s_key (out, "catch_up_kw", e->load[i].catch_up_kw, true);
+        s_key (out, "max_defer_h", e->load[i].max_defer_h, true);
+        fputc ('}', out);
+    }
+    fputc (']', out);
     fputs (",\"tou\":[", out);
     for (int i = 0; i < e->n_tou; i++) {
         fprintf (out, "%s{", i ? "," : "");

@@ -591,6 +591,10 @@ s_pull (twin_t *self, twin_station_t *s)
 {
     if (s->state != TWIN_ST_STARVED || s->unit >= 0)
         return;
+    /* energy (issue 11): without power (an outage the battery and solar
+     * cannot carry) no new unit starts; energy.c restarts the line. */
+    if (self->energy.line_off)
+        return;
     if (s->pm_pending) {
         twin__station_try_pm (self, s);
         return;

@@ -129,8 +129,12 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     const twin_energy_t *e = &self->energy;
     k->energy_kwh = e->energy_kwh;
     k->energy_kwh_per_unit = s_div (e->energy_kwh, f->good_out);
-    /* Demand charges of closed months plus the open month's so far. */
-    k->energy_cost = e->energy_cost + e->demand_cost + e->month_peak_kw * e->demand_charge_per_kw;
+    /* Demand charges of closed months plus the open month's so far, each
+     * pro-rated to the share of its month measured; battery wear. */
+    k->demand_cost = e->demand_cost + e->month_peak_kw * e->demand_charge_per_kw * e->month_stats_s
+                     / (TWIN_HOURS_PER_MONTH * 3600.0);
+    k->battery_wear_cost = e->batt_wear_cost;
+    k->energy_cost = e->energy_cost + k->demand_cost + k->battery_wear_cost;
     k->energy_cost_per_unit = s_div (k->energy_cost, f->good_out);
     k->peak_kw = e->peak_kw;
     k->solar_kwh = e->solar_kwh;
@@ -146,6 +150,15 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->damaged_parts = self->inv.damaged;
     k->orders_lost = f->orders_lost;
     s_kpi_flow (self, now, T, k);
+
+    k->grid_outages = e->outages;
+    k->grid_outage_h = e->outage_s_sum / 3600.0;
+    k->unserved_kwh = e->unserved_kwh;
+    k->deferred_kwh = e->deferred_kwh;
+    k->holding_cost = self->inv.holding_cost;
+    k->intake_cost = self->inv.intake_cost_sum;
+    k->parts_returned = self->inv.returned;
+    k->damaged_at_line = self->inv.damaged_at_line;
     if (self->project.n_ptasks > 0)
         s_kpi_project (self, now, k);
     twin__upkeep_kpis (self, k);        /* health (issue 11) */
@@ -158,6 +171,11 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     k->robot_travel_km = self->fleet.travel_m / 1000.0;
     k->robot_battery_empty = self->fleet.batt_empty;
 }
+
+/* energy and material (issue 11) */
+#define S_KPI_ENERGY_MATERIAL(X) \
+    X (battery_wear_cost) X (demand_cost) X (grid_outages) X (grid_outage_h) X (unserved_kwh) \
+    X (deferred_kwh) X (holding_cost) X (intake_cost) X (parts_returned) X (damaged_at_line)
 
 #define S_KPI_FIELDS(X) \
     X (units) X (throughput_uph) X (cycle_time_mean_min) X (wip_mean) X (oee_pct) \
@@ -172,7 +190,8 @@ twin_kpis (const twin_t *self, twin_kpi_t *k)
     X (lead_time_mean_min) X (tardy_pct) X (tardiness_mean_h) X (wip_line_mean) X (fg_mean) \
     X (arrivals) \
     /* robots (issue 11) */ \
-    X (robot_collisions) X (robot_deadlocks) X (robot_travel_km) X (robot_battery_empty)
+    X (robot_collisions) X (robot_deadlocks) X (robot_travel_km) X (robot_battery_empty) \
+    S_KPI_ENERGY_MATERIAL (X)
 /* quality (issue 11) */
 #define S_KPI_QUALITY(X) \
     X (quality_cost) X (inspection_cost) X (rework_cost) X (scrap_cost) X (field_return_cost) \

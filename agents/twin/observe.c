@@ -51,7 +51,11 @@ twin__observe (twin_t *self)
         twin_part_t *pt = &self->part[p];
         self->view.part_obs[p] = (twin_part_obs_t) {
             pt->name, pt->warehouse, pt->on_order, pt->bin, pt->bin_cap, pt->avg_use_per_h,
-            pt->lead_time_s.mean / 3600.0
+            pt->lead_time_s.mean / 3600.0,
+            /* material (issue 11) */
+            pt->warehouse_cap, twin_dist_sd (&pt->lead_time_s) / 3600.0,
+            pt->lt_n > 0 ? pt->lt_sum_h / pt->lt_n : 0,
+            now > 0 ? pt->used * 3600.0 / now : 0
         };
     }
     for (int r = 0; r < self->n_robots; r++)
@@ -64,6 +68,16 @@ twin__observe (twin_t *self)
     o->price_per_kwh = self->energy.last_price;
     o->indoor_c = self->energy.indoor_c;
     o->hvac_kw = self->energy.last_hvac_kw;
+    /* energy (issue 11) */
+    o->grid_up = !self->energy.grid_out;
+    o->month_peak_kw = self->energy.month_peak_kw;
+    o->demand_charge_per_kw = self->energy.demand_charge_per_kw;
+    o->battery_capacity_kwh = self->energy.batt_cap_kwh;
+    o->battery_max_kw = self->energy.batt_max_kw;
+    o->battery_min_soc = self->energy.batt_min_soc;
+    o->deferred_backlog_kwh = 0;
+    for (int i = 0; i < self->energy.n_loads; i++)
+        o->deferred_backlog_kwh += self->energy.load[i].backlog_kwh;
     o->release_queue = (int) self->flow.release.n;
     o->units = (uint64_t) self->flow.good_out;
     o->defects_found = (uint64_t) self->quality.defects_found;
@@ -289,6 +303,14 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
         s_sample (&t, "warehouse", o->parts[p].warehouse);
         s_sample (&t, "on_order", o->parts[p].on_order);
         s_sample (&t, "bin", o->parts[p].bin);
+        /* material (issue 11): capacities, demand and lead-time statistics */
+        s_sample (&t, "bin_cap", o->parts[p].bin_cap);
+        s_sample (&t, "warehouse_cap", o->parts[p].warehouse_cap);
+        s_sample (&t, "use_per_h", o->parts[p].use_per_h);
+        s_sample (&t, "planned_use_per_h", o->parts[p].avg_use_per_h);
+        s_sample (&t, "lead_time_h", o->parts[p].lead_time_h);
+        s_sample (&t, "lead_time_sd_h", o->parts[p].lead_time_sd_h);
+        s_sample (&t, "lead_time_seen_h", o->parts[p].lead_time_seen_h);
         fn (ctx, &t);
     }
     memset (&t, 0, sizeof t);
@@ -302,6 +324,14 @@ twin_telemetry_foreach (const twin_t *self, void (*fn) (void *, const twin_sampl
     s_sample (&t, "hvac_kw", o->hvac_kw);
     s_sample (&t, "indoor_c", o->indoor_c);
     s_sample (&t, "ambient_c", o->ambient_c);
+    /* energy (issue 11): the grid, the month's peak and the battery's limits */
+    s_sample (&t, "grid_up", o->grid_up);
+    s_sample (&t, "month_peak_kw", o->month_peak_kw);
+    s_sample (&t, "demand_charge_per_kw", o->demand_charge_per_kw);
+    s_sample (&t, "deferred_backlog_kwh", o->deferred_backlog_kwh);
+    s_sample (&t, "battery_capacity_kwh", o->battery_capacity_kwh);
+    s_sample (&t, "battery_max_kw", o->battery_max_kw);
+    s_sample (&t, "battery_min_soc", o->battery_min_soc);
     fn (ctx, &t);
     /* Robot load distribution: where each mobile robot is and how busy. */
     double T = des_now_s (self->des) - self->t_stats_s;

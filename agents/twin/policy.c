@@ -107,6 +107,13 @@ s_settings (twin_t *twin, twin_own_t concern)
             c = (twin_cmd_t) { .kind = TWIN_CMD_BATTERY, .u.battery = { 0 } };
             twin_apply (twin, &c, err, sizeof err);
         }
+        /* energy (issue 11): held loads run again (the conventional plant
+         * runs them as they come). */
+        for (int l = 0; l < twin->energy.n_loads; l++)
+            if (!twin->energy.load[l].critical && twin->energy.load[l].hold_until_s > 0) {
+                c = (twin_cmd_t) { .kind = TWIN_CMD_DEFER_LOAD, .u.defer = { l, 0 } };
+                twin_apply (twin, &c, err, sizeof err);
+            }
         c = (twin_cmd_t) { .kind = TWIN_CMD_HVAC, .u.hvac = { twin->energy.hvac_setpoint_cfg_c } };
         break;
     default:

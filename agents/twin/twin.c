@@ -47,12 +47,12 @@ typedef struct {
  * observation last. */
 static const s_concern_t s_concerns[] = {
     { "site", twin__site_load, twin__site_start, NULL, twin__site_reset, NULL, 3, 0 },
-    { "energy", twin__energy_load, NULL, twin__energy_epoch, twin__energy_reset, NULL, 0, 1 },
+    { "energy", twin__energy_load, NULL, twin__energy_epoch, twin__energy_reset, twin__energy_destroy, 0, 1 },
     { "health", twin__health_load, twin__health_start, twin__health_epoch, twin__health_reset,
       twin__health_destroy, 1, 4 },
     { "flow", twin__flow_load, twin__flow_start, twin__flow_epoch, twin__flow_reset, twin__flow_destroy, 2, 5 },
     { "quality", twin__quality_load, NULL, twin__quality_epoch, twin__quality_reset, twin__quality_destroy, 0, 5 },
-    { "inventory", twin__inventory_load, NULL, twin__inventory_epoch, twin__inventory_reset, NULL, 0, 2 },
+    { "inventory", twin__inventory_load, NULL, twin__inventory_epoch, twin__inventory_reset, twin__inventory_destroy, 0, 2 },
     { "fleet", twin__fleet_load, NULL, twin__fleet_epoch, twin__fleet_reset, twin__fleet_destroy, 0, 2 },
     { "project", twin__project_load, twin__project_start, NULL, twin__project_reset, twin__project_free, 4, 0 },
     { "record", NULL, NULL, twin__record_epoch, NULL, twin__record_destroy, 0, 3 },

@@ -78,6 +78,8 @@ typedef enum {
     TWIN_CMD_ROBOT_PATH,    /* send a robot along a planned route (nodes, departure times) */
     TWIN_CMD_TASK_CANCEL,   /* drop a task from a robot's queue */
     TWIN_CMD_TASK_PRIORITY, /* move a task to the front of a robot's queue */
+
+    TWIN_CMD_DEFER_LOAD,    /* hold a deferrable load for some hours (energy, issue 11) */
     TWIN_CMD_COUNT
 } twin_cmd_kind_t;
 
@@ -124,6 +126,8 @@ typedef struct {
         /* robots (issue 11) */
         struct { int robot; char nodes[TWIN_TEXT_MAX]; char depart_s[TWIN_TEXT_MAX]; } path;
         struct { int robot; int slot; } queue;          /* cancel, prioritise */
+
+        struct { int load; double hours; } defer;   /* hours 0: run it now */
     } u;
 } twin_cmd_t;
 
@@ -269,6 +273,11 @@ typedef struct {
     double warehouse, on_order, bin, bin_cap;
     double avg_use_per_h;               /* from the plan: mix × BOM × nameplate */
     double lead_time_h;                 /* the supplier's mean */
+    /* material (issue 11) */
+    double warehouse_cap;               /* 0: unbounded */
+    double lead_time_sd_h;              /* the supplier's spread */
+    double lead_time_seen_h;            /* mean of the orders placed so far, 0 none */
+    double use_per_h;                   /* measured consumption since the start */
 } twin_part_obs_t;
 
 /* Component kinds in config order: bearing, belt, motor, joint, lube (issue 11). */
@@ -297,6 +306,13 @@ typedef struct {
     double oldest_wait_min;             /* longest wait of an order not yet released, 0: none */
     double next_due_h;                  /* earliest due date of a waiting order, hours from now (< 0: late); 0: none */
     double arrival_rate_per_h;          /* the plan's order rate (0: saturated line) */
+
+    /* energy (issue 11) */
+    bool grid_up;
+    double month_peak_kw;               /* highest 15-min import of the month so far */
+    double demand_charge_per_kw;
+    double battery_capacity_kwh, battery_max_kw, battery_min_soc;
+    double deferred_backlog_kwh;        /* what held loads owe */
 } twin_obs_t;
 
 /* The observable state as of the last epoch; valid until the next epoch. */
@@ -401,6 +417,11 @@ typedef struct {
 
     /* robots (issue 11) */
     double robot_collisions, robot_deadlocks, robot_travel_km, robot_battery_empty;
+
+    /* energy and material (issue 11); energy_cost includes battery_wear_cost
+     * and the demand charge pro-rated to the measured share of each month */
+    double battery_wear_cost, demand_cost, grid_outages, grid_outage_h, unserved_kwh, deferred_kwh;
+    double holding_cost, intake_cost, parts_returned, damaged_at_line;
 } twin_kpi_t;
 
 /* KPIs of the run so far (from the end of the warm-up). */
@@ -413,7 +434,7 @@ void twin_kpi_print (const twin_t *self, const twin_kpi_t *kpi, FILE *out);
 
 /* ------------------------------------------------------------ telemetry */
 
-#define TWIN_SAMPLE_MAX 10
+#define TWIN_SAMPLE_MAX 32      /* was 10; energy (issue 11) needs 18 */
 /* One telemetry message: TOPIC is a suffix that the bus wrapper puts after
  * tel.<factory>.<cell>.twin: station.<name>, inventory.<part>, robot.amr<i>,
  * energy, quality, line. */

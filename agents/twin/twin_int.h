@@ -14,6 +14,8 @@
 #define TWIN_COMP_COUNT   5
 #define TWIN_DEFECT_COUNT 5
 #define TWIN_MAX_BOM      8
+#define TWIN_MAX_LOADS    8               /* energy.loads (issue 11) */
+#define TWIN_HOURS_PER_MONTH 730.0       /* a billing month: demand charges */
 #define TWIN_MAX_WIP      100000          /* orders in the plant, release queue included */
 #define TWIN_PATH_MAX     32              /* nodes in one robot leg or planned route (issue 11) */
 /* What a travelling robot waits for (issue 11). */
@@ -235,6 +237,13 @@ typedef struct {
     double used;
     /* delivery only (site.c): a scheduled lander, no purchase orders */
     double delivery_every_s, delivery_qty, delivery_first_s;
+    /* material (issue 11) */
+    double warehouse_cap;               /* units; 0: unbounded */
+    double unit_cost;                   /* value of one unit (holding cost) */
+    double damaged_hidden;              /* damaged units the dock missed, in stock */
+    twin_rng_t intake_rng;              /* the dock's inspection */
+    double lt_n, lt_sum_h, lt_sq_h;     /* lead times seen (for telemetry) */
+    double damaged_mean;                /* what the plant can expect of damaged_hidden */
 } twin_part_t;
 
 typedef struct {
@@ -456,11 +465,35 @@ typedef struct {
     double last_station_kwh;
     double last_grid_kw, last_load_kw, last_solar_kw, last_batt_kw, last_hvac_kw, last_price;
     double energy_kwh, solar_kwh, energy_cost, peak_kw, demand_cost;
+    /* energy (issue 11): thermal mass, battery wear, grid outages, loads */
+    double hvac_response_h;             /* closed-loop time constant; 0: holds the set point */
+    double batt_wear_per_kwh;           /* degradation cost per kWh discharged */
+    double month_stats_s;               /* measured seconds of the open month */
+    twin_rng_t grid_rng;                /* outage times and durations */
+    double outage_per_h;                /* 0: the grid never fails */
+    twin_dist_t outage_s;
+    double next_outage_s, outage_end_s; /* −1: not drawn yet / no outage on */
+    bool grid_out, line_off;            /* the line stops at its next unit boundary */
+    double line_run_kw;                 /* the line's draw when every station is busy */
+    struct {
+        char name[TWIN_NAME_MAX];
+        double kw, catch_up_kw, max_defer_h;
+        bool critical;
+        double hold_until_s, backlog_kwh, last_kw;
+    } load[TWIN_MAX_LOADS];
+    int n_loads;
+    double batt_wear_cost, batt_out_kwh, outage_s_sum, outages, unserved_kwh, deferred_kwh;
 } twin_energy_t;
 
 /* inventory.c: supply and shortage (parts are in twin.part). */
 typedef struct {
     double shortage_s, damaged;
+    /* material (issue 11): holding cost and the dock's intake inspection */
+    double holding_per_year;            /* share of a part's value per year */
+    bool intake;                        /* inspection at the dock (else the free scan) */
+    twin_dist_t intake_s;               /* per delivery */
+    double intake_cost, intake_detect_p;
+    double holding_cost, intake_cost_sum, returned, damaged_at_line, intakes;
 } twin_inventory_t;
 
 /* observe.c: what controllers may see, refreshed every epoch. */
@@ -707,6 +740,9 @@ void twin__inventory_reset (twin_t *self);
 void twin__bins_check (twin_t *self);
 bool twin__inventory_take_bom (twin_t *self, int variant);
 void twin__inventory_order (twin_t *self, int part, double qty);
+void twin__inventory_destroy (twin_t *self);     /* material (issue 11) */
+/* What-if: damage the dock missed drawn again from what the plant expects. */
+void twin__inventory_redraw (twin_t *self, uint64_t salt);
 
 /* robots.c: the mobile fleet. */
 int  twin__fleet_load (twin_t *self, const af_config_t *root);
@@ -741,6 +777,12 @@ int  twin__energy_load (twin_t *self, const af_config_t *root);
 void twin__energy_epoch (twin_t *self, double dt_s);
 void twin__energy_reset (twin_t *self);
 double twin__price (const twin_t *self, double t_s);
+/* energy (issue 11) */
+void twin__energy_destroy (twin_t *self);
+int  twin__load_defer_check (const twin_t *self, int load, double hours, char *err, size_t len);
+void twin__load_defer (twin_t *self, int load, double hours);
+/* What-if: the next outage (or the end of this one) drawn again. */
+void twin__energy_redraw (twin_t *self, uint64_t salt);
 
 /* observe.c: the observation, telemetry and the series. */
 int  twin__view_load (twin_t *self, const af_config_t *root);

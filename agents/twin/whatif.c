@@ -99,6 +99,8 @@ static void
 s_redraw (twin_t *f, uint64_t salt)
 {
     twin__health_redraw (f, salt);
+    twin__energy_redraw (f, salt);          /* energy and material (issue 11) */
+    twin__inventory_redraw (f, salt);
     twin_rng_reseed (&f->flow.arr_rng, salt);
     twin_rng_reseed (&f->flow.mix_rng, salt);
     twin_rng_reseed (&f->quality.qual_rng, salt);

@@ -23,16 +23,18 @@ static const char s_giga_golden[] =
     "\"downtime_h\":14.7228,\"unplanned_downtime_h\":9.22269,\"planned_downtime_h\":5.50011,"
     "\"mtbf_h\":94.9484,\"mttr_h\":0.658764,\"breakdowns\":14,\"escaped_defects_ppm\":10437.5,"
     "\"escaped_defects\":73,\"scrap_units\":3,\"rework_units\":1,\"energy_kwh\":55517.4,"
-    "\"energy_kwh_per_unit\":7.93786,\"energy_cost\":15083,\"energy_cost_per_unit\":2.15657,"
+    "\"energy_kwh_per_unit\":7.93786,\"energy_cost\":10493.9,\"energy_cost_per_unit\":1.50042,"
     "\"peak_kw\":425.783,\"solar_kwh\":3180.57,\"manual_interventions\":21,"
-    "\"robot_utilisation_pct\":37.4094,\"shortage_h\":2.26667,\"damaged_parts\":1110,\"orders_lost\":0,"
+    "\"robot_utilisation_pct\":37.4094,\"shortage_h\":2.26667,\"damaged_parts\":855,\"orders_lost\":0,"
     "\"sim_h\":168,\"maintenance_cost\":640.026,\"lost_output_h\":4.66914,\"spares_used\":0,"
     "\"labour_h\":14.2228,\"lead_time_mean_min\":143.811,\"tardy_pct\":0,\"tardiness_mean_h\":0,"
     "\"wip_line_mean\":20.1195,\"fg_mean\":250.079,\"arrivals\":7096,\"robot_collisions\":224,"
-    "\"robot_deadlocks\":1,\"robot_travel_km\":116.03,\"robot_battery_empty\":0,\"quality_cost\":0,"
-    "\"inspection_cost\":0,\"rework_cost\":0,\"scrap_cost\":0,\"field_return_cost\":0,\"field_returns\":0,"
-    "\"inspections\":349,\"inspections_missed\":0,\"diverted_units\":0,\"false_diverts\":0,"
-    "\"skipped_steps\":7,\"recalibrations\":3,\"bottleneck\":2}";
+    "\"robot_deadlocks\":1,\"robot_travel_km\":116.03,\"robot_battery_empty\":0,\"battery_wear_cost\":0,"
+    "\"demand_cost\":1371.84,\"grid_outages\":0,\"grid_outage_h\":0,\"unserved_kwh\":0,\"deferred_kwh\":0,"
+    "\"holding_cost\":210473,\"intake_cost\":45,\"parts_returned\":0,\"damaged_at_line\":34,"
+    "\"quality_cost\":0,\"inspection_cost\":0,\"rework_cost\":0,\"scrap_cost\":0,\"field_return_cost\":0,"
+    "\"field_returns\":0,\"inspections\":349,\"inspections_missed\":0,\"diverted_units\":0,"
+    "\"false_diverts\":0,\"skipped_steps\":7,\"recalibrations\":3,\"bottleneck\":2}";
 
 static char *
 s_read (const char *name)

@@ -370,11 +370,13 @@ s_write_json (const s_plant_t *plants, int n_plants, const s_opts_t *o, const ch
         snprintf (prefix, sizeof prefix, "%s_baseline_", plants[p].name);
         for (size_t k = 0; k < S_N_KPIS; k++) {
             s_stat_t s = s_stat (&plants[p], k, (int) o->seeds);
-            s_json_num (f, prefix, s_kpis[k].key, "", s.mean);
-            s_json_num (f, prefix, s_kpis[k].key, "_ci95", s.ci95);
+            /* Named after what was read: cycle_time_mean_min is not a lead time. */
+            const char *key = plants[p].used[k] ? plants[p].used[k] : s_kpis[k].key;
+            s_json_num (f, prefix, key, "", s.mean);
+            s_json_num (f, prefix, key, "_ci95", s.ci95);
             snprintf (prefix, sizeof prefix, "%s_bound_", plants[p].name);
-            s_json_num (f, prefix, s_kpis[k].key, "", s.bound);
-            s_json_num (f, prefix, s_kpis[k].key, "_change_pct", s.bound_change_pct);
+            s_json_num (f, prefix, key, "", s.bound);
+            s_json_num (f, prefix, key, "_change_pct", s.bound_change_pct);
             snprintf (prefix, sizeof prefix, "%s_baseline_", plants[p].name);
         }
     }

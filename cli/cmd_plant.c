@@ -19,6 +19,7 @@ const cli_command_t cli_cmd_plant = {
     .name = "plant",
     .summary = "print a random plausible plant as factory YAML (--random --seed N)",
     .usage = "usage: autofab plant --random [--seed N] [--stations K] [--out FILE]\n"
+             "       autofab plant --table\n"
              "\n"
              "Prints a plausible plant as factory YAML on standard output: stations with\n"
              "processing-time distributions, changeovers, buffers, failures, wear,\n"
@@ -28,11 +29,12 @@ const cli_command_t cli_cmd_plant = {
              "seed gives the same file byte for byte.  Run it with\n"
              "  autofab-twin --config FILE --hours 168\n"
              "\n"
-             "  -r, --random       draw a random plant (required: the only mode today)\n"
+             "  -r, --random       draw a random plant\n"
              "  -s, --seed N       seed, a non-negative integer [1]\n"
              "  -k, --stations K   number of stations, " S_XSTR (PLANTGEN_MIN_STATIONS) ".." S_XSTR (
                  PLANTGEN_MAX_STATIONS) " [drawn: 4..12]\n"
              "  -o, --out FILE     write FILE instead of standard output\n"
+             "  -t, --table        print the ranges drawn from, with source tags (Markdown)\n"
              "  -h, --help\n"
              "\n"
              "Exit status: 0 written, 1 the file could not be written, 2 bad usage.\n",
@@ -40,7 +42,7 @@ const cli_command_t cli_cmd_plant = {
 };
 
 typedef struct {
-    bool random;
+    bool random, table;
     plantgen_opts_t gen;
     const char *out;
 } s_opts_t;
@@ -52,12 +54,13 @@ s_parse (int argc, char **argv, s_opts_t *o)
     static const struct option s_options[] = {
         { "random", no_argument, NULL, 'r' },   { "seed", required_argument, NULL, 's' },
         { "stations", required_argument, NULL, 'k' }, { "out", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
+        { "table", no_argument, NULL, 't' },    { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     char err[256];
     long value;
     int c;
-    while ((c = getopt_long (argc, argv, ":rs:k:o:h", s_options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":rs:k:o:th", s_options, NULL)) != -1) {
         switch (c) {
         case 'r': o->random = true; break;
         case 's': {
@@ -76,14 +79,17 @@ s_parse (int argc, char **argv, s_opts_t *o)
             o->gen.stations = (int) value;
             break;
         case 'o': o->out = optarg; break;
+        case 't': o->table = true; break;
         case 'h': return -1;
         default: return cli_bad_option (&cli_cmd_plant, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error ("plant", "unexpected argument '%s'", argv[optind]);
-    if (!o->random)
-        return cli_usage_error ("plant", "say --random (the only mode: a plant drawn from sourced ranges)");
+    if (o->random && o->table)
+        return cli_usage_error ("plant", "--random and --table exclude each other");
+    if (!o->random && !o->table)
+        return cli_usage_error ("plant", "say --random (a plant drawn from sourced ranges) or --table (the ranges)");
     return 0;
 }
 
@@ -97,6 +103,10 @@ s_run (const cli_ctx_t *ctx, int argc, char **argv)
         return cli_help (&cli_cmd_plant);
     if (rc)
         return rc;
+    if (o.table) {
+        plantgen_print_table (stdout);
+        return CLI_EXIT_OK;
+    }
     FILE *out = o.out ? fopen (o.out, "w") : stdout;
     if (!out)
         return cli_fail ("plant", "cannot write '%s': %s", o.out, strerror (errno));

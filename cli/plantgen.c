@@ -30,17 +30,17 @@
  * GU06 Gutowski et al. 2006, energy of manufacturing processes; ISO10816
  * vibration zones; SE12 See 2012, visual inspection review; NR17 McLaren et
  * al. 2017, US demand charges; EIA US industrial electricity prices; TM22
- * Tesla Megapack data sheet; AMR vendor data sheets; NA06 Nakajima TPM; DEF
+ * Tesla Megapack data sheet; AMR vendor data sheets; DEF
  * the default plant's own value (docs/plant.md sections above) with a
  * spread around it; JDG engineering judgement, no published figure. */
 static const plantgen_row_t s_rows[] = {
     /* the line */
     { "line", "stations", 4, 12, PLANTGEN_INT, 0, PLANTGEN_DERIVE, "JDG" },
     { "line", "takt_s", 30, 120, PLANTGEN_LOGUNIFORM, 0, PLANTGEN_DERIVE, "JDG" },
-    { "line", "balance", 0.80, 1.0, PLANTGEN_UNIFORM, 0, PLANTGEN_DERIVE, "HS08" },
+    { "line", "balance", 0.80, 1.0, PLANTGEN_UNIFORM, 0, PLANTGEN_DERIVE, "JDG" },
     { "line", "bottleneck_u", 0, 1, PLANTGEN_UNIFORM, 0, PLANTGEN_DERIVE, "JDG" },
     { "arrivals", "load", 0.78, 0.88, PLANTGEN_UNIFORM, 0, PLANTGEN_DERIVE, "HS08" },
-    { "arrivals", "batch_size", 8, 40, PLANTGEN_INT, 0, PLANTGEN_DERIVE, "SH85" },
+    { "arrivals", "batch_size", 8, 40, PLANTGEN_INT, 0, PLANTGEN_DERIVE, "JDG" },
     /* stations: processing, changeovers, buffers */
     { "station", "kind", 0, 15, PLANTGEN_INT, 0, PLANTGEN_DERIVE, "JDG" },
     { "station", "process_cv", 0.04, 0.20, PLANTGEN_UNIFORM, 0, PLANTGEN_DERIVE, "HS08" },
@@ -187,6 +187,23 @@ plantgen_rows (size_t *n)
 {
     *n = S_N_ROWS;
     return s_rows;
+}
+
+static const char *const s_dist_names[] = { "uniform", "log-uniform", "integer", "chance" };
+
+void
+plantgen_print_table (FILE *out)
+{
+    fprintf (out, "| scope | key | range | drawn | written | source |\n| --- | --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < S_N_ROWS; i++) {
+        const plantgen_row_t *r = &s_rows[i];
+        if (r->dist == PLANTGEN_CHANCE)
+            fprintf (out, "| %s | %s | p = %g |", r->scope, r->key, r->lo);
+        else
+            fprintf (out, "| %s | %s | %g … %g |", r->scope, r->key, r->lo, r->hi);
+        fprintf (out, " %s | %s | %s |\n", s_dist_names[r->dist],
+                 r->use == PLANTGEN_EMIT ? "as is" : "combined", r->source);
+    }
 }
 
 /* ------------------------------------------------------------- drawing */

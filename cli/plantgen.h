@@ -53,6 +53,9 @@ typedef struct {
 /* The parameter table, for docs and tests. */
 const plantgen_row_t *plantgen_rows (size_t *n);
 
+/* The table as Markdown (docs/plant.md "Random plants" shows it). */
+void plantgen_print_table (FILE *out);
+
 /* Writes one plant as factory YAML (deploy/factories/ format) to OUT.
  * Returns 0, or -1 with one line in ERR (bad options, a write error). */
 int plantgen_write (const plantgen_opts_t *opts, FILE *out, char *err, size_t err_len);

@@ -50,6 +50,7 @@ extern const cli_command_t cli_cmd_record;
 extern const cli_command_t cli_cmd_replay;
 extern const cli_command_t cli_cmd_run;
 extern const cli_command_t cli_cmd_eval;
+extern const cli_command_t cli_cmd_plant;
 
 extern const cli_command_t cli_cmd_keygen;
 extern const cli_command_t cli_cmd_topics;

@@ -21,6 +21,7 @@
 static const cli_command_t *const s_commands[] = {
     &cli_cmd_run,
     &cli_cmd_eval,
+    &cli_cmd_plant,
     &cli_cmd_ls,
     &cli_cmd_sub,
     &cli_cmd_pub,

@@ -12,6 +12,10 @@
  *       running station (`assign_task task=repair component=…`), which
  *       stops nothing;
  *    3. where no robot can repair, keeps the maker's PM interval itself.
+ *  Every hour of plant time it publishes each station's health on
+ *  evt.<factory>.<cell>.<name>-advisor.health.<station> (per component: health
+ *  index over the next 24 busy hours, estimated wear, RUL with its 90 %
+ *  interval) and answers the request `rul` (service "maintenance").
  *  It learns the plant only from `describe` (components' rated wear, limit
  *  and spread; MTBF; robots) and telemetry (station state and speed, robot
  *  queues).
@@ -28,6 +32,8 @@
 #include <string.h>
 
 #include "af_args.h"
+#include "af_agent.h"
+#include "af_bus.h"
 #include "af_log.h"
 #include "agents/ctl/ctl.h"
 #include "agents/maintenance/plan.h"
@@ -57,6 +63,8 @@ typedef struct {
     s_station_t st[S_MAX_ST];
     int n_st, n_robots, rr;
     bool robots_repair;
+    af_agent_t *advisor;                /* health events and the rul request */
+    double t_published_s;
     unsigned long breakdowns, attributed, repairs_robot, repairs_tech, swaps, swap_refused, pms;
     unsigned long swaps_by_comp[PLAN_MAX_COMP * S_MAX_ST];
 } s_agent_t;
@@ -141,6 +149,103 @@ s_read_plant (s_agent_t *a, const char *text, char *err, size_t err_len)
 done:
     json_object_put (root);
     return rc;
+}
+
+/* ------------------------------------------------------------ advisory */
+
+#define S_RUL_COVERAGE 0.9
+#define S_HEALTH_H 24.0
+
+/* The metrics of one component into M (6 entries), names in NAMES. */
+static size_t
+s_comp_metrics (const plan_t *plan, int i, int c, Autofab__Metric *m, char names[6][48])
+{
+    double lo, mid, hi;
+    plan_rul (plan, i, c, S_RUL_COVERAGE, &lo, &mid, &hi);
+    const char *cn = plan_comp_name (plan, i, c);
+    const char *suffix[6] = { "health", "wear", "threshold", "rul_h", "rul_lo_h", "rul_hi_h" };
+    double v[6] = { plan_health (plan, i, c, S_HEALTH_H), plan_wear (plan, i, c), plan_threshold (plan, i, c),
+                    mid, lo, hi };
+    for (size_t k = 0; k < 6; k++) {
+        autofab__metric__init (&m[k]);
+        snprintf (names[k], sizeof names[k], "%s_%s", cn, suffix[k]);
+        m[k].name = names[k];
+        m[k].value = v[k];
+    }
+    return 6;
+}
+
+static void
+s_publish_health (s_agent_t *a)
+{
+    for (int i = 0; i < a->n_st; i++) {
+        Autofab__Metric m[6 * PLAN_MAX_COMP];
+        char names[6 * PLAN_MAX_COMP][48];
+        size_t n = 0;
+        for (size_t c = 0; c < plan_components (a->plan, i); c++)
+            n += s_comp_metrics (a->plan, i, (int) c, m + n, (char (*)[48]) names[n]);
+        if (n == 0)
+            continue;
+        char kind[96], topic[256];
+        snprintf (kind, sizeof kind, "health.%s", plan_station_name (a->plan, i));
+        const char *t = af_agent_topic (a->advisor, "evt", kind, topic, sizeof topic);
+        if (t)
+            af_bus_publish_metrics (af_agent_bus (a->advisor), t, m, n);
+    }
+}
+
+/* `rul [station=NAME]`: per component of the station (or of every one)
+ * <station>/<component>/rul_h, rul_lo_h, rul_hi_h (90 %), health, wear. */
+static int
+s_on_request (af_agent_t *agent, const Autofab__Envelope *req, af_reply_t *reply, void *arg)
+{
+    (void) agent;
+    s_agent_t *a = arg;
+    if (req->payload_case != AUTOFAB__ENVELOPE__PAYLOAD_COMMAND || !req->command->action
+        || strcmp (req->command->action, "rul") != 0) {
+        af_reply_error (reply, "expected the request 'rul [station=NAME]'");
+        return 0;
+    }
+    if (!a->plan) {
+        af_reply_error (reply, "the plant description has not arrived yet");
+        return 0;
+    }
+    const char *only = af_command_text (req, "station");
+    int found = 0;
+    for (int i = 0; i < a->n_st; i++) {
+        const char *sn = plan_station_name (a->plan, i);
+        if (only && strcmp (only, sn) != 0)
+            continue;
+        found++;
+        for (size_t c = 0; c < plan_components (a->plan, i); c++) {
+            Autofab__Metric m[6];
+            char names[6][48], key[160];
+            size_t n = s_comp_metrics (a->plan, i, (int) c, m, names);
+            for (size_t k = 0; k < n; k++) {
+                snprintf (key, sizeof key, "%s/%s", sn, names[k]);
+                af_reply_num (reply, key, m[k].value);
+            }
+        }
+    }
+    if (!found)
+        af_reply_error (reply, "unknown station '%s'", only ? only : "");
+    return 0;
+}
+
+static af_agent_t *
+s_advisor_new (s_agent_t *a)
+{
+    char name[128];
+    snprintf (name, sizeof name, "%s-advisor", a->o.name ? a->o.name : "maintenance");
+    af_agent_opts_t ao = { .name = name, .kind = "maintenance", .cell = a->o.cell ? a->o.cell : "plant",
+                           .factory = a->o.factory, .broker = a->o.broker };
+    char err[300];
+    af_agent_t *ag = af_agent_new (&ao, err, sizeof err);
+    if (!ag || af_agent_service (ag, "maintenance", s_on_request, a) != 0 || af_agent_start (ag) != 0) {
+        af_warn (S_PROG ": no advisor on the bus (%s): health is not published", ag ? "start failed" : err);
+        af_agent_destroy (&ag);
+    }
+    return ag;
 }
 
 /* ------------------------------------------------------------ each epoch */
@@ -286,6 +391,13 @@ s_on_epoch (ctl_t *ctl, const ctl_tick_t *tick, void *arg)
         return;
     for (int i = 0; i < a->n_st; i++)
         s_station_epoch (a, ctl, i, tick->epoch_s / 3600.0);
+    if (a->advisor) {
+        if (tick->t_s - a->t_published_s >= 3600 || tick->epoch == 0) {
+            s_publish_health (a);
+            a->t_published_s = tick->t_s;
+        }
+        af_agent_iterate (a->advisor, 0);
+    }
 }
 
 /* ------------------------------------------------------------ main */
@@ -386,6 +498,7 @@ main (int argc, char **argv)
         fprintf (stderr, S_PROG ": %s\n", err);
         return 1;
     }
+    a.advisor = s_advisor_new (&a);
     rc = ctl_run (ctl);
     af_info (S_PROG ": %lu breakdowns (%lu attributed to wear), repairs ordered %lu by robot %lu by technician; "
              "%lu preventive part swaps (%lu refused), %lu interval PMs",
@@ -396,6 +509,7 @@ main (int argc, char **argv)
                      plan_comp_name (a.plan, i, (int) c), a.swaps_by_comp[i * PLAN_MAX_COMP + c],
                      plan_threshold (a.plan, i, (int) c));
     ctl_destroy (&ctl);
+    af_agent_destroy (&a.advisor);
     plan_destroy (&a.plan);
     return rc;
 }

@@ -72,6 +72,33 @@ s_kpi (const eval_kpis_t *k, const char *name)
     return v;
 }
 
+/* Health events of station A seen on PROBE: how many, and whether each
+ * carried a bearing health index in [0, 1]. */
+static int
+s_health_events (af_bus_t *probe, bool *sane)
+{
+    int n = 0;
+    *sane = true;
+    af_msg_t *msg = calloc (1, sizeof *msg);
+    while (af_bus_recv (probe, msg, 200) == 1) {
+        if (strstr (msg->topic, ".health.a") && msg->env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_TELEMETRY) {
+            bool has = false;
+            for (size_t i = 0; i < msg->env->telemetry->n_metrics; i++) {
+                const Autofab__Metric *m = msg->env->telemetry->metrics[i];
+                if (!strcmp (m->name, "bearing_health")) {
+                    has = true;
+                    *sane = *sane && m->value >= 0 && m->value <= 1;
+                }
+            }
+            *sane = *sane && has;
+            n++;
+        }
+        af_msg_clear (msg);
+    }
+    free (msg);
+    return n;
+}
+
 /* The twin on the bus for HOURS with the agent; its KPIs in *K, the agent's
  * log in *LOG (free it). */
 static void
@@ -85,13 +112,19 @@ s_run_with_agent (const char *config, const char *hours, eval_kpis_t *k, char **
     cr_assert_gt (agent, 0);
     af_bus_t *probe = aft_bus (&s_broker, "probe");
     cr_assert (aft_wait_listed (probe, "maintenance", true, 30000), "the agent did not register");
-    af_bus_destroy (&probe);
+    cr_assert_eq (af_bus_subscribe (probe, "evt.*.*.maintenance-advisor.>"), 0);
     const char *twin_argv[] = { "--bus", "--broker", s_broker.control, "--config", config,
                                 "--hours", hours, "--expect-controllers", "1", "--out", out, NULL };
     pid_t twin = aft_spawn ("autofab-twin", twin_argv);
     cr_assert_eq (aft_wait_exit (twin, 180000), 0, "the twin failed: %s", aft_child_log (twin, "autofab-twin"));
     cr_assert_eq (aft_wait_exit (agent, 30000), 0, "the agent did not end cleanly");
     *log = aft_child_log (agent, "autofab-maintenance");
+    bool sane;
+    int events = s_health_events (probe, &sane);
+    af_bus_destroy (&probe);
+    /* One per hour of plant time: about HOURS of them. */
+    cr_assert_gt (events, atoi (hours) / 2, "%d health events of station a\n%s", events, *log);
+    cr_assert (sane, "a health event without a bearing health index in [0, 1]");
     snprintf (kpi, sizeof kpi, "%s/kpi.json", out);
     cr_assert_eq (eval_kpis_read (kpi, k, err, sizeof err), 0, "%s", err);
 }

@@ -3,12 +3,16 @@
  *  order_repair: the run must still end with every breakdown repaired by a
  *  robot (no manual intervention), and its part swaps on running stations
  *  must leave fewer wear breakdowns and less downtime than the baseline
- *  (interval PM, technician repairs) on the same seed.  Bad options exit 2. */
+ *  (interval PM, technician repairs) on the same seed.  Killed mid-run, the
+ *  twin takes maintenance back (its technicians and PM resume); started
+ *  again, the agent owns it again and acts.  Bad options exit 2. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "af_test.h"
 #include "cli/eval.h"
@@ -179,4 +183,52 @@ Test (maintenance_agent, bad_options_are_refused)
     char *text = aft_child_log (pid, "autofab-maintenance");
     cr_assert (strstr (text, "usage: autofab-maintenance"), "%s", text);
     free (text);
+}
+
+static int
+s_count (const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = strstr (text, what); p; p = strstr (p + 1, what))
+        n++;
+    return n;
+}
+
+Test (maintenance_agent, killed_it_hands_back_and_takes_again)
+{
+    char config[300], out[300];
+    snprintf (config, sizeof config, "%s/plant.yaml", s_tmp);
+    snprintf (out, sizeof out, "%s/kill", s_tmp);
+    mkdir (out, 0755);
+    s_write (config, s_plant);
+    const char *agent_argv[] = { "--broker", s_broker.control, NULL };
+    pid_t agent = aft_spawn ("autofab-maintenance", agent_argv);
+    af_bus_t *probe = aft_bus (&s_broker, "probe");
+    cr_assert (aft_wait_listed (probe, "maintenance", true, 30000), "the agent did not register");
+    /* 300 h paced at 20 000 × the wall clock: about 54 s. */
+    const char *twin_argv[] = { "--bus", "--broker", s_broker.control, "--config", config, "--hours", "300",
+                                "--expect-controllers", "1", "--speed", "20000", "--out", out, NULL };
+    pid_t twin = aft_spawn ("autofab-twin", twin_argv);
+    sleep (8);
+    aft_stop (agent, SIGKILL, 5000);
+    cr_assert (aft_wait_listed (probe, "maintenance", false, 30000), "the broker did not notice the death");
+    sleep (6);                          /* ~33 h of plant time without an owner */
+    pid_t again = aft_spawn ("autofab-maintenance", agent_argv);
+    cr_assert (aft_wait_listed (probe, "maintenance", true, 30000), "the agent did not register again");
+    af_bus_destroy (&probe);
+    cr_assert_eq (aft_wait_exit (twin, 180000), 0, "the twin failed: %s", aft_child_log (twin, "autofab-twin"));
+    cr_assert_eq (aft_wait_exit (again, 30000), 0, "the second agent did not end cleanly");
+    char *twin_log = aft_child_log (twin, "autofab-twin"), *log = aft_child_log (again, "autofab-maintenance");
+    cr_assert (strstr (twin_log, "maintenance taken back from 'maintenance'"), "%s", twin_log);
+    cr_assert_eq (s_count (twin_log, "'maintenance' owns maintenance"), 2, "%s", twin_log);
+    /* The twin's practice ran in the gap (a technician's PM or repair)... */
+    char kpi[340], err[200];
+    snprintf (kpi, sizeof kpi, "%s/kpi.json", out);
+    eval_kpis_t k;
+    cr_assert_eq (eval_kpis_read (kpi, &k, err, sizeof err), 0, "%s", err);
+    cr_assert_gt (s_kpi (&k, "manual_interventions"), 0, "%s", twin_log);
+    /* ...and the agent back in charge acted: its commands were applied. */
+    cr_assert (!strstr (log, " 0 commands applied"), "%s", log);
+    free (twin_log);
+    free (log);
 }

@@ -5,7 +5,7 @@
 # The modules need FFTW (spectra) and XGBoost (RUL); the evaluator also
 # libmatio (CWRU .mat files).  Shared math (af_weibull) is in libautofab.
 
-MAINT_SRCS := $(filter-out agents/maintenance/eval%.c,$(sort $(wildcard agents/maintenance/*.c)))
+MAINT_SRCS := $(filter-out agents/maintenance/eval%.c agents/maintenance/main.c,$(sort $(wildcard agents/maintenance/*.c)))
 MAINT_A    := $(LIB)/libmaint.a
 MAINT_LIBS := -lfftw3 -lxgboost
 MAINT_EVAL_SRCS := $(sort $(wildcard agents/maintenance/eval*.c))

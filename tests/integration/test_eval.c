@@ -138,9 +138,28 @@ Test (eval, equal_policies_give_zero_change_and_complete_keys)
     snprintf (out, sizeof out, "%s/out", s_tmp);
     snprintf (log, sizeof log, "%s/eval.log", s_tmp);
     s_write (config, s_tiny_yaml, 0644);
+    /* Programs without any agent: both policies are then the twin's
+     * baseline, whatever agents the build has (an agent that owns a concern
+     * changes the autonomous run even on this tiny plant). */
+    char bin[300];
+    snprintf (bin, sizeof bin, "%s/no-agents", s_tmp);
+    mkdir (bin, 0755);
+    const char *base = getenv ("AF_BIN");
+    const char *progs[] = { "autofab", "autofab-twin", "autofab-broker", "autofab-web" };
+    for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+        char from[400], to[400];
+        snprintf (from, sizeof from, "%s/%s", base ? base : ".", progs[i]);
+        snprintf (to, sizeof to, "%s/%s", bin, progs[i]);
+        if (from[0] != '/') {
+            char cwd[300];
+            cr_assert (getcwd (cwd, sizeof cwd));
+            snprintf (from, sizeof from, "%s/%s/%s", cwd, base ? base : ".", progs[i]);
+        }
+        cr_assert_eq (symlink (from, to), 0);
+    }
     const char *args[] = { "eval", "--configs", config, "--seeds", "2", "--hours", "4", "--warmup-h", "1",
                            "--jobs", "2", "--out", out, NULL };
-    int rc = aft_wait_exit (s_start (log, NULL, args), 120000);
+    int rc = aft_wait_exit (s_start (log, bin, args), 120000);
     char *text = aft_read_file (log);
     cr_assert_eq (rc, 0, "autofab eval failed:\n%s", text);
     cr_assert (strstr (text, "ci95"), "the table: %s", text);

@@ -1,0 +1,1 @@
+/*  Integration: autofab-line on the bus against the real twin (written below). */

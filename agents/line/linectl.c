@@ -258,9 +258,17 @@ s_bottleneck (linectl_t *self, const linectl_obs_t *obs)
     if (c < 0)
         return;
     self->constraint = c;
-    for (int i = 0; i < n; i++)
-        if (self->bn[i].sole_share + self->bn[i].shifting_share >= self->p.pace_share)
+    /* Paced while it constrains the line, with hysteresis (in at
+     * pace_share, out below half of it) so a shifting bottleneck does not
+     * toggle speeds; a station that no longer constrains goes back to
+     * nameplate, where it makes fewer defects and wears less. */
+    for (int i = 0; i < n; i++) {
+        double share = self->bn[i].sole_share + self->bn[i].shifting_share;
+        if (share >= self->p.pace_share)
             self->st[i].paced = true;
+        else if (share < self->p.pace_share / 2)
+            self->st[i].paced = false;
+    }
 }
 
 int

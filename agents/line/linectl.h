@@ -13,7 +13,9 @@
  *    be the constraint (sole + shifting share ≥ pace_share) is paced: run
  *    at its speed cap (min of its max_speed and the agent's cap) — it sets
  *    the line's rate, so every minute it gains is output — as long as its
- *    charts are in control; the others stay at nameplate.
+ *    charts are in control and until its share falls below half of
+ *    pace_share; the others stay at nameplate (overspeed multiplies
+ *    defects and wear where it buys no output).
  *  - SPC per station: torque (Shewhart with Western Electric rules 1–4,
  *    ARL0 ≈ 92: a torque shift is a per-unit signal, a false alarm costs a
  *    re-check), alignment (CUSUM k = 0.5, h = 5, ARL0 ≈ 465) and the

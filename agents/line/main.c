@@ -12,6 +12,7 @@
  *  telemetry (tel.<factory>.<cell>.twin.station.<name>, .line, .quality,
  *  .energy).  Commands: set_line_speed, set_inspection.
  *
+ *  SPC alarms go to alm.<factory>.<cell>.<name>.<station> (code "spc").
  *  Each change is explained in one log line; telemetry that stops arriving
  *  puts every station at nameplate and is counted.
  *
@@ -26,7 +27,9 @@
 #include <string.h>
 
 #include "af_args.h"
+#include "af_bus.h"
 #include "af_log.h"
+#include "af_topic.h"
 #include "agents/ctl/ctl.h"
 #include "agents/line/linectl.h"
 
@@ -47,11 +50,36 @@ typedef struct {
     double *max_speed, *want, *sent;
     linectl_station_obs_t *obs;
     linectl_t *lc;
+    af_bus_t *pub;                      /* alarms on alm.<factory>.<cell>.<name>.<station> */
     int sample_sent, constraint;
     uint64_t last_telemetry;
     bool was_stale;
-    unsigned long speed_cmds, insp_cmds, refused;
+    unsigned long speed_cmds, insp_cmds, refused, alarms_published;
 } s_agent_t;
+
+/* Publishes an SPC alarm (the correction already made) for station I. */
+static void
+s_publish_alarm (s_agent_t *a, int i, const char *text)
+{
+    if (!a->pub)
+        return;
+    char topic[AF_TOPIC_MAX_BYTES];
+    snprintf (topic, sizeof topic, "alm.%s.%s.%s.%s", a->o.factory ? a->o.factory : "factory",
+              a->o.cell ? a->o.cell : "plant", a->o.name ? a->o.name : "line", a->names[i]);
+    if (!af_topic_valid (topic, strlen (topic)))
+        return;
+    Autofab__Alarm alarm = AUTOFAB__ALARM__INIT;
+    alarm.severity = AUTOFAB__ALARM__SEVERITY__SEVERITY_WARNING;
+    alarm.code = (char *) "spc";
+    alarm.text = (char *) text;
+    alarm.active = true;
+    Autofab__Envelope env = AUTOFAB__ENVELOPE__INIT;
+    env.payload_case = AUTOFAB__ENVELOPE__PAYLOAD_ALARM;
+    env.alarm = &alarm;
+    if (af_bus_publish (a->pub, topic, &env) == 0)
+        a->alarms_published++;
+    af_bus_flush (a->pub);
+}
 
 /* ------------------------------------------------------------ the plant */
 
@@ -186,10 +214,14 @@ s_on_epoch (ctl_t *ctl, const ctl_tick_t *tick, void *arg)
     a->was_stale = out.stale;
     for (int k = 0; k < out.n_alarms; k++) {
         int i = out.alarm[k].station;
-        af_warn (S_PROG ": SPC alarm at %s: %s shifted %s%s%.0d; correction now: nameplate speed for the hold, "
-                 "every unit inspected",
-                 a->names[i], linectl_signal_name (out.alarm[k].signal), out.alarm[k].direction > 0 ? "up" : "down",
-                 out.alarm[k].rule ? " (WE rule " : "", out.alarm[k].rule);
+        char text[256];
+        snprintf (text, sizeof text,
+                  "SPC alarm at %s: %s shifted %s%s%.0d%s; correction now: nameplate speed for the hold, "
+                  "every unit inspected", a->names[i], linectl_signal_name (out.alarm[k].signal),
+                  out.alarm[k].direction > 0 ? "up" : "down", out.alarm[k].rule ? " (WE rule " : "",
+                  out.alarm[k].rule, out.alarm[k].rule ? ")" : "");
+        af_warn (S_PROG ": %s", text);
+        s_publish_alarm (a, i, text);
     }
     if (out.constraint != a->constraint && out.constraint >= 0) {
         af_info (S_PROG ": constraint now %s (active-period method over the last window)", a->names[out.constraint]);
@@ -307,15 +339,24 @@ main (int argc, char **argv)
         fprintf (stderr, S_PROG ": %s\n", err);
         return 1;
     }
+    /* A publisher of our own for alarms: the controller session only
+     * commands the plant. */
+    af_bus_opts_t bo = { .broker = a.o.broker, .source = a.o.name ? a.o.name : "line", .factory = a.o.factory };
+    a.pub = af_bus_new (&bo, err, sizeof err);
+    if (!a.pub)
+        af_warn (S_PROG ": alarms stay in the log: %s", err);
+    else if (af_bus_wait_ready (a.pub, 5000) != 0)
+        af_warn (S_PROG ": the alarm publisher is not connected yet; early alarms may be lost");
     rc = ctl_run (ctl);
     if (a.lc) {
         linectl_stats_t s = linectl_stats (a.lc);
         af_info (S_PROG ": %lu epochs (%lu stale), %lu speed and %lu inspection commands (%lu refused); SPC alarms: "
-                 "torque %lu, alignment %lu, temperature %lu; %lu bad station states",
+                 "torque %lu, alignment %lu, temperature %lu (%lu published); %lu bad station states",
                  s.epochs, s.stale_epochs, a.speed_cmds, a.insp_cmds, a.refused, s.alarms[LINECTL_TORQUE],
-                 s.alarms[LINECTL_ALIGN], s.alarms[LINECTL_TEMP], s.bad_states);
+                 s.alarms[LINECTL_ALIGN], s.alarms[LINECTL_TEMP], a.alarms_published, s.bad_states);
     }
     ctl_destroy (&ctl);
+    af_bus_destroy (&a.pub);
     s_agent_free (&a);
     return rc;
 }

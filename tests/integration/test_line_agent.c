@@ -71,13 +71,28 @@ Test (line_agent, paces_the_constraint_and_inspects_by_risk)
     cr_assert_gt (agent, 0);
     af_bus_t *probe = aft_bus (&s_broker, "probe");
     cr_assert (aft_wait_listed (probe, "line", true, 30000), "the agent did not register");
-    af_bus_destroy (&probe);
+    cr_assert_eq (af_bus_subscribe (probe, "alm.>"), 0);
     const char *twin_argv[] = { "--bus", "--broker", s_broker.control, "--config", config, "--hours", "24",
                                 "--expect-controllers", "1", "--out", out, NULL };
     pid_t twin = aft_spawn ("autofab-twin", twin_argv);
     cr_assert_eq (aft_wait_exit (twin, 150000), 0, "the twin failed: %s", aft_child_log (twin, "autofab-twin"));
     cr_assert_eq (aft_wait_exit (agent, 30000), 0, "the agent did not end cleanly");
     char *log = aft_child_log (agent, "autofab-line");
+    /* Its SPC alarms reached the bus as alarms, one per log line. */
+    af_msg_t *msg = malloc (sizeof *msg);
+    cr_assert_not_null (msg);
+    int alarms = 0;
+    while (af_bus_recv (probe, msg, 500) == 1) {
+        if (msg->env && msg->env->payload_case == AUTOFAB__ENVELOPE__PAYLOAD_ALARM
+            && !strcmp (msg->env->alarm->code, "spc"))
+            alarms++;
+        af_msg_clear (msg);
+    }
+    free (msg);
+    af_bus_destroy (&probe);
+    cr_assert_gt (alarms, 0, "no SPC alarm on alm.\n%s", log);
+    cr_assert (strstr (log, "SPC alarm at "), "%s", log);
+    cr_assert (!strstr (log, "(0 published)"), "%s", log);
     cr_assert (strstr (log, "constraint now b"), "%s", log);
     cr_assert (strstr (log, "b speed 1.00 -> 1.20"), "%s", log);
     cr_assert (strstr (log, "inspection 1 in 20 -> 1 in 1"), "%s", log);

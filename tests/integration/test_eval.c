@@ -19,13 +19,15 @@
 static char s_tmp[256];
 
 /* Two stations that break down and get PM within hours, so the KPIs differ
- * from seed to seed: an interval of 0 then means the policies agree. */
+ * from seed to seed: an interval of 0 then means the policies agree.  No
+ * speed above nameplate and no defects (the default): the line agent has
+ * nothing to change, so the policies are the same plant. */
 static const char s_tiny_yaml[] =
     "factory: {name: tiny}\n"
     "arrivals: {mode: poisson, rate_per_h: 40}\n"
     "stations:\n"
-    "  - {name: a, process_s: {dist: exponential, mean: 60}, mtbf_h: 2, pm_interval_h: 3}\n"
-    "  - {name: b, process_s: {dist: exponential, mean: 50}, mtbf_h: 3}\n";
+    "  - {name: a, process_s: {dist: exponential, mean: 60}, mtbf_h: 2, pm_interval_h: 3, max_speed: 1}\n"
+    "  - {name: b, process_s: {dist: exponential, mean: 50}, mtbf_h: 3, max_speed: 1}\n";
 
 static void
 s_setup (void)

@@ -32,6 +32,16 @@ static const struct {
     { "energy_kwh", "kWh", -1 },        { "energy_cost", "cost", -1 },
     { "solar_kwh", "kWh", 0 },          { "shortage_h", "h", -1 },
     { "damaged_parts", "items", 0 },    { "orders_lost", "orders", -1 },
+    /* issue 11's physics */
+    { "lead_time_mean_min", "min", -1 }, { "tardy_pct", "%", -1 },
+    { "tardiness_mean_h", "h", -1 },    { "wip_line_mean", "units", -1 },
+    { "fg_mean", "units", -1 },         { "maintenance_cost", "cost", -1 },
+    { "lost_output_h", "h", -1 },       { "spares_used", "parts", -1 },
+    { "labour_h", "h", -1 },            { "quality_cost", "cost", -1 },
+    { "field_returns", "units", -1 },   { "battery_wear_cost", "cost", -1 },
+    { "demand_cost", "cost", -1 },      { "holding_cost", "cost", -1 },
+    { "unserved_kwh", "kWh", -1 },      { "robot_collisions", "count", -1 },
+    { "robot_deadlocks", "count", -1 },
 };
 #define S_N_KPI_INFO (sizeof s_kpi_info / sizeof s_kpi_info[0])
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define EVAL_MAX_KPIS 64
+#define EVAL_MAX_KPIS 160
 #define EVAL_KEY_MAX 48
 /* A twin's kpi.json is about 1 kB; anything far larger is not one. */
 #define EVAL_KPI_FILE_MAX (64 * 1024)

@@ -53,8 +53,13 @@ typedef struct {
 typedef struct {
     double pm_interval_h;
     bool down, ordered;                 /* a breakdown seen; its repair ordered */
+    int epochs_since_order;             /* while still down after the order */
+    bool by_robot;                      /* the order asked for a robot */
+    bool tech_fallback;                 /* a technician was asked after the robot order */
     int cause;                          /* attributed component, -1 random */
 } s_station_t;
+
+#define S_SPARE_KINDS 5
 
 typedef struct {
     s_opts_t o;
@@ -67,7 +72,18 @@ typedef struct {
     double t_published_s;
     unsigned long breakdowns, attributed, repairs_robot, repairs_tech, swaps, swap_refused, pms;
     unsigned long swaps_by_comp[PLAN_MAX_COMP * S_MAX_ST];
+    /* Spares (the plant description's people.health.spares): the stores'
+     * min/max rule is the owner's job once it owns maintenance. */
+    struct {
+        bool managed;
+        double min, max;
+        double outstanding;             /* ordered, not yet seen arriving */
+        double last_stock;
+    } spare[S_SPARE_KINDS];
+    unsigned long spare_orders;
 } s_agent_t;
+
+static const char *const s_spare_names[S_SPARE_KINDS] = { "bearing", "belt", "motor", "joint", "lube" };
 
 /* ------------------------------------------------------------ the plant */
 
@@ -140,6 +156,18 @@ s_read_plant (s_agent_t *a, const char *text, char *err, size_t err_len)
         if (s_read_station (a, json_object_array_get_idx (sts, i), err, err_len) != 0)
             goto done;
     }
+    json_object *people = NULL, *health = NULL, *spares = NULL;
+    if (json_object_object_get_ex (root, "people", &people) && json_object_object_get_ex (people, "health", &health)
+        && json_object_object_get_ex (health, "spares", &spares))
+        for (int c = 0; c < S_SPARE_KINDS; c++) {
+            json_object *k = NULL;
+            if (!json_object_object_get_ex (spares, s_spare_names[c], &k))
+                continue;
+            a->spare[c].managed = true;
+            a->spare[c].min = s_num (k, "min", 1);
+            a->spare[c].max = fmax (a->spare[c].min + 1, s_num (k, "max", 2));
+            a->spare[c].last_stock = -1;
+        }
     json_object_object_get_ex (root, "robots", &robots);
     a->n_robots = (int) fmin (S_MAX_ROBOTS, fmax (0, s_num (robots, "mobile", 0)));
     json_object *can = NULL;
@@ -284,12 +312,27 @@ s_breakdown (s_agent_t *a, ctl_t *ctl, int i, const char *name)
         a->breakdowns++;
         a->attributed += s->cause >= 0;
     }
-    if (s->ordered)
+    if (s->ordered) {
+        /* On the bus an order is only queued: the plant checks it when it
+         * applies the epoch's commands and may refuse it then (no robot has
+         * the skill this breakdown needs).  A station still down an epoch
+         * after a robot order gets a technician's order too; while the
+         * robot's repair is under way the plant refuses that one. */
+        if (++s->epochs_since_order >= 2 && !s->tech_fallback && s->by_robot) {
+            ctl_param_t tp[1] = { { "station", name, 0 } };
+            if (ctl_command (ctl, "order_repair", tp, 1, NULL, 0) == 0)
+                s->tech_fallback = true;
+        }
         return;
+    }
     char err[256] = "";
     ctl_param_t p[2] = { { "station", name, 0 }, { "by_robot", NULL, 1 } };
+    s->epochs_since_order = 0;
+    s->tech_fallback = false;
+    s->by_robot = false;
     if (a->robots_repair && ctl_command (ctl, "order_repair", p, 2, err, sizeof err) == 0) {
         s->ordered = true;
+        s->by_robot = true;
         a->repairs_robot++;
         return;
     }
@@ -302,6 +345,37 @@ s_breakdown (s_agent_t *a, ctl_t *ctl, int i, const char *name)
      * station is in planned maintenance): nothing to order. */
     if (strstr (err, "not waiting"))
         s->ordered = true;
+}
+
+/* Spares: when stock plus what is on order falls to the min, order up to
+ * the max (the stores' rule; a swap or repair without a spare waits for
+ * the supplier's lead time).  Deliveries show as the stock rising. */
+static void
+s_spares (s_agent_t *a, ctl_t *ctl)
+{
+    for (int c = 0; c < S_SPARE_KINDS; c++) {
+        if (!a->spare[c].managed)
+            continue;
+        char name[32];
+        snprintf (name, sizeof name, "spares_%s", s_spare_names[c]);
+        double stock = ctl_metric (ctl, "health.crew", name, NAN);
+        if (!isfinite (stock))
+            continue;
+        if (a->spare[c].last_stock >= 0 && stock > a->spare[c].last_stock)
+            a->spare[c].outstanding = fmax (0, a->spare[c].outstanding - (stock - a->spare[c].last_stock));
+        a->spare[c].last_stock = stock;
+        double position = stock + a->spare[c].outstanding;
+        if (position > a->spare[c].min)
+            continue;
+        double qty = floor (a->spare[c].max - position);
+        if (qty < 1)
+            continue;
+        ctl_param_t p[2] = { { "component", s_spare_names[c], 0 }, { "qty", NULL, qty } };
+        if (ctl_command (ctl, "order_spares", p, 2, NULL, 0) == 0) {
+            a->spare[c].outstanding += qty;
+            a->spare_orders++;
+        }
+    }
 }
 
 /* Preventive swaps on a running station, each part when it is due. */
@@ -389,6 +463,7 @@ s_on_epoch (ctl_t *ctl, const ctl_tick_t *tick, void *arg)
     }
     if (a->idle)
         return;
+    s_spares (a, ctl);
     for (int i = 0; i < a->n_st; i++)
         s_station_epoch (a, ctl, i, tick->epoch_s / 3600.0);
     if (a->advisor) {

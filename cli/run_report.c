@@ -71,9 +71,8 @@ static const char s_footnotes[] =
     "    breakdown it is the whole up time, a lower bound, shown as \">= X\".\n"
     "[2] MTTR: breakdown to end of repair (response included), over repairs that ended in\n"
     "    the window; a repair still running at the end is not in it (\"-\": none ended).\n"
-    "[3] Energy cost per unit includes each month's demand charge on the highest 15-min\n"
-    "    import (a month being 730 h, the open month charged in full): a run shorter than\n"
-    "    a month carries a whole month's charge, so compare runs of equal length.\n"
+    "[3] Energy cost per unit includes the demand charge on each month's highest 15-min\n"
+    "    import, pro-rated to the share of the month (730 h) the run covers, and battery wear.\n"
     "See docs/kpi.md for every definition.\n";
 
 const char *

@@ -153,29 +153,45 @@ aft_broker_start (aft_broker_t *broker, int port, int heartbeat_ms)
 bool
 aft_broker_start_with (aft_broker_t *broker, int port, int heartbeat_ms, const char *const extra[])
 {
-    memset (broker, 0, sizeof *broker);
-    broker->port = port > 0 ? port : aft_free_ports (3);
-    snprintf (broker->control, sizeof broker->control, "tcp://127.0.0.1:%d", broker->port);
-    char port_text[16], hb_text[16];
-    snprintf (port_text, sizeof port_text, "%d", broker->port);
-    snprintf (hb_text, sizeof hb_text, "%d", heartbeat_ms);
-    const char *argv[32] = { "--port", port_text, "--heartbeat-ms", hb_text, "--log-level", "debug" };
-    int n = 6;
-    for (int i = 0; extra && extra[i] && n < 31; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    broker->pid = aft_spawn ("autofab-broker", argv);
-    af_bus_t *bus = aft_bus (broker, "probe");
-    bool up = false;
-    for (int i = 0; i < 150 && !up; i++) {
-        Autofab__Control *reply;
-        if (af_bus_list (bus, &reply, 100) == 0) {
-            autofab__control__free_unpacked (reply, NULL);
-            up = true;
+    /* A broker that exits at once lost its free ports to a test running
+     * beside this one: try again on others (when the caller chose none). */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        memset (broker, 0, sizeof *broker);
+        broker->port = port > 0 ? port : aft_free_ports (3);
+        snprintf (broker->control, sizeof broker->control, "tcp://127.0.0.1:%d", broker->port);
+        char port_text[16], hb_text[16];
+        snprintf (port_text, sizeof port_text, "%d", broker->port);
+        snprintf (hb_text, sizeof hb_text, "%d", heartbeat_ms);
+        const char *argv[32] = { "--port", port_text, "--heartbeat-ms", hb_text, "--log-level", "debug" };
+        int n = 6;
+        for (int i = 0; extra && extra[i] && n < 31; i++)
+            argv[n++] = extra[i];
+        argv[n] = NULL;
+        broker->pid = aft_spawn ("autofab-broker", argv);
+        af_bus_t *bus = aft_bus (broker, "probe");
+        bool up = false, exited = false;
+        /* Up to 30 s: a sanitised broker on a loaded machine starts slowly. */
+        int64_t deadline = zclock_mono () + 30000;
+        while (!up && !exited && zclock_mono () < deadline) {
+            Autofab__Control *reply;
+            if (af_bus_list (bus, &reply, 200) == 0) {
+                autofab__control__free_unpacked (reply, NULL);
+                up = true;
+            }
+            else if (waitpid (broker->pid, NULL, WNOHANG) == broker->pid)
+                exited = true;
+            else
+                zclock_sleep (20);
         }
+        af_bus_destroy (&bus);
+        if (up)
+            return true;
+        if (!exited)
+            aft_stop (broker->pid, SIGKILL, 3000);
+        if (port > 0)
+            break;
     }
-    af_bus_destroy (&bus);
-    return up;
+    return false;
 }
 
 void

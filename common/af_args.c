@@ -1,5 +1,6 @@
 /*  af_args — shared option-parsing helpers (see af_args.h).  */
 #include "af_args.h"
+#include "af_log.h"
 
 #include <errno.h>
 #include <math.h>
@@ -141,4 +142,16 @@ af_free_port_block (int n)
             return port;
     }
     return -1;
+}
+
+bool
+af_args_log_level (const char *program, const char *text)
+{
+    int level = af_log_parse_level (text);
+    if (level < 0) {
+        af_args_usage_error (program, "unknown log level '%s'", text);
+        return false;
+    }
+    af_log_set_level ((af_log_level_t) level);
+    return true;
 }

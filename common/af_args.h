@@ -21,6 +21,10 @@ bool af_args_long (const char *program, const char *option, const char *text, lo
 /* The same for a real number. */
 bool af_args_double (const char *program, const char *option, const char *text, double min,
                      double max, double *out);
+/* Sets the log level from TEXT (debug, info, warn, error, off).  On an
+ * unknown name prints one usage line as af_args_usage_error does and
+ * returns false. */
+bool af_args_log_level (const char *program, const char *text);
 /* Prints "PROGRAM: MESSAGE (see --help)" to stderr; returns 2 (the exit code
  * for bad usage). */
 int af_args_usage_error (const char *program, const char *fmt, ...)

@@ -286,13 +286,10 @@ s_parse (s_opts_t *o, int argc, char **argv)
             if (!af_args_double (S_PROG, "--aoql-ppm", optarg, 1, 100000, &o->aoql_ppm))
                 return 2;
             break;
-        case 'l': {
-            int level = af_log_parse_level (optarg);
-            if (level < 0)
-                return af_args_usage_error (S_PROG, "unknown log level '%s'", optarg);
-            af_log_set_level ((af_log_level_t) level);
+        case 'l':
+            if (!af_args_log_level (S_PROG, optarg))
+                return 2;
             break;
-        }
         case 'h': return -1;
         default:
             return af_args_usage_error (S_PROG, "unknown or incomplete option '%s'", argv[optind - 1]);

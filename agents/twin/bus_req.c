@@ -236,6 +236,25 @@ twin_bus__kpis_to_proto (const twin_kpi_t *k, Autofab__Twin__Kpis *p)
     p->arrivals = k->arrivals;
 }
 
+/* What KPIs a controller may be told (DESIGN §4).  Escaped defects are what
+ * nobody in the plant has found: a controller learns of them only through
+ * field returns, never from the model; likewise whether a diverted unit was
+ * good, and skips nobody found.  In a FORECAST (what_if) the returns to
+ * come are of units already shipped with hidden defects, which the fork
+ * copies from the plant: they are hidden too. */
+static void
+s_hide_from_controllers (Autofab__Twin__Kpis *p, bool forecast)
+{
+    p->escaped_defects_ppm = NAN;
+    p->false_diverts = NAN;
+    p->skipped_steps = NAN;
+    if (forecast) {
+        p->field_returns = NAN;
+        p->field_return_cost = NAN;
+        p->quality_cost = NAN;
+    }
+}
+
 static int
 s_req_kpis (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
 {
@@ -244,12 +263,7 @@ s_req_kpis (twin_bus_t *self, const Autofab__Envelope *req, af_reply_t *reply)
     twin_kpis (self->twin, &k);
     Autofab__Twin__Kpis p;
     twin_bus__kpis_to_proto (&k, &p);
-    /* Escaped defects are what nobody in the plant has found: a controller
-     * learns of them only through field returns, never from the model. */
-    p.escaped_defects_ppm = NAN;
-    /* Likewise whether a diverted unit was good, and skips nobody found. */
-    p.false_diverts = NAN;
-    p.skipped_steps = NAN;
+    s_hide_from_controllers (&p, false);
     uint8_t buf[1024];
     size_t len = autofab__twin__kpis__pack (&p, buf);
     af_reply_typed (reply, "autofab.twin.Kpis", buf, len);
@@ -347,6 +361,8 @@ s_whatif (twin_bus_t *self, double hours, const Autofab__Twin__TwinCommand *chan
     Autofab__Twin__Kpis a, b;
     twin_bus__kpis_to_proto (&base, &a);
     twin_bus__kpis_to_proto (&changed, &b);
+    s_hide_from_controllers (&a, true);
+    s_hide_from_controllers (&b, true);
     Autofab__Twin__WhatIfReply wr = AUTOFAB__TWIN__WHAT_IF_REPLY__INIT;
     wr.unchanged = &a;
     wr.changed = &b;
